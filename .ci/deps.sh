@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the demo and the tests need, but
+# only those that are missing (a no-op on a ready machine).  Needs root for
+# the install; without root it lists what is missing and fails.
+set -euo pipefail
+pkgs=(
+	# build
+	gcc make pkg-config libc6-dev
+	libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
+	libssl-dev libzstd-dev libcurl4-openssl-dev
+	# demo and tests: real etcd 3.4, CLIs we compare with
+	etcd-server etcd-client zstd openssl jq time python3 procps
+	# strict S3 server for the S3 store tests (Ceph RGW on loopback)
+	awscli radosgw ceph-mon ceph-osd ceph-common ceph-base curl
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "missing Debian packages: ${missing[*]}" >&2
+	echo "run 'make deps' as root, or: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

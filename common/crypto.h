@@ -1,0 +1,35 @@
+/* common/crypto.h - the one wrapper around OpenSSL's digests and HMAC.
+ * Nothing else in the tree includes <openssl/evp.h> for hashing. */
+#ifndef EB_CRYPTO_H
+#define EB_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define EB_SHA256_LEN 32
+
+typedef struct eb_sha256 eb_sha256; /* opaque incremental SHA-256 */
+
+int eb_sha256_new(eb_sha256 **out, eb_err *err);
+void eb_sha256_update(eb_sha256 *h, const void *buf, size_t len);
+/* Writes the digest and resets h for reuse. */
+void eb_sha256_final(eb_sha256 *h, uint8_t out[EB_SHA256_LEN]);
+/* Digest of everything so far, without ending the running hash. */
+void eb_sha256_peek(const eb_sha256 *h, uint8_t out[EB_SHA256_LEN]);
+void eb_sha256_free(eb_sha256 *h);
+
+void eb_sha256_buf(const void *buf, size_t len, uint8_t out[EB_SHA256_LEN]);
+void eb_hmac_sha256(const void *key, size_t key_len, const void *msg,
+                    size_t msg_len, uint8_t out[EB_SHA256_LEN]);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
+void eb_hex(const uint8_t *buf, size_t len, char *out);
+/* Parses exactly 2*len hex digits; -1 on anything else. */
+int eb_unhex(const char *hex, uint8_t *out, size_t len);
+
+/* Fills buf with cryptographically random bytes. */
+int eb_random(void *buf, size_t len, eb_err *err);
+
+#endif

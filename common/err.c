@@ -1,0 +1,69 @@
+#include "common/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+eb_err_init(eb_err *err)
+{
+	err->code = 0;
+	err->msg[0] = '\0';
+}
+
+static int
+vset(eb_err *err, int code, int errnum, const char *fmt, va_list ap)
+{
+	if (!err)
+		return code;
+	if (err->msg[0] != '\0')
+		return err->code ? err->code : code;
+	err->code = code;
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	if (errnum) {
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n, ": %s",
+		         strerror(errnum));
+	}
+	return code;
+}
+
+int
+eb_err_set(eb_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = vset(err, code, 0, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+eb_err_sys(eb_err *err, int code, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = vset(err, code, errnum, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+eb_err_name(int code)
+{
+	switch (code) {
+	case EB_OK: return "ok";
+	case EB_EINVAL: return "invalid";
+	case EB_EIO: return "io";
+	case EB_ENOMEM: return "nomem";
+	case EB_ECORRUPT: return "corrupt";
+	case EB_ENOTFOUND: return "notfound";
+	case EB_EAUTH: return "auth";
+	case EB_ETIMEOUT: return "timeout";
+	case EB_EUNAVAIL: return "unavailable";
+	case EB_EEXIST: return "exists";
+	case EB_EREMOTE: return "remote";
+	case EB_EUNHEALTHY: return "unhealthy";
+	default: return "error";
+	}
+}

@@ -1,0 +1,95 @@
+/* storage/store.h - where backups live.
+ *
+ * A store is a flat namespace of objects under a root: a local folder
+ * ("/var/backups/etcd", "file:///var/backups/etcd") or an S3 prefix
+ * ("s3://bucket/prefix").  Object names are relative to the root and never
+ * contain "..": "20261121T044315Z-r12345.manifest.json".
+ *
+ * Commit rules every backend keeps:
+ *   - put_stream returns a sink stage: finish() makes the object visible
+ *     atomically (rename / CompleteMultipartUpload); freeing it unfinished
+ *     leaves nothing behind (temp file removed / multipart upload aborted).
+ *   - put_bytes writes a small object atomically (manifests).
+ *   - get pushes the object's bytes into `sink` with bounded memory; it does
+ *     NOT finish the sink (the caller decides once every check passed).
+ */
+#ifndef EB_STORE_H
+#define EB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "storage/stream.h"
+
+typedef struct eb_store eb_store;
+
+/* Options for remote stores; zero/NULL means "use the default / env". */
+typedef struct eb_store_opts {
+	const char *s3_endpoint;  /* --s3-endpoint */
+	const char *s3_region;    /* --s3-region */
+	int s3_path_style;        /* -1 auto, 0 virtual-hosted, 1 path-style */
+	const char *s3_ca_file;   /* --s3-ca-file */
+	const char *s3_compat;    /* --s3-compat switches, comma separated */
+} eb_store_opts;
+
+void eb_store_opts_init(eb_store_opts *o);
+
+typedef struct eb_store_entry {
+	char *name;      /* relative to the root */
+	uint64_t size;
+	int64_t mtime;   /* unix seconds, 0 when unknown */
+} eb_store_entry;
+
+typedef struct eb_store_list {
+	eb_store_entry *v;
+	size_t n, cap;
+} eb_store_list;
+
+void eb_store_list_dispose(eb_store_list *l);
+int eb_store_list_add(eb_store_list *l, const char *name, uint64_t size,
+                      int64_t mtime, eb_err *err);
+
+typedef struct eb_store_ops {
+	const char *kind; /* "local", "s3" */
+	int (*put_stream)(eb_store *st, const char *name, eb_stream **out,
+	                  eb_err *err);
+	int (*put_bytes)(eb_store *st, const char *name, const void *buf,
+	                 size_t len, eb_err *err);
+	int (*get)(eb_store *st, const char *name, eb_stream *sink, eb_err *err);
+	int (*list)(eb_store *st, eb_store_list *out, eb_err *err);
+	int (*del)(eb_store *st, const char *name, eb_err *err);
+	void (*free)(eb_store *st);
+} eb_store_ops;
+
+struct eb_store {
+	const eb_store_ops *ops;
+	char *url; /* as the operator wrote it, for messages (no secrets) */
+};
+
+/* Opens the store named by url; a missing local folder is created only by
+ * the first put.  Fails with EB_EINVAL on an unknown scheme. */
+int eb_store_open(eb_store **out, const char *url, const eb_store_opts *opts,
+                  eb_err *err);
+void eb_store_free(eb_store *st);
+
+int eb_store_put_stream(eb_store *st, const char *name, eb_stream **out,
+                        eb_err *err);
+int eb_store_put_bytes(eb_store *st, const char *name, const void *buf,
+                       size_t len, eb_err *err);
+int eb_store_get(eb_store *st, const char *name, eb_stream *sink,
+                 eb_err *err);
+/* Reads a small object into a malloc'd NUL-terminated buffer; fails with
+ * EB_ECORRUPT when it is larger than max_len. */
+int eb_store_get_bytes(eb_store *st, const char *name, size_t max_len,
+                       char **out, size_t *out_len, eb_err *err);
+int eb_store_list_all(eb_store *st, eb_store_list *out, eb_err *err);
+int eb_store_delete(eb_store *st, const char *name, eb_err *err);
+
+/* Backend constructors (store.c dispatches on the url). */
+int eb_local_store_open(eb_store **out, const char *url, const char *path,
+                        eb_err *err);
+int eb_s3_store_open(eb_store **out, const char *url,
+                     const eb_store_opts *opts, eb_err *err);
+
+#endif

@@ -1,0 +1,159 @@
+# tests/lib.sh - shared helpers for integration tests (source it).
+#
+# Every server a test starts binds to 127.0.0.1 on a port picked here, is
+# recorded by PID and is stopped by PID when the test exits.  Results are
+# printed as "PASS name" / "FAIL name: why"; tests/run.sh counts them.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+EB_BIN=${EB_BIN:-$TOP/bin}
+BACKUP="$EB_BIN/etcd-backup"
+RESTORE="$EB_BIN/etcd-restore"
+export ETCDCTL_API=3
+T=$(mktemp -d /tmp/ebtest.XXXXXX)
+_PIDS=()
+_NFAIL=0
+
+_cleanup() {
+	local p
+	for p in "${_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] && { echo "kept $T" >&2; return; }
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; _NFAIL=$((_NFAIL + 1)); }
+# check NAME CMD...: PASS when CMD succeeds.
+check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "command failed: $*"; fi; }
+# check_fails NAME CMD...: PASS when CMD fails (non-zero) within its own limits.
+check_fails() { local n=$1; shift; if "$@"; then fail "$n" "succeeded but must fail: $*"; else pass "$n"; fi; }
+# expect_eq NAME GOT WANT
+expect_eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
+# expect_match NAME TEXT REGEX
+expect_match() { if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1" "'$(head -c 600 <<<"$2")' does not match /$3/"; fi; }
+die() { fail "${CASE:-setup}" "$*"; exit 1; }
+
+track_pid() { _PIDS+=("$1"); }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# make_certs DIR: a CA, a server cert for 127.0.0.1/localhost, a client
+# cert, and an unrelated second CA (for "wrong CA" cases).
+make_certs() {
+	local d=$1
+	mkdir -p "$d"
+	(
+	cd "$d" || exit 1
+	for ca in ca otherca; do
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.crt \
+			-days 30 -subj "/CN=test-$ca" >/dev/null 2>&1
+	done
+	cat >ext.cnf <<'EXT'
+[srv]
+subjectAltName = IP:127.0.0.1, DNS:localhost
+extendedKeyUsage = serverAuth, clientAuth
+[cli]
+extendedKeyUsage = clientAuth
+EXT
+	for c in server client; do
+		openssl req -newkey rsa:2048 -nodes -keyout $c.key -out $c.csr \
+			-subj "/CN=$c" >/dev/null 2>&1
+	done
+	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+		-out server.crt -days 30 -extfile ext.cnf -extensions srv >/dev/null 2>&1
+	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+		-out client.crt -days 30 -extfile ext.cnf -extensions cli >/dev/null 2>&1
+	)
+}
+
+# etcd_cluster NAME N [etcd flags...]: starts an N-member cluster on loopback.
+# Sets CL_NAMES[], CL_URLS[] (client), CL_PEERS[], CL_PIDS[], CL_DIRS[],
+# CL_ENDPOINTS (comma list).  TLS: set ETCD_TLS_DIR to a make_certs dir
+# first; client URLs become https with client-cert auth.
+etcd_cluster() {
+	local name=$1 n=$2; shift 2
+	local scheme=http i initial="" cport pport
+	[ -n "${ETCD_TLS_DIR:-}" ] && scheme=https
+	CL_NAMES=(); CL_URLS=(); CL_PEERS=(); CL_PIDS=(); CL_DIRS=()
+	for i in $(seq 1 "$n"); do
+		cport=$(free_port); pport=$(free_port)
+		CL_NAMES+=("$name$i")
+		CL_URLS+=("$scheme://127.0.0.1:$cport")
+		CL_PEERS+=("http://127.0.0.1:$pport")
+		initial+="${initial:+,}$name$i=http://127.0.0.1:$pport"
+	done
+	CL_ENDPOINTS=$(IFS=,; echo "${CL_URLS[*]}")
+	for i in $(seq 0 $((n - 1))); do
+		etcd_start_member "$i" "$initial" "$name-token" "$@"
+	done
+	etcd_wait_all
+}
+
+etcd_start_member() { # index initial-cluster token [flags]
+	local i=$1 initial=$2 token=$3; shift 3
+	local dir="$T/etcd-${CL_NAMES[$i]}" tls=()
+	CL_DIRS[$i]=$dir
+	mkdir -p "$dir"
+	if [ -n "${ETCD_TLS_DIR:-}" ]; then
+		tls=(--cert-file "$ETCD_TLS_DIR/server.crt" --key-file "$ETCD_TLS_DIR/server.key"
+		     --trusted-ca-file "$ETCD_TLS_DIR/ca.crt" --client-cert-auth)
+	fi
+	etcd --name "${CL_NAMES[$i]}" --data-dir "$dir/data" \
+		--listen-client-urls "${CL_URLS[$i]}" --advertise-client-urls "${CL_URLS[$i]}" \
+		--listen-peer-urls "${CL_PEERS[$i]}" --initial-advertise-peer-urls "${CL_PEERS[$i]}" \
+		--initial-cluster "$initial" --initial-cluster-token "$token" \
+		--initial-cluster-state new "${tls[@]}" "$@" >"$dir/etcd.log" 2>&1 &
+	CL_PIDS[$i]=$!
+	track_pid "${CL_PIDS[$i]}"
+}
+
+# ectl URL args...: etcdctl against one endpoint, with TLS flags if set.
+ectl() {
+	local url=$1; shift
+	local tls=()
+	if [ -n "${ETCD_TLS_DIR:-}" ]; then
+		tls=(--cacert "$ETCD_TLS_DIR/ca.crt" --cert "$ETCD_TLS_DIR/client.crt" --key "$ETCD_TLS_DIR/client.key")
+	fi
+	etcdctl --endpoints "$url" --command-timeout 10s "${tls[@]}" ${ECTL_USER:+--user "$ECTL_USER"} "$@"
+}
+
+etcd_wait_all() {
+	local u ok
+	for u in "${CL_URLS[@]}"; do
+		ok=0
+		for _ in $(seq 100); do
+			if ectl "$u" endpoint health >/dev/null 2>&1; then ok=1; break; fi
+			sleep 0.2
+		done
+		[ $ok = 1 ] || { cat "$T"/etcd-*/etcd.log | tail -30 >&2; die "etcd at $u did not become healthy"; }
+	done
+}
+
+stop_pid() { kill -TERM "$1" 2>/dev/null; for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
+
+# put_keys URL PREFIX COUNT: COUNT small keys PREFIX0..PREFIXn-1.
+put_keys() {
+	local url=$1 p=$2 n=$3 i
+	for i in $(seq 0 $((n - 1))); do ectl "$url" put "$p$i" "value-$p$i" >/dev/null || return 1; done
+}
+
+# dump_kv URL: every key and value with revisions, one per line, sorted.
+dump_kv() {
+	ectl "$1" get "" --prefix -w json | python3 -c '
+import json, sys, base64
+d = json.load(sys.stdin)
+for kv in d.get("kvs", []):
+    k = base64.b64decode(kv["key"]).decode("latin1")
+    v = base64.b64decode(kv.get("value", "")).decode("latin1")
+    print(k, v, kv.get("create_revision"), kv.get("mod_revision"), kv.get("version"))
+'
+}
+
+# revision URL
+revision() { ectl "$1" get "" --prefix --limit 1 -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])'; }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs every test file in its own process under a timeout, counts the
+# "PASS name" / "FAIL name: why" lines they print, and closes with one line
+# "N passed, N failed".  A test file that crashes, hangs or prints no result
+# counts as one failure.
+#
+#   tests/run.sh                 everything (release build, then sanitizer)
+#   tests/run.sh tests/it/t_x.sh only these files (release build)
+#
+# Unit tests: build/<flavour>/tests/test_*.  Integration tests: tests/it/t_*.sh
+# (each gets EB_BIN = the binaries to test).  Integration files that carry
+# the line "# san: yes" run a second time against the sanitizer build.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logdir=${EB_TEST_LOGS:-$top/build/test-logs}
+mkdir -p "$logdir"
+pass=0 failn=0
+failed_names=()
+
+run_one() { # label timeout cmd...
+	local label=$1 tmo=$2; shift 2
+	local log="$logdir/$(echo "$label" | tr '/ ' '__').log"
+	local t0=$SECONDS
+	timeout -k 10 "$tmo" "$@" >"$log" 2>&1
+	local rc=$?
+	local p f
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $label: exited $rc (timeout or crash), see $log" >>"$log"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $label: printed no result" >>"$log"
+		f=1
+	fi
+	pass=$((pass + p)); failn=$((failn + f))
+	printf '%-44s %3d passed %3d failed %4ds\n' "$label" "$p" "$f" $((SECONDS - t0))
+	if [ "$f" -gt 0 ]; then
+		grep '^FAIL ' "$log" | sed 's/^/    /'
+		failed_names+=("$label")
+		if [ -n "${CI:-}" ]; then
+			echo "    --- last lines of $log ---"; tail -n 40 "$log" | sed 's/^/    /'
+		fi
+	fi
+}
+
+unit_tests() { # flavour dir
+	local b
+	for b in "$2"/tests/test_*; do
+		[ -x "$b" ] || continue
+		run_one "$1 unit/$(basename "$b")" 300 "$b"
+	done
+}
+
+it_tests() { # flavour bindir files...
+	local fl=$1 bindir=$2 t; shift 2
+	for t in "$@"; do
+		EB_BIN="$bindir" EB_FLAVOUR="$fl" run_one "$fl $(basename "$t")" 1200 bash "$t"
+	done
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if [ $# -gt 0 ]; then
+	it_tests rel "$top/bin" "$@"
+else
+	unit_tests rel build/rel
+	it_tests rel "$top/bin" tests/it/t_*.sh
+	unit_tests san build/san
+	san_files=()
+	for t in tests/it/t_*.sh; do grep -q '^# san: yes' "$t" && san_files+=("$t"); done
+	[ ${#san_files[@]} -gt 0 ] && it_tests san "$top/build/san/bin" "${san_files[@]}"
+fi
+
+echo
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$pass passed, $failn failed"
+[ "$failn" -eq 0 ]
