@@ -1,0 +1,63 @@
+/* storage/manifest.h - the JSON record that makes a backup exist.
+ *
+ * A backup is two objects in a store:
+ *     <id>.snapshot.db.zst   (or .snapshot.db when --compression none)
+ *     <id>.manifest.json     written LAST: the commit point
+ * An object without a manifest is debris from a failed run, never a backup.
+ *
+ * The stored object decompresses to exactly what `etcdctl snapshot save`
+ * writes: the bbolt database followed by etcd's 32-byte sha256 trailer.
+ */
+#ifndef EB_MANIFEST_H
+#define EB_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define EB_MANIFEST_SUFFIX ".manifest.json"
+#define EB_MANIFEST_FORMAT 1
+#define EB_MANIFEST_MAX (64 * 1024) /* a manifest larger than this is corrupt */
+
+typedef struct eb_manifest {
+	int format;              /* EB_MANIFEST_FORMAT */
+	char id[64];             /* "20261121T044315Z-r12345" */
+	char created[32];        /* UTC, "2026-11-21T04:43:15Z" */
+	int64_t created_unix;
+	uint64_t cluster_id;
+	uint64_t member_id;
+	char endpoint[256];      /* member it was streamed from */
+	char etcd_version[32];
+	int64_t revision;        /* Status/HashKV revision right before streaming */
+	uint64_t raft_term;
+	uint64_t raft_index;
+	uint64_t db_size;        /* bbolt bytes, trailer excluded */
+	uint64_t snapshot_size;  /* db_size + 32: the etcdctl file size */
+	char snapshot_sha256[65];/* hex sha256 of the etcdctl-equivalent file */
+	char db_sha256[65];      /* hex sha256 of the db = etcd's trailer */
+	char object[256];        /* stored object name, relative to the store */
+	uint64_t stored_size;
+	char stored_sha256[65];  /* hex sha256 of the stored object bytes */
+	char compression[16];    /* "zstd" or "none" */
+	int compression_level;
+	char tool_version[32];
+	char **tags;             /* --tag labels, owned */
+	size_t ntags;
+} eb_manifest;
+
+void eb_manifest_init(eb_manifest *m);
+void eb_manifest_dispose(eb_manifest *m);
+int eb_manifest_add_tag(eb_manifest *m, const char *tag, eb_err *err);
+
+/* Serialises to a malloc'd JSON text (pretty, one field per line). */
+int eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err);
+/* Parses and validates; rejects missing fields and bad values with
+ * EB_ECORRUPT naming the field. */
+int eb_manifest_from_json(eb_manifest *m, const char *json, size_t len,
+                          eb_err *err);
+
+/* "<id>.manifest.json" into out (size >= 128). */
+void eb_manifest_name(const char *id, char *out, size_t out_len);
+
+#endif
