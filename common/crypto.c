@@ -74,6 +74,33 @@ eb_hmac_sha256(const void *key, size_t key_len, const void *msg,
 }
 
 void
+eb_md5_buf(const void *buf, size_t len, uint8_t out[EB_MD5_LEN])
+{
+	unsigned int n = EB_MD5_LEN;
+	EVP_Digest(buf, len, out, &n, EVP_md5(), NULL);
+}
+
+void
+eb_base64(const uint8_t *buf, size_t len, char *out)
+{
+	static const char t[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)buf[i] << 16 | (uint32_t)buf[i + 1] << 8 | buf[i + 2];
+		out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+		out[o++] = t[(v >> 6) & 63]; out[o++] = t[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)buf[i] << 16 | (i + 1 < len ? (uint32_t)buf[i + 1] << 8 : 0);
+		out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? t[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+void
 eb_hex(const uint8_t *buf, size_t len, char *out)
 {
 	static const char d[] = "0123456789abcdef";

@@ -24,6 +24,12 @@ void eb_sha256_buf(const void *buf, size_t len, uint8_t out[EB_SHA256_LEN]);
 void eb_hmac_sha256(const void *key, size_t key_len, const void *msg,
                     size_t msg_len, uint8_t out[EB_SHA256_LEN]);
 
+#define EB_MD5_LEN 16
+/* MD5, only for S3's Content-MD5 header (Object Lock buckets demand it). */
+void eb_md5_buf(const void *buf, size_t len, uint8_t out[EB_MD5_LEN]);
+/* Standard base64 with padding of len bytes into out (4*((len+2)/3)+1). */
+void eb_base64(const uint8_t *buf, size_t len, char *out);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void eb_hex(const uint8_t *buf, size_t len, char *out);
 /* Parses exactly 2*len hex digits; -1 on anything else. */

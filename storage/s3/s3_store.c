@@ -1,14 +1,412 @@
-/* Placeholder until the S3 store lands (issue 3): s3:// is recognised and
- * refused with a clear message instead of being mistaken for a folder. */
-#include "storage/store.h"
+/* storage/s3/s3_store.c - the eb_store backend for s3://bucket/prefix.
+ * Objects are prefix + name; see store.h for the commit rules and
+ * multipart.h for how uploads keep them. */
+#include "storage/s3/s3_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "storage/s3/multipart.h"
+#include "storage/s3/s3.h"
+#include "storage/s3/xml.h"
+
+typedef struct s3_store {
+	eb_store base;
+	eb_s3 *s;
+	eb_http *h; /* for list/get/del/put_bytes, one at a time */
+} s3_store;
+
+static const eb_store_ops s3_ops;
+
+static int
+s3_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	char *key = eb_s3_key(ss->s, name);
+	int rc;
+	if (!key)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	rc = eb_s3_upload_new(ss->s, key, out, err);
+	free(key);
+	return rc;
+}
+
+static int
+s3_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
+             eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	char *key = eb_s3_key(ss->s, name);
+	int rc;
+	if (!key)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c.op = "PutObject";
+	c.method = "PUT";
+	c.key = key;
+	c.body = len ? buf : (const void *)"";
+	c.body_len = len;
+	c.content_type = "application/octet-stream";
+	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
+	eb_http_resp_dispose(&r);
+	free(key);
+	return rc;
+}
+
+typedef struct {
+	eb_stream *sink;
+	eb_err *err;
+} get_ctx;
+
+static int
+get_data(void *ud, const uint8_t *buf, size_t len)
+{
+	get_ctx *g = ud;
+	return eb_stream_write(g->sink, buf, len, g->err);
+}
+
+static int
+s3_get(eb_store *st, const char *name, eb_stream *sink, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	get_ctx g = {sink, err};
+	char *key = eb_s3_key(ss->s, name);
+	int rc;
+	if (!key)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c.op = "GetObject";
+	c.method = "GET";
+	c.key = key;
+	c.on_data = get_data;
+	c.ctx = &g;
+	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
+	eb_http_resp_dispose(&r);
+	free(key);
+	return rc;
+}
+
+static int
+s3_del(eb_store *st, const char *name, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	char *key = eb_s3_key(ss->s, name);
+	int rc;
+	if (!key)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c.op = "DeleteObject";
+	c.method = "DELETE";
+	c.key = key;
+	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
+	eb_http_resp_dispose(&r);
+	free(key);
+	return rc;
+}
+
+/* ListObjectsV2 pages under the prefix; names relative to it.  Keys in
+ * deeper "folders" are listed too (names may contain '/'). */
+static int
+s3_list(eb_store *st, eb_store_list *out, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	char *token = NULL;
+	size_t plen = strlen(ss->s->prefix);
+	int rc = 0;
+	for (int page = 0; page < 100000; page++) {
+		eb_s3_query q = {0};
+		eb_s3_call c = {0};
+		eb_http_resp r;
+		char *qs = NULL, trunc[16];
+		eb_xml_span doc, ct;
+		size_t pos = 0;
+		int qrc = eb_s3_query_add(&q, "list-type", "2");
+		if (!qrc && plen)
+			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
+		if (!qrc && token)
+			qrc = eb_s3_query_add(&q, "continuation-token", token);
+		if (!qrc)
+			qrc = eb_s3_query_build(&q, &qs);
+		eb_s3_query_dispose(&q);
+		free(token);
+		token = NULL;
+		if (qrc)
+			return eb_err_set(err, EB_ENOMEM, "out of memory");
+		c.op = "ListObjectsV2";
+		c.method = "GET";
+		c.query = qs;
+		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
+		free(qs);
+		if (rc) {
+			eb_http_resp_dispose(&r);
+			return rc;
+		}
+		doc.p = r.body ? r.body : "";
+		doc.len = r.len;
+		if (eb_xml_find(doc, "ListBucketResult", &doc) != 1) {
+			eb_http_resp_dispose(&r);
+			return eb_err_set(err, EB_EREMOTE,
+			                  "S3 ListObjectsV2 %s: the answer is not a ListBucketResult",
+			                  st->url);
+		}
+		for (;;) {
+			eb_xml_span sk, ss2, sm;
+			char *key, *size, *mt;
+			int f = eb_xml_next(doc, &pos, "Contents", &ct);
+			if (f == 0)
+				break;
+			if (f < 0 || eb_xml_find(ct, "Key", &sk) != 1 ||
+			    eb_xml_find(ct, "Size", &ss2) != 1) {
+				rc = eb_err_set(err, EB_EREMOTE,
+				                "S3 ListObjectsV2 %s: malformed Contents entry", st->url);
+				break;
+			}
+			key = eb_xml_text(sk);
+			size = eb_xml_text(ss2);
+			mt = eb_xml_find(ct, "LastModified", &sm) == 1 ? eb_xml_text(sm) : NULL;
+			if (!key || !size) {
+				rc = eb_err_set(err, EB_EREMOTE,
+				                "S3 ListObjectsV2 %s: malformed Contents entry", st->url);
+			} else if (strncmp(key, ss->s->prefix, plen) == 0 && key[plen]) {
+				char *end;
+				unsigned long long sz = strtoull(size, &end, 10);
+				int64_t m = mt ? eb_s3_parse_iso8601(mt) : 0;
+				if (*end || !size[0])
+					rc = eb_err_set(err, EB_EREMOTE,
+					                "S3 ListObjectsV2 %s: bad Size for %s", st->url, key);
+				else
+					rc = eb_store_list_add(out, key + plen, sz, m < 0 ? 0 : m, err);
+			}
+			free(key);
+			free(size);
+			free(mt);
+			if (rc)
+				break;
+		}
+		if (!rc) {
+			eb_xml_get(doc, "IsTruncated", trunc, sizeof trunc);
+			if (!strcmp(trunc, "true")) {
+				eb_xml_span nt;
+				if (eb_xml_find(doc, "NextContinuationToken", &nt) != 1 ||
+				    !(token = eb_xml_text(nt)) || !token[0])
+					rc = eb_err_set(err, EB_EREMOTE,
+					                "S3 ListObjectsV2 %s: truncated page without a continuation token",
+					                st->url);
+			}
+		}
+		eb_http_resp_dispose(&r);
+		if (rc || !token)
+			break;
+	}
+	free(token);
+	return rc;
+}
+
+static void
+s3_free(eb_store *st)
+{
+	s3_store *ss = (s3_store *)st;
+	eb_http_free(ss->h);
+	eb_s3_free(ss->s);
+	free(st->url);
+	free(ss);
+}
+
+static const eb_store_ops s3_ops = {"s3", s3_put_stream, s3_put_bytes, s3_get,
+                                    s3_list, s3_del, s3_free};
 
 int
 eb_s3_store_open(eb_store **out, const char *url, const eb_store_opts *opts,
                  eb_err *err)
 {
-	(void)opts;
+	s3_store *ss = calloc(1, sizeof *ss);
+	int rc;
 	*out = NULL;
-	return eb_err_set(err, EB_EINVAL,
-	                  "store %s: S3 stores are not supported by this build yet",
-	                  url);
+	if (!ss)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	ss->base.ops = &s3_ops;
+	if (!(ss->base.url = strdup(url))) {
+		free(ss);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	if ((rc = eb_s3_new(&ss->s, url, opts, err)) ||
+	    (rc = eb_http_new(&ss->h, ss->s->ca_file, err))) {
+		s3_free(&ss->base);
+		return rc;
+	}
+	*out = &ss->base;
+	return 0;
+}
+
+/* ---- incomplete multipart uploads ---- */
+
+typedef int (*upload_fn)(s3_store *ss, const char *key, const char *id,
+                         int64_t initiated, void *ud, eb_err *err);
+
+static int
+each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
+{
+	char *km = NULL, *um = NULL;
+	int rc = 0;
+	for (int page = 0; page < 100000; page++) {
+		eb_s3_query q = {0};
+		eb_s3_call c = {0};
+		eb_http_resp r;
+		char *qs = NULL, trunc[16];
+		eb_xml_span doc, u;
+		size_t pos = 0;
+		int qrc = eb_s3_query_add(&q, "uploads", "");
+		if (!qrc && ss->s->prefix[0])
+			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
+		if (!qrc && km)
+			qrc = eb_s3_query_add(&q, "key-marker", km);
+		if (!qrc && um)
+			qrc = eb_s3_query_add(&q, "upload-id-marker", um);
+		if (!qrc)
+			qrc = eb_s3_query_build(&q, &qs);
+		eb_s3_query_dispose(&q);
+		free(km);
+		free(um);
+		km = um = NULL;
+		if (qrc)
+			return eb_err_set(err, EB_ENOMEM, "out of memory");
+		c.op = "ListMultipartUploads";
+		c.method = "GET";
+		c.query = qs;
+		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
+		free(qs);
+		if (rc) {
+			eb_http_resp_dispose(&r);
+			return rc;
+		}
+		doc.p = r.body ? r.body : "";
+		doc.len = r.len;
+		if (eb_xml_find(doc, "ListMultipartUploadsResult", &doc) != 1) {
+			eb_http_resp_dispose(&r);
+			return eb_err_set(err, EB_EREMOTE,
+			                  "S3 ListMultipartUploads %s: unexpected answer", ss->base.url);
+		}
+		for (;;) {
+			eb_xml_span sk, si, st;
+			char *key = NULL, *id = NULL, *ini = NULL;
+			int f = eb_xml_next(doc, &pos, "Upload", &u);
+			if (f == 0)
+				break;
+			if (f < 0 || eb_xml_find(u, "Key", &sk) != 1 || eb_xml_find(u, "UploadId", &si) != 1 ||
+			    eb_xml_find(u, "Initiated", &st) != 1 || !(key = eb_xml_text(sk)) ||
+			    !(id = eb_xml_text(si)) || !(ini = eb_xml_text(st))) {
+				rc = eb_err_set(err, EB_EREMOTE,
+				                "S3 ListMultipartUploads %s: malformed Upload entry", ss->base.url);
+			} else {
+				rc = fn(ss, key, id, eb_s3_parse_iso8601(ini), ud, err);
+			}
+			free(key);
+			free(id);
+			free(ini);
+			if (rc)
+				break;
+		}
+		if (!rc) {
+			eb_xml_get(doc, "IsTruncated", trunc, sizeof trunc);
+			if (!strcmp(trunc, "true")) {
+				eb_xml_span a, b;
+				if (eb_xml_find(doc, "NextKeyMarker", &a) == 1)
+					km = eb_xml_text(a);
+				if (eb_xml_find(doc, "NextUploadIdMarker", &b) == 1)
+					um = eb_xml_text(b);
+				if (!km || !km[0])
+					rc = eb_err_set(err, EB_EREMOTE,
+					                "S3 ListMultipartUploads %s: truncated without a marker",
+					                ss->base.url);
+			}
+		}
+		eb_http_resp_dispose(&r);
+		if (rc || !km)
+			break;
+	}
+	free(km);
+	free(um);
+	return rc;
+}
+
+typedef struct {
+	int64_t cutoff;
+	int n;
+} abort_ctx;
+
+static int
+abort_one(s3_store *ss, const char *key, const char *id, int64_t initiated,
+          void *ud, eb_err *err)
+{
+	abort_ctx *a = ud;
+	eb_s3_query q = {0};
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	char *qs = NULL;
+	int rc;
+	if (initiated < 0 || initiated > a->cutoff)
+		return 0;
+	if (eb_s3_query_add(&q, "uploadId", id) || eb_s3_query_build(&q, &qs)) {
+		eb_s3_query_dispose(&q);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	eb_s3_query_dispose(&q);
+	c.op = "AbortMultipartUpload";
+	c.method = "DELETE";
+	c.key = key;
+	c.query = qs;
+	{
+		eb_err e;
+		eb_err_init(&e);
+		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, &e);
+		if (rc == EB_ENOTFOUND) /* gone meanwhile: fine */
+			rc = 0;
+		else if (rc == 0)
+			a->n++;
+		else
+			eb_err_set(err, rc, "%s", e.msg);
+	}
+	eb_http_resp_dispose(&r);
+	free(qs);
+	return rc;
+}
+
+int
+eb_s3_abort_incomplete(eb_store *st, int64_t older_than_s, int *n_aborted,
+                       eb_err *err)
+{
+	abort_ctx a;
+	int rc;
+	if (!st || st->ops != &s3_ops)
+		return eb_err_set(err, EB_EINVAL,
+		                  "--abort-incomplete-after only applies to s3:// stores");
+	a.cutoff = (int64_t)time(NULL) - older_than_s;
+	a.n = 0;
+	rc = each_upload((s3_store *)st, abort_one, &a, err);
+	if (n_aborted)
+		*n_aborted = a.n;
+	return rc;
+}
+
+static int
+count_one(s3_store *ss, const char *key, const char *id, int64_t initiated,
+          void *ud, eb_err *err)
+{
+	(void)ss; (void)key; (void)id; (void)initiated; (void)err;
+	(*(int *)ud)++;
+	return 0;
+}
+
+int
+eb_s3_count_incomplete(eb_store *st, int *n, eb_err *err)
+{
+	if (!st || st->ops != &s3_ops)
+		return eb_err_set(err, EB_EINVAL, "not an s3:// store");
+	*n = 0;
+	return each_upload((s3_store *)st, count_one, n, err);
 }

@@ -1,0 +1,620 @@
+/* storage/s3/creds.c - see creds.h. */
+#include "storage/s3/creds.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storage/s3/http.h"
+#include "storage/s3/json.h"
+#include "storage/s3/sigv4.h"
+#include "storage/s3/xml.h"
+
+#define REFRESH_BEFORE_S 300
+#define MAX_DOC (64 * 1024)
+
+enum src { SRC_NONE, SRC_STATIC, SRC_WEBID, SRC_CONTAINER, SRC_IMDS };
+
+struct eb_s3_credprov {
+	pthread_mutex_t mu;
+	enum src src;
+	eb_s3_creds cur;
+	int have, fetches;
+	char *region, *ca_file;
+	/* web identity */
+	char *role_arn, *token_file, *session_name;
+	eb_http *http;
+};
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void
+eb_s3_creds_dispose(eb_s3_creds *c)
+{
+	if (c->sk)
+		memset(c->sk, 0, strlen(c->sk));
+	free(c->ak);
+	free(c->sk);
+	free(c->token);
+	c->ak = c->sk = c->token = NULL;
+}
+
+static int
+creds_copy(eb_s3_creds *dst, const eb_s3_creds *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->ak = xstrdup(src->ak);
+	dst->sk = xstrdup(src->sk);
+	dst->token = xstrdup(src->token);
+	dst->expires = src->expires;
+	memcpy(dst->source, src->source, sizeof dst->source);
+	if (!dst->ak || !dst->sk || (src->token && !dst->token)) {
+		eb_s3_creds_dispose(dst);
+		return EB_ENOMEM;
+	}
+	return 0;
+}
+
+int64_t
+eb_s3_parse_iso8601(const char *s)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec, n = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -1;
+	s += n;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			;
+	if (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0 && *s != '\0')
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return (int64_t)timegm(&tm);
+}
+
+static const char *
+env(const char *n)
+{
+	const char *v = getenv(n);
+	return v && *v ? v : NULL;
+}
+
+static char *
+read_small_file(const char *path, size_t max, eb_err *err, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	size_t n;
+	if (!f) {
+		eb_err_sys(err, EB_EAUTH, errno, "%s %s: cannot read", what, path);
+		return NULL;
+	}
+	b = malloc(max + 1);
+	if (!b) {
+		fclose(f);
+		eb_err_set(err, EB_ENOMEM, "out of memory");
+		return NULL;
+	}
+	n = fread(b, 1, max, f);
+	fclose(f);
+	b[n] = '\0';
+	while (n && isspace((unsigned char)b[n - 1]))
+		b[--n] = '\0';
+	return b;
+}
+
+/* ---- shared credentials / config files (INI) ---- */
+
+/* Looks up key in [section] of an INI file; returns malloc'd value or NULL. */
+static char *
+ini_get(const char *path, const char *section, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int in = 0;
+	char *val = NULL;
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof line, f)) {
+		char *s = line, *e;
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s == '#' || *s == ';' || !*s)
+			continue;
+		if (*s == '[') {
+			char *c = strchr(s, ']');
+			if (!c)
+				continue;
+			*c = '\0';
+			s++;
+			while (isspace((unsigned char)*s)) s++;
+			for (e = c; e > s && isspace((unsigned char)e[-1]);) *--e = '\0';
+			in = strcmp(s, section) == 0;
+			continue;
+		}
+		if (!in)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		for (e = eq; e > s && isspace((unsigned char)e[-1]);) *--e = '\0';
+		if (strcmp(s, key) != 0)
+			continue;
+		char *v = eq + 1;
+		while (isspace((unsigned char)*v))
+			v++;
+		free(val);
+		val = strdup(v);
+	}
+	fclose(f);
+	return val;
+}
+
+static char *
+home_path(const char *rel)
+{
+	const char *h = getenv("HOME");
+	char *p;
+	if (!h || asprintf(&p, "%s/%s", h, rel) < 0)
+		return NULL;
+	return p;
+}
+
+/* ---- HTTP helpers for credential endpoints ---- */
+
+static int
+fetch(eb_s3_credprov *p, const char *method, const char *url,
+      const char *const *hdrs, const char *body, long connect_ms,
+      eb_http_resp *resp, const char *what, eb_err *err)
+{
+	int rc = 0;
+	if (!p->http && (rc = eb_http_new(&p->http, p->ca_file, err)))
+		return rc;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		eb_http_req rq = {0};
+		if (attempt) {
+			eb_http_resp_dispose(resp);
+			usleep((useconds_t)(200000 << attempt));
+		}
+		rq.method = method;
+		rq.url = url;
+		rq.headers = hdrs;
+		rq.body = (const uint8_t *)body;
+		rq.body_len = body ? strlen(body) : 0;
+		rq.connect_timeout_ms = connect_ms;
+		rq.total_timeout_s = 10;
+		rc = eb_http_do(p->http, &rq, resp);
+		if (rc == 0 && resp->status >= 200 && resp->status < 300)
+			return 0;
+		if (rc == 0 && resp->status < 500 && resp->status != 429)
+			break;
+	}
+	if (rc)
+		return eb_err_set(err, EB_EAUTH, "%s at %s: %s", what, url,
+		                  resp->transport);
+	{
+		char code[128] = "";
+		if (resp->body) {
+			eb_xml_span d = {resp->body, resp->len};
+			eb_xml_get(d, "Code", code, sizeof code);
+		}
+		return eb_err_set(err, EB_EAUTH, "%s at %s: HTTP %ld%s%s", what, url,
+		                  resp->status, code[0] ? " " : "", code);
+	}
+}
+
+static int
+from_json(eb_s3_creds *c, const char *doc, size_t len, const char *what,
+          eb_err *err)
+{
+	char *exp = NULL;
+	if (eb_json_get_str(doc, len, "AccessKeyId", &c->ak) != 1 ||
+	    eb_json_get_str(doc, len, "SecretAccessKey", &c->sk) != 1 ||
+	    eb_json_get_str(doc, len, "Token", &c->token) < 0 ||
+	    eb_json_get_str(doc, len, "Expiration", &exp) < 0) {
+		free(exp);
+		return eb_err_set(err, EB_EAUTH,
+		                  "%s: the credentials document is not valid JSON "
+		                  "with AccessKeyId and SecretAccessKey", what);
+	}
+	c->expires = 0;
+	if (exp) {
+		c->expires = eb_s3_parse_iso8601(exp);
+		free(exp);
+		if (c->expires < 0)
+			return eb_err_set(err, EB_EAUTH, "%s: bad Expiration in the credentials document", what);
+	}
+	return 0;
+}
+
+static int
+fetch_webid(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
+{
+	eb_sbuf body = {0}, url = {0};
+	eb_http_resp r = {0};
+	const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
+	                      "Accept: application/xml", NULL};
+	char *tok = read_small_file(p->token_file, MAX_DOC, err, "web identity token file");
+	eb_xml_span doc, cr;
+	int rc;
+	if (!tok)
+		return err ? err->code : EB_EAUTH;
+	rc = eb_sbuf_str(&body, "Action=AssumeRoleWithWebIdentity&RoleArn=");
+	rc |= eb_s3_uri_encode(&body, p->role_arn, strlen(p->role_arn), 0);
+	rc |= eb_sbuf_str(&body, "&RoleSessionName=");
+	rc |= eb_s3_uri_encode(&body, p->session_name, strlen(p->session_name), 0);
+	rc |= eb_sbuf_str(&body, "&Version=2011-06-15&WebIdentityToken=");
+	rc |= eb_s3_uri_encode(&body, tok, strlen(tok), 0);
+	memset(tok, 0, strlen(tok));
+	free(tok);
+	if (env("AWS_ENDPOINT_URL_STS"))
+		rc |= eb_sbuf_str(&url, env("AWS_ENDPOINT_URL_STS"));
+	else if (p->region)
+		rc |= eb_sbuf_fmt(&url, "https://sts.%s.amazonaws.com/", p->region);
+	else
+		rc |= eb_sbuf_str(&url, "https://sts.amazonaws.com/");
+	if (rc) {
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = fetch(p, "POST", url.p, hdrs, body.p, 0, &r,
+	           "STS AssumeRoleWithWebIdentity", err);
+	if (rc)
+		goto out;
+	doc.p = r.body ? r.body : "";
+	doc.len = r.len;
+	if (eb_xml_find(doc, "Credentials", &cr) != 1) {
+		rc = eb_err_set(err, EB_EAUTH, "STS AssumeRoleWithWebIdentity: no Credentials in the answer");
+		goto out;
+	}
+	{
+		eb_xml_span s;
+		char *exp = NULL;
+		if (eb_xml_find(cr, "AccessKeyId", &s) == 1) c->ak = eb_xml_text(s);
+		if (eb_xml_find(cr, "SecretAccessKey", &s) == 1) c->sk = eb_xml_text(s);
+		if (eb_xml_find(cr, "SessionToken", &s) == 1) c->token = eb_xml_text(s);
+		if (eb_xml_find(cr, "Expiration", &s) == 1) exp = eb_xml_text(s);
+		c->expires = exp ? eb_s3_parse_iso8601(exp) : -1;
+		free(exp);
+		if (!c->ak || !c->sk || !c->token || c->expires < 0)
+			rc = eb_err_set(err, EB_EAUTH, "STS AssumeRoleWithWebIdentity: incomplete Credentials in the answer");
+	}
+out:
+	eb_http_resp_dispose(&r);
+	eb_sbuf_dispose(&url);
+	if (body.p)
+		memset(body.p, 0, body.len);
+	eb_sbuf_dispose(&body);
+	return rc;
+}
+
+static int
+fetch_container(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
+{
+	char *url = NULL, *tok = NULL, *hdr = NULL;
+	const char *hdrs[2] = {NULL, NULL};
+	eb_http_resp r = {0};
+	int rc;
+	if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+		if (asprintf(&url, "http://169.254.170.2%s", env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) < 0)
+			url = NULL;
+	} else {
+		url = xstrdup(env("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+	}
+	if (!url)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+		tok = read_small_file(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"), MAX_DOC, err,
+		                      "container authorization token file");
+		if (!tok) {
+			free(url);
+			return err ? err->code : EB_EAUTH;
+		}
+	} else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+		tok = xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	}
+	if (tok) {
+		if (asprintf(&hdr, "Authorization: %s", tok) < 0)
+			hdr = NULL;
+		memset(tok, 0, strlen(tok));
+		free(tok);
+		hdrs[0] = hdr;
+	}
+	rc = fetch(p, "GET", url, hdrs, NULL, 2000, &r, "container credentials", err);
+	if (!rc)
+		rc = from_json(c, r.body ? r.body : "", r.len, "container credentials", err);
+	if (hdr) {
+		memset(hdr, 0, strlen(hdr));
+		free(hdr);
+	}
+	eb_http_resp_dispose(&r);
+	free(url);
+	return rc;
+}
+
+static int
+fetch_imds(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
+{
+	const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	char url[1024], th[1200], role[256];
+	const char *ttl[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL};
+	const char *hdrs[] = {th, NULL};
+	eb_http_resp r = {0};
+	size_t bl;
+	int rc;
+	if (!base)
+		base = "http://169.254.169.254";
+	bl = strlen(base);
+	if (bl > 900)
+		return eb_err_set(err, EB_EINVAL, "AWS_EC2_METADATA_SERVICE_ENDPOINT too long");
+	if (base[bl - 1] == '/')
+		bl--;
+	snprintf(url, sizeof url, "%.*s/latest/api/token", (int)bl, base);
+	rc = fetch(p, "PUT", url, ttl, "", 1000, &r, "EC2 instance metadata (IMDSv2 token)", err);
+	if (rc)
+		goto out;
+	if (!r.body || r.len > 1000 || strpbrk(r.body, "\r\n")) {
+		rc = eb_err_set(err, EB_EAUTH, "EC2 instance metadata: bad session token");
+		goto out;
+	}
+	snprintf(th, sizeof th, "X-aws-ec2-metadata-token: %s", r.body);
+	eb_http_resp_dispose(&r);
+	snprintf(url, sizeof url, "%.*s/latest/meta-data/iam/security-credentials/", (int)bl, base);
+	rc = fetch(p, "GET", url, hdrs, NULL, 1000, &r, "EC2 instance metadata (role name)", err);
+	if (rc)
+		goto out;
+	if (!r.body || !r.len) {
+		rc = eb_err_set(err, EB_EAUTH, "EC2 instance metadata: the instance has no IAM role");
+		goto out;
+	}
+	snprintf(role, sizeof role, "%.*s", (int)strcspn(r.body, "\r\n"), r.body);
+	eb_http_resp_dispose(&r);
+	for (char *q = role; *q; q++)
+		if (!isalnum((unsigned char)*q) && !strchr("+=,.@_-", *q)) {
+			rc = eb_err_set(err, EB_EAUTH, "EC2 instance metadata: bad role name");
+			goto out;
+		}
+	snprintf(url, sizeof url, "%.*s/latest/meta-data/iam/security-credentials/%s",
+	         (int)bl, base, role);
+	rc = fetch(p, "GET", url, hdrs, NULL, 1000, &r, "EC2 instance metadata (credentials)", err);
+	if (!rc)
+		rc = from_json(c, r.body ? r.body : "", r.len, "EC2 instance metadata", err);
+out:
+	memset(th, 0, sizeof th);
+	eb_http_resp_dispose(&r);
+	return rc;
+}
+
+static int
+refetch(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
+{
+	int rc;
+	memset(c, 0, sizeof *c);
+	switch (p->src) {
+	case SRC_WEBID:
+		rc = fetch_webid(p, c, err);
+		snprintf(c->source, sizeof c->source, "web identity");
+		break;
+	case SRC_CONTAINER:
+		rc = fetch_container(p, c, err);
+		snprintf(c->source, sizeof c->source, "container endpoint");
+		break;
+	case SRC_IMDS:
+		rc = fetch_imds(p, c, err);
+		snprintf(c->source, sizeof c->source, "EC2 instance metadata");
+		break;
+	default:
+		rc = eb_err_set(err, EB_EAUTH, "no credentials source");
+	}
+	if (rc)
+		eb_s3_creds_dispose(c);
+	else
+		p->fetches++;
+	return rc;
+}
+
+/* Finds the first source that applies; static ones fill p->cur. */
+static int
+resolve(eb_s3_credprov *p, eb_err *err)
+{
+	const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
+	const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+	char *cf, *kf, sect[300];
+	eb_s3_creds *c = &p->cur;
+
+	if (ak || sk) {
+		if (!ak || !sk)
+			return eb_err_set(err, EB_EAUTH,
+			                  "credentials from the environment: %s is set but %s is not",
+			                  ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+			                  ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+		c->ak = strdup(ak);
+		c->sk = strdup(sk);
+		c->token = xstrdup(env("AWS_SESSION_TOKEN"));
+		snprintf(c->source, sizeof c->source, "env");
+		p->src = SRC_STATIC;
+		return 0;
+	}
+	kf = env("AWS_SHARED_CREDENTIALS_FILE") ? strdup(env("AWS_SHARED_CREDENTIALS_FILE"))
+	                                         : home_path(".aws/credentials");
+	cf = env("AWS_CONFIG_FILE") ? strdup(env("AWS_CONFIG_FILE")) : home_path(".aws/config");
+	if (strcmp(profile, "default") == 0)
+		snprintf(sect, sizeof sect, "default");
+	else
+		snprintf(sect, sizeof sect, "profile %.200s", profile);
+	/* credentials file first, then the config file */
+	for (int i = 0; i < 2 && !c->ak; i++) {
+		const char *f = i ? cf : kf, *s = i ? sect : profile;
+		if (!f)
+			continue;
+		c->ak = ini_get(f, s, "aws_access_key_id");
+		if (!c->ak)
+			continue;
+		c->sk = ini_get(f, s, "aws_secret_access_key");
+		c->token = ini_get(f, s, "aws_session_token");
+		if (!c->sk) {
+			eb_s3_creds_dispose(c);
+			free(kf);
+			free(cf);
+			return eb_err_set(err, EB_EAUTH,
+			                  "profile %s in %s has aws_access_key_id but no aws_secret_access_key",
+			                  profile, f);
+		}
+		snprintf(c->source, sizeof c->source, "profile %.40s", profile);
+		p->src = SRC_STATIC;
+	}
+	if (!c->ak && cf) {
+		char *ra = ini_get(cf, sect, "role_arn"), *tf = ini_get(cf, sect, "web_identity_token_file");
+		if (ra && tf) {
+			p->role_arn = ra;
+			p->token_file = tf;
+			p->session_name = ini_get(cf, sect, "role_session_name");
+			p->src = SRC_WEBID;
+			ra = tf = NULL;
+		}
+		free(ra);
+		free(tf);
+	}
+	free(kf);
+	free(cf);
+	if (p->src != SRC_NONE)
+		return 0;
+	if (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) {
+		p->role_arn = strdup(env("AWS_ROLE_ARN"));
+		p->token_file = strdup(env("AWS_WEB_IDENTITY_TOKEN_FILE"));
+		p->session_name = xstrdup(env("AWS_ROLE_SESSION_NAME"));
+		p->src = SRC_WEBID;
+		return 0;
+	}
+	if (env("AWS_CONTAINER_CREDENTIALS_FULL_URI") ||
+	    env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+		p->src = SRC_CONTAINER;
+		return 0;
+	}
+	if (!env("AWS_EC2_METADATA_DISABLED") ||
+	    strcasecmp(env("AWS_EC2_METADATA_DISABLED"), "true") != 0) {
+		p->src = SRC_IMDS;
+		return 0;
+	}
+	return eb_err_set(err, EB_EAUTH,
+	                  "no S3 credentials found: set AWS_ACCESS_KEY_ID and "
+	                  "AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials "
+	                  "(AWS_PROFILE), AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, "
+	                  "or run where container or instance credentials are served");
+}
+
+int
+eb_s3_credprov_new(eb_s3_credprov **out, const char *region,
+                   const char *ca_file, eb_err *err)
+{
+	eb_s3_credprov *p = calloc(1, sizeof *p);
+	int rc;
+	if (!p)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	pthread_mutex_init(&p->mu, NULL);
+	p->region = xstrdup(region);
+	p->ca_file = xstrdup(ca_file);
+	rc = resolve(p, err);
+	if (!rc && p->src == SRC_WEBID && !p->session_name) {
+		char n[64];
+		snprintf(n, sizeof n, "etcd-backup-%ld", (long)time(NULL));
+		p->session_name = strdup(n);
+	}
+	if (!rc && p->src == SRC_STATIC && (!p->cur.ak || !p->cur.sk))
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	if (!rc && p->src == SRC_WEBID && (!p->role_arn || !p->token_file || !p->session_name))
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	if (rc) {
+		eb_s3_credprov_free(p);
+		return rc;
+	}
+	p->have = p->src == SRC_STATIC;
+	*out = p;
+	return 0;
+}
+
+void
+eb_s3_credprov_free(eb_s3_credprov *p)
+{
+	if (!p)
+		return;
+	eb_s3_creds_dispose(&p->cur);
+	free(p->region);
+	free(p->ca_file);
+	free(p->role_arn);
+	free(p->token_file);
+	free(p->session_name);
+	eb_http_free(p->http);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+int
+eb_s3_creds_get(eb_s3_credprov *p, eb_s3_creds *out, eb_err *err)
+{
+	int rc = 0;
+	int64_t now = (int64_t)time(NULL);
+	pthread_mutex_lock(&p->mu);
+	if (p->src != SRC_STATIC &&
+	    (!p->have || (p->cur.expires && now >= p->cur.expires - REFRESH_BEFORE_S))) {
+		eb_s3_creds fresh;
+		eb_err e2;
+		eb_err_init(&e2);
+		rc = refetch(p, &fresh, &e2);
+		if (rc == 0) {
+			eb_s3_creds_dispose(&p->cur);
+			p->cur = fresh;
+			p->have = 1;
+		} else if (p->have && (p->cur.expires == 0 || now < p->cur.expires - 10)) {
+			rc = 0; /* refresh failed; the old ones are still good: retry later */
+		} else {
+			eb_err_set(err, e2.code, "%s", e2.msg);
+		}
+	}
+	if (rc == 0 && creds_copy(out, &p->cur))
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+int
+eb_s3_creds_expire(eb_s3_credprov *p)
+{
+	int r;
+	pthread_mutex_lock(&p->mu);
+	r = p->src != SRC_STATIC;
+	if (r)
+		p->have = 0;
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+int
+eb_s3_creds_fetches(eb_s3_credprov *p)
+{
+	int n;
+	pthread_mutex_lock(&p->mu);
+	n = p->fetches;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}

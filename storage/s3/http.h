@@ -1,0 +1,54 @@
+/* storage/s3/http.h - the one libcurl wrapper of the tree.
+ *
+ * One eb_http is one reusable connection (a curl easy handle) used by one
+ * thread at a time.  eb_http_do performs exactly one request, no retries
+ * (the S3 layer retries, because every attempt must be signed afresh). */
+#ifndef EB_S3_HTTP_H
+#define EB_S3_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+typedef struct eb_http eb_http;
+
+typedef struct eb_http_req {
+	const char *method;       /* GET PUT POST DELETE HEAD */
+	const char *url;
+	const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+	const uint8_t *body;      /* request body (PUT/POST), may be NULL */
+	size_t body_len;
+	/* Streaming response: called with the body of a 2xx answer; returns 0
+	 * or a negative EB_E* code that stops the transfer.  Non-2xx bodies
+	 * and bodies when on_data is NULL are captured in resp->body. */
+	int (*on_data)(void *ctx, const uint8_t *buf, size_t len);
+	void *ctx;
+	long connect_timeout_ms;  /* 0: 10 s */
+	long stall_timeout_s;     /* abort when < 1 byte/s for this long; 0: 60 */
+	long total_timeout_s;     /* 0: none */
+	const int *cancel;        /* when *cancel becomes non-zero the transfer
+	                           * stops (read atomically); may be NULL */
+} eb_http_req;
+
+typedef struct eb_http_resp {
+	long status;          /* 0 when no HTTP answer arrived */
+	char transport[256];  /* why, when status == 0 or the transfer broke */
+	int cb_rc;            /* on_data's error, if it stopped the transfer */
+	char *body;           /* captured body, NUL-terminated, capped at 1 MiB */
+	size_t len;
+	char etag[256];       /* ETag response header, quotes kept */
+	char retry_after[32];
+	int64_t content_length; /* Content-Length of the answer, -1 unknown */
+} eb_http_resp;
+
+int eb_http_new(eb_http **out, const char *ca_file, eb_err *err);
+void eb_http_free(eb_http *h);
+
+/* Returns 0 when an HTTP answer arrived (any status; the body may still
+ * have been cut: then transport[] is set and the result is EB_EUNAVAIL),
+ * EB_EUNAVAIL on connection errors, or on_data's code. */
+int eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp);
+void eb_http_resp_dispose(eb_http_resp *r);
+
+#endif

@@ -1,0 +1,524 @@
+/* storage/s3/s3.c - see s3.h. */
+#include "storage/s3/s3.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/crypto.h"
+#include "storage/s3/xml.h"
+
+#define DEFAULT_PART (16u << 20)
+#define MIN_PART (5u << 20)
+
+static const char *
+env(const char *n)
+{
+	const char *v = getenv(n);
+	return v && *v ? v : NULL;
+}
+
+void
+eb_s3_free(eb_s3 *s)
+{
+	if (!s)
+		return;
+	eb_s3_credprov_free(s->creds);
+	free(s->url);
+	free(s->base);
+	free(s->host);
+	free(s->bucket);
+	free(s->prefix);
+	free(s->region);
+	free(s->ca_file);
+	free(s);
+}
+
+char *
+eb_s3_key(const eb_s3 *s, const char *name)
+{
+	char *k;
+	if (asprintf(&k, "%s%s", s->prefix, name) < 0)
+		return NULL;
+	return k;
+}
+
+static int
+is_ip_host(const char *host)
+{
+	char h[256];
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t n;
+	if (host[0] == '[')
+		return 1;
+	n = strcspn(host, ":");
+	if (n >= sizeof h)
+		return 0;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	return inet_pton(AF_INET, h, &a4) == 1 || inet_pton(AF_INET6, h, &a6) == 1 ||
+	       strcmp(h, "localhost") == 0;
+}
+
+static int
+parse_compat(eb_s3 *s, const char *list, eb_err *err)
+{
+	const char *p = list;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		if (n == 3 && !strncmp(p, "md5", 3))
+			s->compat |= EB_S3_COMPAT_MD5;
+		else if (n == 16 && !strncmp(p, "unsigned-payload", 16))
+			s->compat |= EB_S3_COMPAT_UNSIGNED;
+		else if (n)
+			return eb_err_set(err, EB_EINVAL,
+			                  "--s3-compat: unknown switch '%.*s' (known: md5, "
+			                  "unsigned-payload)", (int)n, p);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int
+eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
+{
+	eb_s3 *s = calloc(1, sizeof *s);
+	const char *b = url + 5, *slash, *ep, *hs;
+	int rc = 0;
+	*out = NULL;
+	if (!s)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	s->url = strdup(url);
+	slash = strchr(b, '/');
+	s->bucket = slash ? strndup(b, (size_t)(slash - b)) : strdup(b);
+	if (!s->url || !s->bucket) {
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (strlen(s->bucket) < 3 || strlen(s->bucket) > 63 ||
+	    strspn(s->bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-_") != strlen(s->bucket)) {
+		rc = eb_err_set(err, EB_EINVAL,
+		                "store %s: '%s' is not a valid bucket name (3-63 lower-case "
+		                "letters, digits, '.', '-')", url, s->bucket);
+		goto fail;
+	}
+	{
+		/* prefix: no leading slashes, one trailing slash */
+		const char *pf = slash ? slash + 1 : "";
+		size_t n;
+		while (*pf == '/')
+			pf++;
+		n = strlen(pf);
+		while (n && pf[n - 1] == '/')
+			n--;
+		if (n && asprintf(&s->prefix, "%.*s/", (int)n, pf) < 0)
+			s->prefix = NULL;
+		else if (!n)
+			s->prefix = strdup("");
+		if (!s->prefix) {
+			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (strstr(s->prefix, "//") || strstr(s->prefix, "..")) {
+			rc = eb_err_set(err, EB_EINVAL, "store %s: bad prefix", url);
+			goto fail;
+		}
+	}
+	/* region */
+	{
+		const char *r = opts->s3_region;
+		if (!r || !*r) r = env("AWS_REGION");
+		if (!r) r = env("AWS_DEFAULT_REGION");
+		if (!r) r = "us-east-1";
+		if (strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r) || strlen(r) > 40) {
+			rc = eb_err_set(err, EB_EINVAL, "S3 region '%s' is not valid", r);
+			goto fail;
+		}
+		s->region = strdup(r);
+	}
+	/* endpoint */
+	ep = opts->s3_endpoint && *opts->s3_endpoint ? opts->s3_endpoint : NULL;
+	if (!ep) ep = env("AWS_ENDPOINT_URL_S3");
+	if (!ep) ep = env("AWS_ENDPOINT_URL");
+	if (ep) {
+		const char *scheme = "https://";
+		size_t n;
+		if (!strncmp(ep, "http://", 7)) { scheme = "http://"; ep += 7; }
+		else if (!strncmp(ep, "https://", 8)) ep += 8;
+		else if (strstr(ep, "://")) {
+			rc = eb_err_set(err, EB_EINVAL, "S3 endpoint %s: only http:// and https:// are supported", ep);
+			goto fail;
+		}
+		n = strcspn(ep, "/?#");
+		if (n == 0 || ep[n + (ep[n] == '/')] != '\0') {
+			rc = eb_err_set(err, EB_EINVAL,
+			                "S3 endpoint '%s': give scheme://host[:port] without a path",
+			                ep);
+			goto fail;
+		}
+		hs = ep;
+		if (asprintf(&s->base, "%s%.*s", scheme, (int)n, ep) < 0)
+			s->base = NULL;
+		/* Host as curl would send it: default ports dropped */
+		if ((!strcmp(scheme, "https://") && n > 4 && !strncmp(ep + n - 4, ":443", 4)) ||
+		    (!strcmp(scheme, "http://") && n > 3 && !strncmp(ep + n - 3, ":80", 3)))
+			n -= strcmp(scheme, "https://") ? 3 : 4;
+		s->host = strndup(hs, n);
+	} else {
+		if (asprintf(&s->host, "s3.%s.amazonaws.com", s->region) < 0)
+			s->host = NULL;
+		if (asprintf(&s->base, "https://%s", s->host ? s->host : "") < 0)
+			s->base = NULL;
+	}
+	if (!s->region || !s->base || !s->host) {
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	s->path_style = opts->s3_path_style;
+	if (s->path_style < 0)
+		s->path_style = is_ip_host(s->host) || strchr(s->bucket, '.') != NULL;
+	if (!s->path_style) {
+		/* virtual-hosted: bucket.host, same scheme */
+		char *nh, *nb;
+		const char *sch = !strncmp(s->base, "http://", 7) ? "http://" : "https://";
+		if (asprintf(&nh, "%s.%s", s->bucket, s->host) < 0)
+			nh = NULL;
+		if (!nh || asprintf(&nb, "%s%s.%s", sch, s->bucket, s->base + strlen(sch)) < 0) {
+			free(nh);
+			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+			goto fail;
+		}
+		free(s->host);
+		free(s->base);
+		s->host = nh;
+		s->base = nb;
+	}
+	{
+		const char *ca = opts->s3_ca_file && *opts->s3_ca_file ? opts->s3_ca_file : env("AWS_CA_BUNDLE");
+		if (ca) {
+			if (access(ca, R_OK) != 0) {
+				rc = eb_err_set(err, EB_EINVAL, "S3 CA file %s cannot be read", ca);
+				goto fail;
+			}
+			s->ca_file = strdup(ca);
+		}
+	}
+	if ((rc = parse_compat(s, opts->s3_compat, err)))
+		goto fail;
+	s->max_attempts = env("EB_S3_MAX_ATTEMPTS") ? atoi(env("EB_S3_MAX_ATTEMPTS")) : 8;
+	if (s->max_attempts < 1)
+		s->max_attempts = 1;
+	s->retry_budget_ms = 1000 * (env("EB_S3_RETRY_BUDGET_S") ? atoll(env("EB_S3_RETRY_BUDGET_S")) : 180);
+	s->part_size = DEFAULT_PART;
+	if (env("EB_S3_PART_SIZE")) {
+		s->part_size = (size_t)strtoull(env("EB_S3_PART_SIZE"), NULL, 10);
+		if (s->part_size < MIN_PART || s->part_size > (512u << 20)) {
+			rc = eb_err_set(err, EB_EINVAL, "EB_S3_PART_SIZE must be between 5 MiB and 512 MiB");
+			goto fail;
+		}
+	}
+	s->nbufs = 3;
+	if ((rc = eb_s3_credprov_new(&s->creds, s->region, s->ca_file, err)))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	eb_s3_free(s);
+	return rc;
+}
+
+/* ---- one signed request ---- */
+
+static int
+build_path(const eb_s3 *s, const char *key, eb_sbuf *path)
+{
+	int rc = 0;
+	if (s->path_style) {
+		rc |= eb_sbuf_str(path, "/");
+		rc |= eb_sbuf_str(path, s->bucket);
+		if (key)
+			rc |= eb_sbuf_str(path, "/");
+	} else {
+		rc |= eb_sbuf_str(path, "/");
+	}
+	if (key)
+		rc |= eb_s3_uri_encode(path, key, strlen(key), 1);
+	return rc ? EB_ENOMEM : 0;
+}
+
+typedef struct {
+	const eb_s3_call *c;
+	uint64_t delivered;
+} get_ctx;
+
+static int
+get_on_data(void *ud, const uint8_t *buf, size_t len)
+{
+	get_ctx *g = ud;
+	int rc = g->c->on_data(g->c->ctx, buf, len);
+	if (rc == 0)
+		g->delivered += len;
+	return rc;
+}
+
+/* What an S3 error means for the operator; sets err, returns the code and
+ * whether a retry may help. */
+static int
+classify(const eb_s3 *s, const eb_s3_call *c, const eb_http_resp *r,
+         const eb_s3_creds *cr, int *retry, int *refresh, eb_err *err)
+{
+	char code[128] = "", msg[256] = "";
+	const char *what = c->key ? c->key : "";
+	long st = r->status;
+	*retry = *refresh = 0;
+	if (r->body) {
+		eb_xml_span d = {r->body, r->len};
+		eb_xml_get(d, "Code", code, sizeof code);
+		eb_xml_get(d, "Message", msg, sizeof msg);
+	}
+#define E(C, ...) eb_err_set(err, C, "S3 %s s3://%s/%s: %ld %s: " __VA_ARGS__)
+	if (st >= 500 || st == 429 || !strcmp(code, "SlowDown") ||
+	    !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError")) {
+		*retry = 1;
+		return E(EB_EUNAVAIL, "the server is unavailable or overloaded%s%s",
+		         c->op, s->bucket, what, st, code[0] ? code : "error",
+		         msg[0] ? ": " : "", msg);
+	}
+	if (!strcmp(code, "ExpiredToken") || !strcmp(code, "TokenRefreshRequired") ||
+	    !strcmp(code, "InvalidToken")) {
+		*refresh = 1;
+		return E(EB_EAUTH, "the session token from %s is expired or not valid; "
+		         "refresh the temporary credentials",
+		         c->op, s->bucket, what, st, code, cr->source);
+	}
+	if (!strcmp(code, "SignatureDoesNotMatch"))
+		return E(EB_EAUTH, "the secret key is wrong for access key %s (credentials from %s)",
+		         c->op, s->bucket, what, st, code, cr->ak, cr->source);
+	if (!strcmp(code, "InvalidAccessKeyId"))
+		return E(EB_EAUTH, "the server does not know access key %s (credentials from %s); "
+		         "check the key and the endpoint %s",
+		         c->op, s->bucket, what, st, code, cr->ak, cr->source, s->base);
+	if (!strcmp(code, "RequestTimeTooSkewed"))
+		return E(EB_EAUTH, "the local clock is more than 15 minutes off the server's; fix NTP",
+		         c->op, s->bucket, what, st, code);
+	if (!strcmp(code, "AuthorizationHeaderMalformed"))
+		return E(EB_EAUTH, "the server refused the credential scope (region %s); set "
+		         "--s3-region to the bucket's region%s%s",
+		         c->op, s->bucket, what, st, code, s->region, msg[0] ? ": " : "", msg);
+	if (st == 403 || st == 401)
+		return E(EB_EAUTH, "permission denied for access key %s (credentials from %s); "
+		         "the policy must allow this operation on the bucket%s%s",
+		         c->op, s->bucket, what, st, code[0] ? code : "Forbidden", cr->ak,
+		         cr->source, msg[0] ? ": " : "", msg);
+	if (!strcmp(code, "NoSuchBucket"))
+		return E(EB_ENOTFOUND, "bucket %s does not exist at %s",
+		         c->op, s->bucket, what, st, code, s->bucket, s->base);
+	if (st == 404)
+		return E(EB_ENOTFOUND, "no such object or upload",
+		         c->op, s->bucket, what, st, code[0] ? code : "NotFound");
+	if (st == 301 || !strcmp(code, "PermanentRedirect"))
+		return E(EB_EINVAL, "the bucket is in another region or needs another endpoint; "
+		         "set --s3-region / --s3-endpoint",
+		         c->op, s->bucket, what, st, code[0] ? code : "redirect");
+	return E(EB_EREMOTE, "%s", c->op, s->bucket, what, st, code[0] ? code : "error",
+	         msg[0] ? msg : "unexpected answer");
+#undef E
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+backoff(int attempt, const eb_http_resp *r, int64_t left_ms)
+{
+	uint32_t rnd = 0;
+	int64_t cap = 200LL << (attempt < 7 ? attempt : 7), ms;
+	if (cap > 20000)
+		cap = 20000;
+	eb_random(&rnd, sizeof rnd, NULL);
+	ms = cap / 2 + (int64_t)(rnd % (uint32_t)(cap / 2 + 1)); /* jitter */
+	if (r->retry_after[0]) {
+		long ra = atol(r->retry_after);
+		if (ra > 0 && ra <= 30 && ra * 1000 > ms)
+			ms = ra * 1000;
+	}
+	if (ms > left_ms)
+		ms = left_ms > 0 ? left_ms : 0;
+	usleep((useconds_t)(ms * 1000));
+}
+
+int
+eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
+              eb_err *err)
+{
+	eb_sbuf path = {0}, url = {0};
+	char phash[65], amz_date[17], auth[1024], md5b64[32] = "";
+	char etag_pin[256] = "";
+	get_ctx g = {c, 0};
+	int64_t t0 = now_ms();
+	int rc = 0, refreshed = 0;
+
+	memset(resp, 0, sizeof *resp);
+	if (build_path(s, c->key, &path) ||
+	    eb_sbuf_str(&url, s->base) || eb_sbuf_str(&url, path.p) ||
+	    (c->query && c->query[0] && (eb_sbuf_str(&url, "?") || eb_sbuf_str(&url, c->query)))) {
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s->compat & EB_S3_COMPAT_UNSIGNED) {
+		snprintf(phash, sizeof phash, "%s", c->body_len || !strcmp(c->method, "PUT") ||
+		         !strcmp(c->method, "POST") ? "UNSIGNED-PAYLOAD" : EB_S3_EMPTY_SHA256);
+	} else if (c->payload_sha256) {
+		snprintf(phash, sizeof phash, "%s", c->payload_sha256);
+	} else {
+		uint8_t d[EB_SHA256_LEN];
+		eb_sha256_buf(c->body ? (const void *)c->body : "", c->body_len, d);
+		eb_hex(d, sizeof d, phash);
+	}
+	if ((s->compat & EB_S3_COMPAT_MD5) && c->body) {
+		uint8_t m[EB_MD5_LEN];
+		eb_md5_buf(c->body, c->body_len, m);
+		eb_base64(m, sizeof m, md5b64);
+	}
+
+	for (int attempt = 0;; attempt++) {
+		eb_s3_creds cr = {0};
+		eb_s3_hdr hd[12];
+		const char *wire[16];
+		char *lines[12];
+		char range[64];
+		int nh = 0, retry = 0, refresh = 0;
+		eb_err e2;
+		eb_http_req rq = {0};
+		time_t now = time(NULL);
+		struct tm tm;
+
+		eb_err_init(&e2);
+		rc = eb_s3_creds_get(s->creds, &cr, &e2);
+		if (rc) {
+			eb_err_set(err, rc, "S3 %s s3://%s/%s: no credentials: %s", c->op,
+			           s->bucket, c->key ? c->key : "", e2.msg);
+			goto out;
+		}
+		gmtime_r(&now, &tm);
+		strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+		hd[nh++] = (eb_s3_hdr){"host", s->host};
+		hd[nh++] = (eb_s3_hdr){"x-amz-content-sha256", phash};
+		hd[nh++] = (eb_s3_hdr){"x-amz-date", amz_date};
+		if (cr.token)
+			hd[nh++] = (eb_s3_hdr){"x-amz-security-token", cr.token};
+		if (md5b64[0])
+			hd[nh++] = (eb_s3_hdr){"content-md5", md5b64};
+		if (c->content_type)
+			hd[nh++] = (eb_s3_hdr){"content-type", c->content_type};
+		if (c->on_data && g.delivered) {
+			snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)g.delivered);
+			hd[nh++] = (eb_s3_hdr){"range", range};
+			if (etag_pin[0])
+				hd[nh++] = (eb_s3_hdr){"if-match", etag_pin};
+		}
+		rc = eb_sigv4_sign(c->method, path.p, c->query ? c->query : "", hd, nh,
+		                   phash, amz_date, s->region, "s3", cr.ak, cr.sk, auth,
+		                   sizeof auth, NULL, err);
+		if (rc) {
+			eb_s3_creds_dispose(&cr);
+			goto out;
+		}
+		int nl = 0, bad = 0;
+		for (int i = 0; i < nh; i++) {
+			if (asprintf(&lines[nl], "%s: %s", hd[i].name, hd[i].value) < 0)
+				bad = 1;
+			else
+				wire[nl] = lines[nl], nl++;
+		}
+		if (asprintf(&lines[nl], "authorization: %s", auth) < 0)
+			bad = 1;
+		else
+			wire[nl] = lines[nl], nl++;
+		wire[nl] = NULL;
+		rq.method = c->method;
+		rq.url = url.p;
+		rq.headers = wire;
+		rq.body = c->body;
+		rq.body_len = c->body_len;
+		rq.cancel = c->cancel;
+		if (c->on_data) {
+			rq.on_data = get_on_data;
+			rq.ctx = &g;
+		}
+		eb_http_resp_dispose(resp);
+		if (!bad)
+			rc = eb_http_do(h, &rq, resp);
+		else
+			rc = EB_ENOMEM;
+		for (int i = 0; i < nl; i++) {
+			memset(lines[i], 0, strlen(lines[i]));
+			free(lines[i]);
+		}
+		if (rc == EB_ENOMEM) {
+			eb_s3_creds_dispose(&cr);
+			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (c->on_data && !etag_pin[0] && resp->etag[0] && resp->status / 100 == 2)
+			snprintf(etag_pin, sizeof etag_pin, "%s", resp->etag);
+		eb_err_init(&e2);
+		if (rc == EB_EUNAVAIL) {
+			retry = 1;
+			eb_err_set(&e2, EB_EUNAVAIL, "S3 %s s3://%s/%s at %s: %s", c->op,
+			           s->bucket, c->key ? c->key : "", s->base, resp->transport);
+		} else if (rc < 0) {
+			/* the stream consumer refused the data: its message is in ctx */
+			eb_s3_creds_dispose(&cr);
+			eb_err_set(err, rc, "S3 %s s3://%s/%s: the data was refused downstream",
+			           c->op, s->bucket, c->key ? c->key : "");
+			goto out;
+		} else if (resp->status / 100 == 2) {
+			eb_s3_creds_dispose(&cr);
+			rc = 0;
+			goto out;
+		} else if (c->on_data && g.delivered && resp->status == 412) {
+			eb_s3_creds_dispose(&cr);
+			rc = eb_err_set(err, EB_ECORRUPT,
+			                "S3 %s s3://%s/%s: the object changed while it was read",
+			                c->op, s->bucket, c->key ? c->key : "");
+			goto out;
+		} else {
+			rc = classify(s, c, resp, &cr, &retry, &refresh, &e2);
+		}
+		eb_s3_creds_dispose(&cr);
+		if (refresh && !refreshed && eb_s3_creds_expire(s->creds)) {
+			refreshed = 1;
+			retry = 1;
+		}
+		int64_t left = s->retry_budget_ms - (now_ms() - t0);
+		if (c->cancel && __atomic_load_n(c->cancel, __ATOMIC_ACQUIRE))
+			retry = 0;
+		if (!retry || attempt + 1 >= s->max_attempts || left <= 0) {
+			if (retry && attempt > 0)
+				eb_err_set(err, e2.code, "%s (gave up after %d attempts in %llds)",
+				           e2.msg, attempt + 1, (long long)((now_ms() - t0) / 1000));
+			else
+				eb_err_set(err, e2.code, "%s", e2.msg);
+			rc = e2.code ? e2.code : EB_EREMOTE;
+			goto out;
+		}
+		backoff(attempt, resp, left);
+	}
+out:
+	eb_sbuf_dispose(&path);
+	eb_sbuf_dispose(&url);
+	return rc;
+}
