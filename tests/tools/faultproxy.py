@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Fault-injecting TCP proxy for S3 tests, 127.0.0.1 only.
+usage: faultproxy.py LISTEN_PORT UPSTREAM_PORT CONTROL_FILE
+Every new connection reads CONTROL_FILE (one line) to decide its fate:
+  pass            forward both ways
+  503 N           answer the next N connections' first request with
+                  "503 SlowDown" (request body drained), then close
+  drop N BYTES    forward the next N connections, but cut them (RST) after
+                  BYTES bytes from the client
+  reset N         accept and close the next N connections at once
+Counters live in the file: the proxy rewrites "503 N" to "503 N-1" etc.,
+and writes "pass" when N reaches 0.  Each fault is logged to stderr."""
+import socket, sys, threading, struct
+
+listen_port, up_port, ctl = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+lock = threading.Lock()
+
+def take_mode():
+    with lock:
+        try:
+            words = open(ctl).read().split()
+        except OSError:
+            words = []
+        if not words or words[0] == "pass":
+            return ("pass",)
+        n = int(words[1])
+        rest = words[2:]
+        left = n - 1
+        with open(ctl, "w") as f:
+            f.write(" ".join([words[0], str(left)] + rest) if left > 0 else "pass")
+        return (words[0],) + tuple(int(x) for x in rest)
+
+def rst_close(s):
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    s.close()
+
+def answer_503(c):
+    buf = b""
+    c.settimeout(10)
+    try:
+        while b"\r\n\r\n" not in buf:
+            d = c.recv(65536)
+            if not d:
+                return c.close()
+            buf += d
+        head, _, body = buf.partition(b"\r\n\r\n")
+        clen = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                clen = int(v.strip())
+        got = len(body)
+        while got < clen:
+            d = c.recv(min(65536, clen - got))
+            if not d:
+                break
+            got += len(d)
+        msg = (b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
+               b"<Message>Please reduce your request rate.</Message></Error>")
+        c.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(msg) + msg)
+    except OSError:
+        pass
+    c.close()
+
+def pipe(src, dst, limit, done):
+    sent = 0
+    try:
+        while True:
+            d = src.recv(65536)
+            if not d:
+                break
+            if limit is not None and sent + len(d) > limit:
+                dst.sendall(d[:limit - sent])
+                print("faultproxy: cut connection after %d bytes" % limit, file=sys.stderr, flush=True)
+                rst_close(src); rst_close(dst)
+                return
+            dst.sendall(d)
+            sent += len(d)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        done.append(1)
+
+def handle(c):
+    mode = take_mode()
+    if mode[0] == "reset":
+        print("faultproxy: reset", file=sys.stderr, flush=True)
+        return rst_close(c)
+    if mode[0] == "503":
+        print("faultproxy: 503", file=sys.stderr, flush=True)
+        return answer_503(c)
+    try:
+        u = socket.create_connection(("127.0.0.1", up_port))
+    except OSError:
+        return rst_close(c)
+    limit = mode[1] if mode[0] == "drop" else None
+    done = []
+    t1 = threading.Thread(target=pipe, args=(c, u, limit, done), daemon=True)
+    t2 = threading.Thread(target=pipe, args=(u, c, None, done), daemon=True)
+    t1.start(); t2.start(); t1.join(); t2.join()
+    for s in (c, u):
+        try:
+            s.close()
+        except OSError:
+            pass
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", listen_port))
+srv.listen(64)
+print("faultproxy: listening on %d -> %d" % (listen_port, up_port), file=sys.stderr, flush=True)
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
