@@ -122,3 +122,18 @@ rgw_stop_gw() { _rgw_kill client.rgw.a; }
 rgw_stop() { _rgw_kill client.rgw.a; _rgw_kill osd.0; _rgw_kill mon.a; }
 
 s3cli() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }
+
+# The store test driver of the flavour under test (rel or san).
+S3TOOL=$TOP/build/${EB_FLAVOUR:-rel}/tools/s3tool
+# s3t ARGS...: s3tool against the test endpoint
+s3t() { "$S3TOOL" --endpoint "$S3_ENDPOINT" "$@"; }
+# pending_uploads BUCKET: incomplete multipart uploads, counted by the aws CLI
+pending_uploads() {
+	s3cli s3api list-multipart-uploads --bucket "$1" --output json |
+		/usr/bin/python3 -c 'import json,sys; t=sys.stdin.read().strip(); print(len(json.loads(t).get("Uploads", [])) if t else 0)'
+}
+# object_count BUCKET PREFIX: objects under a prefix, counted by the aws CLI
+object_count() {
+	s3cli s3api list-objects-v2 --bucket "$1" --prefix "$2" --output json |
+		/usr/bin/python3 -c 'import json,sys; t=sys.stdin.read().strip(); print(len(json.loads(t).get("Contents", [])) if t else 0)'
+}

@@ -130,6 +130,9 @@ s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
 		if (!qrc && token)
 			qrc = eb_s3_query_add(&q, "continuation-token", token);
+		/* tests force small pages to exercise continuation */
+		if (!qrc && getenv("EB_S3_LIST_MAX_KEYS"))
+			qrc = eb_s3_query_add(&q, "max-keys", getenv("EB_S3_LIST_MAX_KEYS"));
 		if (!qrc)
 			qrc = eb_s3_query_build(&q, &qs);
 		eb_s3_query_dispose(&q);
