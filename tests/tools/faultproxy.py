@@ -7,6 +7,8 @@ Every new connection reads CONTROL_FILE (one line) to decide its fate:
                   "503 SlowDown" (request body drained), then close
   drop N BYTES    forward the next N connections, but cut them (RST) after
                   BYTES bytes from the client
+  cutresp N BYTES forward the next N connections, but cut them after BYTES
+                  bytes from the server (a download broken mid-body)
   reset N         accept and close the next N connections at once
 Counters live in the file: the proxy rewrites "503 N" to "503 N-1" etc.,
 and writes "pass" when N reaches 0.  Each fault is logged to stderr."""
@@ -33,6 +35,12 @@ def take_mode():
 def rst_close(s):
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    # shutdown first: another thread may be blocked in recv() on s, which
+    # would keep a plain close() from taking effect
+    try:
+        s.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     s.close()
@@ -101,10 +109,11 @@ def handle(c):
         u = socket.create_connection(("127.0.0.1", up_port))
     except OSError:
         return rst_close(c)
-    limit = mode[1] if mode[0] == "drop" else None
+    up_limit = mode[1] if mode[0] == "drop" else None
+    down_limit = mode[1] if mode[0] == "cutresp" else None
     done = []
-    t1 = threading.Thread(target=pipe, args=(c, u, limit, done), daemon=True)
-    t2 = threading.Thread(target=pipe, args=(u, c, None, done), daemon=True)
+    t1 = threading.Thread(target=pipe, args=(c, u, up_limit, done), daemon=True)
+    t2 = threading.Thread(target=pipe, args=(u, c, down_limit, done), daemon=True)
     t1.start(); t2.start(); t1.join(); t2.join()
     for s in (c, u):
         try:
