@@ -2,7 +2,8 @@
 """Local stand-in for the AWS credential endpoints, 127.0.0.1 only.
 usage: credserver.py PORT STATE_DIR
 STATE_DIR/keys holds credential sets, one "ACCESS SECRET" per line; the Nth
-successful fetch gets line min(N, last) so tests can rotate keys.  Every
+successful fetch (counted in STATE_DIR/log) gets line min(N, last) so tests
+can rotate keys.  Every
 document expires STATE_DIR/ttl seconds (default 3600) after it is served.
 Served (each fetch appends "<kind> <access key>" to STATE_DIR/log):
   POST /sts        STS AssumeRoleWithWebIdentity (form body); checks
@@ -31,7 +32,8 @@ def rd(name, default=""):
 def next_creds(kind):
     with lock:
         keys = [l.split() for l in rd("keys").splitlines() if l.strip()]
-        ak, sk = keys[min(count[0], len(keys) - 1)]
+        served = len(rd("log").splitlines())  # tests reset by emptying the log
+        ak, sk = keys[min(served, len(keys) - 1)]
         count[0] += 1
         ttl = int(rd("ttl", "3600"))
         exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + ttl))
