@@ -32,6 +32,8 @@
 
 #define MAX_PEM (1u << 20)
 
+volatile sig_atomic_t eb_etcd_interrupted;
+
 struct eb_etcd {
 	char endpoint[256]; /* as given, for messages */
 	char target[256];   /* host:port for gRPC */
@@ -621,20 +623,30 @@ typedef struct {
 	int tag_a, tag_b, tag_m;
 } stream_call;
 
-/* Waits for one started RECV_MESSAGE batch; on inactivity, cancels the call
- * and still collects the batch (every started batch must be plucked). */
+/* Waits for one started RECV_MESSAGE batch.  Wakes every 200 ms to notice
+ * SIGINT/SIGTERM (eb_etcd_interrupted); on inactivity or interruption it
+ * cancels the call and still collects the batch (every started batch must
+ * be plucked). */
 static int
 wait_msg(eb_etcd *c, stream_call *sc, int *timed_out)
 {
-	grpc_event ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m,
-	                                            deadline_in(c->o.stream_idle_ms), NULL);
-	if (ev.type == GRPC_QUEUE_TIMEOUT) {
-		*timed_out = 1;
-		grpc_call_cancel_with_status(sc->call, GRPC_STATUS_DEADLINE_EXCEEDED,
-		                             "no snapshot data within the idle timeout", NULL);
-		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m,
-		                                 gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	gpr_timespec idle_end = deadline_in(c->o.stream_idle_ms);
+	grpc_event ev;
+	for (;;) {
+		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, deadline_in(200), NULL);
+		if (ev.type != GRPC_QUEUE_TIMEOUT)
+			return ev.success;
+		if (eb_etcd_interrupted)
+			break;
+		if (gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), idle_end) >= 0) {
+			*timed_out = 1;
+			break;
+		}
 	}
+	grpc_call_cancel_with_status(sc->call, GRPC_STATUS_CANCELLED,
+	                             *timed_out ? "no snapshot data within the idle timeout"
+	                                        : "interrupted", NULL);
+	ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 	return ev.success;
 }
 
@@ -759,7 +771,10 @@ eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	if (rc < 0)
 		goto out;
 	copy_details(sc.details, details, sizeof details);
-	if (timed_out) {
+	if (eb_etcd_interrupted && !timed_out && sc.code != GRPC_STATUS_OK) {
+		rc = eb_err_set(err, EB_EINTR, "interrupted by a signal after %llu bytes",
+		                (unsigned long long)n.got);
+	} else if (timed_out) {
 		rc = eb_err_set(err, EB_ETIMEOUT,
 		                "etcd %s: snapshot stalled: no data for %d s after %llu bytes (member frozen or overloaded; --snapshot-idle-timeout)",
 		                c->endpoint, c->o.stream_idle_ms / 1000, (unsigned long long)n.got);

@@ -10,6 +10,7 @@
 #define EB_ETCD_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -34,6 +35,10 @@ void eb_etcd_global_init(void);
 void eb_etcd_global_shutdown(void);
 
 typedef struct eb_etcd eb_etcd;
+
+/* Set from a SIGINT/SIGTERM handler: a running snapshot stops within
+ * 200 ms and fails with EB_EINTR, so its chain aborts cleanly. */
+extern volatile sig_atomic_t eb_etcd_interrupted;
 
 /* Parses the endpoint ("https://host:port", "http://...", "host:port"),
  * reads the PEM files and creates the channel.  Does not contact the

@@ -93,9 +93,9 @@ d_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
 		int rc;
 		if (ZSTD_isError(r))
 			return zerr(err, EB_ECORRUPT, "decompression (corrupt object?)", r);
-		z->last = r;
 		if (o.pos == 0)
-			return 0;
+			return 0; /* nothing pending; r is only a hint for more input */
+		z->last = r;
 		rc = eb_stream_write(s->next, z->out, o.pos, err);
 		if (rc < 0)
 			return rc;
