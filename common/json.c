@@ -337,6 +337,10 @@ pvalue(parser *p, eb_json **out, int depth)
 	} else {
 		rc = perr(p, "unexpected character");
 	}
+	if (rc < 0) {
+		eb_json_free(j); /* with whatever children it got */
+		*out = NULL;
+	}
 	return rc;
 }
 
