@@ -104,7 +104,7 @@ better(const eb_member *a, const eb_member *b)
 int
 eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 {
-	eb_member *best = NULL;
+	eb_member *best = NULL, *nospace = NULL;
 	int want_leader = strcmp(how, "leader") == 0;
 	int want_follower = strcmp(how, "follower") == 0;
 	int any = strcmp(how, "auto") == 0 || want_leader || want_follower;
@@ -121,9 +121,15 @@ eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 			continue;
 		}
 		alarm = eb_cluster_alarm_of(c, m->st.member_id);
+		if (alarm == 2) { /* CORRUPT: its data may be wrong, never back it up */
+			snprintf(why + l, sizeof why - l, "; %s: alarm CORRUPT raised", m->endpoint);
+			continue;
+		}
 		if (alarm) {
-			snprintf(why + l, sizeof why - l, "; %s: alarm %s raised", m->endpoint,
-			         eb_etcd_alarm_name(alarm));
+			/* NOSPACE: data is fine and a backup is most needed now; use
+			 * such a member only when no member without alarm qualifies */
+			if (!nospace)
+				nospace = m;
 			continue;
 		}
 		if (m->st.is_learner) {
@@ -135,6 +141,9 @@ eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 		if (!best || better(m, best))
 			best = m;
 	}
+	if (!best && nospace && !(want_leader && nospace->st.leader != nospace->st.member_id) &&
+	    !(want_follower && nospace->st.leader == nospace->st.member_id))
+		best = nospace;
 	if (best) {
 		*out = best;
 		return 0;

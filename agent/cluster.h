@@ -48,7 +48,9 @@ void eb_cluster_hashkv(eb_cluster *c);
 
 /* Picks the member to snapshot: "auto" = reachable, no alarm on it, most
  * up to date (highest applied index), a follower preferred over the
- * leader; "leader"; "follower"; or an endpoint from the list.  Fails with
+ * leader; "leader"; "follower"; or an endpoint from the list.  A member
+ * with a NOSPACE alarm is used only when no other qualifies (its data is
+ * intact and a backup is most wanted then); CORRUPT never.  Fails with
  * a message naming why no member qualifies. */
 int eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out,
                     eb_err *err);

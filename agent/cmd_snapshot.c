@@ -186,6 +186,9 @@ cmd_snapshot(int argc, char **argv)
 		probed = 1;
 		rc = eb_cluster_pick(&cl, c.member, &m, &err);
 	}
+	if (rc == 0 && eb_cluster_alarm_of(&cl, m->st.member_id))
+		EB_LOG(EB_LOG_WARN, "snapshot", "member %s has a NOSPACE alarm; backing it up anyway "
+		       "(no member without alarm answered)", m->endpoint);
 	if (rc == 0) {
 		EB_LOG(EB_LOG_INFO, "snapshot", "streaming from %s (member %016" PRIx64 ", %s, revision %" PRId64
 		       ", db %" PRId64 " bytes) to %s", m->endpoint, m->st.member_id,
