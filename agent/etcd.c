@@ -290,7 +290,7 @@ is_auth_error(int code, const char *msg)
 	return code == GRPC_STATUS_UNAUTHENTICATED || code == GRPC_STATUS_PERMISSION_DENIED ||
 	       strstr(msg, "auth:") || strstr(msg, "authentication failed") ||
 	       strstr(msg, "permission denied") || strstr(msg, "user name is empty") ||
-	       strstr(msg, "invalid auth token");
+	       strstr(msg, "invalid auth token") || strstr(msg, "user not found");
 }
 
 static const char *
@@ -322,6 +322,9 @@ status_error(eb_etcd *c, const char *what, grpc_status_code code,
 			hint = " (check --user and --password)";
 		else if (strstr(details, "permission denied"))
 			hint = " (snapshots and hashes need the root role)";
+		else if (strstr(details, "user not found"))
+			hint = c->user ? " (check --user)"
+			               : " (auth is enabled: without --user, etcd takes the user from the client certificate's CN; pass --user and --password)";
 	} else if (code == GRPC_STATUS_UNAVAILABLE) {
 		ec = EB_EUNAVAIL;
 		if (strstr(details, "certificate verify failed"))
