@@ -24,6 +24,7 @@ eb_cluster_probe(eb_cluster *c, const char *const *endpoints, size_t n,
 		if (rc == EB_EINVAL || rc == EB_ENOMEM) {
 			/* bad flags or TLS files: the same for every endpoint */
 			eb_err_set(err, rc, "%s", m->err.msg);
+			eb_cluster_dispose(c);
 			return rc;
 		}
 		if (rc == 0 && eb_etcd_status_get(m->conn, &m->st, &m->err) == 0) {

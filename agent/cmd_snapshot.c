@@ -16,7 +16,7 @@
 #include "common/metrics.h"
 
 static const char usage[] =
-"Usage: etcd-backup snapshot --to STORE [flags]\n"
+"Usage: etcd-backup snapshot [--to STORE] [flags]\n"
 "\n"
 "Streams a snapshot from one etcd member, checks etcd's sha256 trailer as it\n"
 "streams, compresses it with zstd and stores it; the JSON manifest is written\n"
@@ -30,7 +30,7 @@ static const char usage[] =
 "or one of the --endpoints.\n"
 "\n"
 "Flags:\n"
-"  --to STORE                   where to store (ETCD_BACKUP_STORE)\n"
+"  --to STORE                   where to store (default /var/backups/etcd)\n"
 STORE_FLAGS_HELP
 ETCD_FLAGS_HELP
 "  --member auto|leader|follower|URL   which member to stream from\n"
@@ -174,11 +174,6 @@ cmd_snapshot(int argc, char **argv)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_metrics_init(&mt);
 	eb_err_init(&err);
-	if (!c.store) {
-		fprintf(stderr, "etcd-backup snapshot: --to STORE is required (a folder, file:///path or s3://bucket/prefix)\n");
-		cli_dispose(&c);
-		return EB_EXIT_USAGE;
-	}
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
 	if (rc == 0)
 		rc = eb_cluster_probe(&cl, c.endpoints, c.nendpoints, &c.etcd, &err);

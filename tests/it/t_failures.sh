@@ -3,6 +3,7 @@
 # snapshot, a frozen member, bad flags, unreachable endpoints.  Each gives a
 # clear error and a non-zero exit, never hangs, and leaves nothing in the
 # store.
+# san: yes
 . "$(dirname "$0")/../lib.sh"
 
 no_files() { [ ! -e "$1" ] || [ -z "$(ls -A "$1")" ]; }
@@ -12,7 +13,7 @@ CASE=flags
 expect_match "unknown flag is named" "$(cat "$T/f1")" "unknown flag --bogus"
 "$BACKUP" snapshot --to "$T/s" --compression-level 50 2>"$T/f2"; expect_eq "bad level exits 2" "$?" 2
 expect_match "bad level message gives the range" "$(cat "$T/f2")" "1\.\.19"
-"$BACKUP" snapshot 2>"$T/f3"; expect_eq "missing --to exits 2" "$?" 2
+"$BACKUP" snapshot --to "" 2>"$T/f3"; expect_eq "empty --to exits 2" "$?" 2
 "$BACKUP" list --from "ftp://x/y" 2>"$T/f4"; expect_eq "unknown store scheme exits 2" "$?" 2
 "$BACKUP" list --backup x --from "$T/s" 2>"$T/f5"; expect_eq "flag of another command exits 2" "$?" 2
 expect_match "says the flag does not apply" "$(cat "$T/f5")" "does not apply"
