@@ -271,7 +271,7 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 	eb_bw *w = NULL;
 	eb_buf snap = {0};
 	struct target *tg = NULL;
-	char tmp[4200] = "", waltmp[4200] = "";
+	char tmp[4096] = "", waltmp[4096] = "";
 	int rc, all = o->all_members_dir != NULL;
 
 	memset(res, 0, sizeof *res);
@@ -340,14 +340,14 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 	int fds[EB_MAX_MEMBERS];
 	for (size_t i = 0; i < nt; i++) {
 		char p[4300];
-		if (all)
-			snprintf(tg[i].dir, sizeof tg[i].dir, "%s/%s", tmp, c.m[i].name);
-		else
-			snprintf(tg[i].dir, sizeof tg[i].dir, "%s", tmp);
-		if (waltmp[0])
-			snprintf(tg[i].waldir, sizeof tg[i].waldir, "%s", waltmp);
-		else
-			snprintf(tg[i].waldir, sizeof tg[i].waldir, "%s/member/wal", tg[i].dir);
+		int n1 = all ? snprintf(tg[i].dir, sizeof tg[i].dir, "%s/%s", tmp, c.m[i].name)
+		             : snprintf(tg[i].dir, sizeof tg[i].dir, "%s", tmp);
+		int n2 = waltmp[0] ? snprintf(tg[i].waldir, sizeof tg[i].waldir, "%s", waltmp)
+		                   : snprintf(tg[i].waldir, sizeof tg[i].waldir, "%s/member/wal", tg[i].dir);
+		if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof tg[i].dir || (size_t)n2 >= sizeof tg[i].waldir) {
+			rc = eb_err_set(err, EB_EINVAL, "output path too long");
+			goto out;
+		}
 		snprintf(p, sizeof p, "%s/member/snap", tg[i].dir);
 		if ((rc = eb_dir_mkdirs(p, err)) || (rc = eb_dir_mkdirs(tg[i].waldir, err)))
 			goto out;
