@@ -47,7 +47,7 @@ struct eb_bolt {
 	eb_bolt_meta meta;
 	uint8_t *seen;  /* bitmap over pgid: referenced */
 	uint8_t *freed; /* bitmap over pgid: in the persisted freelist */
-	eb_buf bufs[2 * MAX_DEPTH + 2];
+	eb_wbuf bufs[2 * MAX_DEPTH + 2];
 	eb_bolt_stats st;
 	const eb_bolt_visitor *v;
 };
@@ -55,7 +55,7 @@ struct eb_bolt {
 /* Per-tree walk state: the last key seen enforces order across pages. */
 struct tree {
 	int is_root;
-	eb_buf last;
+	eb_wbuf last;
 	int have_last;
 };
 
@@ -173,7 +173,7 @@ eb_bolt_close(eb_bolt *b)
 	if (!b)
 		return;
 	for (size_t i = 0; i < sizeof b->bufs / sizeof b->bufs[0]; i++)
-		eb_buf_free(&b->bufs[i]);
+		eb_wbuf_free(&b->bufs[i]);
 	free(b->seen);
 	free(b->freed);
 	free(b);
@@ -184,14 +184,14 @@ static void setbit(uint8_t *m, uint64_t i) { m[i / 8] |= (uint8_t)(1u << (i % 8)
 
 /* Reads logical page id (with its overflow) into buf; marks it referenced. */
 static int
-read_page(eb_bolt *b, uint64_t id, eb_buf *buf, eb_err *err)
+read_page(eb_bolt *b, uint64_t id, eb_wbuf *buf, eb_err *err)
 {
 	uint32_t ps = b->meta.page_size;
 	int rc;
 	if (id < 2 || id >= b->meta.pgid)
 		return eb_err_set(err, EB_ECORRUPT, "page %llu out of bounds (high-water mark %llu)", (unsigned long long)id, (unsigned long long)b->meta.pgid);
-	eb_buf_reset(buf);
-	if (eb_buf_reserve(buf, ps))
+	eb_wbuf_reset(buf);
+	if (eb_wbuf_reserve(buf, ps))
 		return eb_err_set(err, EB_ENOMEM, "out of memory reading page %llu", (unsigned long long)id);
 	if ((rc = pread_full(b->fd, buf->p, ps, id * ps, err)))
 		return rc;
@@ -212,7 +212,7 @@ read_page(eb_bolt *b, uint64_t id, eb_buf *buf, eb_err *err)
 	}
 	if (ovf) {
 		size_t total = (size_t)((ovf + 1) * ps);
-		if (eb_buf_reserve(buf, total - ps))
+		if (eb_wbuf_reserve(buf, total - ps))
 			return eb_err_set(err, EB_ENOMEM, "out of memory reading page %llu", (unsigned long long)id);
 		if ((rc = pread_full(b->fd, buf->p + ps, total - ps, (id + 1) * ps, err)))
 			return rc;
@@ -225,7 +225,7 @@ read_page(eb_bolt *b, uint64_t id, eb_buf *buf, eb_err *err)
 static int
 read_freelist(eb_bolt *b, eb_err *err)
 {
-	eb_buf *buf = &b->bufs[0];
+	eb_wbuf *buf = &b->bufs[0];
 	uint64_t id = b->meta.freelist;
 	int rc;
 	if (id == EB_BOLT_NO_FREELIST)
@@ -266,7 +266,7 @@ walk_tree(eb_bolt *b, struct tree *t, uint64_t id, const uint8_t *lo, size_t lol
 {
 	if (depth >= (int)(sizeof b->bufs / sizeof b->bufs[0]))
 		return eb_err_set(err, EB_ECORRUPT, "page %llu: tree deeper than %d levels", (unsigned long long)id, MAX_DEPTH);
-	eb_buf *buf = &b->bufs[depth];
+	eb_wbuf *buf = &b->bufs[depth];
 	int rc = read_page(b, id, buf, err);
 	if (rc)
 		return rc;
@@ -313,7 +313,7 @@ leaf_item(eb_bolt *b, struct tree *t, uint64_t id, uint32_t flags,
 			return eb_err_set(err, EB_ECORRUPT, "page %llu: bucket '%.*s' header has %zu bytes, want 16", (unsigned long long)id, (int)(kl > 64 ? 64 : kl), k, vl);
 		rc = walk_tree(b, &sub, root, NULL, 0, NULL, 0, depth + 1, err);
 	}
-	eb_buf_free(&sub.last);
+	eb_wbuf_free(&sub.last);
 	if (rc)
 		return rc;
 	if (vis && vis->bucket_end)
@@ -390,9 +390,9 @@ walk_page(eb_bolt *b, struct tree *t, uint64_t id, const uint8_t *pg,
 				return eb_err_set(err, EB_ECORRUPT, "page %llu: element %zu has unknown flags 0x%x", uid, i, lf);
 			if (t->have_last && eb_keycmp(t->last.p, t->last.len, k, kl) >= 0)
 				return eb_err_set(err, EB_ECORRUPT, "page %llu: key order broken across pages", uid);
-			eb_buf_reset(&t->last);
-			eb_buf_put(&t->last, k, kl);
-			if (eb_buf_check(&t->last, err))
+			eb_wbuf_reset(&t->last);
+			eb_wbuf_put(&t->last, k, kl);
+			if (eb_wbuf_check(&t->last, err))
 				return EB_ENOMEM;
 			t->have_last = 1;
 			if ((rc = leaf_item(b, t, id, lf, k, kl, k + kl, vl, depth, err)))
@@ -417,7 +417,7 @@ eb_bolt_walk(eb_bolt *b, const eb_bolt_visitor *v, eb_bolt_stats *st, eb_err *er
 		return rc;
 	struct tree root = {.is_root = 1};
 	rc = walk_tree(b, &root, b->meta.root, NULL, 0, NULL, 0, 1, err);
-	eb_buf_free(&root.last);
+	eb_wbuf_free(&root.last);
 	if (rc)
 		return rc;
 	for (uint64_t p = 2; p < b->meta.pgid; p++) {

@@ -34,7 +34,7 @@ struct elem {
 struct level {
 	struct elem *e;
 	size_t n, cap;
-	eb_buf data;
+	eb_wbuf data;
 	uint64_t emitted; /* pages written at this level */
 };
 
@@ -49,13 +49,13 @@ struct eb_bw {
 	int nfds;
 	uint32_t ps;
 	uint64_t next_pgid; /* next page to allocate */
-	eb_buf out;         /* pages not yet written, starting at out_pgid */
+	eb_wbuf out;         /* pages not yet written, starting at out_pgid */
 	uint64_t out_pgid;
-	eb_buf page;        /* scratch for one page image */
+	eb_wbuf page;        /* scratch for one page image */
 	struct level lv[MAX_LEVELS];
 	int in_bucket;
 	int leaf_flags;     /* element flags at level 0: 1 for the root bucket */
-	eb_buf last;
+	eb_wbuf last;
 	int have_last;
 	struct bucket *b;
 	size_t nb, capb;
@@ -89,7 +89,7 @@ flush_out(eb_bw *w, eb_err *err)
 		if ((rc = write_all(w->fds[i], w->out.p, w->out.len, w->out_pgid * w->ps, err)))
 			return rc;
 	w->out_pgid += w->out.len / w->ps;
-	eb_buf_reset(&w->out);
+	eb_wbuf_reset(&w->out);
 	return 0;
 }
 
@@ -117,14 +117,14 @@ eb_bw_free(eb_bw *w)
 		return;
 	for (int i = 0; i < MAX_LEVELS; i++) {
 		free(w->lv[i].e);
-		eb_buf_free(&w->lv[i].data);
+		eb_wbuf_free(&w->lv[i].data);
 	}
 	for (size_t i = 0; i < w->nb; i++)
 		free(w->b[i].name);
 	free(w->b);
-	eb_buf_free(&w->out);
-	eb_buf_free(&w->page);
-	eb_buf_free(&w->last);
+	eb_wbuf_free(&w->out);
+	eb_wbuf_free(&w->page);
+	eb_wbuf_free(&w->last);
 	free(w);
 }
 
@@ -157,7 +157,7 @@ emit(eb_bw *w, int L, uint64_t *pgid_out, eb_err *err)
 		if (rc)
 			return rc;
 	}
-	if (eb_buf_reserve(&w->out, total))
+	if (eb_wbuf_reserve(&w->out, total))
 		return eb_err_set(err, EB_ENOMEM, "out of memory writing page %llu", (unsigned long long)id);
 	uint8_t *p = w->out.p + w->out.len;
 	memset(p, 0, total);
@@ -190,7 +190,7 @@ emit(eb_bw *w, int L, uint64_t *pgid_out, eb_err *err)
 	else if (l->n) /* push the first key to the parent level */
 		rc = add_elem(w, L + 1, id, l->data.p, l->e[0].kl, NULL, 0, err);
 	l->n = 0;
-	eb_buf_reset(&l->data);
+	eb_wbuf_reset(&l->data);
 	return rc;
 }
 
@@ -220,9 +220,9 @@ add_elem(eb_bw *w, int L, uint64_t a, const uint8_t *k, size_t kl,
 		l->cap = nc;
 	}
 	l->e[l->n] = (struct elem){.a = a, .off = l->data.len, .kl = (uint32_t)kl, .vl = (uint32_t)vl};
-	eb_buf_put(&l->data, k, kl);
-	eb_buf_put(&l->data, v, vl);
-	if (eb_buf_check(&l->data, err))
+	eb_wbuf_put(&l->data, k, kl);
+	eb_wbuf_put(&l->data, v, vl);
+	if (eb_wbuf_check(&l->data, err))
 		return EB_ENOMEM;
 	l->n++;
 	return 0;
@@ -254,10 +254,10 @@ check_order(eb_bw *w, const uint8_t *k, size_t kl, eb_err *err)
 		return eb_err_set(err, EB_EINVAL, "bbolt writer: empty key");
 	if (w->have_last && eb_keycmp(w->last.p, w->last.len, k, kl) >= 0)
 		return eb_err_set(err, EB_EINVAL, "bbolt writer: keys not in ascending order");
-	eb_buf_reset(&w->last);
-	eb_buf_put(&w->last, k, kl);
+	eb_wbuf_reset(&w->last);
+	eb_wbuf_put(&w->last, k, kl);
 	w->have_last = 1;
-	return eb_buf_check(&w->last, err);
+	return eb_wbuf_check(&w->last, err);
 }
 
 int
@@ -353,8 +353,8 @@ eb_bw_finish(eb_bw *w, uint64_t *size, eb_err *err)
 	for (int i = 0; i < w->nfds; i++)
 		if (fdatasync(w->fds[i]))
 			return eb_err_sys(err, EB_EIO, errno, "fsync database");
-	eb_buf_reset(&w->page);
-	if (eb_buf_reserve(&w->page, 2 * (size_t)w->ps))
+	eb_wbuf_reset(&w->page);
+	if (eb_wbuf_reserve(&w->page, 2 * (size_t)w->ps))
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	meta_page(w->page.p, w->ps, 0, root, w->next_pgid, 2);
 	meta_page(w->page.p + w->ps, w->ps, 1, root, w->next_pgid, 1);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 void
-eb_buf_free(eb_buf *b)
+eb_wbuf_free(eb_wbuf *b)
 {
 	free(b->p);
 	b->p = NULL;
@@ -16,13 +16,13 @@ eb_buf_free(eb_buf *b)
 }
 
 void
-eb_buf_reset(eb_buf *b)
+eb_wbuf_reset(eb_wbuf *b)
 {
 	b->len = 0;
 }
 
 int
-eb_buf_reserve(eb_buf *b, size_t extra)
+eb_wbuf_reserve(eb_wbuf *b, size_t extra)
 {
 	if (b->oom)
 		return -1;
@@ -46,31 +46,31 @@ eb_buf_reserve(eb_buf *b, size_t extra)
 }
 
 void
-eb_buf_put(eb_buf *b, const void *src, size_t n)
+eb_wbuf_put(eb_wbuf *b, const void *src, size_t n)
 {
-	if (n == 0 || eb_buf_reserve(b, n))
+	if (n == 0 || eb_wbuf_reserve(b, n))
 		return;
 	memcpy(b->p + b->len, src, n);
 	b->len += n;
 }
 
 void
-eb_buf_zero(eb_buf *b, size_t n)
+eb_wbuf_zero(eb_wbuf *b, size_t n)
 {
-	if (n == 0 || eb_buf_reserve(b, n))
+	if (n == 0 || eb_wbuf_reserve(b, n))
 		return;
 	memset(b->p + b->len, 0, n);
 	b->len += n;
 }
 
 void
-eb_buf_str(eb_buf *b, const char *s)
+eb_wbuf_str(eb_wbuf *b, const char *s)
 {
-	eb_buf_put(b, s, strlen(s));
+	eb_wbuf_put(b, s, strlen(s));
 }
 
 void
-eb_buf_fmt(eb_buf *b, const char *fmt, ...)
+eb_wbuf_fmt(eb_wbuf *b, const char *fmt, ...)
 {
 	char tmp[256];
 	va_list ap;
@@ -81,17 +81,17 @@ eb_buf_fmt(eb_buf *b, const char *fmt, ...)
 		b->oom = 1; /* only used for short numeric formats */
 		return;
 	}
-	eb_buf_put(b, tmp, (size_t)n);
+	eb_wbuf_put(b, tmp, (size_t)n);
 }
 
-void eb_buf_u8(eb_buf *b, uint8_t v) { eb_buf_put(b, &v, 1); }
-void eb_buf_le16(eb_buf *b, uint16_t v) { uint8_t t[2]; eb_st_le16(t, v); eb_buf_put(b, t, 2); }
-void eb_buf_le32(eb_buf *b, uint32_t v) { uint8_t t[4]; eb_st_le32(t, v); eb_buf_put(b, t, 4); }
-void eb_buf_le64(eb_buf *b, uint64_t v) { uint8_t t[8]; eb_st_le64(t, v); eb_buf_put(b, t, 8); }
-void eb_buf_be64(eb_buf *b, uint64_t v) { uint8_t t[8]; eb_st_be64(t, v); eb_buf_put(b, t, 8); }
+void eb_wbuf_u8(eb_wbuf *b, uint8_t v) { eb_wbuf_put(b, &v, 1); }
+void eb_wbuf_le16(eb_wbuf *b, uint16_t v) { uint8_t t[2]; eb_st_le16(t, v); eb_wbuf_put(b, t, 2); }
+void eb_wbuf_le32(eb_wbuf *b, uint32_t v) { uint8_t t[4]; eb_st_le32(t, v); eb_wbuf_put(b, t, 4); }
+void eb_wbuf_le64(eb_wbuf *b, uint64_t v) { uint8_t t[8]; eb_st_le64(t, v); eb_wbuf_put(b, t, 8); }
+void eb_wbuf_be64(eb_wbuf *b, uint64_t v) { uint8_t t[8]; eb_st_be64(t, v); eb_wbuf_put(b, t, 8); }
 
 void
-eb_buf_varint(eb_buf *b, uint64_t v)
+eb_wbuf_varint(eb_wbuf *b, uint64_t v)
 {
 	uint8_t t[10];
 	size_t n = 0;
@@ -100,22 +100,22 @@ eb_buf_varint(eb_buf *b, uint64_t v)
 		v >>= 7;
 	}
 	t[n++] = (uint8_t)v;
-	eb_buf_put(b, t, n);
+	eb_wbuf_put(b, t, n);
 }
 
 void
-eb_pb_uint(eb_buf *b, unsigned field, uint64_t v)
+eb_pb_uint(eb_wbuf *b, unsigned field, uint64_t v)
 {
-	eb_buf_varint(b, (uint64_t)field << 3);
-	eb_buf_varint(b, v);
+	eb_wbuf_varint(b, (uint64_t)field << 3);
+	eb_wbuf_varint(b, v);
 }
 
 void
-eb_pb_bytes(eb_buf *b, unsigned field, const void *p, size_t n)
+eb_pb_bytes(eb_wbuf *b, unsigned field, const void *p, size_t n)
 {
-	eb_buf_varint(b, (uint64_t)field << 3 | 2);
-	eb_buf_varint(b, n);
-	eb_buf_put(b, p, n);
+	eb_wbuf_varint(b, (uint64_t)field << 3 | 2);
+	eb_wbuf_varint(b, n);
+	eb_wbuf_put(b, p, n);
 }
 
 /* Length of a valid UTF-8 sequence at s (1..4), 0 when invalid. */
@@ -141,45 +141,45 @@ utf8_len(const unsigned char *s)
 }
 
 void
-eb_buf_json_str(eb_buf *b, const char *str)
+eb_wbuf_json_str(eb_wbuf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	eb_buf_u8(b, '"');
+	eb_wbuf_u8(b, '"');
 	while (*s) {
 		unsigned c = *s;
 		if (c == '"' || c == '\\') {
-			eb_buf_u8(b, '\\');
-			eb_buf_u8(b, (uint8_t)c);
+			eb_wbuf_u8(b, '\\');
+			eb_wbuf_u8(b, (uint8_t)c);
 			s++;
-		} else if (c == '\n') { eb_buf_str(b, "\\n"); s++; }
-		else if (c == '\r') { eb_buf_str(b, "\\r"); s++; }
-		else if (c == '\t') { eb_buf_str(b, "\\t"); s++; }
+		} else if (c == '\n') { eb_wbuf_str(b, "\\n"); s++; }
+		else if (c == '\r') { eb_wbuf_str(b, "\\r"); s++; }
+		else if (c == '\t') { eb_wbuf_str(b, "\\t"); s++; }
 		else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-			eb_buf_fmt(b, "\\u%04x", c);
+			eb_wbuf_fmt(b, "\\u%04x", c);
 			s++;
 		} else if (c < 0x80) {
-			eb_buf_u8(b, (uint8_t)c);
+			eb_wbuf_u8(b, (uint8_t)c);
 			s++;
 		} else {
 			size_t n = utf8_len(s);
 			if (n == 0) {
-				eb_buf_str(b, "\\ufffd");
+				eb_wbuf_str(b, "\\ufffd");
 				s++;
 			} else if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
 			           (s[2] == 0xa8 || s[2] == 0xa9)) {
-				eb_buf_str(b, s[2] == 0xa8 ? "\\u2028" : "\\u2029");
+				eb_wbuf_str(b, s[2] == 0xa8 ? "\\u2028" : "\\u2029");
 				s += 3;
 			} else {
-				eb_buf_put(b, s, n);
+				eb_wbuf_put(b, s, n);
 				s += n;
 			}
 		}
 	}
-	eb_buf_u8(b, '"');
+	eb_wbuf_u8(b, '"');
 }
 
 int
-eb_buf_check(const eb_buf *b, eb_err *err)
+eb_wbuf_check(const eb_wbuf *b, eb_err *err)
 {
 	if (b->oom)
 		return eb_err_set(err, EB_ENOMEM, "out of memory building a buffer");

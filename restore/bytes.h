@@ -1,7 +1,7 @@
 /* restore/bytes.h - bounds-checked byte helpers shared by the restore formats.
  *
- * eb_buf is a growable output buffer; every append either succeeds or sets
- * buf->oom (checked once by the caller through eb_buf_check), so encoders
+ * eb_wbuf is a growable output buffer; every append either succeeds or sets
+ * buf->oom (checked once by the caller through eb_wbuf_check), so encoders
  * stay linear.  Readers use the eb_rd cursor: every get checks the remaining
  * length and sets rd->bad instead of reading past the end. */
 #ifndef EB_RESTORE_BYTES_H
@@ -12,33 +12,33 @@
 
 #include "common/err.h"
 
-typedef struct eb_buf {
+typedef struct eb_wbuf {
 	uint8_t *p;
 	size_t len, cap;
 	int oom;
-} eb_buf;
+} eb_wbuf;
 
-void eb_buf_free(eb_buf *b);
-void eb_buf_reset(eb_buf *b);
-int eb_buf_reserve(eb_buf *b, size_t extra);
-void eb_buf_put(eb_buf *b, const void *src, size_t n);
-void eb_buf_zero(eb_buf *b, size_t n);
-void eb_buf_str(eb_buf *b, const char *s);
-void eb_buf_fmt(eb_buf *b, const char *fmt, ...)
+void eb_wbuf_free(eb_wbuf *b);
+void eb_wbuf_reset(eb_wbuf *b);
+int eb_wbuf_reserve(eb_wbuf *b, size_t extra);
+void eb_wbuf_put(eb_wbuf *b, const void *src, size_t n);
+void eb_wbuf_zero(eb_wbuf *b, size_t n);
+void eb_wbuf_str(eb_wbuf *b, const char *s);
+void eb_wbuf_fmt(eb_wbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void eb_buf_u8(eb_buf *b, uint8_t v);
-void eb_buf_le16(eb_buf *b, uint16_t v);
-void eb_buf_le32(eb_buf *b, uint32_t v);
-void eb_buf_le64(eb_buf *b, uint64_t v);
-void eb_buf_be64(eb_buf *b, uint64_t v);
+void eb_wbuf_u8(eb_wbuf *b, uint8_t v);
+void eb_wbuf_le16(eb_wbuf *b, uint16_t v);
+void eb_wbuf_le32(eb_wbuf *b, uint32_t v);
+void eb_wbuf_le64(eb_wbuf *b, uint64_t v);
+void eb_wbuf_be64(eb_wbuf *b, uint64_t v);
 /* protobuf: varint, tag+varint field, tag+bytes field */
-void eb_buf_varint(eb_buf *b, uint64_t v);
-void eb_pb_uint(eb_buf *b, unsigned field, uint64_t v);
-void eb_pb_bytes(eb_buf *b, unsigned field, const void *p, size_t n);
+void eb_wbuf_varint(eb_wbuf *b, uint64_t v);
+void eb_pb_uint(eb_wbuf *b, unsigned field, uint64_t v);
+void eb_pb_bytes(eb_wbuf *b, unsigned field, const void *p, size_t n);
 /* Go encoding/json string literal (quotes included, <>& escaped as Go does). */
-void eb_buf_json_str(eb_buf *b, const char *s);
+void eb_wbuf_json_str(eb_wbuf *b, const char *s);
 /* EB_ENOMEM into err when an append failed. */
-int eb_buf_check(const eb_buf *b, eb_err *err);
+int eb_wbuf_check(const eb_wbuf *b, eb_err *err);
 
 /* Fixed-width little/big endian loads from memory the caller bounds-checked. */
 static inline uint16_t eb_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }

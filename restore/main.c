@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "common/err.h"
+#include "common/exitcodes.h"
 #include "restore/restore.h"
 
 static const char usage[] =
@@ -66,7 +67,8 @@ static const char usage[] =
 "Start each member afterwards with the same --name, --initial-cluster,\n"
 "--initial-cluster-token and --initial-advertise-peer-urls; the\n"
 "--initial-cluster-state flag is then ignored (the data dir is authoritative).\n"
-"Exit status: 0 ok, 2 bad flags, 3 corrupt snapshot, 4 target exists, 1 other.\n";
+"Exit status (docs/exit-codes.md): 0 ok, 2 bad flags, 5 corrupt/truncated snapshot or\n"
+"hash mismatch, 6 target exists or local I/O error, 8 snapshot/backup not found.\n";
 
 static int
 parse_bool(const char *flag, const char *v, int *out)
@@ -168,7 +170,7 @@ main(int argc, char **argv)
 	int rc = eb_restore_run(&o, &r, &err);
 	if (rc) {
 		fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
-		return rc == EB_EINVAL ? 2 : rc == EB_ECORRUPT ? 3 : rc == EB_EEXIST ? 4 : 1;
+		return eb_exit_code(rc);
 	}
 	printf("restored %s%s: revision %llu, %llu backend keys, db %llu bytes, cluster ID %llx\n",
 	       o.from, r.hash_checked ? " (sha256 verified)" : " (hash check skipped)",

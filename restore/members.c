@@ -17,7 +17,7 @@ cmpstr(const void *a, const void *b)
 static int
 cmpid(const void *a, const void *b)
 {
-	uint64_t x = ((const eb_member *)a)->id, y = ((const eb_member *)b)->id;
+	uint64_t x = ((const eb_rmember *)a)->id, y = ((const eb_rmember *)b)->id;
 	return x < y ? -1 : x > y;
 }
 
@@ -62,21 +62,21 @@ bad:
 }
 
 static void
-member_id(eb_member *m, const char *token)
+member_id(eb_rmember *m, const char *token)
 {
-	eb_buf b = {0};
+	eb_wbuf b = {0};
 	for (size_t i = 0; i < m->nurls; i++)
-		eb_buf_str(&b, m->urls[i]);
-	eb_buf_str(&b, token);
+		eb_wbuf_str(&b, m->urls[i]);
+	eb_wbuf_str(&b, token);
 	uint8_t h[EB_SHA1_LEN];
 	eb_sha1_buf(b.p ? b.p : (const uint8_t *)"", b.len, h);
-	eb_buf_free(&b);
+	eb_wbuf_free(&b);
 	m->id = eb_be64(h);
 	snprintf(m->hexid, sizeof m->hexid, "%llx", (unsigned long long)m->id);
 }
 
 void
-eb_cluster_dispose(eb_cluster *c)
+eb_membership_dispose(eb_membership *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		for (size_t j = 0; j < c->m[i].nurls; j++)
@@ -89,7 +89,7 @@ eb_cluster_dispose(eb_cluster *c)
 }
 
 int
-eb_cluster_find(const eb_cluster *c, const char *name)
+eb_membership_find(const eb_membership *c, const char *name)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (!strcmp(c->m[i].name, name))
@@ -98,9 +98,9 @@ eb_cluster_find(const eb_cluster *c, const char *name)
 }
 
 static int
-add_url(eb_cluster *c, const char *name, size_t nlen, char *url, eb_err *err)
+add_url(eb_membership *c, const char *name, size_t nlen, char *url, eb_err *err)
 {
-	eb_member *m = NULL;
+	eb_rmember *m = NULL;
 	for (size_t i = 0; i < c->n; i++)
 		if (strlen(c->m[i].name) == nlen && !memcmp(c->m[i].name, name, nlen))
 			m = &c->m[i];
@@ -116,7 +116,7 @@ add_url(eb_cluster *c, const char *name, size_t nlen, char *url, eb_err *err)
 			free(url);
 			return eb_err_set(err, EB_EINVAL, "--initial-cluster has more than %d members", EB_MAX_MEMBERS);
 		}
-		eb_member *nm = realloc(c->m, (c->n + 1) * sizeof *nm);
+		eb_rmember *nm = realloc(c->m, (c->n + 1) * sizeof *nm);
 		if (!nm) { free(url); return eb_err_set(err, EB_ENOMEM, "out of memory"); }
 		c->m = nm;
 		m = &c->m[c->n];
@@ -132,7 +132,7 @@ add_url(eb_cluster *c, const char *name, size_t nlen, char *url, eb_err *err)
 }
 
 int
-eb_cluster_parse(eb_cluster *c, const char *ic, const char *token, eb_err *err)
+eb_membership_parse(eb_membership *c, const char *ic, const char *token, eb_err *err)
 {
 	memset(c, 0, sizeof *c);
 	const char *p = ic;
@@ -142,7 +142,7 @@ eb_cluster_parse(eb_cluster *c, const char *ic, const char *token, eb_err *err)
 		if (len) {
 			const char *eq = memchr(p, '=', len);
 			if (!eq || eq == p) {
-				eb_cluster_dispose(c);
+				eb_membership_dispose(c);
 				return eb_err_set(err, EB_EINVAL, "--initial-cluster item '%.*s' is not name=url", (int)len, p);
 			}
 			char *url;
@@ -150,7 +150,7 @@ eb_cluster_parse(eb_cluster *c, const char *ic, const char *token, eb_err *err)
 			if (!rc)
 				rc = add_url(c, p, (size_t)(eq - p), url, err);
 			if (rc) {
-				eb_cluster_dispose(c);
+				eb_membership_dispose(c);
 				return rc;
 			}
 		}
@@ -162,39 +162,39 @@ eb_cluster_parse(eb_cluster *c, const char *ic, const char *token, eb_err *err)
 		qsort(c->m[i].urls, c->m[i].nurls, sizeof(char *), cmpstr);
 		member_id(&c->m[i], token);
 		if (c->m[i].id == 0) {
-			eb_cluster_dispose(c);
+			eb_membership_dispose(c);
 			return eb_err_set(err, EB_EINVAL, "member ID of %s is 0; change --initial-cluster-token", c->m[i].name);
 		}
 	}
 	qsort(c->m, c->n, sizeof *c->m, cmpid);
-	eb_buf b = {0};
+	eb_wbuf b = {0};
 	for (size_t i = 0; i < c->n; i++) {
 		if (i && c->m[i].id == c->m[i - 1].id) {
 			eb_err_set(err, EB_EINVAL, "members %s and %s have the same ID; give them different peer URLs",
 			           c->m[i - 1].name, c->m[i].name);
-			eb_cluster_dispose(c);
-			eb_buf_free(&b);
+			eb_membership_dispose(c);
+			eb_wbuf_free(&b);
 			return EB_EINVAL;
 		}
-		eb_buf_be64(&b, c->m[i].id);
+		eb_wbuf_be64(&b, c->m[i].id);
 	}
-	if (eb_buf_check(&b, err)) {
-		eb_buf_free(&b);
-		eb_cluster_dispose(c);
+	if (eb_wbuf_check(&b, err)) {
+		eb_wbuf_free(&b);
+		eb_membership_dispose(c);
 		return EB_ENOMEM;
 	}
 	uint8_t h[EB_SHA1_LEN];
 	eb_sha1_buf(b.p, b.len, h);
-	eb_buf_free(&b);
+	eb_wbuf_free(&b);
 	c->cluster_id = eb_be64(h);
 	return 0;
 }
 
 int
-eb_cluster_check_advertise(const eb_cluster *c, size_t idx, const char *adv,
+eb_membership_check_advertise(const eb_membership *c, size_t idx, const char *adv,
                            eb_err *err)
 {
-	const eb_member *m = &c->m[idx];
+	const eb_rmember *m = &c->m[idx];
 	char *urls[64];
 	size_t n = 0;
 	int rc = 0;
@@ -220,16 +220,16 @@ eb_cluster_check_advertise(const eb_cluster *c, size_t idx, const char *adv,
 		for (size_t i = 0; same && i < n; i++)
 			same = !strcmp(urls[i], m->urls[i]);
 		if (!same) {
-			eb_buf b = {0};
+			eb_wbuf b = {0};
 			for (size_t i = 0; i < m->nurls; i++) {
-				if (i) eb_buf_u8(&b, ',');
-				eb_buf_str(&b, m->urls[i]);
+				if (i) eb_wbuf_u8(&b, ',');
+				eb_wbuf_str(&b, m->urls[i]);
 			}
-			eb_buf_u8(&b, 0);
+			eb_wbuf_u8(&b, 0);
 			rc = eb_err_set(err, EB_EINVAL,
 			    "--initial-advertise-peer-urls %s does not match the URLs of --name %s in --initial-cluster (%s); pass --initial-advertise-peer-urls %s",
 			    adv, m->name, b.p ? (char *)b.p : "", b.p ? (char *)b.p : "");
-			eb_buf_free(&b);
+			eb_wbuf_free(&b);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -238,32 +238,32 @@ eb_cluster_check_advertise(const eb_cluster *c, size_t idx, const char *adv,
 }
 
 static void
-urls_json(eb_buf *b, const eb_member *m)
+urls_json(eb_wbuf *b, const eb_rmember *m)
 {
-	eb_buf_str(b, "\"peerURLs\":[");
+	eb_wbuf_str(b, "\"peerURLs\":[");
 	for (size_t i = 0; i < m->nurls; i++) {
-		if (i) eb_buf_u8(b, ',');
-		eb_buf_json_str(b, m->urls[i]);
+		if (i) eb_wbuf_u8(b, ',');
+		eb_wbuf_json_str(b, m->urls[i]);
 	}
-	eb_buf_u8(b, ']');
+	eb_wbuf_u8(b, ']');
 }
 
 void
-eb_member_json(eb_buf *b, const eb_member *m)
+eb_rmember_json(eb_wbuf *b, const eb_rmember *m)
 {
-	eb_buf_fmt(b, "{\"id\":%llu,", (unsigned long long)m->id);
+	eb_wbuf_fmt(b, "{\"id\":%llu,", (unsigned long long)m->id);
 	urls_json(b, m);
 	if (m->name[0]) {
-		eb_buf_str(b, ",\"name\":");
-		eb_buf_json_str(b, m->name);
+		eb_wbuf_str(b, ",\"name\":");
+		eb_wbuf_json_str(b, m->name);
 	}
-	eb_buf_u8(b, '}');
+	eb_wbuf_u8(b, '}');
 }
 
 void
-eb_raft_attrs_json(eb_buf *b, const eb_member *m)
+eb_raft_attrs_json(eb_wbuf *b, const eb_rmember *m)
 {
-	eb_buf_u8(b, '{');
+	eb_wbuf_u8(b, '{');
 	urls_json(b, m);
-	eb_buf_u8(b, '}');
+	eb_wbuf_u8(b, '}');
 }

@@ -30,7 +30,7 @@ static const char *const required[] = {"cluster", "members", "members_removed", 
 struct xform {
 	eb_bw *w;
 	const eb_restore_opts *o;
-	const eb_cluster *c;
+	const eb_membership *c;
 	enum mode mode;
 	size_t next_req;
 	uint64_t latest_main;
@@ -101,7 +101,7 @@ write_members(struct xform *x, eb_err *err)
 {
 	/* keys are hex ids: order them byte-wise, not numerically */
 	size_t order[EB_MAX_MEMBERS];
-	const eb_cluster *c = x->c;
+	const eb_membership *c = x->c;
 	for (size_t i = 0; i < c->n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < c->n; i++)
@@ -110,16 +110,16 @@ write_members(struct xform *x, eb_err *err)
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
-	eb_buf js = {0};
+	eb_wbuf js = {0};
 	int rc = 0;
 	for (size_t i = 0; i < c->n && !rc; i++) {
-		const eb_member *m = &c->m[order[i]];
-		eb_buf_reset(&js);
-		eb_member_json(&js, m);
-		if (!(rc = eb_buf_check(&js, err)))
+		const eb_rmember *m = &c->m[order[i]];
+		eb_wbuf_reset(&js);
+		eb_rmember_json(&js, m);
+		if (!(rc = eb_wbuf_check(&js, err)))
 			rc = put(x, m->hexid, strlen(m->hexid), js.p, js.len, err);
 	}
-	eb_buf_free(&js);
+	eb_wbuf_free(&js);
 	return rc;
 }
 
@@ -231,10 +231,10 @@ struct target {
 };
 
 static int
-build_member(const eb_cluster *c, size_t idx, struct target *t, const eb_buf *snap, eb_err *err)
+build_member(const eb_membership *c, size_t idx, struct target *t, const eb_wbuf *snap, eb_err *err)
 {
 	char p[4300];
-	eb_buf wal = {0};
+	eb_wbuf wal = {0};
 	int rc, fd;
 
 	if ((rc = eb_wal_build(&wal, c, idx, 1, err)))
@@ -258,24 +258,24 @@ build_member(const eb_cluster *c, size_t idx, struct target *t, const eb_buf *sn
 		rc = eb_err_sys(err, EB_EIO, errno, "fsync %s", p);
 	close(fd);
 out:
-	eb_buf_free(&wal);
+	eb_wbuf_free(&wal);
 	return rc;
 }
 
 int
 eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 {
-	eb_cluster c = {0};
+	eb_membership c = {0};
 	eb_snapshot s = {.fd = -1};
 	eb_bolt *b = NULL;
 	eb_bw *w = NULL;
-	eb_buf snap = {0};
+	eb_wbuf snap = {0};
 	struct target *tg = NULL;
 	char tmp[4096] = "", waltmp[4096] = "";
 	int rc, all = o->all_members_dir != NULL;
 
 	memset(res, 0, sizeof *res);
-	if ((rc = eb_cluster_parse(&c, o->initial_cluster, o->token, err)))
+	if ((rc = eb_membership_parse(&c, o->initial_cluster, o->token, err)))
 		return rc;
 	if (o->bump_revision && !o->mark_compacted) {
 		rc = eb_err_set(err, EB_EINVAL, "--bump-revision needs --mark-compacted (as in etcdutl)");
@@ -287,12 +287,12 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 	}
 	int local = -1;
 	if (!all) {
-		local = eb_cluster_find(&c, o->name);
+		local = eb_membership_find(&c, o->name);
 		if (local < 0) {
 			rc = eb_err_set(err, EB_EINVAL, "couldn't find local name %s in the initial cluster configuration (--initial-cluster %s)", o->name, o->initial_cluster);
 			goto out;
 		}
-		if ((rc = eb_cluster_check_advertise(&c, (size_t)local, o->adv_urls, err)))
+		if ((rc = eb_membership_check_advertise(&c, (size_t)local, o->adv_urls, err)))
 			goto out;
 		if ((rc = eb_dir_check_free(o->data_dir, "--data-dir", err)))
 			goto out;
@@ -409,10 +409,10 @@ out:
 		eb_dir_remove(tmp);
 	if (waltmp[0])
 		eb_dir_remove(waltmp);
-	eb_buf_free(&snap);
+	eb_wbuf_free(&snap);
 	eb_bw_free(w);
 	eb_bolt_close(b);
 	eb_snapshot_close(&s);
-	eb_cluster_dispose(&c);
+	eb_membership_dispose(&c);
 	return rc;
 }

@@ -12,28 +12,28 @@
 #include "restore/crc32c.h"
 
 static void
-node_head(eb_buf *b, const char *path, size_t idx)
+node_head(eb_wbuf *b, const char *path, size_t idx)
 {
-	eb_buf_str(b, "{\"Path\":");
-	eb_buf_json_str(b, path);
-	eb_buf_fmt(b, ",\"CreatedIndex\":%zu,\"ModifiedIndex\":%zu,", idx, idx);
-	eb_buf_str(b, "\"ExpireTime\":\"0001-01-01T00:00:00Z\",");
+	eb_wbuf_str(b, "{\"Path\":");
+	eb_wbuf_json_str(b, path);
+	eb_wbuf_fmt(b, ",\"CreatedIndex\":%zu,\"ModifiedIndex\":%zu,", idx, idx);
+	eb_wbuf_str(b, "\"ExpireTime\":\"0001-01-01T00:00:00Z\",");
 }
 
 int
-eb_v2_json(eb_buf *b, const eb_cluster *c, eb_err *err)
+eb_v2_json(eb_wbuf *b, const eb_membership *c, eb_err *err)
 {
 	char path[128];
-	eb_buf attrs = {0};
+	eb_wbuf attrs = {0};
 	if (c->n > 1000)
 		return eb_err_set(err, EB_EINVAL, "too many members");
-	eb_buf_str(b, "{\"Root\":");
+	eb_wbuf_str(b, "{\"Root\":");
 	node_head(b, "/", 0);
-	eb_buf_str(b, "\"Value\":\"\",\"Children\":{\"0\":");
+	eb_wbuf_str(b, "\"Value\":\"\",\"Children\":{\"0\":");
 	node_head(b, "/0", 0);
-	eb_buf_str(b, "\"Value\":\"\",\"Children\":{\"members\":");
+	eb_wbuf_str(b, "\"Value\":\"\",\"Children\":{\"members\":");
 	node_head(b, "/0/members", 1);
-	eb_buf_str(b, "\"Value\":\"\",\"Children\":{");
+	eb_wbuf_str(b, "\"Value\":\"\",\"Children\":{");
 	/* Children keys sorted byte-wise (Go map JSON order), not by id. */
 	size_t order[1000];
 	for (size_t i = 0; i < c->n; i++)
@@ -46,63 +46,63 @@ eb_v2_json(eb_buf *b, const eb_cluster *c, eb_err *err)
 		}
 	for (size_t oi = 0; oi < c->n; oi++) {
 		size_t i = order[oi];
-		const eb_member *m = &c->m[i];
-		if (oi) eb_buf_u8(b, ',');
-		eb_buf_json_str(b, m->hexid);
-		eb_buf_u8(b, ':');
+		const eb_rmember *m = &c->m[i];
+		if (oi) eb_wbuf_u8(b, ',');
+		eb_wbuf_json_str(b, m->hexid);
+		eb_wbuf_u8(b, ':');
 		snprintf(path, sizeof path, "/0/members/%s", m->hexid);
 		node_head(b, path, i + 1);
-		eb_buf_str(b, "\"Value\":\"\",\"Children\":{\"raftAttributes\":");
+		eb_wbuf_str(b, "\"Value\":\"\",\"Children\":{\"raftAttributes\":");
 		snprintf(path, sizeof path, "/0/members/%s/raftAttributes", m->hexid);
 		node_head(b, path, i + 1);
-		eb_buf_reset(&attrs);
+		eb_wbuf_reset(&attrs);
 		eb_raft_attrs_json(&attrs, m);
-		eb_buf_u8(&attrs, 0);
-		eb_buf_str(b, "\"Value\":");
-		eb_buf_json_str(b, attrs.oom ? "" : (char *)attrs.p);
-		eb_buf_str(b, ",\"Children\":null}}}");
+		eb_wbuf_u8(&attrs, 0);
+		eb_wbuf_str(b, "\"Value\":");
+		eb_wbuf_json_str(b, attrs.oom ? "" : (char *)attrs.p);
+		eb_wbuf_str(b, ",\"Children\":null}}}");
 	}
-	eb_buf_str(b, "}}}},\"1\":");
+	eb_wbuf_str(b, "}}}},\"1\":");
 	node_head(b, "/1", 0);
-	eb_buf_str(b, "\"Value\":\"\",\"Children\":{}}}},");
-	eb_buf_str(b, "\"WatcherHub\":{\"EventHistory\":{\"Queue\":{\"Events\":[");
+	eb_wbuf_str(b, "\"Value\":\"\",\"Children\":{}}}},");
+	eb_wbuf_str(b, "\"WatcherHub\":{\"EventHistory\":{\"Queue\":{\"Events\":[");
 	for (size_t i = 0; i < 1000; i++) {
-		if (i) eb_buf_u8(b, ',');
+		if (i) eb_wbuf_u8(b, ',');
 		if (i >= c->n) {
-			eb_buf_str(b, "null");
+			eb_wbuf_str(b, "null");
 			continue;
 		}
-		const eb_member *m = &c->m[i];
+		const eb_rmember *m = &c->m[i];
 		snprintf(path, sizeof path, "/0/members/%s/raftAttributes", m->hexid);
-		eb_buf_str(b, "{\"action\":\"create\",\"node\":{\"key\":");
-		eb_buf_json_str(b, path);
-		eb_buf_reset(&attrs);
+		eb_wbuf_str(b, "{\"action\":\"create\",\"node\":{\"key\":");
+		eb_wbuf_json_str(b, path);
+		eb_wbuf_reset(&attrs);
 		eb_raft_attrs_json(&attrs, m);
-		eb_buf_u8(&attrs, 0);
-		eb_buf_str(b, ",\"value\":");
-		eb_buf_json_str(b, attrs.oom ? "" : (char *)attrs.p);
-		eb_buf_fmt(b, ",\"modifiedIndex\":%zu,\"createdIndex\":%zu}}", i + 1, i + 1);
+		eb_wbuf_u8(&attrs, 0);
+		eb_wbuf_str(b, ",\"value\":");
+		eb_wbuf_json_str(b, attrs.oom ? "" : (char *)attrs.p);
+		eb_wbuf_fmt(b, ",\"modifiedIndex\":%zu,\"createdIndex\":%zu}}", i + 1, i + 1);
 	}
-	eb_buf_fmt(b, "],\"Size\":%zu,\"Front\":0,\"Back\":%zu,\"Capacity\":1000},", c->n, c->n);
-	eb_buf_fmt(b, "\"StartIndex\":1,\"LastIndex\":%zu}},", c->n);
-	eb_buf_fmt(b, "\"CurrentIndex\":%zu,", c->n);
-	eb_buf_str(b, "\"Stats\":{\"getsSuccess\":0,\"getsFail\":0,\"setsSuccess\":0,\"setsFail\":0,"
+	eb_wbuf_fmt(b, "],\"Size\":%zu,\"Front\":0,\"Back\":%zu,\"Capacity\":1000},", c->n, c->n);
+	eb_wbuf_fmt(b, "\"StartIndex\":1,\"LastIndex\":%zu}},", c->n);
+	eb_wbuf_fmt(b, "\"CurrentIndex\":%zu,", c->n);
+	eb_wbuf_str(b, "\"Stats\":{\"getsSuccess\":0,\"getsFail\":0,\"setsSuccess\":0,\"setsFail\":0,"
 	              "\"deleteSuccess\":0,\"deleteFail\":0,\"updateSuccess\":0,\"updateFail\":0,");
-	eb_buf_fmt(b, "\"createSuccess\":%zu,", c->n);
-	eb_buf_str(b, "\"createFail\":0,\"compareAndSwapSuccess\":0,\"compareAndSwapFail\":0,"
+	eb_wbuf_fmt(b, "\"createSuccess\":%zu,", c->n);
+	eb_wbuf_str(b, "\"createFail\":0,\"compareAndSwapSuccess\":0,\"compareAndSwapFail\":0,"
 	              "\"compareAndDeleteSuccess\":0,\"compareAndDeleteFail\":0,\"expireCount\":0,"
 	              "\"watchers\":0},\"CurrentVersion\":2}");
 	int oom = attrs.oom;
-	eb_buf_free(&attrs);
+	eb_wbuf_free(&attrs);
 	if (oom)
 		b->oom = 1;
-	return eb_buf_check(b, err);
+	return eb_wbuf_check(b, err);
 }
 
 int
-eb_snapfile_build(eb_buf *out, const eb_cluster *c, eb_err *err)
+eb_snapfile_build(eb_wbuf *out, const eb_membership *c, eb_err *err)
 {
-	eb_buf json = {0}, cs = {0}, md = {0}, snap = {0};
+	eb_wbuf json = {0}, cs = {0}, md = {0}, snap = {0};
 	int rc = eb_v2_json(&json, c, err);
 	if (!rc) {
 		for (size_t i = 0; i < c->n; i++)
@@ -113,17 +113,17 @@ eb_snapfile_build(eb_buf *out, const eb_cluster *c, eb_err *err)
 		eb_pb_uint(&md, 3, 1);
 		eb_pb_bytes(&snap, 1, json.p, json.len);
 		eb_pb_bytes(&snap, 2, md.p, md.len);
-		if (!(rc = eb_buf_check(&cs, err)) && !(rc = eb_buf_check(&md, err)) &&
-		    !(rc = eb_buf_check(&snap, err))) {
+		if (!(rc = eb_wbuf_check(&cs, err)) && !(rc = eb_wbuf_check(&md, err)) &&
+		    !(rc = eb_wbuf_check(&snap, err))) {
 			eb_pb_uint(out, 1, eb_crc32c_update(0, snap.p, snap.len));
 			eb_pb_bytes(out, 2, snap.p, snap.len);
-			rc = eb_buf_check(out, err);
+			rc = eb_wbuf_check(out, err);
 		}
 	}
-	eb_buf_free(&json);
-	eb_buf_free(&cs);
-	eb_buf_free(&md);
-	eb_buf_free(&snap);
+	eb_wbuf_free(&json);
+	eb_wbuf_free(&cs);
+	eb_wbuf_free(&md);
+	eb_wbuf_free(&snap);
 	return rc;
 }
 

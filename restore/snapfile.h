@@ -12,9 +12,9 @@
 #include "restore/members.h"
 
 /* The v2 store JSON etcd's restore produces (membership only). */
-int eb_v2_json(eb_buf *out, const eb_cluster *c, eb_err *err);
+int eb_v2_json(eb_wbuf *out, const eb_membership *c, eb_err *err);
 /* Whole .snap file contents for term 1, index N. */
-int eb_snapfile_build(eb_buf *out, const eb_cluster *c, eb_err *err);
+int eb_snapfile_build(eb_wbuf *out, const eb_membership *c, eb_err *err);
 
 typedef struct eb_snapfile_info {
 	uint64_t index, term;

@@ -14,9 +14,9 @@
 #include "restore/crc32c.h"
 
 static void
-record(eb_buf *out, uint32_t *chain, int type, const eb_buf *data)
+record(eb_wbuf *out, uint32_t *chain, int type, const eb_wbuf *data)
 {
-	eb_buf r = {0};
+	eb_wbuf r = {0};
 	if (data)
 		*chain = eb_crc32c_update(*chain, data->p, data->len);
 	eb_pb_uint(&r, 1, (uint64_t)type);
@@ -25,19 +25,19 @@ record(eb_buf *out, uint32_t *chain, int type, const eb_buf *data)
 		eb_pb_bytes(&r, 3, data->p, data->len);
 	if (r.oom) {
 		out->oom = 1;
-		eb_buf_free(&r);
+		eb_wbuf_free(&r);
 		return;
 	}
 	size_t pad = (8 - r.len % 8) % 8;
 	uint64_t lf = (uint64_t)r.len | (pad ? (uint64_t)(0x80 | pad) << 56 : 0);
-	eb_buf_le64(out, lf);
-	eb_buf_put(out, r.p, r.len);
-	eb_buf_zero(out, pad);
-	eb_buf_free(&r);
+	eb_wbuf_le64(out, lf);
+	eb_wbuf_put(out, r.p, r.len);
+	eb_wbuf_zero(out, pad);
+	eb_wbuf_free(&r);
 }
 
 static void
-confstate(eb_buf *b, const eb_cluster *c)
+confstate(eb_wbuf *b, const eb_membership *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		eb_pb_uint(b, 1, c->m[i].id);
@@ -45,41 +45,41 @@ confstate(eb_buf *b, const eb_cluster *c)
 }
 
 int
-eb_wal_build(eb_buf *out, const eb_cluster *c, size_t local,
+eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
              int with_confstate, eb_err *err)
 {
 	uint32_t chain = 0;
-	eb_buf d = {0}, cc = {0}, js = {0}, cs = {0};
+	eb_wbuf d = {0}, cc = {0}, js = {0}, cs = {0};
 
 	record(out, &chain, EB_WAL_CRC, NULL);
 	eb_pb_uint(&d, 1, c->m[local].id);
 	eb_pb_uint(&d, 2, c->cluster_id);
 	record(out, &chain, EB_WAL_METADATA, &d);
-	eb_buf_reset(&d);
+	eb_wbuf_reset(&d);
 	eb_pb_uint(&d, 1, 0);
 	eb_pb_uint(&d, 2, 0);
 	record(out, &chain, EB_WAL_SNAPSHOT, &d);
 	for (size_t i = 0; i < c->n; i++) {
-		eb_buf_reset(&js);
-		eb_member_json(&js, &c->m[i]);
-		eb_buf_reset(&cc);
+		eb_wbuf_reset(&js);
+		eb_rmember_json(&js, &c->m[i]);
+		eb_wbuf_reset(&cc);
 		eb_pb_uint(&cc, 1, 0); /* ID */
 		eb_pb_uint(&cc, 2, 0); /* AddNode */
 		eb_pb_uint(&cc, 3, c->m[i].id);
 		eb_pb_bytes(&cc, 4, js.p, js.len);
-		eb_buf_reset(&d);
+		eb_wbuf_reset(&d);
 		eb_pb_uint(&d, 1, 1);     /* EntryConfChange */
 		eb_pb_uint(&d, 2, 1);     /* Term */
 		eb_pb_uint(&d, 3, i + 1); /* Index */
 		eb_pb_bytes(&d, 4, cc.p, cc.len);
 		record(out, &chain, EB_WAL_ENTRY, &d);
 	}
-	eb_buf_reset(&d);
+	eb_wbuf_reset(&d);
 	eb_pb_uint(&d, 1, 1);
 	eb_pb_uint(&d, 2, c->m[0].id);
 	eb_pb_uint(&d, 3, c->n);
 	record(out, &chain, EB_WAL_STATE, &d);
-	eb_buf_reset(&d);
+	eb_wbuf_reset(&d);
 	eb_pb_uint(&d, 1, c->n);
 	eb_pb_uint(&d, 2, 1);
 	if (with_confstate) {
@@ -88,10 +88,10 @@ eb_wal_build(eb_buf *out, const eb_cluster *c, size_t local,
 	}
 	record(out, &chain, EB_WAL_SNAPSHOT, &d);
 	int oom = d.oom || cc.oom || js.oom || cs.oom || out->oom;
-	eb_buf_free(&d);
-	eb_buf_free(&cc);
-	eb_buf_free(&js);
-	eb_buf_free(&cs);
+	eb_wbuf_free(&d);
+	eb_wbuf_free(&cc);
+	eb_wbuf_free(&js);
+	eb_wbuf_free(&cs);
 	return oom ? eb_err_set(err, EB_ENOMEM, "out of memory building the WAL") : 0;
 }
 

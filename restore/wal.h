@@ -22,7 +22,7 @@
  * entry per member (ascending id, context = member JSON), HardState
  * {term 1, vote smallest id, commit N}, snapshot {N, 1, ConfState voters}
  * (ConfState omitted when with_confstate is 0: the 3.4-exact form). */
-int eb_wal_build(eb_buf *out, const eb_cluster *c, size_t local,
+int eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
                  int with_confstate, eb_err *err);
 
 /* What a strict read of a WAL segment found. */

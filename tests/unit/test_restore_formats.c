@@ -24,11 +24,11 @@ static int nfail;
 static void
 ids(const char *name, const char *ic, const char *tok, const char *want_ids, const char *want_cid)
 {
-	eb_cluster c;
+	eb_membership c;
 	eb_err err;
 	eb_err_init(&err);
 	char got[512] = "", cid[32], tn[128];
-	if (eb_cluster_parse(&c, ic, tok, &err)) {
+	if (eb_membership_parse(&c, ic, tok, &err)) {
 		printf("FAIL ids_%s: %s\n", name, err.msg);
 		nfail++;
 		return;
@@ -42,7 +42,7 @@ ids(const char *name, const char *ic, const char *tok, const char *want_ids, con
 		const char *eq = strchr(s, '=');
 		char nm[64];
 		snprintf(nm, sizeof nm, "%.*s", (int)(eq - s), s);
-		int i = eb_cluster_find(&c, nm);
+		int i = eb_membership_find(&c, nm);
 		if (!strstr(got, c.m[i].hexid))
 			p += sprintf(p, "%s%s", got[0] ? "," : "", c.m[i].hexid);
 		s = strchr(s, ',');
@@ -54,7 +54,7 @@ ids(const char *name, const char *ic, const char *tok, const char *want_ids, con
 	CHECK(tn, !strcmp(got, want_ids));
 	snprintf(tn, sizeof tn, "cluster_id_%s", name);
 	CHECK(tn, !strcmp(cid, want_cid));
-	eb_cluster_dispose(&c);
+	eb_membership_dispose(&c);
 }
 
 static void
@@ -63,11 +63,11 @@ test_wal_default(void)
 	static const char *hex =
 	    "0400000000000084080410000000000020000000000000000801" "10bb81c7fc05"
 	    "1a1608cdd2918bd2b881cf8e0110b298eaf1948386fccd010e0000000000008208051094bbc7ed0e1a04080010000000";
-	eb_cluster c;
+	eb_membership c;
 	eb_err err;
-	eb_buf w = {0};
+	eb_wbuf w = {0};
 	eb_err_init(&err);
-	eb_cluster_parse(&c, "default=http://localhost:2380", "etcd-cluster", &err);
+	eb_membership_parse(&c, "default=http://localhost:2380", "etcd-cluster", &err);
 	eb_wal_build(&w, &c, 0, 0, &err);
 	size_t n = strlen(hex) / 2;
 	uint8_t *want = malloc(n);
@@ -78,20 +78,20 @@ test_wal_default(void)
 	eb_wal_info in;
 	CHECK("wal_reader_accepts_own_wal", eb_wal_read(w.p, w.len, &in, &err) == 0 &&
 	      in.hs_commit == 1 && in.snap_index == 1 && in.entries == 1 && in.node_id == 0x8e9e05c52164694dull);
-	eb_buf_reset(&w);
+	eb_wbuf_reset(&w);
 	eb_wal_build(&w, &c, 0, 1, &err);
 	CHECK("wal_confstate_length", w.len == 288 && eb_wal_read(w.p, w.len, &in, &err) == 0 && in.snap_voters == 1);
 	w.p[100] ^= 1;
 	CHECK("wal_reader_detects_flip", eb_wal_read(w.p, w.len, &in, &err) != 0);
-	eb_buf snap = {0};
+	eb_wbuf snap = {0};
 	eb_snapfile_build(&snap, &c, &err);
 	eb_snapfile_info si;
 	CHECK("snap_default_size_and_crc", snap.len == 6490 && eb_snapfile_read(snap.p, snap.len, &si, &err) == 0 &&
 	      si.index == 1 && si.term == 1 && si.voters == 1);
 	free(want);
-	eb_buf_free(&w);
-	eb_buf_free(&snap);
-	eb_cluster_dispose(&c);
+	eb_wbuf_free(&w);
+	eb_wbuf_free(&snap);
+	eb_membership_dispose(&c);
 }
 
 /* Visitor that checks the round trip. */
