@@ -26,6 +26,12 @@ static const char usage[] =
 "                                 sha256 trailer) or a member/snap/db file (needs\n"
 "                                 --skip-hash-check); FILE may also be given as\n"
 "                                 the only positional argument\n"
+"  --from STORE --backup ID|latest\n"
+"                                 restore a backup from a store (folder,\n"
+"                                 file:///path, s3://bucket/prefix; S3 settings\n"
+"                                 from the AWS_* environment as for etcd-backup):\n"
+"                                 downloaded, decompressed and verified on the\n"
+"                                 fly into the temp dir beside the target\n"
 "  --skip-hash-check              do not require/verify the sha256 trailer\n"
 "\n"
 "Output (one member):\n"
@@ -150,11 +156,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "etcd-restore: --from SNAPSHOT is required\nRun 'etcd-restore --help' for the flags.\n");
 		return 2;
 	}
-	if (backup) {
-		fprintf(stderr, "etcd-restore: --backup (restore from a backup store) is not available in this build yet; "
-		        "fetch the snapshot with `etcd-backup get` and pass the file with --from\n");
-		return 2;
-	}
+	o.backup = backup;
 	if (o.all_members_dir && o.data_dir) {
 		fprintf(stderr, "etcd-restore: --data-dir and --all-members exclude each other\n");
 		return 2;
@@ -172,6 +174,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
 		return eb_exit_code(rc);
 	}
+	if (r.backup_id[0])
+		printf("backup %s from %s\n", r.backup_id, o.from);
 	printf("restored %s%s: revision %llu, %llu backend keys, db %llu bytes, cluster ID %llx\n",
 	       o.from, r.hash_checked ? " (sha256 verified)" : " (hash check skipped)",
 	       (unsigned long long)r.revision, (unsigned long long)r.keys_copied,

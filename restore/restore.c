@@ -16,6 +16,7 @@
 #include "restore/bbolt_write.h"
 #include "restore/bytes.h"
 #include "restore/datadir.h"
+#include "restore/fetch.h"
 #include "restore/members.h"
 #include "restore/snapfile.h"
 #include "restore/snapshot.h"
@@ -318,8 +319,21 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 		snprintf(res->member_names[i], sizeof res->member_names[i], "%s", c.m[i].name);
 	}
 
-	/* Input checks come before anything is created. */
-	if ((rc = eb_snapshot_open(&s, o->from, err)) ||
+	/* A stored backup is fetched (verified on the fly) into the temp dir
+	 * beside the target, so the staged copy shares the target's
+	 * filesystem and disappears with the temp dir on any failure. */
+	const char *from = o->from;
+	char staged[4200] = "";
+	if (o->backup) {
+		if ((rc = eb_dir_make_temp(all ? o->all_members_dir : o->data_dir, tmp, sizeof tmp, err)))
+			goto out;
+		snprintf(staged, sizeof staged, "%s/.snapshot.db", tmp);
+		if ((rc = eb_fetch_backup(o->from, o->backup, staged, res->backup_id, sizeof res->backup_id, err)))
+			goto out;
+		from = staged;
+	}
+	/* Input checks come before anything else is created. */
+	if ((rc = eb_snapshot_open(&s, from, err)) ||
 	    (rc = eb_snapshot_verify(&s, o->skip_hash_check, err)) ||
 	    (rc = eb_bolt_open(&b, s.fd, s.db_size, err)))
 		goto out;
@@ -333,7 +347,7 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 	}
 	for (size_t i = 0; i < nt; i++)
 		tg[i].dbfd = -1;
-	if ((rc = eb_dir_make_temp(all ? o->all_members_dir : o->data_dir, tmp, sizeof tmp, err)))
+	if (!tmp[0] && (rc = eb_dir_make_temp(all ? o->all_members_dir : o->data_dir, tmp, sizeof tmp, err)))
 		goto out;
 	if (o->wal_dir && (rc = eb_dir_make_temp(o->wal_dir, waltmp, sizeof waltmp, err)))
 		goto out;
@@ -369,6 +383,10 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 	    (rc = emit_required_before(&x, NULL, 0, err)) ||
 	    (rc = eb_bw_finish(w, &res->db_size, err)))
 		goto out;
+	if (staged[0] && unlink(staged)) {
+		rc = eb_err_sys(err, EB_EIO, errno, "remove staged snapshot %s", staged);
+		goto out;
+	}
 	res->keys_copied = x.keys;
 	res->revision = x.latest_main + (o->mark_compacted ? o->bump_revision : 0);
 

@@ -19,7 +19,8 @@
 #include "common/err.h"
 
 typedef struct eb_restore_opts {
-	const char *from;            /* snapshot file */
+	const char *from;            /* snapshot file, or a store with backup */
+	const char *backup;          /* backup id or "latest": from is a store */
 	const char *name;            /* --name (single member) */
 	const char *initial_cluster;
 	const char *token;
@@ -42,6 +43,7 @@ typedef struct eb_restore_result {
 	uint64_t keys_copied;  /* key/value pairs written to the backend */
 	uint64_t db_size;
 	int hash_checked;
+	char backup_id[64];    /* the backup restored, with opts.backup */
 } eb_restore_result;
 
 int eb_restore_run(const eb_restore_opts *o, eb_restore_result *res,
