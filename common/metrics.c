@@ -1,0 +1,509 @@
+/* common/metrics.c - exposition text, carry-over, atomic textfile write.
+ * The Pushgateway client (libcurl) is in common/metrics_push.c. */
+#include "common/metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PREFIX "etcd_backup_"
+#define PREV_MAX (1024 * 1024) /* a previous file larger than this is ignored */
+
+/* Index 0 is the catch-all "error"; the others follow eb_err_name. */
+static const int reason_codes[EB_METRICS_NREASONS] = {
+	1, EB_EINVAL, EB_EIO, EB_ENOMEM, EB_ECORRUPT, EB_ENOTFOUND, EB_EAUTH,
+	EB_ETIMEOUT, EB_EUNAVAIL, EB_EEXIST, EB_EREMOTE, EB_EUNHEALTHY,
+};
+
+const char *
+eb_metrics_reason_name(size_t index)
+{
+	if (index >= EB_METRICS_NREASONS)
+		return "error";
+	return eb_err_name(reason_codes[index]);
+}
+
+size_t
+eb_metrics_reason_index(int err_code)
+{
+	size_t i;
+	for (i = 1; i < EB_METRICS_NREASONS; i++)
+		if (reason_codes[i] == err_code)
+			return i;
+	return 0;
+}
+
+static double
+now_real(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+eb_metrics_init(eb_metrics *m)
+{
+	memset(m, 0, sizeof *m);
+	m->start_time = now_real();
+	m->snapshot_bytes = -1;
+	m->stored_bytes = -1;
+	m->revision = -1;
+	m->db_size_bytes = -1;
+}
+
+void
+eb_metrics_finish(eb_metrics *m, int err_code)
+{
+	m->end_time = now_real();
+	m->finished = 1;
+	m->err_code = err_code;
+	m->ok = err_code == 0;
+	if (m->ok)
+		m->last_success_time = m->end_time;
+	else
+		m->failures[eb_metrics_reason_index(err_code)]++;
+}
+
+int
+eb_metrics_add_cert(eb_metrics *m, const char *cert, const char *endpoint,
+                    int64_t not_after)
+{
+	eb_metrics_cert *c;
+	if (m->ncerts >= EB_METRICS_MAX_CERTS || !cert)
+		return EB_EINVAL;
+	c = &m->certs[m->ncerts++];
+	snprintf(c->cert, sizeof c->cert, "%s", cert);
+	snprintf(c->endpoint, sizeof c->endpoint, "%s", endpoint ? endpoint : "");
+	c->not_after = not_after;
+	return 0;
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+typedef struct {
+	char *p;
+	size_t len, cap;
+	int oom;
+} sbuf;
+
+static void
+sb_put(sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *np;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+sb_printf(sbuf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Label values: backslash, double quote and line feed are escaped
+ * (exposition format 0.0.4). */
+static void
+sb_label_value(sbuf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			sb_put(b, "\\\\", 2);
+		else if (*v == '"')
+			sb_put(b, "\\\"", 2);
+		else if (*v == '\n')
+			sb_put(b, "\\n", 2);
+		else
+			sb_put(b, v, 1);
+	}
+}
+
+static void
+header(sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name,
+	          help, name, type);
+}
+
+/* Doubles are printed so that integers stay exact and fractions keep ms. */
+static void
+sample_d(sbuf *b, const char *name, double v)
+{
+	sb_printf(b, PREFIX "%s %.3f\n", name, v);
+}
+
+static void
+sample_i(sbuf *b, const char *name, int64_t v)
+{
+	sb_printf(b, PREFIX "%s %" PRId64 "\n", name, v);
+}
+
+static void
+gauge_i(sbuf *b, const char *name, const char *help, int64_t v)
+{
+	if (v < 0)
+		return;
+	header(b, name, "gauge", help);
+	sample_i(b, name, v);
+}
+
+static void
+cert_series(sbuf *b, const eb_metrics *m, const char *name, const char *help,
+            int64_t now, int remaining)
+{
+	size_t i;
+	if (m->ncerts == 0)
+		return;
+	header(b, name, "gauge", help);
+	for (i = 0; i < m->ncerts; i++) {
+		const eb_metrics_cert *c = &m->certs[i];
+		sb_printf(b, PREFIX "%s{cert=\"", name);
+		sb_label_value(b, c->cert);
+		sb_put(b, "\",endpoint=\"", 12);
+		sb_label_value(b, c->endpoint);
+		sb_printf(b, "\"} %" PRId64 "\n",
+		          remaining ? c->not_after - now : c->not_after);
+	}
+}
+
+int
+eb_metrics_render(const eb_metrics *m, int64_t now, char **out,
+                  size_t *out_len, eb_err *err)
+{
+	sbuf b = { 0 };
+	size_t i;
+	double end = m->finished ? m->end_time : now_real();
+
+	if (now == 0)
+		now = (int64_t)time(NULL);
+	header(&b, "last_run_timestamp_seconds", "gauge",
+	       "End time of the last backup run, success or failure (unix seconds).");
+	sample_d(&b, "last_run_timestamp_seconds", end);
+	header(&b, "last_run_success", "gauge",
+	       "1 if the last backup run succeeded, 0 if it failed.");
+	sample_i(&b, "last_run_success", m->ok ? 1 : 0);
+	header(&b, "last_run_duration_seconds", "gauge",
+	       "Wall time of the last backup run in seconds.");
+	sample_d(&b, "last_run_duration_seconds",
+	         end > m->start_time ? end - m->start_time : 0.0);
+	if (m->last_success_time > 0) {
+		header(&b, "last_success_timestamp_seconds", "gauge",
+		       "End time of the last successful backup (unix seconds).");
+		sample_d(&b, "last_success_timestamp_seconds", m->last_success_time);
+	}
+	gauge_i(&b, "snapshot_size_bytes",
+	        "Size of the last snapshot as received from etcd, in bytes.",
+	        m->snapshot_bytes);
+	gauge_i(&b, "stored_size_bytes",
+	        "Bytes the last backup occupies in the store (after compression).",
+	        m->stored_bytes);
+	gauge_i(&b, "snapshot_revision",
+	        "etcd revision of the last snapshot.", m->revision);
+	gauge_i(&b, "db_size_bytes",
+	        "Size of the etcd backend database reported by the endpoint.",
+	        m->db_size_bytes);
+	header(&b, "failures_total", "counter",
+	       "Failed backup runs by reason (kept across runs in the textfile).");
+	for (i = 0; i < EB_METRICS_NREASONS; i++)
+		sb_printf(&b, PREFIX "failures_total{reason=\"%s\"} %" PRIu64 "\n",
+		          eb_metrics_reason_name(i), m->failures[i]);
+	cert_series(&b, m, "certificate_expiry_timestamp_seconds",
+	            "notAfter of the etcd server (TLS handshake) and client certificates (unix seconds).",
+	            now, 0);
+	cert_series(&b, m, "certificate_remaining_seconds",
+	            "Seconds until the etcd server or client certificate expires (negative: expired).",
+	            now, 1);
+	if (b.oom) {
+		free(b.p);
+		return eb_err_set(err, EB_ENOMEM, "metrics: out of memory rendering");
+	}
+	*out = b.p;
+	if (out_len)
+		*out_len = b.len;
+	return 0;
+}
+
+/* ---- carry-over ----------------------------------------------------------- */
+
+/* Splits "name{labels} value" (labels optional).  Returns 0 and pointers
+ * into line (NUL-terminated in place), or -1. */
+static int
+split_sample(char *line, char **name, char **labels, char **value)
+{
+	char *p = line, *brace;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '#' || *p == '\0')
+		return -1;
+	*name = p;
+	*labels = NULL;
+	brace = strchr(p, '{');
+	if (brace) {
+		char *close = strrchr(brace, '}');
+		if (!close)
+			return -1;
+		*brace = '\0';
+		*close = '\0';
+		*labels = brace + 1;
+		p = close + 1;
+	} else {
+		p += strcspn(p, " \t");
+		if (*p == '\0')
+			return -1;
+		*p++ = '\0';
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*value = p;
+	p += strcspn(p, " \t\r");
+	*p = '\0'; /* drops an optional timestamp */
+	return **value ? 0 : -1;
+}
+
+static int
+parse_num(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return (errno || end == s || *end) ? -1 : 0;
+}
+
+/* Value of label `key` in a label list like a="x",b="y" (no escapes
+ * expected in the labels we read back: reason names). */
+static int
+label_value(const char *labels, const char *key, char *out, size_t out_len)
+{
+	size_t kl = strlen(key);
+	const char *p = labels;
+	while (p && *p) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=' && p[kl + 1] == '"') {
+			const char *v = p + kl + 2, *e = strchr(v, '"');
+			if (!e || (size_t)(e - v) >= out_len)
+				return -1;
+			memcpy(out, v, (size_t)(e - v));
+			out[e - v] = '\0';
+			return 0;
+		}
+		p = strchr(p, ',');
+	}
+	return -1;
+}
+
+int
+eb_metrics_merge_previous(eb_metrics *m, const char *text, eb_err *err)
+{
+	eb_metrics prev = *m; /* work on a copy: all or nothing */
+	char *copy = strdup(text), *save = NULL, *line;
+	uint64_t add[EB_METRICS_NREASONS] = { 0 };
+	double last_success = 0;
+	int64_t snap = -1, stored = -1, rev = -1, db = -1;
+	int rc = 0;
+	size_t i;
+
+	if (!copy)
+		return eb_err_set(err, EB_ENOMEM, "metrics: out of memory");
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *name, *labels, *value, reason[64];
+		double v;
+		if (split_sample(line, &name, &labels, &value) != 0)
+			continue;
+		if (strncmp(name, PREFIX, strlen(PREFIX)) != 0)
+			continue;
+		name += strlen(PREFIX);
+		if (strcmp(name, "failures_total") != 0 &&
+		    strcmp(name, "last_success_timestamp_seconds") != 0 &&
+		    strcmp(name, "snapshot_size_bytes") != 0 &&
+		    strcmp(name, "stored_size_bytes") != 0 &&
+		    strcmp(name, "snapshot_revision") != 0 &&
+		    strcmp(name, "db_size_bytes") != 0)
+			continue;
+		if (parse_num(value, &v) != 0 || v < 0 || v > 9.0e18) {
+			rc = eb_err_set(err, EB_ECORRUPT,
+			                "metrics: previous file: bad value '%.40s' for %s",
+			                value, name);
+			goto out;
+		}
+		if (strcmp(name, "failures_total") == 0) {
+			if (!labels || label_value(labels, "reason", reason, sizeof reason) != 0)
+				continue;
+			for (i = 0; i < EB_METRICS_NREASONS; i++)
+				if (strcmp(reason, eb_metrics_reason_name(i)) == 0)
+					add[i] = (uint64_t)v;
+		} else if (strcmp(name, "last_success_timestamp_seconds") == 0) {
+			last_success = v;
+		} else if (strcmp(name, "snapshot_size_bytes") == 0) {
+			snap = (int64_t)v;
+		} else if (strcmp(name, "stored_size_bytes") == 0) {
+			stored = (int64_t)v;
+		} else if (strcmp(name, "snapshot_revision") == 0) {
+			rev = (int64_t)v;
+		} else {
+			db = (int64_t)v;
+		}
+	}
+	for (i = 0; i < EB_METRICS_NREASONS; i++)
+		prev.failures[i] += add[i];
+	if (!prev.ok && prev.last_success_time <= 0)
+		prev.last_success_time = last_success;
+	if (prev.snapshot_bytes < 0)
+		prev.snapshot_bytes = snap;
+	if (prev.stored_bytes < 0)
+		prev.stored_bytes = stored;
+	if (prev.revision < 0)
+		prev.revision = rev;
+	if (prev.db_size_bytes < 0)
+		prev.db_size_bytes = db;
+	*m = prev;
+out:
+	free(copy);
+	return rc;
+}
+
+/* ---- atomic textfile ------------------------------------------------------ */
+
+static char *
+read_prev(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > PREV_MAX)
+		goto out;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto out;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+out:
+	close(fd);
+	return buf;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+eb_metrics_write_file(eb_metrics *m, const char *path, eb_err *err)
+{
+	char *prev, *text = NULL, *tmp = NULL, *dcopy = NULL;
+	size_t len = 0;
+	int fd = -1, dfd = -1, rc = 0, e;
+
+	if (!path || !*path)
+		return eb_err_set(err, EB_EINVAL, "metrics: empty --metrics-file path");
+	prev = read_prev(path);
+	if (prev) {
+		eb_err ignore;
+		eb_err_init(&ignore);
+		(void)eb_metrics_merge_previous(m, prev, &ignore); /* corrupt: start over */
+		free(prev);
+	}
+	rc = eb_metrics_render(m, 0, &text, &len, err);
+	if (rc)
+		goto out;
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		tmp = NULL;
+		rc = eb_err_set(err, EB_ENOMEM, "metrics: out of memory");
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = eb_err_sys(err, EB_EIO, errno, "metrics: create %s", tmp);
+		goto out;
+	}
+	/* 0644 whatever the umask: node_exporter usually runs as another user. */
+	(void)fchmod(fd, 0644);
+	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+		rc = eb_err_sys(err, EB_EIO, errno, "metrics: write %s", tmp);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = eb_err_sys(err, EB_EIO, errno, "metrics: close %s", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rc = eb_err_sys(err, EB_EIO, errno, "metrics: rename %s to %s", tmp, path);
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	dcopy = strdup(path);
+	if (dcopy) {
+		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0 && fsync(dfd) != 0 && errno != EINVAL) {
+			e = errno;
+			rc = eb_err_sys(err, EB_EIO, e, "metrics: fsync folder of %s", path);
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(dcopy);
+	free(text);
+	return rc;
+}
