@@ -33,7 +33,7 @@ typedef struct eb_http_req {
 
 typedef struct eb_http_resp {
 	long status;          /* 0 when no HTTP answer arrived */
-	char transport[256];  /* why, when status == 0 or the transfer broke */
+	char transport[512];  /* why, when status == 0 or the transfer broke */
 	int cb_rc;            /* on_data's error, if it stopped the transfer */
 	char *body;           /* captured body, NUL-terminated, capped at 1 MiB */
 	size_t len;
