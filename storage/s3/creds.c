@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "storage/s3/http.h"
-#include "storage/s3/json.h"
+#include "common/json.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
@@ -223,20 +223,40 @@ fetch(eb_s3_credprov *p, const char *method, const char *url,
 	}
 }
 
+/* Optional string member: 0 absent, 1 present (copied), -1 wrong type/OOM */
+static int
+json_str(const eb_json *o, const char *key, char **out)
+{
+	const eb_json *m = eb_json_get(o, key);
+	*out = NULL;
+	if (!m)
+		return 0;
+	if (m->type != EB_JSON_STR || !(*out = strdup(m->str)))
+		return -1;
+	return 1;
+}
+
 static int
 from_json(eb_s3_creds *c, const char *doc, size_t len, const char *what,
           eb_err *err)
 {
+	eb_json *j = NULL;
 	char *exp = NULL;
-	if (eb_json_get_str(doc, len, "AccessKeyId", &c->ak) != 1 ||
-	    eb_json_get_str(doc, len, "SecretAccessKey", &c->sk) != 1 ||
-	    eb_json_get_str(doc, len, "Token", &c->token) < 0 ||
-	    eb_json_get_str(doc, len, "Expiration", &exp) < 0) {
+	eb_err e;
+	eb_err_init(&e);
+	/* the parser's message may quote the document: keep it out of err */
+	if (eb_json_parse(&j, doc, len, &e) || j->type != EB_JSON_OBJ ||
+	    json_str(j, "AccessKeyId", &c->ak) != 1 ||
+	    json_str(j, "SecretAccessKey", &c->sk) != 1 ||
+	    json_str(j, "Token", &c->token) < 0 ||
+	    json_str(j, "Expiration", &exp) < 0) {
+		eb_json_free(j);
 		free(exp);
 		return eb_err_set(err, EB_EAUTH,
 		                  "%s: the credentials document is not valid JSON "
 		                  "with AccessKeyId and SecretAccessKey", what);
 	}
+	eb_json_free(j);
 	c->expires = 0;
 	if (exp) {
 		c->expires = eb_s3_parse_iso8601(exp);

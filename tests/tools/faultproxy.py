@@ -9,10 +9,12 @@ Every new connection reads CONTROL_FILE (one line) to decide its fate:
                   BYTES bytes from the client
   cutresp N BYTES forward the next N connections, but cut them after BYTES
                   bytes from the server (a download broken mid-body)
+  slow N RATE     forward the next N connections, client->server throttled
+                  to RATE bytes/s (a slow link: the upload lags the stream)
   reset N         accept and close the next N connections at once
 Counters live in the file: the proxy rewrites "503 N" to "503 N-1" etc.,
 and writes "pass" when N reaches 0.  Each fault is logged to stderr."""
-import socket, sys, threading, struct
+import socket, sys, threading, struct, time
 
 listen_port, up_port, ctl = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
@@ -74,11 +76,16 @@ def answer_503(c):
         pass
     c.close()
 
-def pipe(src, dst, limit, done):
+def pipe(src, dst, limit, done, rate=None):
     sent = 0
+    t0 = time.monotonic()
     try:
         while True:
-            d = src.recv(65536)
+            if rate:
+                ahead = sent / rate - (time.monotonic() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+            d = src.recv(16384 if rate else 65536)
             if not d:
                 break
             if limit is not None and sent + len(d) > limit:
@@ -112,7 +119,8 @@ def handle(c):
     up_limit = mode[1] if mode[0] == "drop" else None
     down_limit = mode[1] if mode[0] == "cutresp" else None
     done = []
-    t1 = threading.Thread(target=pipe, args=(c, u, up_limit, done), daemon=True)
+    rate = mode[1] if mode[0] == "slow" else None
+    t1 = threading.Thread(target=pipe, args=(c, u, up_limit, done, rate), daemon=True)
     t2 = threading.Thread(target=pipe, args=(u, c, down_limit, done), daemon=True)
     t1.start(); t2.start(); t1.join(); t2.join()
     for s in (c, u):
