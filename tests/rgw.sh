@@ -5,7 +5,9 @@
 #
 #   rgw_start        starts everything under $T/rgw; exports S3_ENDPOINT,
 #                    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
-#                    RGW_PORT; daemons are track_pid'ed (stopped at exit)
+#                    RGW_PORT; daemons are track_pid'ed (stopped at exit).
+#                    With RGW_TLS=1 also HTTPS: S3_TLS_ENDPOINT, RGW_CA (a
+#                    self-signed certificate for 127.0.0.1 and localhost)
 #   rgw_stop         stops radosgw, the OSD and the mon by PID
 #   rgw_stop_gw      stops only radosgw (for "server gone" cases)
 #   s3cli ARGS...    /usr/bin/aws against the test endpoint
@@ -19,6 +21,16 @@ rgw_start() {
 	RGW_D=$D
 	mkdir -p "$D"/{mon/a,osd/0,rgw,log,run}
 	mon_port=$(free_port); RGW_PORT=$(free_port)
+	local ssl=""
+	if [ "${RGW_TLS:-0}" = 1 ]; then
+		RGW_TLS_PORT=$(free_port)
+		RGW_CA=$D/rgw.crt
+		openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$D/rgw.key" -out "$RGW_CA" >/dev/null 2>&1 || return 1
+		ssl=" ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$RGW_CA ssl_private_key=$D/rgw.key"
+		export S3_TLS_ENDPOINT=https://127.0.0.1:$RGW_TLS_PORT RGW_CA
+	fi
 	# OSD messenger ports: a window of 30 above a random base (no fixed 6800s).
 	lo=$((20000 + RANDOM % 20000)); hi=$((lo + 30))
 	fsid=$(cat /proc/sys/kernel/random/uuid)
@@ -69,7 +81,7 @@ memstore_device_bytes = ${RGW_MEMSTORE_BYTES:-4294967296}
 osd_op_num_shards = 2
 osd_op_num_threads_per_shard = 1
 [client.rgw.a]
-rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT$ssl
 rgw_data = $D/rgw
 rgw_dns_name = localhost
 rgw_enable_usage_log = false

@@ -145,6 +145,7 @@ progress_cb(void *ud, curl_off_t a, curl_off_t b, curl_off_t c2, curl_off_t d)
 	return __atomic_load_n(x->req->cancel, __ATOMIC_ACQUIRE) ? 1 : 0;
 }
 
+/* Returns EB_EINVAL (not retried) for TLS trust and URL problems. */
 int
 eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp)
 {
@@ -216,6 +217,18 @@ eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp)
 			snprintf(resp->transport, sizeof resp->transport, "%s%s%s",
 			         curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
 			rc = EB_EUNAVAIL;
+			/* retrying cannot fix configuration or trust problems */
+			if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+			    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_URL_MALFORMAT ||
+			    cc == CURLE_UNSUPPORTED_PROTOCOL) {
+				if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
+					size_t n = strlen(resp->transport);
+					snprintf(resp->transport + n, sizeof resp->transport - n,
+					         " (the server's TLS certificate is not trusted: pass "
+					         "--s3-ca-file or set AWS_CA_BUNDLE)");
+				}
+				rc = EB_EINVAL;
+			}
 		}
 	}
 	curl_slist_free_all(hl);

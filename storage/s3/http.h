@@ -47,7 +47,8 @@ void eb_http_free(eb_http *h);
 
 /* Returns 0 when an HTTP answer arrived (any status; the body may still
  * have been cut: then transport[] is set and the result is EB_EUNAVAIL),
- * EB_EUNAVAIL on connection errors, or on_data's code. */
+ * EB_EUNAVAIL on connection errors (worth a retry), EB_EINVAL on TLS
+ * trust or URL errors (not worth one), or on_data's code. */
 int eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp);
 void eb_http_resp_dispose(eb_http_resp *r);
 

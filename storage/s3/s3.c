@@ -475,9 +475,9 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 		if (c->on_data && !etag_pin[0] && resp->etag[0] && resp->status / 100 == 2)
 			snprintf(etag_pin, sizeof etag_pin, "%s", resp->etag);
 		eb_err_init(&e2);
-		if (rc == EB_EUNAVAIL) {
-			retry = 1;
-			eb_err_set(&e2, EB_EUNAVAIL, "S3 %s s3://%s/%s at %s: %s", c->op,
+		if (rc == EB_EUNAVAIL || (rc == EB_EINVAL && resp->transport[0])) {
+			retry = rc == EB_EUNAVAIL;
+			eb_err_set(&e2, rc, "S3 %s s3://%s/%s at %s: %s", c->op,
 			           s->bucket, c->key ? c->key : "", s->base, resp->transport);
 		} else if (rc < 0) {
 			/* the stream consumer refused the data: its message is in ctx */

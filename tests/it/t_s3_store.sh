@@ -9,7 +9,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 [ -x "$S3TOOL" ] || die "no $S3TOOL (make first)"
-rgw_start || die "RGW did not start (see $T/rgw/log)"
+RGW_TLS=1 rgw_start || die "RGW did not start (see $T/rgw/log)"
 B=bk-store
 s3cli s3 mb "s3://$B" >/dev/null || die "make bucket"
 U="s3://$B/cluster-a"
@@ -129,6 +129,18 @@ expect_match compat-unknown-refused "$out" "unknown switch 'bogus'"
 # virtual-hosted style: bucket.localhost (rgw_dns_name=localhost)
 out=$("$S3TOOL" --endpoint "http://localhost:$RGW_PORT" --path-style 0 list "$U" 2>&1)
 expect_match virtual-hosted-list "$out" '^big.bin '
+# ---- HTTPS: verified against --s3-ca-file / AWS_CA_BUNDLE, else refused
+out=$("$S3TOOL" --endpoint "$S3_TLS_ENDPOINT" --ca-file "$RGW_CA" list "$U" 2>&1)
+expect_match https-ca-file "$out" '^big.bin '
+out=$(AWS_CA_BUNDLE=$RGW_CA "$S3TOOL" --endpoint "$S3_TLS_ENDPOINT" list "$U" 2>&1)
+expect_match https-aws-ca-bundle "$out" '^big.bin '
+out=$(AWS_CA_BUNDLE=$RGW_CA EB_S3_PART_SIZE=$((5 * MiB)) "$S3TOOL" --endpoint "$S3_TLS_ENDPOINT" put "$U" tls.bin <"$T/big" 2>&1)
+expect_eq https-multipart "$out" "parts 4"
+t0=$SECONDS
+out=$("$S3TOOL" --endpoint "$S3_TLS_ENDPOINT" list "$U" 2>&1); rc=$?
+[ $rc -ne 0 ] && pass https-untrusted-fails || fail https-untrusted-fails "exit 0"
+expect_match https-untrusted-message "$out" 'invalid: .*not trusted: pass --s3-ca-file or set AWS_CA_BUNDLE'
+[ $((SECONDS - t0)) -lt 3 ] && pass https-untrusted-not-retried || fail https-untrusted-not-retried "took $((SECONDS - t0))s"
 out=$(s3t --ca-file /nonexistent/ca.pem list "$U" 2>&1)
 expect_match ca-file-missing "$out" 'CA file /nonexistent/ca.pem cannot be read'
 exit 0
