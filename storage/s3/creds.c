@@ -188,9 +188,11 @@ fetch(eb_s3_credprov *p, const char *method, const char *url,
       eb_http_resp *resp, const char *what, eb_err *err)
 {
 	int rc = 0;
+	/* a link-local IMDS that does not answer at once is not there */
+	int tries = connect_ms && connect_ms <= 1000 ? 2 : 3;
 	if (!p->http && (rc = eb_http_new(&p->http, p->ca_file, err)))
 		return rc;
-	for (int attempt = 0; attempt < 3; attempt++) {
+	for (int attempt = 0; attempt < tries; attempt++) {
 		eb_http_req rq = {0};
 		if (attempt) {
 			eb_http_resp_dispose(resp);
@@ -439,10 +441,23 @@ refetch(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 		rc = fetch_container(p, c, err);
 		snprintf(c->source, sizeof c->source, "container endpoint");
 		break;
-	case SRC_IMDS:
-		rc = fetch_imds(p, c, err);
+	case SRC_IMDS: {
+		/* IMDS is the last resort: when it is unreachable the operator
+		 * most likely forgot to configure credentials at all */
+		eb_err e;
+		eb_err_init(&e);
+		rc = fetch_imds(p, c, &e);
+		if (rc && !p->have)
+			eb_err_set(err, EB_EAUTH,
+			           "no S3 credentials found: set AWS_ACCESS_KEY_ID and "
+			           "AWS_SECRET_ACCESS_KEY, a profile in ~/.aws/credentials "
+			           "(AWS_PROFILE), AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, "
+			           "or container credentials (last tried: %s)", e.msg);
+		else if (rc)
+			eb_err_set(err, rc, "%s", e.msg);
 		snprintf(c->source, sizeof c->source, "EC2 instance metadata");
 		break;
+	}
 	default:
 		rc = eb_err_set(err, EB_EAUTH, "no credentials source");
 	}

@@ -109,6 +109,10 @@ reset_creds
 out=$(run_clean env "${IMDS[@]}" "$S3TOOL" --endpoint "$S3_ENDPOINT" put "$U" imds.txt <"$T/small")
 expect_eq imds-put "$out" "parts 0"
 expect_eq imds-fetched "$(cat "$CS/log")" "imds $K1"
+# nothing configured, nothing answering at the metadata address
+out=$(run_clean env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$(free_port) AWS_EC2_METADATA_DISABLED=false \
+	AWS_SHARED_CREDENTIALS_FILE=$T/none AWS_CONFIG_FILE=$T/none "$S3TOOL" --endpoint "$S3_ENDPOINT" list "$U")
+expect_match imds-unreachable-message "$out" 'no S3 credentials found: .*last tried: EC2 instance metadata'
 
 # ---- refresh in the middle of an upload: the first key expires within
 # the refresh window 2 s after it was served; it is deleted from RGW before
