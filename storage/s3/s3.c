@@ -12,7 +12,7 @@
 #include "common/crypto.h"
 #include "storage/s3/xml.h"
 
-#define DEFAULT_PART (16u << 20)
+#define DEFAULT_PART (5u << 20)
 #define MIN_PART (5u << 20)
 
 static const char *
@@ -224,7 +224,9 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 			goto fail;
 		}
 	}
-	s->nbufs = 3;
+	/* part buffers: one filling, the others uploading (tunable for tests
+	 * and benchmarks; memory = buffers x part size) */
+	s->nbufs = env("EB_S3_BUFFERS") ? atoi(env("EB_S3_BUFFERS")) : 4;
 	if ((rc = eb_s3_credprov_new(&s->creds, s->region, s->ca_file, err)))
 		goto fail;
 	*out = s;
