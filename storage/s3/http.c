@@ -89,7 +89,9 @@ write_cb(char *buf, size_t size, size_t n, void *ud)
 	long st = 0;
 	curl_easy_getinfo(x->h->c, CURLINFO_RESPONSE_CODE, &st);
 	if (x->req->on_data && st >= 200 && st < 300) {
-		int rc = x->req->on_data(x->req->ctx, (const uint8_t *)buf, len);
+		int rc;
+		x->resp->status = st; /* on_data may need 200 vs 206 */
+		rc = x->req->on_data(x->req->ctx, (const uint8_t *)buf, len);
 		if (rc < 0) {
 			x->resp->cb_rc = rc;
 			return 0; /* CURLE_WRITE_ERROR */

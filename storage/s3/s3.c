@@ -257,14 +257,31 @@ build_path(const eb_s3 *s, const char *key, eb_sbuf *path)
 
 typedef struct {
 	const eb_s3_call *c;
+	const eb_http_resp *resp;
 	uint64_t delivered;
+	uint64_t skip; /* a resumed GET answered 200 (Range ignored): drop
+	                * the bytes already delivered */
+	int resumed, checked;
 } get_ctx;
 
 static int
 get_on_data(void *ud, const uint8_t *buf, size_t len)
 {
 	get_ctx *g = ud;
-	int rc = g->c->on_data(g->c->ctx, buf, len);
+	int rc;
+	if (g->resumed && !g->checked) {
+		g->checked = 1;
+		g->skip = g->resp->status == 206 ? 0 : g->delivered;
+	}
+	if (g->skip) {
+		size_t n = len < g->skip ? len : (size_t)g->skip;
+		g->skip -= n;
+		buf += n;
+		len -= n;
+		if (!len)
+			return 0;
+	}
+	rc = g->c->on_data(g->c->ctx, buf, len);
 	if (rc == 0)
 		g->delivered += len;
 	return rc;
@@ -368,7 +385,7 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 	eb_sbuf path = {0}, url = {0};
 	char phash[65], amz_date[17], auth[1024], md5b64[32] = "";
 	char etag_pin[256] = "";
-	get_ctx g = {c, 0};
+	get_ctx g = {c, resp, 0, 0, 0, 0};
 	int64_t t0 = now_ms();
 	int rc = 0, refreshed = 0;
 
@@ -425,6 +442,8 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 			hd[nh++] = (eb_s3_hdr){"content-md5", md5b64};
 		if (c->content_type)
 			hd[nh++] = (eb_s3_hdr){"content-type", c->content_type};
+		g.resumed = g.delivered > 0;
+		g.checked = 0;
 		if (c->on_data && g.delivered) {
 			snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)g.delivered);
 			hd[nh++] = (eb_s3_hdr){"range", range};

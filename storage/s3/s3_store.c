@@ -109,8 +109,8 @@ s3_del(eb_store *st, const char *name, eb_err *err)
 	return rc;
 }
 
-/* ListObjectsV2 pages under the prefix; names relative to it.  Keys in
- * deeper "folders" are listed too (names may contain '/'). */
+/* ListObjectsV2 pages under the prefix; names relative to it.  Only the
+ * prefix's own level, as in a folder. */
 static int
 s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 {
@@ -125,7 +125,11 @@ s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 		char *qs = NULL, trunc[16];
 		eb_xml_span doc, ct;
 		size_t pos = 0;
+		/* delimiter "/": like a folder, a store does not see the stores
+		 * nested under it (s3://b/prod vs s3://b/prod/eu) */
 		int qrc = eb_s3_query_add(&q, "list-type", "2");
+		if (!qrc)
+			qrc = eb_s3_query_add(&q, "delimiter", "/");
 		if (!qrc && plen)
 			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
 		if (!qrc && token)
@@ -264,6 +268,8 @@ each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
 		eb_xml_span doc, u;
 		size_t pos = 0;
 		int qrc = eb_s3_query_add(&q, "uploads", "");
+		if (!qrc)
+			qrc = eb_s3_query_add(&q, "delimiter", "/");
 		if (!qrc && ss->s->prefix[0])
 			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
 		if (!qrc && km)

@@ -58,6 +58,13 @@ check get-equals-etcdctl cmp "$T/got.db" "$T/ctl.db"
 AWS_ENDPOINT_URL_S3=$S3_ENDPOINT "$BACKUP" get --from "$U" --backup "$ID" --output "$T/got2.db" 2>/dev/null
 check endpoint-from-env cmp "$T/got2.db" "$T/ctl.db"
 
+CASE=etcd-restore-from-s3
+P=http://127.0.0.1:$(free_port)
+out=$(AWS_ENDPOINT_URL_S3=$S3_ENDPOINT "$RESTORE" --from "$U" --backup latest --name s2 \
+	--initial-cluster "s2=$P" --initial-advertise-peer-urls "$P" --data-dir "$T/s2" 2>&1)
+check etcd-restore-from-s3 test -d "$T/s2/member"
+[ -d "$T/s2/member" ] || echo "$out" | tail -3
+
 CASE=bad-keys
 out=$(AWS_SECRET_ACCESS_KEY=wrong-secret-0123 "$BACKUP" snapshot --endpoints "$EP" --to "s3://$B/bad" "${S3F[@]}" --no-progress 2>&1); rc=$?
 [ $rc -ne 0 ] && pass wrong-secret-exit-nonzero || fail wrong-secret-exit-nonzero "exit 0"

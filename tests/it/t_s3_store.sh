@@ -65,9 +65,11 @@ expect_match list-has-space "$list" '^with space.bin$'
 # ---- listing: prefix isolation and continuation pages
 echo x | s3t putbytes "s3://$B/cluster-ab" other.bin
 echo x | s3t putbytes "s3://$B" top.bin
+echo x | s3t putbytes "s3://$B/cluster-a/nested" x.bin
 n_all=$(s3t list "$U" | wc -l)
 expect_eq list-count "$n_all" 8
-expect_eq list-prefix-isolation "$(s3t list "$U" | grep -c -e other.bin -e top.bin)" 0
+expect_eq list-prefix-isolation "$(s3t list "$U" | grep -c -e other.bin -e top.bin -e x.bin)" 0
+expect_eq list-nested-store-apart "$(s3t list "$U/nested")" "x.bin 2 $(s3t list "$U/nested" | cut -d' ' -f3)"
 n_paged=$(EB_S3_LIST_MAX_KEYS=2 s3t list "$U" | wc -l)
 expect_eq list-continuation "$n_paged" "$n_all"
 expect_eq list-size "$(s3t list "$U" | awk '$1=="big.bin"{print $2}')" $((15 * MiB + 12345))
