@@ -5,6 +5,7 @@
 # temporary credentials refreshed in the middle of an upload (the first key
 # is deleted from RGW before the refresh is due, so only the refreshed key
 # can finish the upload); clear errors; no secret ever printed.
+# san: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 [ -x "$S3TOOL" ] || die "no $S3TOOL (make first)"

@@ -5,6 +5,7 @@
 # are retried (downloads resume with Range) and the data arrives intact;
 # a server that stays down gives a clean, bounded failure; auth errors are
 # not retried.
+# san: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 [ -x "$S3TOOL" ] || die "no $S3TOOL (make first)"

@@ -65,6 +65,17 @@ out=$(AWS_ENDPOINT_URL_S3=$S3_ENDPOINT "$RESTORE" --from "$U" --backup latest --
 check etcd-restore-from-s3 test -d "$T/s2/member"
 [ -d "$T/s2/member" ] || echo "$out" | tail -3
 
+CASE=snapshot-keep-last
+sleep 1 # a new backup id (second resolution)
+out=$("$BACKUP" snapshot --endpoints "$EP" --to "$U" "${S3F[@]}" --no-progress --keep-last 1 2>&1); rc=$?
+expect_eq snapshot-keep-last-exit-0 "$rc" 0
+ids=$("$BACKUP" list --from "$U" "${S3F[@]}" -o json | jq -r '.[].id')
+expect_eq snapshot-keep-last-one-backup-left "$(echo "$ids" | wc -l)" 1
+[ "$ids" != "$ID" ] && pass snapshot-keep-last-kept-newest || fail snapshot-keep-last-kept-newest "kept $ids"
+expect_eq snapshot-keep-last-two-objects "$(object_count "$B" prod/cluster-1/)" 2
+ID=$ids
+s3cli s3 cp "$U/$ID.manifest.json" "$T/m.json" >/dev/null 2>&1
+
 CASE=bad-keys
 out=$(AWS_SECRET_ACCESS_KEY=wrong-secret-0123 "$BACKUP" snapshot --endpoints "$EP" --to "s3://$B/bad" "${S3F[@]}" --no-progress 2>&1); rc=$?
 [ $rc -ne 0 ] && pass wrong-secret-exit-nonzero || fail wrong-secret-exit-nonzero "exit 0"
