@@ -187,6 +187,11 @@ eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
 		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
 		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = o->dial_timeout_ms}},
 		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
+		/* Bounded receive buffering: without this the BDP estimator grows
+		 * the HTTP/2 window while we compress slower than etcd sends, and
+		 * the agent's RSS grows with the database. */
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_BDP_PROBE, {.integer = 0}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, {.integer = 4 << 20}},
 	};
 	grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
 
