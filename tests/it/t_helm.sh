@@ -100,7 +100,7 @@ fi
 name=$("$PY" -c 'import sys, yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d["kind"] == "CronJob": print(d["metadata"]["name"])' "$T/long.yaml")
-check helm__name_fits_cronjob [ -n "$name" ] && [ "${#name}" -le 52 ]
+check helm__name_fits_cronjob bash -c '[ -n "$1" ] && [ "${#1}" -le 52 ]' _ "$name"
 
 # NOTES.txt: helm template does not render it, so render a copy of the
 # chart where the same text goes through tpl into a ConfigMap.
