@@ -165,6 +165,18 @@ if "$BACKUP" snapshot --help 2>&1 | grep -q -- '--metrics-file'; then
 	expect_eq metrics_it__snap_server_cert "$(value "etcd_backup_certificate_expiry_timestamp_seconds{cert=\"server\",endpoint=\"$HP\"}" "$SF")" "$SRV_NA"
 	expect_eq metrics_it__snap_client_cert "$(value 'etcd_backup_certificate_expiry_timestamp_seconds{cert="client",endpoint=""}' "$SF")" "$CLI_NA"
 	check metrics_it__snap_pushed grep -q '"method": "PUT"' "$PGLOG"
+	# Logs of a real run: readable by default, JSON lines on request.
+	"$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" --log-format json \
+		>/dev/null 2>"$T/json.log"
+	check metrics_it__snap_json_logs python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no log lines"
+for l in lines:
+    assert {"time", "level", "event", "msg"} <= set(l), l
+' "$T/json.log"
+	"$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" >/dev/null 2>"$T/text.log"
+	check metrics_it__snap_text_logs grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z (INFO|WARN) ' "$T/text.log"
 	# A failed run: nothing listens on the endpoint.
 	dead=$(free_port)
 	"$BACKUP" snapshot --endpoints "https://127.0.0.1:$dead" "${TLS[@]}" --to "$T/store" \
