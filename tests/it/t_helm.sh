@@ -95,6 +95,22 @@ else
 	fail helm__no_tls_no_cert_flags "$(head -c 300 "$T/notls.yaml")"
 fi
 
+# The PrometheusRule: off by default, and its expressions when on.
+out=$("$HELM" template x "$CHART")
+check helm__no_rule_by_default bash -c '! grep -q PrometheusRule <<<"$1"' _ "$out"
+"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true \
+	--set metrics.prometheusRule.labels.release=kps --set metrics.prometheusRule.certWarningDays=45 >"$T/rule.yaml"
+check helm__prometheus_rule "$PY" - "$T/rule.yaml" <<'PY'
+import sys, yaml
+rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
+assert rule["metadata"]["labels"]["release"] == "kps"
+rules = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"]}
+assert rules["EtcdCertificateExpiresSoon"]["expr"] == "etcd_backup_certificate_expiry_timestamp_seconds - time() < 3888000", rules
+assert rules["EtcdBackupTooOld"]["expr"] == "time() - etcd_backup_last_success_timestamp_seconds > 43200"
+assert rules["EtcdBackupFailed"]["expr"] == "etcd_backup_last_run_success == 0"
+assert "{{ $labels.cert }}" in rules["EtcdCertificateExpiresCritical"]["annotations"]["description"]
+PY
+
 # Long release names stay within the 52 characters a CronJob name may have.
 "$HELM" template prod-eu-west-1-control-plane-snapshots-nightly-abcdef "$CHART" >"$T/long.yaml" 2>&1
 name=$("$PY" -c 'import sys, yaml

@@ -97,12 +97,14 @@ if [ $capable = 0 ]; then
 	echo "SKIP runbook__flags and end-to-end runs: $BACKUP / $RESTORE do not have their subcommands yet"
 	exit $((_NFAIL > 0))
 fi
+k=0
 while read -r prog sub flags; do
 	[ -n "$prog" ] || continue
+	k=$((k + 1))
 	if [ "$prog" = etcd-backup ]; then help=$("$BACKUP" "$sub" --help 2>&1); else help=$("$RESTORE" --help 2>&1); fi
 	missing=""
 	for f in $flags; do grep -q -- "$f\b" <<<"$help" || missing+=" $f"; done
-	name="runbook__flags_${prog}_${sub}"
+	name="runbook__flags_${prog}_${sub}_$k"
 	if [ -z "$missing" ]; then pass "$name"; else fail "$name" "not in --help:$missing"; fi
 done < <( (python3 "$RB" invocations "$PRE"; python3 "$RB" invocations "$DR") | sort -u)
 
