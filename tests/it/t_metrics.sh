@@ -118,7 +118,7 @@ check metrics_it__json_log python3 -c '
 import json, sys
 lines = [json.loads(l) for l in sys.argv[1].splitlines() if l]
 assert lines and all({"time", "level", "event", "msg"} <= set(l) for l in lines), lines
-assert any(l.get("subject", "").find("server") >= 0 for l in lines), lines' "$out"
+assert any(l.get("cert") == "server" and l.get("not_after") == sys.argv[2] for l in lines), lines' "$out" "$SRV_NA"
 
 # ---- Pushgateway ------------------------------------------------------------
 PGP=$(free_port)

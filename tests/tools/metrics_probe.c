@@ -27,7 +27,6 @@ main(int argc, char **argv)
 	int fail_code = 0, rc = 0, i;
 	eb_metrics m;
 	eb_err err;
-	char *list, *save = NULL, *ep;
 
 	for (i = 1; i + 1 < argc; i += 2) {
 		const char *f = argv[i], *v = argv[i + 1];
@@ -50,29 +49,15 @@ main(int argc, char **argv)
 		return 2;
 	}
 	eb_metrics_init(&m);
-	list = strdup(endpoints);
-	for (ep = strtok_r(list, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
-		eb_certinfo ci;
-		char hp[300];
-		eb_err_init(&err);
-		if (eb_certinfo_endpoint(ep, cacert, cert, key, 5000, &ci, hp, sizeof hp, &err) == 0) {
-			eb_metrics_add_cert(&m, "server", hp, ci.not_after);
-			EB_LOGKV(EB_LOG_INFO, "certificate", "server certificate", "endpoint", hp,
-			         "subject", ci.subject, "verified", ci.verified ? "yes" : "no", NULL);
-		} else {
-			EB_LOG(EB_LOG_WARN, "certificate", "%s", err.msg);
-			if (!rc)
-				rc = err.code;
-		}
-	}
-	free(list);
-	if (cert) {
-		eb_certinfo ci;
-		eb_err_init(&err);
-		if (eb_certinfo_file(cert, &ci, &err) == 0)
-			eb_metrics_add_cert(&m, "client", "", ci.not_after);
-		else if (!rc)
-			rc = err.code;
+	eb_err_init(&err);
+	rc = eb_metrics_collect_certs(&m, endpoints, cacert, cert, key, 5000, &err);
+	if (rc)
+		EB_LOG(EB_LOG_WARN, "certificate", "%s", err.msg);
+	for (i = 0; i < (int)m.ncerts; i++) {
+		char na[32];
+		snprintf(na, sizeof na, "%lld", (long long)m.certs[i].not_after);
+		EB_LOGKV(EB_LOG_INFO, "certificate", "expiry read", "cert", m.certs[i].cert,
+		         "endpoint", m.certs[i].endpoint, "not_after", na, NULL);
 	}
 	eb_metrics_finish(&m, fail_code ? fail_code : rc);
 	if (mfile) {
