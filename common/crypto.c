@@ -66,6 +66,13 @@ eb_sha256_buf(const void *buf, size_t len, uint8_t out[EB_SHA256_LEN])
 }
 
 void
+eb_sha1_buf(const void *buf, size_t len, uint8_t out[EB_SHA1_LEN])
+{
+	unsigned int n = EB_SHA1_LEN;
+	EVP_Digest(buf, len, out, &n, EVP_sha1(), NULL);
+}
+
+void
 eb_hmac_sha256(const void *key, size_t key_len, const void *msg,
                size_t msg_len, uint8_t out[EB_SHA256_LEN])
 {

@@ -21,6 +21,9 @@ void eb_sha256_peek(const eb_sha256 *h, uint8_t out[EB_SHA256_LEN]);
 void eb_sha256_free(eb_sha256 *h);
 
 void eb_sha256_buf(const void *buf, size_t len, uint8_t out[EB_SHA256_LEN]);
+/* SHA-1, only for etcd's member/cluster IDs (which are defined over it). */
+#define EB_SHA1_LEN 20
+void eb_sha1_buf(const void *buf, size_t len, uint8_t out[EB_SHA1_LEN]);
 void eb_hmac_sha256(const void *key, size_t key_len, const void *msg,
                     size_t msg_len, uint8_t out[EB_SHA256_LEN]);
 

@@ -64,6 +64,7 @@ eb_err_name(int code)
 	case EB_EEXIST: return "exists";
 	case EB_EREMOTE: return "remote";
 	case EB_EUNHEALTHY: return "unhealthy";
+	case EB_EINTR: return "interrupted";
 	default: return "error";
 	}
 }

@@ -22,7 +22,8 @@ enum {
 	EB_EUNAVAIL = -8,   /* peer unreachable or dropped the connection */
 	EB_EEXIST = -9,     /* target exists and must not be overwritten */
 	EB_EREMOTE = -10,   /* remote side answered with an error */
-	EB_EUNHEALTHY = -11 /* cluster check found a problem (alarm, hash) */
+	EB_EUNHEALTHY = -11,/* cluster check found a problem (alarm, hash) */
+	EB_EINTR = -12      /* stopped by SIGINT/SIGTERM */
 };
 
 typedef struct eb_err {

@@ -1,0 +1,127 @@
+#include "agent/backup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/crypto.h"
+#include "storage/digest.h"
+#include "storage/zstd_stage.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "20261121T044315Z-r12345": sorts by time, says the revision. */
+static void
+make_id(eb_manifest *m, time_t t)
+{
+	struct tm tm;
+	char ts[32];
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(m->id, sizeof m->id, "%s-r%" PRId64, ts, m->revision);
+	strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	m->created_unix = (int64_t)t;
+}
+
+static int
+fill_from_status(eb_member *m, eb_manifest *man, eb_err *err)
+{
+	/* Status right before streaming: the revision the snapshot holds at
+	 * least (3.4 sends no header in the stream). */
+	int rc = eb_etcd_status_get(m->conn, &m->st, err);
+	if (rc < 0)
+		return rc;
+	man->cluster_id = m->st.cluster_id;
+	man->member_id = m->st.member_id;
+	snprintf(man->endpoint, sizeof man->endpoint, "%s", m->endpoint);
+	snprintf(man->etcd_version, sizeof man->etcd_version, "%s", m->st.version);
+	man->revision = m->st.revision;
+	man->raft_term = m->st.raft_term;
+	man->raft_index = m->st.raft_index;
+	return 0;
+}
+
+int
+eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man,
+              eb_backup_result *res, eb_err *err)
+{
+	eb_stream *sink = NULL, *stored = NULL, *zs = NULL, *snap = NULL, *trailer = NULL;
+	uint8_t d[EB_SHA256_LEN];
+	uint64_t db_size = 0;
+	char mname[128], *json = NULL;
+	int zstd = strcmp(o->compression, "zstd") == 0;
+	double t0 = now_s();
+	int rc;
+
+	eb_manifest_init(man);
+	rc = fill_from_status(m, man, err);
+	if (rc < 0)
+		return rc;
+	make_id(man, time(NULL));
+	snprintf(man->object, sizeof man->object, "%s.snapshot.db%s", man->id, zstd ? ".zst" : "");
+	snprintf(man->compression, sizeof man->compression, "%s", zstd ? "zstd" : "none");
+	man->compression_level = zstd ? o->level : 0;
+	snprintf(man->tool_version, sizeof man->tool_version, "%s", EB_TOOL_VERSION);
+	for (size_t i = 0; i < o->ntags && rc == 0; i++)
+		rc = eb_manifest_add_tag(man, o->tags[i], err);
+
+	/* built back to front; every stage forwards to the one built before */
+	if (rc == 0)
+		rc = eb_store_put_stream(st, man->object, &sink, err);
+	if (rc == 0)
+		rc = eb_sha256_stage_new(&stored, sink, err);
+	if (rc == 0 && zstd)
+		rc = eb_zstd_compress_new(&zs, o->level, stored, err);
+	if (rc == 0)
+		rc = eb_sha256_stage_new(&snap, zs ? zs : stored, err);
+	if (rc == 0)
+		rc = eb_trailer_stage_new(&trailer, snap, err);
+	if (rc == 0)
+		rc = eb_etcd_snapshot(m->conn, trailer, o->progress, o->progress_arg, &db_size, err);
+	if (rc == 0)
+		rc = eb_stream_finish(trailer, err); /* trailer check, then commit */
+	if (rc == 0) {
+		man->db_size = eb_trailer_stage_db_size(trailer);
+		man->snapshot_size = man->db_size + EB_SHA256_LEN;
+		eb_trailer_stage_db_digest(trailer, d);
+		eb_hex(d, EB_SHA256_LEN, man->db_sha256);
+		eb_sha256_stage_digest(snap, d);
+		eb_hex(d, EB_SHA256_LEN, man->snapshot_sha256);
+		eb_sha256_stage_digest(stored, d);
+		eb_hex(d, EB_SHA256_LEN, man->stored_sha256);
+		man->stored_size = stored->nbytes_in;
+		if (man->db_size != db_size)
+			rc = eb_err_set(err, EB_ECORRUPT, "snapshot size mismatch");
+	}
+	/* free the chain: aborts the sink unless finish committed it */
+	if (trailer) trailer->ops->free(trailer);
+	if (snap) snap->ops->free(snap);
+	if (zs) zs->ops->free(zs);
+	if (stored) stored->ops->free(stored);
+	if (sink) sink->ops->free(sink);
+	if (rc == 0)
+		rc = eb_manifest_to_json(man, &json, err);
+	if (rc == 0) {
+		eb_manifest_name(man->id, mname, sizeof mname);
+		rc = eb_store_put_bytes(st, mname, json, strlen(json), err);
+		if (rc < 0) {
+			/* no manifest = no backup: remove the object so it is not debris */
+			eb_err e2;
+			eb_err_init(&e2);
+			eb_store_delete(st, man->object, &e2);
+		}
+	}
+	free(json);
+	res->seconds = now_s() - t0;
+	if (rc < 0)
+		eb_manifest_dispose(man);
+	return rc;
+}

@@ -1,0 +1,347 @@
+#include "agent/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "storage/zstd_stage.h"
+
+enum {
+	O_ENDPOINTS = 1000, O_CACERT, O_CERT, O_KEY, O_INSECURE, O_USER, O_PASSWORD,
+	O_DIAL, O_CMDTO, O_IDLE, O_TO, O_FROM, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
+	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
+	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
+	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_HELP = 'h',
+	O_FORMAT = 'o', O_WRITEOUT = 'w'
+};
+
+typedef struct {
+	struct option o;
+	unsigned group; /* 0 = every command */
+} optdef;
+
+static const optdef defs[] = {
+	{{"endpoints", required_argument, 0, O_ENDPOINTS}, CLI_ETCD},
+	{{"cacert", required_argument, 0, O_CACERT}, CLI_ETCD},
+	{{"cert", required_argument, 0, O_CERT}, CLI_ETCD},
+	{{"key", required_argument, 0, O_KEY}, CLI_ETCD},
+	{{"insecure-skip-tls-verify", no_argument, 0, O_INSECURE}, CLI_ETCD},
+	{{"user", required_argument, 0, O_USER}, CLI_ETCD},
+	{{"password", required_argument, 0, O_PASSWORD}, CLI_ETCD},
+	{{"dial-timeout", required_argument, 0, O_DIAL}, CLI_ETCD},
+	{{"command-timeout", required_argument, 0, O_CMDTO}, CLI_ETCD},
+	{{"snapshot-idle-timeout", required_argument, 0, O_IDLE}, CLI_SNAPSHOT},
+	{{"to", required_argument, 0, O_TO}, CLI_STORE},
+	{{"from", required_argument, 0, O_FROM}, CLI_STORE},
+	{{"s3-endpoint", required_argument, 0, O_S3EP}, CLI_STORE},
+	{{"s3-region", required_argument, 0, O_S3REGION}, CLI_STORE},
+	{{"s3-path-style", optional_argument, 0, O_S3PATH}, CLI_STORE},
+	{{"s3-ca-file", required_argument, 0, O_S3CA}, CLI_STORE},
+	{{"s3-compat", required_argument, 0, O_S3COMPAT}, CLI_STORE},
+	{{"compression", required_argument, 0, O_COMP}, CLI_SNAPSHOT},
+	{{"compression-level", required_argument, 0, O_COMPLVL}, CLI_SNAPSHOT},
+	{{"tag", required_argument, 0, O_TAG}, CLI_SNAPSHOT},
+	{{"member", required_argument, 0, O_MEMBER}, CLI_SNAPSHOT},
+	{{"backup", required_argument, 0, O_BACKUP}, CLI_BACKUP},
+	{{"output", required_argument, 0, O_OUTPUT}, CLI_OUTFILE},
+	{{"keep-last", required_argument, 0, O_KLAST}, CLI_KEEP},
+	{{"keep-hourly", required_argument, 0, O_KHOUR}, CLI_KEEP},
+	{{"keep-daily", required_argument, 0, O_KDAY}, CLI_KEEP},
+	{{"keep-weekly", required_argument, 0, O_KWEEK}, CLI_KEEP},
+	{{"keep-monthly", required_argument, 0, O_KMONTH}, CLI_KEEP},
+	{{"dry-run", no_argument, 0, O_DRYRUN}, CLI_PRUNE},
+	{{"cluster-id", required_argument, 0, O_CLUSTERID}, CLI_PRUNE},
+	{{"abort-incomplete-after", required_argument, 0, O_ABORTINC}, CLI_KEEP},
+	{{"metrics-file", required_argument, 0, O_METRICS}, CLI_METRICS},
+	{{"pushgateway-url", required_argument, 0, O_PUSH}, CLI_METRICS},
+	{{"write-out", required_argument, 0, O_WRITEOUT}, CLI_FORMAT},
+	{{"output-format", required_argument, 0, O_FORMAT}, CLI_FORMAT},
+	{{"progress", no_argument, 0, O_PROGRESS}, CLI_SNAPSHOT},
+	{{"no-progress", no_argument, 0, O_NOPROGRESS}, CLI_SNAPSHOT},
+	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
+	{{"log-level", required_argument, 0, O_LOGLVL}, 0},
+	{{"help", no_argument, 0, O_HELP}, 0},
+};
+#define NDEFS (sizeof defs / sizeof defs[0])
+
+int
+cli_duration_ms(const char *s, long long *out_ms)
+{
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (!*end || strcmp(end, "s") == 0) v *= 1000;
+	else if (strcmp(end, "ms") == 0) ;
+	else if (strcmp(end, "m") == 0) v *= 60000;
+	else if (strcmp(end, "h") == 0) v *= 3600000;
+	else if (strcmp(end, "d") == 0) v *= 86400000;
+	else return -1;
+	if (v > 1e15)
+		return -1;
+	*out_ms = (long long)v;
+	return 0;
+}
+
+static int usage_error(cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "etcd-backup %s: ", c->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'etcd-backup %s --help' for usage.\n", c->cmd);
+	return 2;
+}
+
+static int
+parse_int(cli *c, const char *flag, const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi) {
+		char range[64];
+		snprintf(range, sizeof range, "%d..%d", lo, hi);
+		fprintf(stderr, "etcd-backup %s: --%s '%s' is not a whole number in %s\n",
+		        c->cmd, flag, v, range);
+		return 2;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+set_timeout(cli *c, const char *flag, const char *v, int *out_ms)
+{
+	long long ms;
+	if (cli_duration_ms(v, &ms) < 0 || ms <= 0 || ms > 86400000LL)
+		return usage_error(c, "--%s '%s' is not a duration like 5s, 500ms or 2m", flag, v);
+	*out_ms = (int)ms;
+	return 0;
+}
+
+static int
+split_endpoints(cli *c, const char *list)
+{
+	char *save = NULL, *tok;
+	free(c->endpoints_buf);
+	c->endpoints_buf = strdup(list);
+	c->nendpoints = 0;
+	if (!c->endpoints_buf)
+		return 2;
+	for (tok = strtok_r(c->endpoints_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (!*tok)
+			continue;
+		if (c->nendpoints == CLI_MAX_ENDPOINTS)
+			return usage_error(c, "too many endpoints (at most 16)");
+		c->endpoints[c->nendpoints++] = tok;
+	}
+	if (c->nendpoints == 0)
+		return usage_error(c, "--endpoints '%s' names no endpoint", list);
+	return 0;
+}
+
+static void
+defaults(cli *c, const char *cmd)
+{
+	memset(c, 0, sizeof *c);
+	c->cmd = cmd;
+	eb_etcd_opts_init(&c->etcd);
+	eb_store_opts_init(&c->store_opts);
+	c->compression = "zstd";
+	c->compression_level = EB_ZSTD_LEVEL_DEFAULT;
+	c->member = "auto";
+	c->keep.last = c->keep.hourly = c->keep.daily = c->keep.weekly = c->keep.monthly = -1;
+	c->abort_incomplete_s = -1;
+	c->progress = -1;
+}
+
+/* ETCDCTL_* variables fill what flags did not set (flags are applied after). */
+static int
+from_env(cli *c, unsigned mask)
+{
+	const char *v;
+	int rc = 0;
+	if (mask & CLI_ETCD) {
+		rc = split_endpoints(c, (v = getenv("ETCDCTL_ENDPOINTS")) && *v ? v : "http://127.0.0.1:2379");
+		if ((v = getenv("ETCDCTL_CACERT")) && *v) c->etcd.cacert = v;
+		if ((v = getenv("ETCDCTL_CERT")) && *v) c->etcd.cert = v;
+		if ((v = getenv("ETCDCTL_KEY")) && *v) c->etcd.key = v;
+		if ((v = getenv("ETCDCTL_USER")) && *v) c->etcd.user = v;
+		if ((v = getenv("ETCDCTL_PASSWORD")) && *v) c->etcd.password = v;
+		if ((v = getenv("ETCDCTL_INSECURE_SKIP_TLS_VERIFY")) && strcmp(v, "true") == 0)
+			c->etcd.insecure_skip_verify = 1;
+		if (rc == 0 && (v = getenv("ETCDCTL_DIAL_TIMEOUT")) && *v)
+			rc = set_timeout(c, "dial-timeout (ETCDCTL_DIAL_TIMEOUT)", v, &c->etcd.dial_timeout_ms);
+		if (rc == 0 && (v = getenv("ETCDCTL_COMMAND_TIMEOUT")) && *v)
+			rc = set_timeout(c, "command-timeout (ETCDCTL_COMMAND_TIMEOUT)", v, &c->etcd.command_timeout_ms);
+	}
+	if ((mask & CLI_STORE) && (v = getenv("ETCD_BACKUP_STORE")) && *v)
+		c->store = v;
+	return rc;
+}
+
+static int
+apply(cli *c, int id, const char *arg)
+{
+	switch (id) {
+	case O_ENDPOINTS: return split_endpoints(c, arg);
+	case O_CACERT: c->etcd.cacert = arg; return 0;
+	case O_CERT: c->etcd.cert = arg; return 0;
+	case O_KEY: c->etcd.key = arg; return 0;
+	case O_INSECURE: c->etcd.insecure_skip_verify = 1; return 0;
+	case O_USER: c->etcd.user = arg; return 0;
+	case O_PASSWORD: c->etcd.password = arg; return 0;
+	case O_DIAL: return set_timeout(c, "dial-timeout", arg, &c->etcd.dial_timeout_ms);
+	case O_CMDTO: return set_timeout(c, "command-timeout", arg, &c->etcd.command_timeout_ms);
+	case O_IDLE: return set_timeout(c, "snapshot-idle-timeout", arg, &c->etcd.stream_idle_ms);
+	case O_TO: case O_FROM: c->store = arg; return 0;
+	case O_S3EP: c->store_opts.s3_endpoint = arg; return 0;
+	case O_S3REGION: c->store_opts.s3_region = arg; return 0;
+	case O_S3PATH:
+		if (!arg || strcmp(arg, "true") == 0) c->store_opts.s3_path_style = 1;
+		else if (strcmp(arg, "false") == 0) c->store_opts.s3_path_style = 0;
+		else return usage_error(c, "--s3-path-style takes true or false, not '%s'", arg);
+		return 0;
+	case O_S3CA: c->store_opts.s3_ca_file = arg; return 0;
+	case O_S3COMPAT: c->store_opts.s3_compat = arg; return 0;
+	case O_COMP:
+		if (strcmp(arg, "zstd") && strcmp(arg, "none"))
+			return usage_error(c, "--compression must be zstd or none, not '%s'", arg);
+		c->compression = arg;
+		return 0;
+	case O_COMPLVL:
+		return parse_int(c, "compression-level", arg, EB_ZSTD_LEVEL_MIN, EB_ZSTD_LEVEL_MAX,
+		                 &c->compression_level);
+	case O_TAG:
+		if (c->ntags == CLI_MAX_TAGS)
+			return usage_error(c, "at most 16 --tag flags");
+		if (!*arg || strlen(arg) > 128 || strpbrk(arg, "\"\\\n\r\t"))
+			return usage_error(c, "--tag '%s' must be 1..128 characters without quotes, backslashes or control characters", arg);
+		c->tags[c->ntags++] = arg;
+		return 0;
+	case O_MEMBER: c->member = arg; return 0;
+	case O_BACKUP: c->backup = arg; return 0;
+	case O_OUTPUT: c->output = arg; return 0;
+	case O_KLAST: return parse_int(c, "keep-last", arg, 1, 1000000, &c->keep.last);
+	case O_KHOUR: return parse_int(c, "keep-hourly", arg, 0, 1000000, &c->keep.hourly);
+	case O_KDAY: return parse_int(c, "keep-daily", arg, 0, 1000000, &c->keep.daily);
+	case O_KWEEK: return parse_int(c, "keep-weekly", arg, 0, 1000000, &c->keep.weekly);
+	case O_KMONTH: return parse_int(c, "keep-monthly", arg, 0, 1000000, &c->keep.monthly);
+	case O_DRYRUN: c->dry_run = 1; return 0;
+	case O_CLUSTERID: c->cluster_id = arg; return 0;
+	case O_ABORTINC: {
+		long long ms;
+		if (cli_duration_ms(arg, &ms) < 0)
+			return usage_error(c, "--abort-incomplete-after '%s' is not a duration like 24h", arg);
+		c->abort_incomplete_s = (long)(ms / 1000);
+		return 0;
+	}
+	case O_METRICS: c->metrics_file = arg; return 0;
+	case O_PUSH: c->pushgateway_url = arg; return 0;
+	case O_FORMAT: case O_WRITEOUT:
+		if (strcmp(arg, "json") == 0) c->json = 1;
+		else if (strcmp(arg, "table") == 0 || strcmp(arg, "simple") == 0) c->json = 0;
+		else return usage_error(c, "-o/--write-out takes table or json, not '%s'", arg);
+		return 0;
+	case O_PROGRESS: c->progress = 1; return 0;
+	case O_NOPROGRESS: c->progress = 0; return 0;
+	case O_LOGFMT: {
+		int f = eb_log_parse_format(arg);
+		if (f < 0)
+			return usage_error(c, "--log-format takes text or json, not '%s'", arg);
+		eb_log_set_format(f);
+		return 0;
+	}
+	case O_LOGLVL: {
+		int l = eb_log_parse_level(arg);
+		if (l < 0)
+			return usage_error(c, "--log-level takes debug, info, warn or error, not '%s'", arg);
+		eb_log_set_level(l);
+		return 0;
+	}
+	}
+	return 2;
+}
+
+static int
+parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
+{
+	struct option longopts[NDEFS + 1];
+	char shortopts[16] = "+h";
+	size_t n = 0;
+	int rc, id;
+	defaults(c, argv[0]);
+	if (mask & CLI_FORMAT)
+		strcat(shortopts, "o:w:");
+	for (size_t i = 0; i < NDEFS; i++)
+		if (defs[i].group == 0 || (defs[i].group & mask))
+			longopts[n++] = defs[i].o;
+	memset(&longopts[n], 0, sizeof longopts[n]);
+	if ((rc = from_env(c, mask)) != 0)
+		return rc;
+	optind = 1;
+	opterr = 0;
+	while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (id == O_HELP) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (id == '?' || id == ':') {
+			const char *bad = argv[optind - 1];
+			size_t blen = bad && strncmp(bad, "--", 2) == 0 ? strcspn(bad + 2, "=") : 0;
+			for (size_t i = 0; i < NDEFS && blen; i++)
+				if (strlen(defs[i].o.name) == blen &&
+				    strncmp(bad + 2, defs[i].o.name, blen) == 0 &&
+				    defs[i].group && !(defs[i].group & mask))
+					return usage_error(c, "flag %s does not apply to this command", bad);
+			if (id == ':')
+				return usage_error(c, "flag %s needs a value", bad ? bad : "?");
+			return usage_error(c, "unknown flag %s", bad ? bad : "?");
+		}
+		if ((rc = apply(c, id, optarg)) != 0)
+			return rc;
+	}
+	if (optind < argc) {
+		if ((mask & CLI_FILEARG) && optind == argc - 1)
+			c->file = argv[optind];
+		else
+			return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	}
+	if (c->progress < 0)
+		c->progress = isatty(2);
+	if ((mask & CLI_STORE) && !c->store)
+		c->store = EB_DEFAULT_STORE;
+	return 0;
+}
+
+int
+cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
+{
+	int rc = parse(c, argc, argv, mask, usage);
+	if (rc)
+		cli_dispose(c); /* help or usage error: the caller only returns */
+	return rc;
+}
+
+void
+cli_dispose(cli *c)
+{
+	free(c->endpoints_buf);
+	c->endpoints_buf = NULL;
+}

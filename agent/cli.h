@@ -1,0 +1,81 @@
+/* agent/cli.h - flags and environment of etcd-backup subcommands.
+ *
+ * Flags follow etcdctl (--endpoints, --cacert, --cert, --key, --user,
+ * --password, --dial-timeout, --command-timeout, -w/--write-out) and read the
+ * same ETCDCTL_* variables when the flag is absent; S3 flags follow the AWS
+ * CLI's variables (see storage/s3).  A flag always beats its variable. */
+#ifndef EB_CLI_H
+#define EB_CLI_H
+
+#include <stddef.h>
+
+#include "agent/etcd.h"
+#include "storage/store.h"
+
+/* Which flag groups a subcommand takes. */
+enum {
+	CLI_ETCD = 1 << 0,     /* connection to etcd */
+	CLI_STORE = 1 << 1,    /* --to/--from and S3 options */
+	CLI_SNAPSHOT = 1 << 2, /* compression, tags, member choice */
+	CLI_BACKUP = 1 << 3,   /* --backup ID|latest */
+	CLI_OUTFILE = 1 << 4,  /* --output FILE */
+	CLI_KEEP = 1 << 5,     /* retention --keep-* */
+	CLI_PRUNE = 1 << 6,    /* --dry-run, --cluster-id, --abort-incomplete-after */
+	CLI_METRICS = 1 << 7,  /* --metrics-file, --pushgateway-url */
+	CLI_FORMAT = 1 << 8,   /* -o/-w table|json */
+	CLI_FILEARG = 1 << 9   /* one positional FILE */
+};
+
+#define CLI_MAX_ENDPOINTS 16
+
+/* The embedded default store: a local folder, used when neither --to/--from
+ * nor ETCD_BACKUP_STORE names one. */
+#define EB_DEFAULT_STORE "/var/backups/etcd"
+#define CLI_MAX_TAGS 16
+
+typedef struct cli_keep {
+	int last, hourly, daily, weekly, monthly; /* -1 = not given */
+} cli_keep;
+
+typedef struct cli {
+	const char *cmd;
+	/* etcd */
+	char *endpoints_buf;
+	const char *endpoints[CLI_MAX_ENDPOINTS];
+	size_t nendpoints;
+	eb_etcd_opts etcd;
+	/* store */
+	const char *store;
+	eb_store_opts store_opts;
+	/* snapshot */
+	const char *compression;  /* "zstd" | "none" */
+	int compression_level;
+	const char *tags[CLI_MAX_TAGS];
+	size_t ntags;
+	const char *member;       /* "auto" | "leader" | "follower" | endpoint */
+	/* get / verify / restore */
+	const char *backup;
+	const char *output;
+	const char *file;
+	/* retention */
+	cli_keep keep;
+	int dry_run;
+	const char *cluster_id;   /* prune: hex id, default: that of the newest */
+	long abort_incomplete_s;  /* -1 = default */
+	/* reporting */
+	const char *metrics_file;
+	const char *pushgateway_url;
+	int json;                 /* -o json */
+	int progress;             /* 1 = always, 0 = never, -1 = when stderr is a tty */
+} cli;
+
+/* Parses argv (argv[0] is the subcommand) for a command that takes the
+ * flag groups in `mask`.  Prints help and returns 1 for --help; returns 0
+ * when ready; on a usage error prints the message and returns 2. */
+int cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage);
+void cli_dispose(cli *c);
+
+/* Parses "5s", "500ms", "2m", "1h", "3d" or plain seconds into ms. */
+int cli_duration_ms(const char *s, long long *out_ms);
+
+#endif

@@ -1,0 +1,232 @@
+/* etcd-backup snapshot: one verified, compressed backup into a store. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/backup.h"
+#include "agent/cli.h"
+#include "agent/cmds.h"
+#include "agent/prune.h"
+#include "agent/util.h"
+#include "common/certinfo.h"
+#include "common/exitcodes.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+static const char usage[] =
+"Usage: etcd-backup snapshot [--to STORE] [flags]\n"
+"\n"
+"Streams a snapshot from one etcd member, checks etcd's sha256 trailer as it\n"
+"streams, compresses it with zstd and stores it; the JSON manifest is written\n"
+"last, so a backup exists only when it is complete and verified.  On any\n"
+"failure (hash mismatch, short stream, member lost) nothing is left in the\n"
+"store.  The stored object decompresses to exactly what 'etcdctl snapshot\n"
+"save' writes, so any etcd tool can restore it.\n"
+"\n"
+"Member choice (--member): auto (default) = reachable, no alarm, highest\n"
+"applied index, a follower preferred to spare the leader; leader; follower;\n"
+"or one of the --endpoints.\n"
+"\n"
+"Flags:\n"
+"  --to STORE                   where to store (default /var/backups/etcd)\n"
+STORE_FLAGS_HELP
+ETCD_FLAGS_HELP
+"  --member auto|leader|follower|URL   which member to stream from\n"
+"  --snapshot-idle-timeout DUR  fail when etcd sends nothing this long (30s)\n"
+"  --compression zstd|none      (default zstd)\n"
+"  --compression-level N        zstd level 1..19 (default 1: fast)\n"
+"  --tag LABEL                  label stored in the manifest (repeatable),\n"
+"                               e.g. --tag pre-upgrade-1.29\n"
+"  --keep-last N, --keep-hourly N, --keep-daily N, --keep-weekly N,\n"
+"  --keep-monthly N             prune after a success (see 'prune --help')\n"
+"  --abort-incomplete-after DUR S3: abort multipart uploads older than this\n"
+"  --metrics-file FILE          Prometheus textfile (node_exporter collector)\n"
+"  --pushgateway-url URL        push the same metrics to a Pushgateway\n"
+"  --progress, --no-progress    progress line on stderr (default: if a tty)\n"
+"  -o, -w, --write-out FMT      table (one summary line, default) or json\n"
+COMMON_FLAGS_HELP
+"\n"
+"Example (kubeadm control plane):\n"
+"  etcd-backup snapshot --endpoints https://127.0.0.1:2379 \\\n"
+"    --cacert /etc/kubernetes/pki/etcd/ca.crt \\\n"
+"    --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt \\\n"
+"    --key /etc/kubernetes/pki/etcd/healthcheck-client.key \\\n"
+"    --to /var/backups/etcd --tag pre-upgrade --keep-last 14\n";
+
+typedef struct {
+	double t0, last;
+	int on;
+} progress;
+
+static double
+mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+on_progress(uint64_t done, uint64_t total, void *arg)
+{
+	progress *p = arg;
+	double t = mono();
+	char a[32], b[32];
+	if (!p->on || (t - p->last < 0.25 && done < total))
+		return;
+	p->last = t;
+	eb_fmt_bytes(done, a, sizeof a);
+	eb_fmt_bytes(total, b, sizeof b);
+	fprintf(stderr, "\r  %s / %s  %3.0f%%  %.0f MiB/s   ", a, b,
+	        total ? 100.0 * (double)done / (double)total : 0.0,
+	        (double)done / 1048576.0 / (t - p->t0 > 0.001 ? t - p->t0 : 0.001));
+	if (done >= total)
+		fputc('\n', stderr);
+}
+
+static void
+record_certs(const cli *c, const eb_member *m, eb_metrics *mt)
+{
+	eb_certinfo ci;
+	eb_err e;
+	char hp[300];
+	if (c->etcd.cert) {
+		eb_err_init(&e);
+		if (eb_certinfo_file(c->etcd.cert, &ci, &e) == 0)
+			eb_metrics_add_cert(mt, "client", "", ci.not_after);
+		else
+			EB_LOG(EB_LOG_WARN, "metrics", "client certificate: %s", e.msg);
+	}
+	if (m && strncmp(m->endpoint, "https://", 8) == 0) {
+		eb_err_init(&e);
+		if (eb_certinfo_endpoint(m->endpoint, c->etcd.cacert, c->etcd.cert, c->etcd.key,
+		                         c->etcd.dial_timeout_ms, &ci, hp, sizeof hp, &e) == 0) {
+			eb_metrics_add_cert(mt, "server", hp, ci.not_after);
+			if (ci.not_after - time(NULL) < 30 * 86400)
+				EB_LOG(EB_LOG_WARN, "cert", "the etcd server certificate of %s expires in %" PRId64
+				       " days: renew it (kubeadm certs renew etcd-server)", hp,
+				       (ci.not_after - (int64_t)time(NULL)) / 86400);
+		} else {
+			EB_LOG(EB_LOG_WARN, "metrics", "server certificate of %s: %s", m->endpoint, e.msg);
+		}
+	}
+}
+
+static void
+print_summary(const eb_manifest *m, double secs, int json)
+{
+	char a[32], b[32];
+	if (json) {
+		char *j = NULL;
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_manifest_to_json(m, &j, &e) == 0) {
+			fputs(j, stdout);
+			free(j);
+		}
+		return;
+	}
+	eb_fmt_bytes(m->snapshot_size, a, sizeof a);
+	eb_fmt_bytes(m->stored_size, b, sizeof b);
+	printf("backup %s revision %" PRId64 " snapshot %s stored %s (ratio %.2f) in %.1fs (%.0f MiB/s) from %s\n",
+	       m->id, m->revision, a, b,
+	       m->stored_size ? (double)m->snapshot_size / (double)m->stored_size : 0.0, secs,
+	       secs > 0 ? (double)m->snapshot_size / 1048576.0 / secs : 0.0, m->endpoint);
+}
+
+static void
+emit_metrics(const cli *c, eb_metrics *mt, int rc)
+{
+	eb_err e;
+	eb_metrics_finish(mt, rc);
+	if (c->metrics_file) {
+		eb_err_init(&e);
+		if (eb_metrics_write_file(mt, c->metrics_file, &e) < 0)
+			EB_LOG(EB_LOG_ERROR, "metrics", "%s", e.msg);
+	}
+	if (c->pushgateway_url) {
+		eb_err_init(&e);
+		if (eb_metrics_push(mt, c->pushgateway_url, "etcd-backup", NULL, &e) < 0)
+			EB_LOG(EB_LOG_ERROR, "metrics", "%s", e.msg);
+	}
+}
+
+int
+cmd_snapshot(int argc, char **argv)
+{
+	cli c;
+	eb_cluster cl;
+	eb_member *m = NULL;
+	eb_store *st = NULL;
+	eb_manifest man;
+	eb_backup_result res = {0};
+	eb_backup_opts bo;
+	eb_metrics mt;
+	eb_err err;
+	progress pr = {0};
+	int rc, probed = 0;
+
+	rc = cli_parse(&c, argc, argv,
+	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT, usage);
+	if (rc)
+		return rc == 1 ? 0 : EB_EXIT_USAGE;
+	eb_metrics_init(&mt);
+	eb_err_init(&err);
+	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
+	if (rc == 0)
+		rc = eb_cluster_probe(&cl, c.endpoints, c.nendpoints, &c.etcd, &err);
+	if (rc == 0) {
+		probed = 1;
+		rc = eb_cluster_pick(&cl, c.member, &m, &err);
+	}
+	if (rc == 0 && eb_cluster_alarm_of(&cl, m->st.member_id))
+		EB_LOG(EB_LOG_WARN, "snapshot", "member %s has a NOSPACE alarm; backing it up anyway "
+		       "(no member without alarm answered)", m->endpoint);
+	if (rc == 0) {
+		EB_LOG(EB_LOG_INFO, "snapshot", "streaming from %s (member %016" PRIx64 ", %s, revision %" PRId64
+		       ", db %" PRId64 " bytes) to %s", m->endpoint, m->st.member_id,
+		       m->st.leader == m->st.member_id ? "leader" : "follower", m->st.revision,
+		       m->st.db_size, st->url);
+		bo.compression = c.compression;
+		bo.level = c.compression_level;
+		bo.tags = c.tags;
+		bo.ntags = c.ntags;
+		pr.on = c.progress && !c.json;
+		pr.t0 = mono();
+		bo.progress = on_progress;
+		bo.progress_arg = &pr;
+		mt.db_size_bytes = m->st.db_size;
+		rc = eb_backup_run(m, st, &bo, &man, &res, &err);
+		if (rc < 0 && pr.on)
+			fputc('\n', stderr);
+	}
+	record_certs(&c, m, &mt);
+	if (rc == 0) {
+		mt.snapshot_bytes = (int64_t)man.snapshot_size;
+		mt.stored_bytes = (int64_t)man.stored_size;
+		mt.revision = man.revision;
+		EB_LOG(EB_LOG_INFO, "snapshot", "backup %s stored as %s (snapshot sha256 %s)",
+		       man.id, man.object, man.snapshot_sha256);
+		print_summary(&man, res.seconds, c.json);
+		if (eb_prune_wanted(&c.keep)) {
+			eb_err pe;
+			eb_err_init(&pe);
+			/* a prune failure does not undo a good backup; it is reported */
+			if (eb_prune_run(st, &c.keep, man.cluster_id, 0, 0, &pe) < 0) {
+				EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
+				rc = pe.code ? pe.code : EB_EIO;
+			}
+		}
+		eb_manifest_dispose(&man);
+	} else {
+		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);
+	}
+	emit_metrics(&c, &mt, rc);
+	if (probed)
+		eb_cluster_dispose(&cl);
+	eb_store_free(st);
+	cli_dispose(&c);
+	return eb_exit_code(rc);
+}

@@ -1,0 +1,807 @@
+/* agent/etcd.c - gRPC C core wrapper for the etcd v3 API (see etcd.h).
+ *
+ * gRPC facts this file relies on (measured against etcd 3.4.23, see
+ * shared/notes/grpc-core.md):
+ *   - TLS failures all arrive as UNAVAILABLE with the cause in the details.
+ *   - Maintenance auth errors arrive as UNKNOWN "auth: ...", KV auth errors
+ *     as real codes: message strings decide whether to re-authenticate.
+ *   - A token whose ".N" suffix is above the member's raft index makes calls
+ *     hang until the deadline: every call has one.
+ *   - A snapshot arrives as 32 KiB blobs; the first message's
+ *     remaining_bytes + len(blob) is the database size; one last message
+ *     carries the 32-byte sha256 trailer.  3.4 sends no header.
+ */
+#include "agent/etcd.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
+#include <grpc/support/time.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "rpc.pb-c.h"
+
+#define MAX_PEM (1u << 20)
+
+volatile sig_atomic_t eb_etcd_interrupted;
+
+struct eb_etcd {
+	char endpoint[256]; /* as given, for messages */
+	char target[256];   /* host:port for gRPC */
+	int tls;
+	eb_etcd_opts o;
+	char *user, *password, *token;
+	grpc_channel *ch;
+	grpc_completion_queue *cq;
+};
+
+void
+eb_etcd_opts_init(eb_etcd_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->dial_timeout_ms = 2000;
+	o->command_timeout_ms = 5000;
+	o->stream_idle_ms = 30000;
+	o->keepalive_ms = 10000;
+}
+
+static void
+grpc_log_sink(gpr_log_func_args *a)
+{
+	/* gRPC's own chatter (handshake failures...) is repeated in our error
+	 * messages; keep it for --log-level debug only. */
+	EB_LOG(EB_LOG_DEBUG, "grpc", "%s:%d %s", a->file, a->line, a->message);
+}
+
+void
+eb_etcd_global_init(void)
+{
+	gpr_set_log_function(grpc_log_sink);
+	gpr_set_log_verbosity(GPR_LOG_SEVERITY_DEBUG);
+	grpc_init();
+}
+
+void
+eb_etcd_global_shutdown(void)
+{
+	grpc_shutdown_blocking();
+}
+
+const char *
+eb_etcd_endpoint(const eb_etcd *c)
+{
+	return c->endpoint;
+}
+
+static int
+read_pem(const char *path, const char *flag, char **out, eb_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+	if (!f)
+		return eb_err_sys(err, EB_EINVAL, errno, "cannot read %s %s", flag, path);
+	buf = malloc(MAX_PEM + 1);
+	if (!buf) {
+		fclose(f);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	n = fread(buf, 1, MAX_PEM, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (n == 0 || !strstr(buf, "-----BEGIN")) {
+		free(buf);
+		return eb_err_set(err, EB_EINVAL, "%s %s is not a PEM file", flag, path);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* https + --insecure-skip-tls-verify: the TLS credentials API with no chain
+ * and no host name check (what etcdctl's flag does). */
+static grpc_channel_credentials *
+insecure_tls_creds(const char *cert, const char *key)
+{
+	grpc_tls_credentials_options *o = grpc_tls_credentials_options_create();
+	grpc_tls_credentials_options_set_verify_server_cert(o, 0);
+	grpc_tls_credentials_options_set_check_call_host(o, 0);
+	grpc_tls_credentials_options_set_certificate_verifier(
+		o, grpc_tls_certificate_verifier_no_op_create());
+	if (cert && key) {
+		grpc_tls_identity_pairs *p = grpc_tls_identity_pairs_create();
+		grpc_tls_identity_pairs_add_pair(p, key, cert);
+		grpc_tls_credentials_options_set_certificate_provider(
+			o, grpc_tls_certificate_provider_static_data_create(NULL, p));
+		grpc_tls_credentials_options_watch_identity_key_cert_pairs(o);
+	}
+	return grpc_tls_credentials_create(o);
+}
+
+static int
+parse_endpoint(eb_etcd *c, const char *ep, eb_err *err)
+{
+	const char *hostport = ep;
+	size_t n;
+	if (strncmp(ep, "https://", 8) == 0) {
+		c->tls = 1;
+		hostport = ep + 8;
+	} else if (strncmp(ep, "http://", 7) == 0) {
+		hostport = ep + 7;
+	} else if (strstr(ep, "://")) {
+		return eb_err_set(err, EB_EINVAL,
+		                  "endpoint %s: only http:// and https:// are supported", ep);
+	}
+	n = strcspn(hostport, "/");
+	if (n == 0 || n >= sizeof c->target || !memchr(hostport, ':', n))
+		return eb_err_set(err, EB_EINVAL,
+		                  "endpoint '%s' is not host:port (e.g. https://127.0.0.1:2379)", ep);
+	memcpy(c->target, hostport, n);
+	c->target[n] = '\0';
+	snprintf(c->endpoint, sizeof c->endpoint, "%s", ep);
+	return 0;
+}
+
+static int
+split_user(eb_etcd *c, const eb_etcd_opts *o, eb_err *err)
+{
+	const char *colon;
+	if (!o->user || !*o->user)
+		return 0;
+	colon = strchr(o->user, ':');
+	c->user = colon ? strndup(o->user, (size_t)(colon - o->user)) : strdup(o->user);
+	if (colon)
+		c->password = strdup(colon + 1);
+	else if (o->password)
+		c->password = strdup(o->password);
+	else
+		return eb_err_set(err, EB_EINVAL,
+		                  "--user %s has no password: pass --user name:password or --password (ETCDCTL_PASSWORD)",
+		                  o->user);
+	if (!c->user || !c->password)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	return 0;
+}
+
+int
+eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
+             eb_err *err)
+{
+	eb_etcd *c = calloc(1, sizeof *c);
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	grpc_channel_credentials *cr = NULL;
+	int rc;
+	int keepalive = o->keepalive_ms < 5000 ? 5000 : o->keepalive_ms;
+	grpc_arg args[] = {
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = -1}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_KEEPALIVE_TIME_MS, {.integer = keepalive}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_KEEPALIVE_TIMEOUT_MS, {.integer = 5000}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = o->dial_timeout_ms}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
+	};
+	grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
+
+	*out = NULL;
+	if (!c)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c->o = *o;
+	rc = parse_endpoint(c, endpoint, err);
+	if (rc == 0)
+		rc = split_user(c, o, err);
+	if (rc == 0 && (!o->cert) != (!o->key))
+		rc = eb_err_set(err, EB_EINVAL, "--cert and --key go together: give both or neither");
+	if (rc == 0 && !c->tls && (o->cacert || o->cert))
+		rc = eb_err_set(err, EB_EINVAL,
+		                "endpoint %s is http:// but TLS files were given: use https://%s",
+		                endpoint, c->target);
+	if (rc == 0 && o->cacert)
+		rc = read_pem(o->cacert, "--cacert", &ca, err);
+	if (rc == 0 && o->cert)
+		rc = read_pem(o->cert, "--cert", &cert, err);
+	if (rc == 0 && o->key)
+		rc = read_pem(o->key, "--key", &key, err);
+	if (rc == 0) {
+		if (!c->tls) {
+			cr = grpc_insecure_credentials_create();
+		} else if (o->insecure_skip_verify) {
+			cr = insecure_tls_creds(cert, key);
+		} else {
+			grpc_ssl_pem_key_cert_pair kp = {key, cert};
+			cr = grpc_ssl_credentials_create(ca, cert ? &kp : NULL, NULL, NULL);
+		}
+		if (!cr)
+			rc = eb_err_set(err, EB_EINVAL, "endpoint %s: cannot set up TLS", endpoint);
+	}
+	if (rc == 0) {
+		c->ch = grpc_channel_create(c->target, cr, &cargs);
+		c->cq = grpc_completion_queue_create_for_pluck(NULL);
+		if (!c->ch || !c->cq)
+			rc = eb_err_set(err, EB_ENOMEM, "endpoint %s: cannot create a gRPC channel", endpoint);
+	}
+	if (cr)
+		grpc_channel_credentials_release(cr);
+	free(ca);
+	free(cert);
+	if (key) {
+		memset(key, 0, strlen(key)); /* private key material */
+		free(key);
+	}
+	if (rc < 0) {
+		eb_etcd_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+eb_etcd_close(eb_etcd *c)
+{
+	if (!c)
+		return;
+	if (c->cq) {
+		grpc_completion_queue_shutdown(c->cq);
+		while (grpc_completion_queue_pluck(c->cq, NULL,
+		                                   gpr_inf_future(GPR_CLOCK_REALTIME),
+		                                   NULL).type != GRPC_QUEUE_SHUTDOWN)
+			;
+		grpc_completion_queue_destroy(c->cq);
+	}
+	if (c->ch)
+		grpc_channel_destroy(c->ch);
+	if (c->password) {
+		memset(c->password, 0, strlen(c->password));
+		free(c->password);
+	}
+	if (c->token) {
+		memset(c->token, 0, strlen(c->token));
+		free(c->token);
+	}
+	free(c->user);
+	free(c);
+}
+
+static gpr_timespec
+deadline_in(int ms)
+{
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+	                    gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+static int
+is_token_error(const char *msg)
+{
+	return strstr(msg, "invalid auth token") || strstr(msg, "auth token is expired") ||
+	       strstr(msg, "revision of auth store is old");
+}
+
+static int
+is_auth_error(int code, const char *msg)
+{
+	return code == GRPC_STATUS_UNAUTHENTICATED || code == GRPC_STATUS_PERMISSION_DENIED ||
+	       strstr(msg, "auth:") || strstr(msg, "authentication failed") ||
+	       strstr(msg, "permission denied") || strstr(msg, "user name is empty") ||
+	       strstr(msg, "invalid auth token") || strstr(msg, "user not found");
+}
+
+static const char *
+grpc_code_name(grpc_status_code code)
+{
+	static const char *names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+		"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+		"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+	return (unsigned)code < sizeof names / sizeof names[0] ? names[code] : "UNKNOWN";
+}
+
+/* One line naming the endpoint, the call and the cause, with a hint for
+ * the causes operators meet most. */
+static int
+status_error(eb_etcd *c, const char *what, grpc_status_code code,
+             const char *details, eb_err *err)
+{
+	const char *hint = "";
+	int ec = EB_EREMOTE;
+	if (code == GRPC_STATUS_DEADLINE_EXCEEDED) {
+		ec = EB_ETIMEOUT;
+		hint = " (member down, frozen or overloaded; raise --command-timeout if it is just slow)";
+	} else if (is_auth_error((int)code, details)) {
+		ec = EB_EAUTH;
+		if (strstr(details, "user name is empty"))
+			hint = " (auth is enabled on this cluster: pass --user and --password)";
+		else if (strstr(details, "authentication failed"))
+			hint = " (check --user and --password)";
+		else if (strstr(details, "permission denied"))
+			hint = " (snapshots and hashes need the root role)";
+		else if (strstr(details, "user not found"))
+			hint = c->user ? " (check --user)"
+			               : " (auth is enabled: without --user, etcd takes the user from the client certificate's CN; pass --user and --password)";
+	} else if (code == GRPC_STATUS_UNAVAILABLE) {
+		ec = EB_EUNAVAIL;
+		if (strstr(details, "certificate verify failed"))
+			hint = " (the server certificate is not signed by the CA in --cacert)";
+		else if (strstr(details, "not in peer certificate"))
+			hint = " (the endpoint's host name is not in the server certificate)";
+		else if (strstr(details, "Connection refused"))
+			hint = " (nothing listens there: is etcd running, is the port right?)";
+		else if (strstr(details, "Socket closed") || strstr(details, "Endpoint read failed"))
+			hint = c->tls ? " (TLS refused: wrong scheme, or the server wants a client certificate: --cert/--key)"
+			              : " (the member may serve TLS only: try https://)";
+	}
+	return eb_err_set(err, ec, "etcd %s: %s failed: %s%s", c->endpoint, what,
+	                  details && *details ? details : grpc_code_name(code), hint);
+}
+
+typedef struct {
+	grpc_status_code code;
+	char details[512];
+	grpc_byte_buffer *resp;
+} call_result;
+
+static void
+copy_details(grpc_slice s, char *out, size_t cap)
+{
+	size_t n = GRPC_SLICE_LENGTH(s);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, GRPC_SLICE_START_PTR(s), n);
+	out[n] = '\0';
+}
+
+static grpc_byte_buffer *
+pack(const ProtobufCMessage *req)
+{
+	grpc_slice s = grpc_slice_malloc(protobuf_c_message_get_packed_size(req));
+	grpc_byte_buffer *bb;
+	protobuf_c_message_pack(req, GRPC_SLICE_START_PTR(s));
+	bb = grpc_raw_byte_buffer_create(&s, 1);
+	grpc_slice_unref(s);
+	return bb;
+}
+
+/* One unary call; the result's code/details are gRPC's, resp is owned by
+ * the caller when code is OK.  Fails (returns <0) only when the call could
+ * not be started. */
+static int
+raw_unary(eb_etcd *c, const char *method, const ProtobufCMessage *req,
+          int with_token, call_result *r, eb_err *err)
+{
+	grpc_call *call;
+	grpc_byte_buffer *send = pack(req);
+	grpc_metadata md;
+	grpc_metadata_array imd, tmd;
+	grpc_slice details = grpc_empty_slice();
+	const char *dbg = NULL;
+	grpc_op ops[6];
+	grpc_call_error ce;
+	int tag = 0;
+
+	memset(r, 0, sizeof *r);
+	memset(ops, 0, sizeof ops);
+	grpc_metadata_array_init(&imd);
+	grpc_metadata_array_init(&tmd);
+	call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+	                                grpc_slice_from_static_string(method), NULL,
+	                                deadline_in(c->o.command_timeout_ms), NULL);
+	md.key = grpc_slice_from_static_string("token");
+	md.value = with_token && c->token ? grpc_slice_from_copied_string(c->token)
+	                                  : grpc_empty_slice();
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[0].data.send_initial_metadata.count = with_token && c->token ? 1 : 0;
+	ops[0].data.send_initial_metadata.metadata = &md;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata = &imd;
+	ops[4].op = GRPC_OP_RECV_MESSAGE;
+	ops[4].data.recv_message.recv_message = &r->resp;
+	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[5].data.recv_status_on_client.trailing_metadata = &tmd;
+	ops[5].data.recv_status_on_client.status = &r->code;
+	ops[5].data.recv_status_on_client.status_details = &details;
+	ops[5].data.recv_status_on_client.error_string = &dbg;
+	ce = grpc_call_start_batch(call, ops, 6, &tag, NULL);
+	if (ce == GRPC_CALL_OK)
+		grpc_completion_queue_pluck(c->cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	copy_details(details, r->details, sizeof r->details);
+	if (dbg)
+		EB_LOG(EB_LOG_DEBUG, "grpc", "%s %s: %s", c->endpoint, method, dbg);
+	grpc_slice_unref(details);
+	gpr_free((void *)dbg);
+	grpc_slice_unref(md.value);
+	grpc_metadata_array_destroy(&imd);
+	grpc_metadata_array_destroy(&tmd);
+	grpc_byte_buffer_destroy(send);
+	grpc_call_unref(call);
+	if (ce != GRPC_CALL_OK) {
+		if (r->resp)
+			grpc_byte_buffer_destroy(r->resp);
+		r->resp = NULL;
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start %s (grpc error %d)",
+		                  c->endpoint, method, (int)ce);
+	}
+	if (r->code != GRPC_STATUS_OK && r->resp) {
+		grpc_byte_buffer_destroy(r->resp);
+		r->resp = NULL;
+	}
+	if (!r->details[0])
+		snprintf(r->details, sizeof r->details, "%s", grpc_code_name(r->code));
+	return 0;
+}
+
+static ProtobufCMessage *
+unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader rd;
+	grpc_slice all;
+	ProtobufCMessage *m;
+	if (!bb || !grpc_byte_buffer_reader_init(&rd, bb))
+		return NULL;
+	all = grpc_byte_buffer_reader_readall(&rd);
+	grpc_byte_buffer_reader_destroy(&rd);
+	m = protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+	grpc_slice_unref(all);
+	return m;
+}
+
+static int
+authenticate(eb_etcd *c, eb_err *err)
+{
+	Etcdserverpb__AuthenticateRequest req = ETCDSERVERPB__AUTHENTICATE_REQUEST__INIT;
+	Etcdserverpb__AuthenticateResponse *resp;
+	call_result r;
+	int rc;
+	req.name = c->user;
+	req.password = c->password;
+	rc = raw_unary(c, "/etcdserverpb.Auth/Authenticate", &req.base, 0, &r, err);
+	if (rc < 0)
+		return rc;
+	if (r.code != GRPC_STATUS_OK)
+		return status_error(c, "authentication", r.code, r.details, err);
+	resp = (Etcdserverpb__AuthenticateResponse *)unpack(
+		&etcdserverpb__authenticate_response__descriptor, r.resp);
+	grpc_byte_buffer_destroy(r.resp);
+	if (!resp || !resp->token || !*resp->token) {
+		if (resp)
+			protobuf_c_message_free_unpacked(&resp->base, NULL);
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: Authenticate returned no token", c->endpoint);
+	}
+	free(c->token);
+	c->token = strdup(resp->token);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	if (!c->token)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	EB_LOG(EB_LOG_DEBUG, "etcd", "%s: authenticated as %s", c->endpoint, c->user);
+	return 0;
+}
+
+/* A unary call with authentication: token obtained on first use and
+ * renewed once when the member rejects it. */
+static int
+unary(eb_etcd *c, const char *method, const char *what, const ProtobufCMessage *req,
+      const ProtobufCMessageDescriptor *rd, ProtobufCMessage **out, eb_err *err)
+{
+	call_result r;
+	int rc;
+	*out = NULL;
+	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
+		return rc;
+	rc = raw_unary(c, method, req, 1, &r, err);
+	if (rc == 0 && r.code != GRPC_STATUS_OK && c->user && is_token_error(r.details)) {
+		EB_LOG(EB_LOG_INFO, "etcd", "%s: token rejected (%s), authenticating again",
+		       c->endpoint, r.details);
+		if ((rc = authenticate(c, err)) < 0)
+			return rc;
+		rc = raw_unary(c, method, req, 1, &r, err);
+	}
+	if (rc < 0)
+		return rc;
+	if (r.code != GRPC_STATUS_OK)
+		return status_error(c, what, r.code, r.details, err);
+	*out = unpack(rd, r.resp);
+	grpc_byte_buffer_destroy(r.resp);
+	if (!*out)
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: %s: cannot decode the response", c->endpoint, what);
+	return 0;
+}
+
+int
+eb_etcd_status_get(eb_etcd *c, eb_etcd_status *out, eb_err *err)
+{
+	Etcdserverpb__StatusRequest req = ETCDSERVERPB__STATUS_REQUEST__INIT;
+	Etcdserverpb__StatusResponse *s;
+	int rc = unary(c, "/etcdserverpb.Maintenance/Status", "Status", &req.base,
+	               &etcdserverpb__status_response__descriptor, (ProtobufCMessage **)&s, err);
+	if (rc < 0)
+		return rc;
+	memset(out, 0, sizeof *out);
+	if (s->header) {
+		out->cluster_id = s->header->cluster_id;
+		out->member_id = s->header->member_id;
+		out->revision = s->header->revision;
+	}
+	out->leader = s->leader;
+	out->raft_term = s->raftterm;
+	out->raft_index = s->raftindex;
+	out->raft_applied_index = s->raftappliedindex;
+	out->db_size = s->dbsize;
+	out->db_size_in_use = s->dbsizeinuse;
+	out->is_learner = s->islearner;
+	snprintf(out->version, sizeof out->version, "%s", s->version ? s->version : "");
+	for (size_t i = 0; i < s->n_errors; i++) {
+		size_t n = strlen(out->errors);
+		snprintf(out->errors + n, sizeof out->errors - n, "%s%s", n ? "; " : "", s->errors[i]);
+	}
+	protobuf_c_message_free_unpacked(&s->base, NULL);
+	return 0;
+}
+
+const char *
+eb_etcd_alarm_name(int alarm)
+{
+	return alarm == ETCDSERVERPB__ALARM_TYPE__NOSPACE ? "NOSPACE"
+	       : alarm == ETCDSERVERPB__ALARM_TYPE__CORRUPT ? "CORRUPT" : "UNKNOWN";
+}
+
+int
+eb_etcd_alarms(eb_etcd *c, eb_etcd_alarm *out, size_t cap, size_t *n, eb_err *err)
+{
+	Etcdserverpb__AlarmRequest req = ETCDSERVERPB__ALARM_REQUEST__INIT;
+	Etcdserverpb__AlarmResponse *a;
+	int rc;
+	req.action = 0; /* GET */
+	rc = unary(c, "/etcdserverpb.Maintenance/Alarm", "Alarm", &req.base,
+	           &etcdserverpb__alarm_response__descriptor, (ProtobufCMessage **)&a, err);
+	if (rc < 0)
+		return rc;
+	*n = 0;
+	for (size_t i = 0; i < a->n_alarms && *n < cap; i++) {
+		if (a->alarms[i]->alarm == ETCDSERVERPB__ALARM_TYPE__NONE)
+			continue;
+		out[*n].member_id = a->alarms[i]->memberid;
+		out[*n].alarm = a->alarms[i]->alarm;
+		(*n)++;
+	}
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	return 0;
+}
+
+int
+eb_etcd_hashkv(eb_etcd *c, int64_t rev, uint32_t *hash, int64_t *compact_rev,
+               int64_t *header_rev, eb_err *err)
+{
+	Etcdserverpb__HashKVRequest req = ETCDSERVERPB__HASH_KVREQUEST__INIT;
+	Etcdserverpb__HashKVResponse *h;
+	int rc;
+	req.revision = rev;
+	rc = unary(c, "/etcdserverpb.Maintenance/HashKV", "HashKV", &req.base,
+	           &etcdserverpb__hash_kvresponse__descriptor, (ProtobufCMessage **)&h, err);
+	if (rc < 0)
+		return rc;
+	*hash = h->hash;
+	if (compact_rev)
+		*compact_rev = h->compact_revision;
+	if (header_rev)
+		*header_rev = h->header ? h->header->revision : 0;
+	protobuf_c_message_free_unpacked(&h->base, NULL);
+	return 0;
+}
+
+int
+eb_etcd_put(eb_etcd *c, const void *key, size_t klen, const void *val, size_t vlen,
+            eb_err *err)
+{
+	Etcdserverpb__PutRequest req = ETCDSERVERPB__PUT_REQUEST__INIT;
+	ProtobufCMessage *resp;
+	int rc;
+	req.key.data = (uint8_t *)key;
+	req.key.len = klen;
+	req.value.data = (uint8_t *)val;
+	req.value.len = vlen;
+	rc = unary(c, "/etcdserverpb.KV/Put", "Put", &req.base,
+	           &etcdserverpb__put_response__descriptor, &resp, err);
+	if (rc == 0)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+/* ---- snapshot stream ---- */
+
+typedef struct {
+	grpc_call *call;
+	grpc_status_code code;
+	grpc_slice details;
+	const char *dbg;
+	grpc_metadata_array imd, tmd;
+	int tag_a, tag_b, tag_m;
+} stream_call;
+
+/* Waits for one started RECV_MESSAGE batch.  Wakes every 200 ms to notice
+ * SIGINT/SIGTERM (eb_etcd_interrupted); on inactivity or interruption it
+ * cancels the call and still collects the batch (every started batch must
+ * be plucked). */
+static int
+wait_msg(eb_etcd *c, stream_call *sc, int *timed_out)
+{
+	gpr_timespec idle_end = deadline_in(c->o.stream_idle_ms);
+	grpc_event ev;
+	for (;;) {
+		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, deadline_in(200), NULL);
+		if (ev.type != GRPC_QUEUE_TIMEOUT)
+			return ev.success;
+		if (eb_etcd_interrupted)
+			break;
+		if (gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), idle_end) >= 0) {
+			*timed_out = 1;
+			break;
+		}
+	}
+	grpc_call_cancel_with_status(sc->call, GRPC_STATUS_CANCELLED,
+	                             *timed_out ? "no snapshot data within the idle timeout"
+	                                        : "interrupted", NULL);
+	ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	return ev.success;
+}
+
+static int
+start_snapshot(eb_etcd *c, stream_call *sc, grpc_byte_buffer *send, eb_err *err)
+{
+	grpc_metadata md;
+	grpc_op ops[4], st;
+	grpc_event ev;
+	memset(ops, 0, sizeof ops);
+	memset(&st, 0, sizeof st);
+	sc->call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+	                                    grpc_slice_from_static_string("/etcdserverpb.Maintenance/Snapshot"),
+	                                    NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+	md.key = grpc_slice_from_static_string("token");
+	md.value = c->token ? grpc_slice_from_copied_string(c->token) : grpc_empty_slice();
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[0].data.send_initial_metadata.count = c->token ? 1 : 0;
+	ops[0].data.send_initial_metadata.metadata = &md;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata = &sc->imd;
+	st.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	st.data.recv_status_on_client.trailing_metadata = &sc->tmd;
+	st.data.recv_status_on_client.status = &sc->code;
+	st.data.recv_status_on_client.status_details = &sc->details;
+	st.data.recv_status_on_client.error_string = &sc->dbg;
+	if (grpc_call_start_batch(sc->call, ops, 4, &sc->tag_a, NULL) != GRPC_CALL_OK) {
+		grpc_slice_unref(md.value);
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the snapshot call", c->endpoint);
+	}
+	if (grpc_call_start_batch(sc->call, &st, 1, &sc->tag_b, NULL) != GRPC_CALL_OK) {
+		/* batch A is in flight: collect it before giving up */
+		grpc_call_cancel(sc->call, NULL);
+		grpc_completion_queue_pluck(c->cq, &sc->tag_a, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		grpc_slice_unref(md.value);
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the snapshot call", c->endpoint);
+	}
+	/* headers must come within dial + command timeout */
+	ev = grpc_completion_queue_pluck(c->cq, &sc->tag_a,
+	                                 deadline_in(c->o.dial_timeout_ms + c->o.command_timeout_ms), NULL);
+	if (ev.type == GRPC_QUEUE_TIMEOUT) {
+		grpc_call_cancel_with_status(sc->call, GRPC_STATUS_DEADLINE_EXCEEDED,
+		                             "snapshot did not start in time", NULL);
+		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_a, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	}
+	grpc_slice_unref(md.value);
+	return ev.success ? 1 : 0;
+}
+
+typedef struct {
+	uint64_t got, expect_db;
+	int have_first;
+} snap_count;
+
+/* Decodes one SnapshotResponse and forwards its blob to the sink. */
+static int
+on_message(eb_etcd *c, grpc_byte_buffer *bb, snap_count *n, eb_stream *sink,
+           eb_etcd_progress_fn fn, void *arg, eb_err *err)
+{
+	Etcdserverpb__SnapshotResponse *m = (Etcdserverpb__SnapshotResponse *)unpack(
+		&etcdserverpb__snapshot_response__descriptor, bb);
+	int rc;
+	if (!m)
+		return eb_err_set(err, EB_ECORRUPT, "etcd %s: undecodable snapshot message", c->endpoint);
+	if (!n->have_first) {
+		n->have_first = 1;
+		n->expect_db = m->remaining_bytes + m->blob.len;
+	}
+	rc = eb_stream_write(sink, m->blob.data, m->blob.len, err);
+	n->got += m->blob.len;
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	if (rc == 0 && fn)
+		fn(n->got, n->expect_db + 32, arg);
+	return rc;
+}
+
+int
+eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
+                 uint64_t *out_db_size, eb_err *err)
+{
+	Etcdserverpb__SnapshotRequest req = ETCDSERVERPB__SNAPSHOT_REQUEST__INIT;
+	stream_call sc;
+	snap_count n = {0};
+	grpc_byte_buffer *send;
+	int rc = 0, timed_out = 0, ok;
+	char details[512];
+
+	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
+		return rc;
+	memset(&sc, 0, sizeof sc);
+	sc.details = grpc_empty_slice();
+	grpc_metadata_array_init(&sc.imd);
+	grpc_metadata_array_init(&sc.tmd);
+	send = pack(&req.base);
+	ok = start_snapshot(c, &sc, send, err);
+	if (ok < 0) {
+		rc = ok;
+		goto out;
+	}
+	while (ok && rc == 0) {
+		grpc_byte_buffer *bb = NULL;
+		grpc_op op;
+		memset(&op, 0, sizeof op);
+		op.op = GRPC_OP_RECV_MESSAGE;
+		op.data.recv_message.recv_message = &bb;
+		if (grpc_call_start_batch(sc.call, &op, 1, &sc.tag_m, NULL) != GRPC_CALL_OK)
+			break;
+		if (!wait_msg(c, &sc, &timed_out) || !bb) {
+			if (bb)
+				grpc_byte_buffer_destroy(bb);
+			break; /* end of stream, clean or not: the status says which */
+		}
+		rc = on_message(c, bb, &n, sink, fn, arg, err);
+		grpc_byte_buffer_destroy(bb);
+	}
+	if (rc < 0) /* our side failed (sink, decode): stop the server too */
+		grpc_call_cancel_with_status(sc.call, GRPC_STATUS_ABORTED, "client aborted", NULL);
+	grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	if (rc < 0)
+		goto out;
+	copy_details(sc.details, details, sizeof details);
+	if (eb_etcd_interrupted && !timed_out && sc.code != GRPC_STATUS_OK) {
+		rc = eb_err_set(err, EB_EINTR, "interrupted by a signal after %llu bytes",
+		                (unsigned long long)n.got);
+	} else if (timed_out) {
+		rc = eb_err_set(err, EB_ETIMEOUT,
+		                "etcd %s: snapshot stalled: no data for %d s after %llu bytes (member frozen or overloaded; --snapshot-idle-timeout)",
+		                c->endpoint, c->o.stream_idle_ms / 1000, (unsigned long long)n.got);
+	} else if (sc.code != GRPC_STATUS_OK) {
+		char what[96];
+		snprintf(what, sizeof what, "snapshot (after %llu bytes)", (unsigned long long)n.got);
+		rc = status_error(c, what, sc.code, details[0] ? details : grpc_code_name(sc.code), err);
+	} else if (!n.have_first || n.got != n.expect_db + 32) {
+		rc = eb_err_set(err, EB_ECORRUPT,
+		                "etcd %s: snapshot stream ended with %llu bytes, but %llu database bytes plus the 32-byte trailer were announced",
+		                c->endpoint, (unsigned long long)n.got, (unsigned long long)n.expect_db);
+	}
+	if (rc == 0 && out_db_size)
+		*out_db_size = n.expect_db;
+out:
+	if (sc.dbg) {
+		EB_LOG(EB_LOG_DEBUG, "grpc", "%s Snapshot: %s", c->endpoint, sc.dbg);
+		gpr_free((void *)sc.dbg);
+	}
+	grpc_slice_unref(sc.details);
+	grpc_metadata_array_destroy(&sc.imd);
+	grpc_metadata_array_destroy(&sc.tmd);
+	grpc_byte_buffer_destroy(send);
+	if (sc.call)
+		grpc_call_unref(sc.call);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/* agent/etcd.h - a connection to one etcd member over the v3 gRPC API.
+ *
+ * agent/etcd.c is the only file that includes gRPC headers.  One eb_etcd is
+ * one channel to one endpoint, made fresh for each run (a long-lived gRPC
+ * channel fails fast with stale errors for ~10 s after a member restarts).
+ * Every unary call carries a deadline; the snapshot stream has an
+ * inactivity timeout and keepalive, so a dead or frozen member never hangs
+ * the agent. */
+#ifndef EB_ETCD_H
+#define EB_ETCD_H
+
+#include <stddef.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "storage/stream.h"
+
+typedef struct eb_etcd_opts {
+	const char *cacert;       /* PEM file; NULL = system roots for https */
+	const char *cert, *key;   /* client certificate (mTLS) */
+	int insecure_skip_verify; /* https without checking the server cert */
+	const char *user;         /* "name" or "name:password" */
+	const char *password;     /* used when user has no ":password" */
+	int dial_timeout_ms;      /* connection set-up, default 2000 */
+	int command_timeout_ms;   /* each unary call, default 5000 */
+	int stream_idle_ms;       /* snapshot: max silence between messages */
+	int keepalive_ms;         /* HTTP/2 ping interval, >= 5000 */
+} eb_etcd_opts;
+
+void eb_etcd_opts_init(eb_etcd_opts *o);
+
+/* Call once per process, before and after all connections. */
+void eb_etcd_global_init(void);
+void eb_etcd_global_shutdown(void);
+
+typedef struct eb_etcd eb_etcd;
+
+/* Set from a SIGINT/SIGTERM handler: a running snapshot stops within
+ * 200 ms and fails with EB_EINTR, so its chain aborts cleanly. */
+extern volatile sig_atomic_t eb_etcd_interrupted;
+
+/* Parses the endpoint ("https://host:port", "http://...", "host:port"),
+ * reads the PEM files and creates the channel.  Does not contact the
+ * member yet (the first call does, within the dial timeout). */
+int eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
+                 eb_err *err);
+void eb_etcd_close(eb_etcd *c);
+const char *eb_etcd_endpoint(const eb_etcd *c);
+
+typedef struct eb_etcd_status {
+	uint64_t cluster_id, member_id, leader;
+	int64_t revision;
+	uint64_t raft_term, raft_index, raft_applied_index;
+	int64_t db_size, db_size_in_use;
+	int is_learner;
+	char version[32];
+	char errors[256]; /* StatusResponse.errors joined, "" when none */
+} eb_etcd_status;
+
+int eb_etcd_status_get(eb_etcd *c, eb_etcd_status *out, eb_err *err);
+
+typedef struct eb_etcd_alarm {
+	uint64_t member_id;
+	int alarm; /* 1 NOSPACE, 2 CORRUPT */
+} eb_etcd_alarm;
+
+/* Alarms raised anywhere in the cluster (as this member knows them). */
+int eb_etcd_alarms(eb_etcd *c, eb_etcd_alarm *out, size_t cap, size_t *n,
+                   eb_err *err);
+const char *eb_etcd_alarm_name(int alarm);
+
+/* HashKV at rev (0 = current): hash, compact revision and the header's
+ * revision. */
+int eb_etcd_hashkv(eb_etcd *c, int64_t rev, uint32_t *hash,
+                   int64_t *compact_rev, int64_t *header_rev, eb_err *err);
+
+int eb_etcd_put(eb_etcd *c, const void *key, size_t klen, const void *val,
+                size_t vlen, eb_err *err);
+
+/* Progress callback for the snapshot: bytes so far and total expected
+ * (0 until known). */
+typedef void (*eb_etcd_progress_fn)(uint64_t done, uint64_t total, void *arg);
+
+/* Streams Maintenance.Snapshot into sink (db followed by etcd's 32-byte
+ * sha256 trailer, exactly what etcdctl saves).  Does not finish the sink.
+ * Fails unless the stream ended with status OK and carried exactly the
+ * announced number of bytes plus the trailer.  *out_db_size gets the
+ * announced database size. */
+int eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn,
+                     void *arg, uint64_t *out_db_size, eb_err *err);
+
+#endif

@@ -1,0 +1,89 @@
+#include "agent/prune.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "storage/catalog.h"
+#include "storage/retention.h"
+
+int
+eb_prune_wanted(const cli_keep *k)
+{
+	return k->last > 0 || k->hourly >= 0 || k->daily >= 0 || k->weekly >= 0 || k->monthly >= 0;
+}
+
+int
+eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int json,
+             eb_err *err)
+{
+	eb_catalog cat;
+	eb_keep k = {keep->last, keep->hourly, keep->daily, keep->weekly, keep->monthly};
+	int *del = NULL, rc;
+	size_t ndel, nkept = 0, nother = 0;
+	eb_buf out;
+
+	rc = eb_catalog_load(&cat, st, err);
+	if (rc < 0)
+		return rc;
+	if (cat.n == 0) {
+		EB_LOG(EB_LOG_INFO, "prune", "store %s holds no backups: nothing to prune", st->url);
+		if (json)
+			printf("{\"deleted\":[],\"kept\":[],\"dry_run\":%s}\n", dry_run ? "true" : "false");
+		eb_catalog_dispose(&cat);
+		return 0;
+	}
+	if (cid == 0)
+		cid = cat.v[0].cluster_id;
+	del = calloc(cat.n, sizeof *del);
+	if (!del) {
+		eb_catalog_dispose(&cat);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	ndel = eb_retention_plan(cat.v, cat.n, cid, &k, del);
+	eb_buf_init(&out);
+	eb_buf_puts(&out, "{\"deleted\":[");
+	for (size_t i = 0, first = 1; i < cat.n; i++) {
+		if (cat.v[i].cluster_id != cid) {
+			nother++;
+			continue;
+		}
+		if (!del[i]) {
+			nkept++;
+			continue;
+		}
+		EB_LOG(EB_LOG_INFO, "prune", "%s %s (revision %" PRId64 ", %s)",
+		       dry_run ? "would delete" : "deleting", cat.v[i].id, cat.v[i].revision,
+		       cat.v[i].created);
+		if (!first)
+			eb_buf_puts(&out, ",");
+		first = 0;
+		eb_buf_json_str(&out, cat.v[i].id);
+		if (!dry_run && (rc = eb_catalog_delete(st, &cat.v[i], err)) < 0)
+			break;
+	}
+	eb_buf_puts(&out, "],\"kept\":[");
+	for (size_t i = 0, first = 1; i < cat.n; i++) {
+		if (cat.v[i].cluster_id != cid || del[i])
+			continue;
+		if (!first)
+			eb_buf_puts(&out, ",");
+		first = 0;
+		eb_buf_json_str(&out, cat.v[i].id);
+	}
+	eb_buf_printf(&out, "],\"cluster_id\":\"%016" PRIx64 "\",\"dry_run\":%s}\n", cid,
+	              dry_run ? "true" : "false");
+	if (rc == 0) {
+		EB_LOG(EB_LOG_INFO, "prune", "%s %zu backup(s), kept %zu of cluster %016" PRIx64
+		       "%s", dry_run ? "would delete" : "deleted", ndel, nkept, cid,
+		       nother ? " (backups of other clusters untouched)" : "");
+		if (json && out.p)
+			fputs(out.p, stdout);
+	}
+	eb_buf_dispose(&out);
+	free(del);
+	eb_catalog_dispose(&cat);
+	return rc;
+}

@@ -1,0 +1,19 @@
+#include "agent/util.h"
+
+#include <stdio.h>
+
+void
+eb_fmt_bytes(uint64_t n, char *out, size_t out_len)
+{
+	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, out_len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, out_len, "%.1f %s", v, units[u]);
+}

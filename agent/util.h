@@ -1,0 +1,43 @@
+/* agent/util.h - help text shared by subcommands, and small formatting. */
+#ifndef EB_AGENT_UTIL_H
+#define EB_AGENT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ETCD_FLAGS_HELP \
+"  --endpoints URLS             comma-separated etcd client URLs, http:// or\n" \
+"                               https:// (ETCDCTL_ENDPOINTS; default\n" \
+"                               http://127.0.0.1:2379)\n" \
+"  --cacert FILE                CA bundle that signed the etcd server cert\n" \
+"                               (ETCDCTL_CACERT)\n" \
+"  --cert FILE, --key FILE      client certificate and key for mTLS\n" \
+"                               (ETCDCTL_CERT, ETCDCTL_KEY)\n" \
+"  --insecure-skip-tls-verify   do not verify the server certificate (unsafe)\n" \
+"  --user NAME[:PASSWORD]       etcd user when auth is enabled (ETCDCTL_USER)\n" \
+"  --password PASSWORD          its password (ETCDCTL_PASSWORD)\n" \
+"  --dial-timeout DUR           connection set-up limit (default 2s)\n" \
+"  --command-timeout DUR        limit for each request (default 5s)\n"
+
+#define STORE_FLAGS_HELP \
+"  STORE is a folder, file:///path or s3://bucket/prefix; default\n" \
+"  /var/backups/etcd (or ETCD_BACKUP_STORE).\n" \
+"  --s3-endpoint URL            S3 endpoint (AWS_ENDPOINT_URL_S3,\n" \
+"                               AWS_ENDPOINT_URL; default: AWS for the region)\n" \
+"  --s3-region REGION           (AWS_REGION, AWS_DEFAULT_REGION)\n" \
+"  --s3-path-style[=BOOL]       path-style addressing (automatic for IPs)\n" \
+"  --s3-ca-file FILE            CA bundle for HTTPS (AWS_CA_BUNDLE)\n" \
+"  --s3-compat LIST             switches for S3-compatible servers (README)\n" \
+"  Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN],\n" \
+"  AWS_PROFILE and the shared files, web identity (IRSA), container and\n" \
+"  instance-metadata credentials, in the AWS SDK order.\n"
+
+#define COMMON_FLAGS_HELP \
+"  --log-format text|json       log lines on stderr (default text)\n" \
+"  --log-level LEVEL            debug, info (default), warn, error\n" \
+"  -h, --help                   this help\n"
+
+/* "1.5 MiB" style, into out. */
+void eb_fmt_bytes(uint64_t n, char *out, size_t out_len);
+
+#endif

@@ -1,0 +1,112 @@
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+eb_mkdir_p(const char *path, eb_err *err)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof buf)
+		return eb_err_set(err, EB_EINVAL, "bad folder path '%s'", path);
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+				return eb_err_sys(err, EB_EIO, errno,
+				                  "cannot create folder %s", buf);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+int
+eb_fsync_dir(const char *dir, eb_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+	if (fd < 0)
+		return eb_err_sys(err, EB_EIO, errno, "cannot open folder %s", dir);
+	if (fsync(fd) < 0)
+		rc = eb_err_sys(err, EB_EIO, errno, "fsync of folder %s failed", dir);
+	close(fd);
+	return rc;
+}
+
+void
+eb_dirname(const char *path, char *out, size_t out_len)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(out, out_len, ".");
+	else if (slash == path)
+		snprintf(out, out_len, "/");
+	else
+		snprintf(out, out_len, "%.*s", (int)(slash - path), path);
+}
+
+int
+eb_write_all(int fd, const void *buf, size_t len, const char *what,
+             eb_err *err)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return eb_err_sys(err, EB_EIO, errno, "write to %s failed", what);
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+eb_write_file_atomic(const char *path, const void *buf, size_t len,
+                     int no_replace, eb_err *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd, rc;
+	eb_dirname(path, dir, sizeof dir);
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+		return eb_err_set(err, EB_EINVAL, "path too long: %s", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return eb_err_sys(err, EB_EIO, errno, "cannot create a temp file beside %s", path);
+	rc = eb_write_all(fd, buf, len, tmp, err);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = eb_err_sys(err, EB_EIO, errno, "fsync of %s failed", tmp);
+	if (close(fd) < 0 && rc == 0)
+		rc = eb_err_sys(err, EB_EIO, errno, "close of %s failed", tmp);
+	if (rc == 0) {
+		if (no_replace) {
+			/* link() fails if the name exists: no race with another writer */
+			if (link(tmp, path) < 0)
+				rc = errno == EEXIST
+				         ? eb_err_set(err, EB_EEXIST, "%s already exists", path)
+				         : eb_err_sys(err, EB_EIO, errno, "cannot create %s", path);
+			unlink(tmp);
+		} else if (rename(tmp, path) < 0) {
+			rc = eb_err_sys(err, EB_EIO, errno, "cannot rename %s to %s", tmp, path);
+		}
+	}
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	return eb_fsync_dir(dir, err);
+}

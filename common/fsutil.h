@@ -1,0 +1,26 @@
+/* common/fsutil.h - durable local file operations.
+ *
+ * Durability rule (as Redis rdbSave and libgit2 filebuf): write a temp file
+ * in the target's folder, fsync it, rename it over the target, fsync the
+ * folder.  Until the rename nothing is visible under the final name. */
+#ifndef EB_FSUTIL_H
+#define EB_FSUTIL_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+/* mkdir -p with mode 0700 for created folders (backups hold secrets). */
+int eb_mkdir_p(const char *path, eb_err *err);
+int eb_fsync_dir(const char *dir, eb_err *err);
+/* The folder part of path ("." when none) into out. */
+void eb_dirname(const char *path, char *out, size_t out_len);
+/* Writes buf to path atomically (temp + fsync + rename + fsync dir).
+ * With no_replace, fails with EB_EEXIST if path already exists. */
+int eb_write_file_atomic(const char *path, const void *buf, size_t len,
+                         int no_replace, eb_err *err);
+/* Full write(2) loop. */
+int eb_write_all(int fd, const void *buf, size_t len, const char *what,
+                 eb_err *err);
+
+#endif

@@ -1,0 +1,59 @@
+/* common/json.h - just enough JSON for manifests and machine output.
+ *
+ * Writer: appends to a growable, capped text buffer (eb_buf).
+ * Reader: parses a whole document (caller caps its size) into a tree of
+ * eb_json nodes; depth and size are bounded, bad input is an error with
+ * the byte offset, never a crash.  Numbers keep their text so 64-bit
+ * integers survive exactly. */
+#ifndef EB_JSON_H
+#define EB_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+typedef struct eb_buf {
+	char *p;      /* NUL-terminated while len < cap */
+	size_t len, cap;
+	size_t max;   /* hard cap, 0 = 16 MiB */
+	int oom;      /* sticky: an append failed */
+} eb_buf;
+
+void eb_buf_init(eb_buf *b);
+void eb_buf_dispose(eb_buf *b);
+void eb_buf_add(eb_buf *b, const char *s, size_t n);
+void eb_buf_puts(eb_buf *b, const char *s);
+void eb_buf_printf(eb_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal (quotes and escapes included). */
+void eb_buf_json_str(eb_buf *b, const char *s);
+
+typedef enum {
+	EB_JSON_NULL, EB_JSON_BOOL, EB_JSON_NUM, EB_JSON_STR, EB_JSON_ARR, EB_JSON_OBJ
+} eb_json_type;
+
+typedef struct eb_json eb_json;
+struct eb_json {
+	eb_json_type type;
+	char *key;       /* member name when inside an object */
+	char *str;       /* STR: decoded text; NUM: the number's text */
+	int boolean;
+	eb_json *child;  /* ARR/OBJ: first element */
+	eb_json *next;   /* next sibling */
+};
+
+int eb_json_parse(eb_json **out, const char *text, size_t len, eb_err *err);
+void eb_json_free(eb_json *j);
+
+/* Member lookup in an object; NULL when absent or j is not an object. */
+const eb_json *eb_json_get(const eb_json *obj, const char *key);
+/* Typed getters: 0 on success, EB_ECORRUPT naming the key otherwise. */
+int eb_json_get_str(const eb_json *obj, const char *key, const char **out,
+                    eb_err *err);
+int eb_json_get_i64(const eb_json *obj, const char *key, int64_t *out,
+                    eb_err *err);
+int eb_json_get_u64(const eb_json *obj, const char *key, uint64_t *out,
+                    eb_err *err);
+
+#endif

@@ -1,0 +1,263 @@
+/* restore/bytes.c - see bytes.h. */
+#include "restore/bytes.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+eb_wbuf_free(eb_wbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+void
+eb_wbuf_reset(eb_wbuf *b)
+{
+	b->len = 0;
+}
+
+int
+eb_wbuf_reserve(eb_wbuf *b, size_t extra)
+{
+	if (b->oom)
+		return -1;
+	if (extra > SIZE_MAX / 2 - b->len) {
+		b->oom = 1;
+		return -1;
+	}
+	if (b->len + extra <= b->cap)
+		return 0;
+	size_t ncap = b->cap ? b->cap : 256;
+	while (ncap < b->len + extra)
+		ncap *= 2;
+	uint8_t *np = realloc(b->p, ncap);
+	if (!np) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+}
+
+void
+eb_wbuf_put(eb_wbuf *b, const void *src, size_t n)
+{
+	if (n == 0 || eb_wbuf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, src, n);
+	b->len += n;
+}
+
+void
+eb_wbuf_zero(eb_wbuf *b, size_t n)
+{
+	if (n == 0 || eb_wbuf_reserve(b, n))
+		return;
+	memset(b->p + b->len, 0, n);
+	b->len += n;
+}
+
+void
+eb_wbuf_str(eb_wbuf *b, const char *s)
+{
+	eb_wbuf_put(b, s, strlen(s));
+}
+
+void
+eb_wbuf_fmt(eb_wbuf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		b->oom = 1; /* only used for short numeric formats */
+		return;
+	}
+	eb_wbuf_put(b, tmp, (size_t)n);
+}
+
+void eb_wbuf_u8(eb_wbuf *b, uint8_t v) { eb_wbuf_put(b, &v, 1); }
+void eb_wbuf_le16(eb_wbuf *b, uint16_t v) { uint8_t t[2]; eb_st_le16(t, v); eb_wbuf_put(b, t, 2); }
+void eb_wbuf_le32(eb_wbuf *b, uint32_t v) { uint8_t t[4]; eb_st_le32(t, v); eb_wbuf_put(b, t, 4); }
+void eb_wbuf_le64(eb_wbuf *b, uint64_t v) { uint8_t t[8]; eb_st_le64(t, v); eb_wbuf_put(b, t, 8); }
+void eb_wbuf_be64(eb_wbuf *b, uint64_t v) { uint8_t t[8]; eb_st_be64(t, v); eb_wbuf_put(b, t, 8); }
+
+void
+eb_wbuf_varint(eb_wbuf *b, uint64_t v)
+{
+	uint8_t t[10];
+	size_t n = 0;
+	while (v >= 0x80) {
+		t[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	t[n++] = (uint8_t)v;
+	eb_wbuf_put(b, t, n);
+}
+
+void
+eb_pb_uint(eb_wbuf *b, unsigned field, uint64_t v)
+{
+	eb_wbuf_varint(b, (uint64_t)field << 3);
+	eb_wbuf_varint(b, v);
+}
+
+void
+eb_pb_bytes(eb_wbuf *b, unsigned field, const void *p, size_t n)
+{
+	eb_wbuf_varint(b, (uint64_t)field << 3 | 2);
+	eb_wbuf_varint(b, n);
+	eb_wbuf_put(b, p, n);
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), 0 when invalid. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned min;
+	if (c < 0x80) return 1;
+	if ((c & 0xe0) == 0xc0) { n = 2; min = 0x80; c &= 0x1f; }
+	else if ((c & 0xf0) == 0xe0) { n = 3; min = 0x800; c &= 0x0f; }
+	else if ((c & 0xf8) == 0xf0) { n = 4; min = 0x10000; c &= 0x07; }
+	else return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void
+eb_wbuf_json_str(eb_wbuf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	eb_wbuf_u8(b, '"');
+	while (*s) {
+		unsigned c = *s;
+		if (c == '"' || c == '\\') {
+			eb_wbuf_u8(b, '\\');
+			eb_wbuf_u8(b, (uint8_t)c);
+			s++;
+		} else if (c == '\n') { eb_wbuf_str(b, "\\n"); s++; }
+		else if (c == '\r') { eb_wbuf_str(b, "\\r"); s++; }
+		else if (c == '\t') { eb_wbuf_str(b, "\\t"); s++; }
+		else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+			eb_wbuf_fmt(b, "\\u%04x", c);
+			s++;
+		} else if (c < 0x80) {
+			eb_wbuf_u8(b, (uint8_t)c);
+			s++;
+		} else {
+			size_t n = utf8_len(s);
+			if (n == 0) {
+				eb_wbuf_str(b, "\\ufffd");
+				s++;
+			} else if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+			           (s[2] == 0xa8 || s[2] == 0xa9)) {
+				eb_wbuf_str(b, s[2] == 0xa8 ? "\\u2028" : "\\u2029");
+				s += 3;
+			} else {
+				eb_wbuf_put(b, s, n);
+				s += n;
+			}
+		}
+	}
+	eb_wbuf_u8(b, '"');
+}
+
+int
+eb_wbuf_check(const eb_wbuf *b, eb_err *err)
+{
+	if (b->oom)
+		return eb_err_set(err, EB_ENOMEM, "out of memory building a buffer");
+	return 0;
+}
+
+uint64_t
+eb_rd_varint(eb_rd *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (r->bad || r->off >= r->len) {
+			r->bad = 1;
+			return 0;
+		}
+		uint8_t c = r->p[r->off++];
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+	}
+	r->bad = 1;
+	return 0;
+}
+
+int
+eb_pb_next(eb_rd *r, unsigned *field, unsigned *wt, uint64_t *val,
+           const uint8_t **data, size_t *dlen)
+{
+	if (r->bad || r->off >= r->len)
+		return 0;
+	uint64_t tag = eb_rd_varint(r);
+	if (r->bad || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) {
+		r->bad = 1;
+		return 0;
+	}
+	*field = (unsigned)(tag >> 3);
+	*wt = (unsigned)(tag & 7);
+	*val = 0;
+	*data = NULL;
+	*dlen = 0;
+	switch (*wt) {
+	case 0:
+		*val = eb_rd_varint(r);
+		break;
+	case 2: {
+		uint64_t n = eb_rd_varint(r);
+		if (r->bad || n > r->len - r->off) {
+			r->bad = 1;
+			return 0;
+		}
+		*data = r->p + r->off;
+		*dlen = (size_t)n;
+		r->off += (size_t)n;
+		break;
+	}
+	case 1:
+		if (r->len - r->off < 8) { r->bad = 1; return 0; }
+		*val = eb_le64(r->p + r->off);
+		r->off += 8;
+		break;
+	case 5:
+		if (r->len - r->off < 4) { r->bad = 1; return 0; }
+		*val = eb_le32(r->p + r->off);
+		r->off += 4;
+		break;
+	default:
+		r->bad = 1;
+		return 0;
+	}
+	return r->bad ? 0 : 1;
+}
+
+int
+eb_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl ? 1 : 0;
+}

@@ -1,0 +1,221 @@
+/* restore/inspect.c - see inspect.h. */
+#include "restore/inspect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "restore/bytes.h"
+#include "restore/crc32c.h"
+#include "restore/snapshot.h"
+
+/* Open-addressing map: FNV-1a 64 of the user key -> its latest revision. */
+struct slot { uint64_t kh, main, sub; uint8_t used, tomb; };
+struct kmap { struct slot *s; size_t cap, n; int oom; };
+
+static struct slot *
+kmap_get(struct kmap *m, uint64_t kh, int create)
+{
+	if (create && (m->n + 1) * 2 > m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct slot *ns = calloc(nc, sizeof *ns);
+		if (!ns) {
+			m->oom = 1;
+			return NULL;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->s[i].used) {
+				size_t j = m->s[i].kh & (nc - 1);
+				while (ns[j].used)
+					j = (j + 1) & (nc - 1);
+				ns[j] = m->s[i];
+			}
+		free(m->s);
+		m->s = ns;
+		m->cap = nc;
+	}
+	if (!m->cap)
+		return NULL;
+	size_t j = kh & (m->cap - 1);
+	while (m->s[j].used) {
+		if (m->s[j].kh == kh)
+			return &m->s[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	if (!create)
+		return NULL;
+	m->s[j].used = 1;
+	m->s[j].kh = kh;
+	m->n++;
+	return &m->s[j];
+}
+
+struct ictx {
+	eb_inspect_result *r;
+	int pass; /* 1: status + key index, 2: HashKV */
+	int in_key, in_meta;
+	uint32_t hash;
+	struct kmap km;
+	int keep_nonempty;
+	uint64_t sched, fin;
+	int have_sched, have_fin;
+};
+
+/* User key of an mvccpb.KeyValue (field 1); NULL/0 when absent. */
+static const uint8_t *
+kv_user_key(const uint8_t *v, size_t vl, size_t *kl)
+{
+	eb_rd r;
+	unsigned f, wt;
+	uint64_t x;
+	const uint8_t *d;
+	size_t dl;
+	eb_rd_init(&r, v, vl);
+	while (eb_pb_next(&r, &f, &wt, &x, &d, &dl))
+		if (f == 1 && wt == 2) {
+			*kl = dl;
+			return d;
+		}
+	*kl = 0;
+	return (const uint8_t *)"";
+}
+
+static int
+i_begin(void *ctx, const uint8_t *name, size_t len, uint64_t seq, eb_err *err)
+{
+	struct ictx *c = ctx;
+	(void)seq;
+	(void)err;
+	c->in_key = len == 3 && !memcmp(name, "key", 3);
+	c->in_meta = len == 4 && !memcmp(name, "meta", 4);
+	if (c->pass == 1)
+		c->hash = eb_crc32c_update(c->hash, name, len);
+	else if (c->in_key)
+		c->hash = eb_crc32c_update(c->hash, name, len);
+	return 0;
+}
+
+static int
+i_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err *err)
+{
+	struct ictx *c = ctx;
+	(void)err;
+	if (c->pass == 1) {
+		c->hash = eb_crc32c_update(c->hash, k, kl);
+		c->hash = eb_crc32c_update(c->hash, v, vl);
+		c->r->total_keys++;
+		if (c->in_meta && kl == 19 && !memcmp(k, "scheduledCompactRev", 19) && vl >= 8) {
+			c->sched = eb_be64(v);
+			c->have_sched = 1;
+		}
+		if (c->in_meta && kl == 18 && !memcmp(k, "finishedCompactRev", 18) && vl >= 8) {
+			c->fin = eb_be64(v);
+			c->have_fin = 1;
+		}
+	}
+	if (!c->in_key || kl < 17)
+		return 0;
+	uint64_t main = eb_be64(k), sub = eb_be64(k + 9);
+	int tomb = kl == 18 && k[17] == 't';
+	size_t ukl;
+	const uint8_t *uk = kv_user_key(v, vl, &ukl);
+	uint64_t kh = eb_fnv1a64(uk, ukl);
+	if (c->pass == 1) {
+		c->r->revision = main;
+		struct slot *s = kmap_get(&c->km, kh, 1);
+		if (!s)
+			return eb_err_set(err, EB_ENOMEM, "out of memory indexing keys for HashKV");
+		s->main = main; /* key order = revision order: last wins */
+		s->sub = sub;
+		s->tomb = (uint8_t)tomb;
+		return 0;
+	}
+	/* pass 2: the HashKV filter at rev = current (etcd 3.4 rules) */
+	if ((int64_t)main > c->r->hashkv_rev)
+		return 0;
+	if ((int64_t)main <= c->r->compact_rev && c->keep_nonempty) {
+		struct slot *s = kmap_get(&c->km, kh, 0);
+		if (!s || s->main != main || s->sub != sub || s->tomb)
+			return 0;
+	}
+	c->hash = eb_crc32c_update(c->hash, k, kl);
+	c->hash = eb_crc32c_update(c->hash, v, vl);
+	return 0;
+}
+
+int
+eb_inspect_file(const char *path, eb_inspect_result *r, eb_err *err)
+{
+	eb_snapshot s;
+	eb_bolt *b = NULL;
+	struct ictx c = {.r = r};
+	eb_err serr;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if ((rc = eb_snapshot_open(&s, path, err)))
+		return rc;
+	r->file_size = s.file_size;
+	r->db_size = s.db_size;
+	/* sha256 of the db bytes, compared with the trailer when present */
+	eb_err_init(&serr);
+	if (s.has_trailer) {
+		rc = eb_snapshot_verify(&s, 0, &serr);
+		if (rc && rc != EB_ECORRUPT) {
+			eb_snapshot_close(&s);
+			return eb_err_set(err, rc, "%s", serr.msg);
+		}
+		r->sha_status = rc ? EB_SHA_MISMATCH : EB_SHA_OK;
+		eb_hex(s.got, 32, r->sha256);
+	} else {
+		r->sha_status = EB_SHA_ABSENT;
+	}
+	eb_err_init(&serr);
+	eb_bolt_visitor v = {.ctx = &c, .bucket_begin = i_begin, .kv = i_kv};
+	rc = eb_bolt_open(&b, s.fd, s.db_size, &serr);
+	if (!rc) {
+		r->meta = *eb_bolt_get_meta(b);
+		r->total_size = r->meta.pgid * r->meta.page_size;
+		c.pass = 1;
+		rc = eb_bolt_walk(b, &v, &r->stats, &serr);
+	}
+	if (rc == EB_ENOMEM || rc == EB_EIO) {
+		eb_err_set(err, rc, "%s", serr.msg);
+		goto out;
+	}
+	r->hash = c.hash;
+	if (rc) {
+		r->structure_ok = 0;
+		snprintf(r->structure_msg, sizeof r->structure_msg, "%s", serr.msg);
+		rc = 0;
+		goto out;
+	}
+	r->structure_ok = 1;
+	/* HashKV inputs (spec §11.2) */
+	r->compact_rev = c.have_fin ? (int64_t)c.fin : -1;
+	if (c.have_sched && (!c.have_fin || c.sched > c.fin)) {
+		r->compact_rev = (int64_t)c.sched;
+		r->compaction_pending = 1;
+	}
+	r->hashkv_rev = (int64_t)r->revision > r->compact_rev ? (int64_t)r->revision : r->compact_rev;
+	if (r->hashkv_rev < 1)
+		r->hashkv_rev = 1;
+	for (size_t i = 0; i < c.km.cap; i++)
+		if (c.km.s[i].used && !c.km.s[i].tomb)
+			c.keep_nonempty = 1;
+	c.pass = 2;
+	c.hash = 0;
+	eb_err_init(&serr);
+	if ((rc = eb_bolt_walk(b, &v, NULL, &serr))) {
+		eb_err_set(err, rc, "%s", serr.msg);
+		goto out;
+	}
+	r->hashkv = c.hash;
+	r->hashkv_ok = 1;
+out:
+	free(c.km.s);
+	eb_bolt_close(b);
+	eb_snapshot_close(&s);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/* restore/inspect.h - what a snapshot holds, offline: the numbers of
+ * `etcdutl snapshot status` (hash, revision, total keys, total size), the
+ * sha256 trailer check, the full bbolt structure check, and the HashKV of
+ * the keyspace at the snapshot's revision (spec §11.2, etcd 3.4 rules), so
+ * a backup can be compared with a live member's `etcdctl endpoint hashkv`.
+ *
+ * Memory: page buffers for the walk, plus 32 bytes per distinct user key
+ * for HashKV (a key index is unavoidable: HashKV depends on which revision
+ * of each key is its latest). */
+#ifndef EB_RESTORE_INSPECT_H
+#define EB_RESTORE_INSPECT_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+#include "restore/bbolt_read.h"
+
+enum { EB_SHA_OK = 0, EB_SHA_MISMATCH = 1, EB_SHA_ABSENT = 2 };
+
+typedef struct eb_inspect_result {
+	uint64_t file_size, db_size;
+	int sha_status;            /* EB_SHA_* */
+	char sha256[65];           /* of the db bytes (hex) */
+	/* etcdutl snapshot status */
+	uint32_t hash;             /* CRC-32C of every bucket name, key, value */
+	uint64_t revision;         /* main revision of the last `key` entry */
+	uint64_t total_keys;       /* key/value pairs in all buckets */
+	uint64_t total_size;       /* high-water mark x page size */
+	/* structure check */
+	int structure_ok;
+	char structure_msg[1024];  /* the first problem when not ok */
+	eb_bolt_meta meta;
+	eb_bolt_stats stats;
+	/* HashKV at revision hashkv_rev (= current revision) */
+	int hashkv_ok;
+	uint32_t hashkv;
+	int64_t hashkv_rev, compact_rev; /* compact_rev -1 when none */
+	int compaction_pending;          /* scheduled > finished: value approximate */
+} eb_inspect_result;
+
+/* Fails (with err) only when the file cannot be read at all; a hash
+ * mismatch or structure problem is reported in r (the caller decides the
+ * exit code). */
+int eb_inspect_file(const char *path, eb_inspect_result *r, eb_err *err);
+
+#endif

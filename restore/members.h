@@ -1,0 +1,48 @@
+/* restore/members.h - the new cluster's membership, as etcdctl/etcdutl
+ * compute it from --initial-cluster and --initial-cluster-token
+ * (spec §2): canonical sorted peer URLs, member IDs = first 8 bytes of
+ * SHA-1(urls... || token), cluster ID = SHA-1 over the sorted IDs, and the
+ * JSON documents etcd keeps about members (spec §7, §8). */
+#ifndef EB_RESTORE_MEMBERS_H
+#define EB_RESTORE_MEMBERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "restore/bytes.h"
+
+#define EB_MAX_MEMBERS 100
+
+typedef struct eb_rmember {
+	char *name;
+	char **urls; /* canonical, sorted byte-wise */
+	size_t nurls;
+	uint64_t id;
+	char hexid[17]; /* lower-case hex, no leading zeros */
+} eb_rmember;
+
+typedef struct eb_membership {
+	eb_rmember *m; /* sorted by id ascending (unsigned) */
+	size_t n;
+	uint64_t cluster_id;
+} eb_membership;
+
+/* Parses "name=url[,name=url...]" (a name may repeat for several URLs),
+ * validates URLs (scheme http/https/unix/unixs, host:port, no path), rejects
+ * duplicate URLs, colliding or zero IDs.  EB_EINVAL with the cause. */
+int eb_membership_parse(eb_membership *c, const char *initial_cluster,
+                     const char *token, eb_err *err);
+void eb_membership_dispose(eb_membership *c);
+/* Index of the member called name, -1 if none. */
+int eb_membership_find(const eb_membership *c, const char *name);
+/* The comma list adv_urls must name exactly the member's URLs (any order). */
+int eb_membership_check_advertise(const eb_membership *c, size_t idx,
+                               const char *adv_urls, eb_err *err);
+
+/* {"id":<dec>,"peerURLs":[...],"name":"..."}  (backend `members`, WAL). */
+void eb_rmember_json(eb_wbuf *b, const eb_rmember *m);
+/* {"peerURLs":[...]}  (v2 store raftAttributes). */
+void eb_raft_attrs_json(eb_wbuf *b, const eb_rmember *m);
+
+#endif

@@ -1,0 +1,52 @@
+/* restore/restore.h - snapshot -> data directory (or one per member).
+ *
+ * The result is the 3.5-style restore of spec §4.6/§4.7, booted by etcd
+ * 3.4, 3.5 and 3.6: the backend is rewritten from scratch (members and
+ * members_removed replaced by the new membership, meta/consistent_index =
+ * N, meta/term = 1, optional revision bump / compaction mark / alarm
+ * clearing), the WAL carries the ConfChange entries, HardState and a
+ * snapshot record with ConfState, and the .snap holds the v2 membership.
+ *
+ * Safety: every output is built under a temp dir beside its target and
+ * renamed into place only when complete and fsynced; on any error the temp
+ * dirs are removed and the targets are untouched. */
+#ifndef EB_RESTORE_RESTORE_H
+#define EB_RESTORE_RESTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+typedef struct eb_restore_opts {
+	const char *from;            /* snapshot file, or a store with backup */
+	const char *backup;          /* backup id or "latest": from is a store */
+	const char *name;            /* --name (single member) */
+	const char *initial_cluster;
+	const char *token;
+	const char *adv_urls;        /* --initial-advertise-peer-urls */
+	const char *data_dir;        /* single member */
+	const char *wal_dir;         /* optional, single member */
+	const char *all_members_dir; /* whole cluster: <dir>/<name>/ */
+	int skip_hash_check;
+	uint64_t bump_revision;
+	int mark_compacted;
+	int clear_alarms;
+} eb_restore_opts;
+
+typedef struct eb_restore_result {
+	uint64_t cluster_id;
+	size_t members;
+	uint64_t member_ids[100];
+	char member_names[100][64];
+	uint64_t revision;     /* latest revision in the restored keyspace */
+	uint64_t keys_copied;  /* key/value pairs written to the backend */
+	uint64_t db_size;
+	int hash_checked;
+	char backup_id[64];    /* the backup restored, with opts.backup */
+} eb_restore_result;
+
+int eb_restore_run(const eb_restore_opts *o, eb_restore_result *res,
+                   eb_err *err);
+
+#endif

@@ -1,0 +1,205 @@
+#include "storage/catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "storage/digest.h"
+#include "storage/zstd_stage.h"
+
+static int
+ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* newest first: creation time, then revision, then id */
+static int
+cmp_newest(const void *a, const void *b)
+{
+	const eb_manifest *x = a, *y = b;
+	if (x->created_unix != y->created_unix)
+		return x->created_unix > y->created_unix ? -1 : 1;
+	if (x->revision != y->revision)
+		return x->revision > y->revision ? -1 : 1;
+	return -strcmp(x->id, y->id);
+}
+
+static int
+load_one(eb_store *st, const char *name, eb_manifest *m, eb_err *err)
+{
+	char *text = NULL, want[128];
+	size_t len = 0;
+	int rc = eb_store_get_bytes(st, name, EB_MANIFEST_MAX, &text, &len, err);
+	if (rc < 0)
+		return rc;
+	rc = eb_manifest_from_json(m, text, len, err);
+	free(text);
+	if (rc < 0)
+		return rc;
+	eb_manifest_name(m->id, want, sizeof want);
+	if (strcmp(want, name) != 0) {
+		eb_manifest_dispose(m);
+		return eb_err_set(err, EB_ECORRUPT, "manifest %s names backup %s", name, m->id);
+	}
+	return 0;
+}
+
+int
+eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err)
+{
+	eb_store_list l = {0};
+	int rc;
+	memset(out, 0, sizeof *out);
+	rc = eb_store_list_all(st, &l, err);
+	if (rc < 0)
+		return rc;
+	out->v = calloc(l.n ? l.n : 1, sizeof *out->v);
+	if (!out->v) {
+		eb_store_list_dispose(&l);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		eb_err e1;
+		if (!ends_with(l.v[i].name, EB_MANIFEST_SUFFIX))
+			continue;
+		eb_err_init(&e1);
+		rc = load_one(st, l.v[i].name, &out->v[out->n], &e1);
+		if (rc == EB_ENOMEM || rc == EB_EAUTH || rc == EB_EUNAVAIL ||
+		    rc == EB_ETIMEOUT) {
+			/* the store failed, not the manifest: report, don't skip */
+			eb_err_set(err, rc, "%s", e1.msg);
+			eb_store_list_dispose(&l);
+			eb_catalog_dispose(out);
+			return rc;
+		}
+		if (rc < 0) {
+			if (!out->nbad++)
+				snprintf(out->bad_example, sizeof out->bad_example,
+				         "%.80s: %.160s", l.v[i].name, e1.msg);
+			continue;
+		}
+		out->n++;
+	}
+	eb_store_list_dispose(&l);
+	qsort(out->v, out->n, sizeof *out->v, cmp_newest);
+	return 0;
+}
+
+void
+eb_catalog_dispose(eb_catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		eb_manifest_dispose(&c->v[i]);
+	free(c->v);
+	memset(c, 0, sizeof *c);
+}
+
+static int
+copy_manifest(eb_manifest *dst, const eb_manifest *src, eb_err *err)
+{
+	*dst = *src;
+	dst->tags = NULL;
+	dst->ntags = 0;
+	for (size_t i = 0; i < src->ntags; i++) {
+		int rc = eb_manifest_add_tag(dst, src->tags[i], err);
+		if (rc < 0) {
+			eb_manifest_dispose(dst);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+eb_catalog_find(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
+{
+	eb_catalog c;
+	int rc;
+	if (!id || !*id)
+		return eb_err_set(err, EB_EINVAL, "no backup given: pass --backup ID or --backup latest");
+	if (strcmp(id, "latest") != 0) {
+		char name[128];
+		eb_err e1;
+		if (strlen(id) > 60 || strchr(id, '/'))
+			return eb_err_set(err, EB_EINVAL, "'%s' is not a backup id", id);
+		eb_manifest_name(id, name, sizeof name);
+		eb_err_init(&e1);
+		rc = load_one(st, name, out, &e1);
+		if (rc == 0 || rc != EB_ENOTFOUND) {
+			if (rc < 0)
+				eb_err_set(err, rc, "backup %s in %s: %s", id, st->url, e1.msg);
+			return rc;
+		}
+	}
+	rc = eb_catalog_load(&c, st, err);
+	if (rc < 0)
+		return rc;
+	if (c.n == 0) {
+		rc = eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
+	} else if (strcmp(id, "latest") == 0) {
+		rc = copy_manifest(out, &c.v[0], err);
+	} else {
+		rc = eb_err_set(err, EB_ENOTFOUND,
+		                "no backup %s in %s (newest is %s; run 'etcd-backup list --from %s')",
+		                id, st->url, c.v[0].id, st->url);
+	}
+	eb_catalog_dispose(&c);
+	return rc;
+}
+
+int
+eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
+                 eb_err *err)
+{
+	eb_stream *stored = NULL, *unz = NULL, *trailer = NULL, *snap = NULL;
+	uint8_t want_stored[32], want_snap[32];
+	char what[400];
+	int rc;
+	if (eb_unhex(m->stored_sha256, want_stored, 32) < 0 ||
+	    eb_unhex(m->snapshot_sha256, want_snap, 32) < 0)
+		return eb_err_set(err, EB_ECORRUPT, "manifest of %s has bad digests", m->id);
+	/* built back to front: each stage's next is the one after it */
+	rc = eb_sha256_stage_new(&snap, sink, err);
+	if (rc == 0) {
+		snprintf(what, sizeof what, "snapshot of backup %s", m->id);
+		eb_sha256_stage_expect(snap, want_snap, m->snapshot_size, what);
+		rc = eb_trailer_stage_new(&trailer, snap, err);
+	}
+	if (rc == 0 && strcmp(m->compression, "zstd") == 0)
+		rc = eb_zstd_decompress_new(&unz, trailer, err);
+	if (rc == 0) {
+		rc = eb_sha256_stage_new(&stored, unz ? unz : trailer, err);
+		snprintf(what, sizeof what, "stored object %s", m->object);
+		if (rc == 0)
+			eb_sha256_stage_expect(stored, want_stored, m->stored_size, what);
+	}
+	if (rc == 0)
+		rc = eb_store_get(st, m->object, stored, err);
+	if (rc == 0)
+		rc = eb_stream_finish(stored, err);
+	/* free our stages one by one: the sink belongs to the caller */
+	if (stored) stored->ops->free(stored);
+	if (unz) unz->ops->free(unz);
+	if (trailer) trailer->ops->free(trailer);
+	if (snap) snap->ops->free(snap);
+	if (rc < 0 && rc != EB_ECORRUPT && rc != EB_ENOTFOUND)
+		return rc;
+	if (rc == EB_ENOTFOUND)
+		return eb_err_set(err, EB_ENOTFOUND,
+		                  "backup %s: its manifest exists but object %s is missing",
+		                  m->id, m->object);
+	return rc;
+}
+
+int
+eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err)
+{
+	char name[128];
+	int rc;
+	eb_manifest_name(m->id, name, sizeof name);
+	rc = eb_store_delete(st, name, err);
+	return rc < 0 ? rc : eb_store_delete(st, m->object, err);
+}

@@ -1,0 +1,39 @@
+/* storage/digest.h - hashing stages.
+ *
+ * sha256 stage: forwards every byte unchanged and hashes it; the digest is
+ * readable after a successful finish.  Used for the stored-object digest and
+ * for the whole-snapshot digest in the manifest.
+ *
+ * etcd trailer stage: etcd's Maintenance.Snapshot stream ends with 32 bytes
+ * that are the sha256 of every byte before them (the bbolt database).  The
+ * stage forwards everything (trailer included: the stored file must equal
+ * what `etcdctl snapshot save` writes) and, at finish, BEFORE finishing the
+ * next stage, checks that the stream is at least 33 bytes long and that the
+ * last 32 bytes equal the sha256 of the rest.  A mismatch or a short stream
+ * fails finish with EB_ECORRUPT, so the sink never commits.  It holds back
+ * the last 32 bytes it has seen in a small ring; memory is constant.
+ */
+#ifndef EB_DIGEST_H
+#define EB_DIGEST_H
+
+#include <stdint.h>
+
+#include "common/crypto.h"
+#include "storage/stream.h"
+
+int eb_sha256_stage_new(eb_stream **out, eb_stream *next, eb_err *err);
+/* Valid after a successful eb_stream_finish(s). */
+void eb_sha256_stage_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
+/* Makes finish fail with EB_ECORRUPT, before finishing next, unless the
+ * digest equals `want` and exactly `want_len` bytes went through.  `what`
+ * names the data in the message ("stored object x"); copied. */
+void eb_sha256_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
+                            uint64_t want_len, const char *what);
+
+int eb_trailer_stage_new(eb_stream **out, eb_stream *next, eb_err *err);
+/* After a successful finish: bytes of database (trailer excluded) and its
+ * sha256 (equal to the trailer). */
+uint64_t eb_trailer_stage_db_size(eb_stream *s);
+void eb_trailer_stage_db_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
+
+#endif

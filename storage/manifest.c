@@ -1,0 +1,226 @@
+#include "storage/manifest.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/json.h"
+
+void
+eb_manifest_init(eb_manifest *m)
+{
+	memset(m, 0, sizeof *m);
+	m->format = EB_MANIFEST_FORMAT;
+}
+
+void
+eb_manifest_dispose(eb_manifest *m)
+{
+	for (size_t i = 0; i < m->ntags; i++)
+		free(m->tags[i]);
+	free(m->tags);
+	m->tags = NULL;
+	m->ntags = 0;
+}
+
+int
+eb_manifest_add_tag(eb_manifest *m, const char *tag, eb_err *err)
+{
+	char **v = realloc(m->tags, (m->ntags + 1) * sizeof *v);
+	if (!v)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	m->tags = v;
+	if (!(v[m->ntags] = strdup(tag)))
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	m->ntags++;
+	return 0;
+}
+
+void
+eb_manifest_name(const char *id, char *out, size_t out_len)
+{
+	snprintf(out, out_len, "%s%s", id, EB_MANIFEST_SUFFIX);
+}
+
+static void
+kv_str(eb_buf *b, const char *k, const char *v, int last)
+{
+	eb_buf_printf(b, "  \"%s\": ", k);
+	eb_buf_json_str(b, v);
+	eb_buf_puts(b, last ? "\n" : ",\n");
+}
+
+static void
+kv_num(eb_buf *b, const char *k, const char *fmt_v, int last)
+{
+	eb_buf_printf(b, "  \"%s\": %s%s", k, fmt_v, last ? "\n" : ",\n");
+}
+
+int
+eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
+{
+	eb_buf b;
+	char n[64];
+	eb_buf_init(&b);
+	eb_buf_puts(&b, "{\n");
+	snprintf(n, sizeof n, "%d", m->format);
+	kv_num(&b, "format", n, 0);
+	kv_str(&b, "id", m->id, 0);
+	kv_str(&b, "created", m->created, 0);
+	snprintf(n, sizeof n, "%" PRId64, m->created_unix);
+	kv_num(&b, "created_unix", n, 0);
+	/* 64-bit ids as hex strings: JSON tools that use doubles keep them */
+	snprintf(n, sizeof n, "%016" PRIx64, m->cluster_id);
+	kv_str(&b, "cluster_id", n, 0);
+	snprintf(n, sizeof n, "%016" PRIx64, m->member_id);
+	kv_str(&b, "member_id", n, 0);
+	kv_str(&b, "endpoint", m->endpoint, 0);
+	kv_str(&b, "etcd_version", m->etcd_version, 0);
+	snprintf(n, sizeof n, "%" PRId64, m->revision);
+	kv_num(&b, "revision", n, 0);
+	snprintf(n, sizeof n, "%" PRIu64, m->raft_term);
+	kv_num(&b, "raft_term", n, 0);
+	snprintf(n, sizeof n, "%" PRIu64, m->raft_index);
+	kv_num(&b, "raft_index", n, 0);
+	snprintf(n, sizeof n, "%" PRIu64, m->db_size);
+	kv_num(&b, "db_size", n, 0);
+	snprintf(n, sizeof n, "%" PRIu64, m->snapshot_size);
+	kv_num(&b, "snapshot_size", n, 0);
+	kv_str(&b, "snapshot_sha256", m->snapshot_sha256, 0);
+	kv_str(&b, "db_sha256", m->db_sha256, 0);
+	kv_str(&b, "object", m->object, 0);
+	snprintf(n, sizeof n, "%" PRIu64, m->stored_size);
+	kv_num(&b, "stored_size", n, 0);
+	kv_str(&b, "stored_sha256", m->stored_sha256, 0);
+	kv_str(&b, "compression", m->compression, 0);
+	snprintf(n, sizeof n, "%d", m->compression_level);
+	kv_num(&b, "compression_level", n, 0);
+	kv_str(&b, "tool_version", m->tool_version, 0);
+	eb_buf_puts(&b, "  \"tags\": [");
+	for (size_t i = 0; i < m->ntags; i++) {
+		if (i)
+			eb_buf_puts(&b, ", ");
+		eb_buf_json_str(&b, m->tags[i]);
+	}
+	eb_buf_puts(&b, "]\n}\n");
+	if (b.oom) {
+		eb_buf_dispose(&b);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+static int
+copy_str(const eb_json *j, const char *key, char *dst, size_t cap, eb_err *err)
+{
+	const char *v;
+	int rc = eb_json_get_str(j, key, &v, err);
+	if (rc < 0)
+		return rc;
+	if (strlen(v) >= cap)
+		return eb_err_set(err, EB_ECORRUPT, "field \"%s\" is too long", key);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+hex_u64(const eb_json *j, const char *key, uint64_t *out, eb_err *err)
+{
+	const char *v;
+	char *end;
+	int rc = eb_json_get_str(j, key, &v, err);
+	if (rc < 0)
+		return rc;
+	*out = strtoull(v, &end, 16);
+	if (!*v || *end || strlen(v) > 16)
+		return eb_err_set(err, EB_ECORRUPT, "field \"%s\" is not a hex id", key);
+	return 0;
+}
+
+static int
+check_sha(const char *key, const char *v, eb_err *err)
+{
+	uint8_t tmp[32];
+	if (eb_unhex(v, tmp, sizeof tmp) < 0)
+		return eb_err_set(err, EB_ECORRUPT, "field \"%s\" is not a sha256 hex digest", key);
+	return 0;
+}
+
+int
+eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
+{
+	eb_json *j = NULL;
+	const eb_json *tags;
+	int64_t fmt = 0;
+	uint64_t lvl = 0;
+	int rc;
+	eb_manifest_init(m);
+	rc = eb_json_parse(&j, json, len, err);
+	if (rc < 0)
+		return rc;
+	if (j->type != EB_JSON_OBJ) {
+		rc = eb_err_set(err, EB_ECORRUPT, "manifest is not a JSON object");
+		goto out;
+	}
+	if ((rc = eb_json_get_i64(j, "format", &fmt, err)) < 0)
+		goto out;
+	if (fmt != EB_MANIFEST_FORMAT) {
+		rc = eb_err_set(err, EB_ECORRUPT,
+		                "manifest format %lld is not supported by this version (knows %d)",
+		                (long long)fmt, EB_MANIFEST_FORMAT);
+		goto out;
+	}
+	if ((rc = copy_str(j, "id", m->id, sizeof m->id, err)) < 0 ||
+	    (rc = copy_str(j, "created", m->created, sizeof m->created, err)) < 0 ||
+	    (rc = eb_json_get_i64(j, "created_unix", &m->created_unix, err)) < 0 ||
+	    (rc = hex_u64(j, "cluster_id", &m->cluster_id, err)) < 0 ||
+	    (rc = hex_u64(j, "member_id", &m->member_id, err)) < 0 ||
+	    (rc = copy_str(j, "endpoint", m->endpoint, sizeof m->endpoint, err)) < 0 ||
+	    (rc = copy_str(j, "etcd_version", m->etcd_version, sizeof m->etcd_version, err)) < 0 ||
+	    (rc = eb_json_get_i64(j, "revision", &m->revision, err)) < 0 ||
+	    (rc = eb_json_get_u64(j, "raft_term", &m->raft_term, err)) < 0 ||
+	    (rc = eb_json_get_u64(j, "raft_index", &m->raft_index, err)) < 0 ||
+	    (rc = eb_json_get_u64(j, "db_size", &m->db_size, err)) < 0 ||
+	    (rc = eb_json_get_u64(j, "snapshot_size", &m->snapshot_size, err)) < 0 ||
+	    (rc = copy_str(j, "snapshot_sha256", m->snapshot_sha256, sizeof m->snapshot_sha256, err)) < 0 ||
+	    (rc = copy_str(j, "db_sha256", m->db_sha256, sizeof m->db_sha256, err)) < 0 ||
+	    (rc = copy_str(j, "object", m->object, sizeof m->object, err)) < 0 ||
+	    (rc = eb_json_get_u64(j, "stored_size", &m->stored_size, err)) < 0 ||
+	    (rc = copy_str(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err)) < 0 ||
+	    (rc = copy_str(j, "compression", m->compression, sizeof m->compression, err)) < 0 ||
+	    (rc = eb_json_get_u64(j, "compression_level", &lvl, err)) < 0 ||
+	    (rc = copy_str(j, "tool_version", m->tool_version, sizeof m->tool_version, err)) < 0 ||
+	    (rc = check_sha("snapshot_sha256", m->snapshot_sha256, err)) < 0 ||
+	    (rc = check_sha("db_sha256", m->db_sha256, err)) < 0 ||
+	    (rc = check_sha("stored_sha256", m->stored_sha256, err)) < 0)
+		goto out;
+	m->compression_level = (int)lvl;
+	if (strcmp(m->compression, "zstd") != 0 && strcmp(m->compression, "none") != 0) {
+		rc = eb_err_set(err, EB_ECORRUPT, "unknown compression \"%s\"", m->compression);
+		goto out;
+	}
+	if (m->snapshot_size != m->db_size + 32 || !m->object[0] ||
+	    strchr(m->object, '/') || strstr(m->object, "..")) {
+		rc = eb_err_set(err, EB_ECORRUPT, "manifest sizes or object name are inconsistent");
+		goto out;
+	}
+	tags = eb_json_get(j, "tags");
+	if (tags && tags->type == EB_JSON_ARR) {
+		for (const eb_json *t = tags->child; t; t = t->next) {
+			if (t->type != EB_JSON_STR) {
+				rc = eb_err_set(err, EB_ECORRUPT, "tags must be strings");
+				goto out;
+			}
+			if ((rc = eb_manifest_add_tag(m, t->str, err)) < 0)
+				goto out;
+		}
+	}
+out:
+	eb_json_free(j);
+	if (rc < 0)
+		eb_manifest_dispose(m);
+	return rc;
+}

@@ -1,0 +1,483 @@
+/* tests/unit/test_stages.c - stages and the local store, without etcd:
+ * random-split round trips, the trailer check, abort leaves nothing. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/crypto.h"
+#include "storage/catalog.h"
+#include "storage/digest.h"
+#include "storage/file_sink.h"
+#include "storage/retention.h"
+#include "storage/zstd_stage.h"
+#include "tests/unit/harness.h"
+
+static char tmpdir[256];
+
+/* A capture sink: keeps a sha256 and a byte count of what reaches it. */
+typedef struct {
+	eb_stream base;
+	eb_sha256 *h;
+	uint64_t n;
+	int finished;
+} cap_sink;
+
+static int
+cap_write(eb_stream *s, const uint8_t *b, size_t l, eb_err *e)
+{
+	(void)e;
+	eb_sha256_update(((cap_sink *)s)->h, b, l);
+	((cap_sink *)s)->n += l;
+	return 0;
+}
+static int
+cap_finish(eb_stream *s, eb_err *e)
+{
+	(void)e;
+	((cap_sink *)s)->finished = 1;
+	return 0;
+}
+static void
+cap_free(eb_stream *s)
+{
+	(void)s;
+}
+static const eb_stream_ops cap_ops = {"capture", cap_write, cap_finish, cap_free};
+
+static void
+cap_init(cap_sink *c)
+{
+	memset(c, 0, sizeof *c);
+	eb_stream_init(&c->base, &cap_ops, NULL);
+	eb_sha256_new(&c->h, NULL);
+}
+
+/* Writes buf into s in random-sized pieces (1 byte .. 100 KiB). */
+static int
+write_split(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
+{
+	while (len) {
+		size_t n = 1 + t_rand() % (t_rand() % 4 == 0 ? 64 : 100000);
+		int rc;
+		if (n > len)
+			n = len;
+		if ((rc = eb_stream_write(s, buf, n, err)) < 0)
+			return rc;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* db bytes followed by their sha256: what etcd streams */
+static uint8_t *
+fake_snapshot(size_t dblen, size_t *out_len)
+{
+	uint8_t *p = malloc(dblen + 32);
+	for (size_t i = 0; i < dblen; i++)
+		p[i] = (uint8_t)(i % 251 < 200 ? i / 4096 : t_rand());
+	eb_sha256_buf(p, dblen, p + dblen);
+	*out_len = dblen + 32;
+	return p;
+}
+
+static int
+dir_entries(const char *d)
+{
+	DIR *dd = opendir(d);
+	struct dirent *e;
+	int n = 0;
+	if (!dd)
+		return -1;
+	while ((e = readdir(dd)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(dd);
+	return n;
+}
+
+static void
+test_trailer__good_any_split(void)
+{
+	for (int round = 0; round < 20; round++) {
+		size_t len, dblen = 1 + t_rand() % 300000;
+		uint8_t *snap = fake_snapshot(dblen, &len), want[32], got[32];
+		cap_sink c;
+		eb_stream *t = NULL;
+		eb_err err;
+		eb_err_init(&err);
+		cap_init(&c);
+		ASSERT_OK(eb_trailer_stage_new(&t, &c.base, &err), &err);
+		ASSERT_OK(write_split(t, snap, len, &err), &err);
+		ASSERT_OK(eb_stream_finish(t, &err), &err);
+		ASSERT(c.finished);
+		ASSERT_EQ(c.n, len); /* trailer is forwarded too */
+		ASSERT_EQ(eb_trailer_stage_db_size(t), dblen);
+		eb_trailer_stage_db_digest(t, got);
+		ASSERT(memcmp(got, snap + dblen, 32) == 0);
+		eb_sha256_final(c.h, got);
+		eb_sha256_buf(snap, len, want);
+		ASSERT(memcmp(got, want, 32) == 0);
+		t->ops->free(t);
+		eb_sha256_free(c.h);
+		free(snap);
+	}
+}
+
+static void
+test_trailer__bitflip_short_and_missing_fail(void)
+{
+	size_t len;
+	uint8_t *snap = fake_snapshot(70000, &len);
+	for (int kind = 0; kind < 4; kind++) {
+		cap_sink c;
+		eb_stream *t = NULL;
+		eb_err err;
+		size_t n = len;
+		eb_err_init(&err);
+		cap_init(&c);
+		if (kind == 0)
+			snap[t_rand() % (len - 32)] ^= 0x10; /* database bit flip */
+		if (kind == 1)
+			n = len - 32;                       /* trailer missing */
+		if (kind == 2)
+			n = 20;                             /* too short */
+		if (kind == 3)
+			n = len - 1 - t_rand() % 1000;      /* truncated */
+		ASSERT_OK(eb_trailer_stage_new(&t, &c.base, &err), &err);
+		ASSERT_OK(write_split(t, snap, n, &err), &err);
+		ASSERT_EQ(eb_stream_finish(t, &err), EB_ECORRUPT);
+		ASSERT(!c.finished); /* the sink never commits */
+		ASSERT(err.msg[0]);
+		t->ops->free(t);
+		eb_sha256_free(c.h);
+		if (kind == 0) {
+			free(snap);
+			snap = fake_snapshot(70000, &len);
+		}
+	}
+	free(snap);
+}
+
+static void
+test_zstd__roundtrip_random_splits(void)
+{
+	for (int round = 0; round < 8; round++) {
+		size_t len = t_rand() % 3000000;
+		uint8_t *data = malloc(len + 1), want[32], got[32];
+		cap_sink c;
+		eb_stream *d = NULL, *z = NULL;
+		eb_err err;
+		eb_err_init(&err);
+		for (size_t i = 0; i < len; i++)
+			data[i] = (uint8_t)(i % 7 == 0 ? t_rand() : i / 100);
+		cap_init(&c);
+		ASSERT_OK(eb_zstd_decompress_new(&d, &c.base, &err), &err);
+		ASSERT_OK(eb_zstd_compress_new(&z, 1 + (int)(t_rand() % 5), d, &err), &err);
+		ASSERT_OK(write_split(z, data, len, &err), &err);
+		ASSERT_OK(eb_stream_finish(z, &err), &err);
+		ASSERT(c.finished);
+		ASSERT_EQ(c.n, len);
+		eb_sha256_final(c.h, got);
+		eb_sha256_buf(data, len, want);
+		ASSERT(memcmp(got, want, 32) == 0);
+		z->ops->free(z);
+		d->ops->free(d);
+		eb_sha256_free(c.h);
+		free(data);
+	}
+}
+
+/* compress into memory, then feed a truncated or damaged copy */
+typedef struct {
+	eb_stream base;
+	uint8_t *p;
+	size_t n;
+} mem_sink;
+static int
+mem_write(eb_stream *s, const uint8_t *b, size_t l, eb_err *e)
+{
+	mem_sink *m = (mem_sink *)s;
+	(void)e;
+	m->p = realloc(m->p, m->n + l);
+	memcpy(m->p + m->n, b, l);
+	m->n += l;
+	return 0;
+}
+static int
+mem_finish(eb_stream *s, eb_err *e)
+{
+	(void)s; (void)e;
+	return 0;
+}
+static const eb_stream_ops mem_ops = {"mem", mem_write, mem_finish, cap_free};
+
+static void
+test_zstd__truncated_or_damaged_fails(void)
+{
+	size_t len = 500000;
+	uint8_t *data = malloc(len);
+	mem_sink m = {0};
+	eb_stream *z = NULL;
+	eb_err err;
+	eb_err_init(&err);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (uint8_t)(i / 3);
+	eb_stream_init(&m.base, &mem_ops, NULL);
+	ASSERT_OK(eb_zstd_compress_new(&z, 3, &m.base, &err), &err);
+	ASSERT_OK(eb_stream_write(z, data, len, &err), &err);
+	ASSERT_OK(eb_stream_finish(z, &err), &err);
+	z->ops->free(z);
+	for (int kind = 0; kind < 2; kind++) {
+		cap_sink c;
+		eb_stream *d = NULL;
+		int rc;
+		eb_err_init(&err);
+		cap_init(&c);
+		ASSERT_OK(eb_zstd_decompress_new(&d, &c.base, &err), &err);
+		if (kind == 0) {
+			rc = eb_stream_write(d, m.p, m.n - 1 - t_rand() % (m.n - 1), &err);
+		} else {
+			m.p[m.n / 2] ^= 0xff;
+			rc = eb_stream_write(d, m.p, m.n, &err);
+		}
+		if (rc == 0)
+			rc = eb_stream_finish(d, &err);
+		ASSERT_EQ(rc, EB_ECORRUPT);
+		ASSERT(!c.finished);
+		d->ops->free(d);
+		eb_sha256_free(c.h);
+	}
+	free(m.p);
+	free(data);
+}
+
+static void
+test_file_sink__abort_leaves_nothing_commit_is_atomic(void)
+{
+	char dir[300], path[400];
+	eb_stream *s = NULL;
+	eb_err err;
+	eb_err_init(&err);
+	snprintf(dir, sizeof dir, "%s/fs", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof path, "%s/out.db", dir);
+	ASSERT_OK(eb_file_sink_new(&s, path, EB_FILE_NO_REPLACE, &err), &err);
+	ASSERT_OK(eb_stream_write(s, "hello", 5, &err), &err);
+	ASSERT_EQ(access(path, F_OK), -1); /* not visible before finish */
+	eb_stream_free_chain(s);           /* abort */
+	ASSERT_EQ(dir_entries(dir), 0);
+	ASSERT_OK(eb_file_sink_new(&s, path, EB_FILE_NO_REPLACE, &err), &err);
+	ASSERT_OK(eb_stream_write(s, "hello", 5, &err), &err);
+	ASSERT_OK(eb_stream_finish(s, &err), &err);
+	eb_stream_free_chain(s);
+	ASSERT_EQ(dir_entries(dir), 1);
+	ASSERT_EQ(access(path, F_OK), 0);
+	/* no overwrite of an existing file */
+	ASSERT_EQ(eb_file_sink_new(&s, path, EB_FILE_NO_REPLACE, &err), EB_EEXIST);
+}
+
+/* Stores a fake backup as the agent does (object, then manifest). */
+static int
+put_backup(eb_store *st, const char *id, int64_t created, uint64_t cid, int64_t rev,
+           eb_manifest *m, eb_err *err)
+{
+	size_t len;
+	uint8_t *snap = fake_snapshot(5000 + t_rand() % 50000, &len), d[32];
+	eb_stream *sink = NULL, *stored = NULL, *z = NULL;
+	char name[128], *json = NULL;
+	int rc;
+	eb_manifest_init(m);
+	snprintf(m->id, sizeof m->id, "%s", id);
+	snprintf(m->created, sizeof m->created, "2026-01-01T00:00:00Z");
+	m->created_unix = created;
+	m->cluster_id = cid;
+	m->member_id = 7;
+	m->revision = rev;
+	m->db_size = len - 32;
+	m->snapshot_size = len;
+	snprintf(m->object, sizeof m->object, "%s.snapshot.db.zst", id);
+	snprintf(m->compression, sizeof m->compression, "zstd");
+	snprintf(m->etcd_version, sizeof m->etcd_version, "3.4.23");
+	eb_sha256_buf(snap, len, d);
+	eb_hex(d, 32, m->snapshot_sha256);
+	eb_hex(snap + len - 32, 32, m->db_sha256);
+	rc = eb_store_put_stream(st, m->object, &sink, err);
+	if (rc == 0) rc = eb_sha256_stage_new(&stored, sink, err);
+	if (rc == 0) rc = eb_zstd_compress_new(&z, 1, stored, err);
+	if (rc == 0) rc = eb_stream_write(z, snap, len, err);
+	if (rc == 0) rc = eb_stream_finish(z, err);
+	if (rc == 0) {
+		eb_sha256_stage_digest(stored, d);
+		eb_hex(d, 32, m->stored_sha256);
+		m->stored_size = stored->nbytes_in;
+		rc = eb_manifest_to_json(m, &json, err);
+	}
+	eb_manifest_name(id, name, sizeof name);
+	if (rc == 0) rc = eb_store_put_bytes(st, name, json, strlen(json), err);
+	eb_stream_free_chain(z ? z : stored ? stored : sink);
+	free(json);
+	free(snap);
+	return rc;
+}
+
+static void
+test_catalog__list_find_fetch_delete(void)
+{
+	char dir[300], obj[700];
+	eb_store *st = NULL;
+	eb_catalog cat;
+	eb_manifest m, f;
+	cap_sink c;
+	eb_err err;
+	FILE *fp;
+	eb_err_init(&err);
+	snprintf(dir, sizeof dir, "%s/store", tmpdir);
+	ASSERT_OK(eb_store_open(&st, dir, NULL, &err), &err);
+	ASSERT_OK(put_backup(st, "20260101T000000Z-r10", 1767225600, 0xabc, 10, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	ASSERT_OK(put_backup(st, "20260101T010000Z-r20", 1767229200, 0xabc, 20, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	/* debris: an object without a manifest is not a backup */
+	fp = fopen(strcat(strcpy(obj, dir), "/20260102T000000Z-r30.snapshot.db.zst"), "w");
+	fputs("partial", fp);
+	fclose(fp);
+	ASSERT_OK(eb_catalog_load(&cat, st, &err), &err);
+	ASSERT_EQ(cat.n, 2);
+	ASSERT_STR(cat.v[0].id, "20260101T010000Z-r20"); /* newest first */
+	eb_catalog_dispose(&cat);
+	ASSERT_OK(eb_catalog_find(st, "latest", &f, &err), &err);
+	ASSERT_STR(f.id, "20260101T010000Z-r20");
+	cap_init(&c);
+	ASSERT_OK(eb_catalog_fetch(st, &f, &c.base, &err), &err);
+	ASSERT(c.finished);
+	ASSERT_EQ(c.n, f.snapshot_size);
+	eb_sha256_free(c.h);
+	/* a damaged object is refused and the sink is not committed */
+	snprintf(obj, sizeof obj, "%s/%s", dir, f.object);
+	fp = fopen(obj, "r+b");
+	fseek(fp, 20, SEEK_SET);
+	fputc('X', fp);
+	fclose(fp);
+	cap_init(&c);
+	eb_err_init(&err);
+	ASSERT_EQ(eb_catalog_fetch(st, &f, &c.base, &err), EB_ECORRUPT);
+	ASSERT(!c.finished);
+	eb_sha256_free(c.h);
+	eb_err_init(&err);
+	ASSERT_EQ(eb_catalog_find(st, "20990101T000000Z-r1", &m, &err), EB_ENOTFOUND);
+	eb_err_init(&err);
+	ASSERT_OK(eb_catalog_delete(st, &f, &err), &err);
+	ASSERT_OK(eb_catalog_load(&cat, st, &err), &err);
+	ASSERT_EQ(cat.n, 1);
+	eb_catalog_dispose(&cat);
+	eb_manifest_dispose(&f);
+	eb_store_free(st);
+}
+
+static void
+test_manifest__rejects_damage_without_crash(void)
+{
+	eb_manifest m, back;
+	char *json = NULL;
+	eb_err err;
+	eb_err_init(&err);
+	eb_manifest_init(&m);
+	snprintf(m.id, sizeof m.id, "20260101T000000Z-r5");
+	snprintf(m.object, sizeof m.object, "x.snapshot.db.zst");
+	snprintf(m.compression, sizeof m.compression, "zstd");
+	memset(m.snapshot_sha256, 'a', 64);
+	memset(m.db_sha256, 'b', 64);
+	memset(m.stored_sha256, 'c', 64);
+	m.db_size = 100;
+	m.snapshot_size = 132;
+	m.cluster_id = 0xfedcba9876543210ULL;
+	eb_manifest_add_tag(&m, "pre-upgrade \"1.29\"", &err);
+	ASSERT_OK(eb_manifest_to_json(&m, &json, &err), &err);
+	ASSERT_OK(eb_manifest_from_json(&back, json, strlen(json), &err), &err);
+	ASSERT_EQ(back.cluster_id == 0xfedcba9876543210ULL, 1);
+	ASSERT_EQ(back.ntags, 1);
+	ASSERT_STR(back.tags[0], "pre-upgrade \"1.29\"");
+	eb_manifest_dispose(&back);
+	/* every truncation and many single-byte changes are rejected or parse
+	 * to a consistent manifest; none crashes (ASan run) */
+	for (size_t n = 0; n + 1 < strlen(json); n++) { /* all but the final newline */
+		eb_err_init(&err);
+		if (eb_manifest_from_json(&back, json, n, &err) == 0) {
+			eb_manifest_dispose(&back);
+			T_FAIL("truncated manifest of %zu bytes accepted", n);
+		}
+	}
+	for (int i = 0; i < 2000; i++) {
+		char *c = strdup(json);
+		c[t_rand() % strlen(c)] = (char)(t_rand() % 256);
+		eb_err_init(&err);
+		if (eb_manifest_from_json(&back, c, strlen(c), &err) == 0)
+			eb_manifest_dispose(&back);
+		free(c);
+	}
+	free(json);
+	eb_manifest_dispose(&m);
+}
+
+static void
+test_retention__keep_rules(void)
+{
+	/* 48 hourly backups over two days, newest first, plus one of another
+	 * cluster in the middle */
+	eb_manifest v[49];
+	int del[49];
+	eb_keep k = {0};
+	int64_t t0 = 1767225600 + 2 * 86400; /* 2026-01-03T00:00Z */
+	size_t n = 0, kept;
+	memset(v, 0, sizeof v);
+	for (int i = 0; i < 48; i++) {
+		if (i == 10) {
+			v[n].cluster_id = 2;
+			v[n++].created_unix = t0 - 3600 * i - 1;
+		}
+		v[n].cluster_id = 1;
+		v[n++].created_unix = t0 - 3600 * i - 60;
+	}
+	k.last = 3;
+	ASSERT_EQ(eb_retention_plan(v, n, 1, &k, del), 45);
+	ASSERT(!del[0] && !del[1] && !del[2] && del[3]);
+	ASSERT(!del[10]); /* other cluster untouched */
+	memset(&k, 0, sizeof k);
+	k.daily = 2;      /* newest of 2026-01-02 and of 2026-01-01 */
+	kept = n - eb_retention_plan(v, n, 1, &k, del) - 1;
+	ASSERT_EQ(kept, 2);
+	ASSERT(!del[0]);  /* 2026-01-02T23:59 */
+	ASSERT(!del[25]); /* 2026-01-01T23:59 (index shifted by the other cluster) */
+	memset(&k, 0, sizeof k);
+	k.hourly = 5;
+	ASSERT_EQ(n - eb_retention_plan(v, n, 1, &k, del) - 1, 5);
+	memset(&k, 0, sizeof k); /* no rule: only the newest stays */
+	ASSERT_EQ(eb_retention_plan(v, n, 1, &k, del), 47);
+	ASSERT(!del[0]);
+}
+
+int
+main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/eb-unit-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	t_seed();
+	RUN(test_trailer__good_any_split);
+	RUN(test_trailer__bitflip_short_and_missing_fail);
+	RUN(test_zstd__roundtrip_random_splits);
+	RUN(test_zstd__truncated_or_damaged_fails);
+	RUN(test_file_sink__abort_leaves_nothing_commit_is_atomic);
+	RUN(test_catalog__list_find_fetch_delete);
+	RUN(test_manifest__rejects_damage_without_crash);
+	RUN(test_retention__keep_rules);
+	{
+		char cmd[400];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return t_nfail ? 1 : 0;
+}
