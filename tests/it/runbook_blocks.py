@@ -47,9 +47,6 @@ def invocations(path):
                         sub = words[0]
                     flags = [w.split("=")[0] for w in words
                              if w.startswith("--") or re.match(r"^-[a-zA-Z]$", w)]
-                    # $S3_FLAGS expands to --s3-region (and --s3-endpoint)
-                    if "$S3_FLAGS" in part:
-                        flags.append("--s3-region")
                     res.append(" ".join([m.group(1), sub or "-"] + flags))
     return res
 

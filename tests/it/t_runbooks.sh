@@ -44,6 +44,7 @@ run_block() {
 	blk=$(python3 "$RB" find "$doc" bash "$text") || { echo "no block with '$text' in $doc" >&2; return 1; }
 	(
 		cd "$T/work" || exit 1
+		export PATH="$EB_BIN:$PATH"   # the binaries under test
 		for kv in "$@"; do export "${kv?}"; done
 		# shellcheck disable=SC1091
 		. "$T/vars.sh"
@@ -121,7 +122,7 @@ put_keys "${CL_URLS[0]}" before- 20 || die "put failed"
 before=$(dump_kv "${CL_URLS[0]}")
 
 cat >"$T/vars.sh" <<VARS
-export PKI=$PKI ENDPOINTS=$CL_ENDPOINTS STORE=$T/store S3_FLAGS= TAG=pre-upgrade-v1.31.4
+export PKI=$PKI ENDPOINTS=$CL_ENDPOINTS STORE=$T/store TAG=pre-upgrade-v1.31.4
 VARS
 check runbook__pre_status run_block "$PRE" 'etcd-backup status'
 check runbook__pre_snapshot run_block "$PRE" '--tag "$TAG"'
@@ -147,13 +148,13 @@ for i in 0 1 2; do initial+="${initial:+,}${CL_NAMES[$i]}=${CL_PEERS[$i]}"; done
 for i in 0 1 2; do node_layout "$T/node$i" "${CL_DIRS[$i]}/data"; done
 dr_vars() { # i
 	cat >"$T/vars.sh" <<VARS
-export PKI=$PKI MANIFESTS=$T/node$1/manifests PARKED=$T/node$1/parked STORE=$T/store S3_FLAGS=
+export PKI=$PKI MANIFESTS=$T/node$1/manifests PARKED=$T/node$1/parked STORE=$T/store
 export NAME=${CL_NAMES[$1]} PEER_URL=${CL_PEERS[$1]} INITIAL_CLUSTER=$initial ENDPOINTS=$CL_ENDPOINTS
 export OLD_DATA=${CL_DIRS[$1]}/data NEW_DATA=$T/node$1/etcd-restored TOKEN=etcd-restore-test
 VARS
 }
 dr_vars 0
-check runbook__dr_list run_block "$DR" 'etcd-backup list --from "$STORE" $S3_FLAGS'
+check runbook__dr_list run_block "$DR" 'etcd-backup list --from "$STORE"'
 check runbook__dr_pick_and_verify run_block "$DR" 'export ID=$('
 echo "export ID=$snap_id" >"$T/state.sh"   # the runbook says: pick the pre-upgrade one
 for i in 0 1 2; do
