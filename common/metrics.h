@@ -56,7 +56,7 @@
 #include "common/err.h"
 
 #define EB_METRICS_MAX_CERTS 16
-#define EB_METRICS_NREASONS 12
+#define EB_METRICS_NREASONS 13
 
 typedef struct eb_metrics_cert {
 	char cert[16];      /* "server" or "client" */

@@ -118,7 +118,7 @@ if kubeadm_pod:
 
 if variant == "default":
     check("schedule", spec["schedule"] == "0 */6 * * *" and "timeZone" not in spec, spec.get("schedule"))
-    check("store_hostpath", vols["store"].get("hostPath") == {"path": "/var/lib/etcd-backup", "type": "DirectoryOrCreate"}
+    check("store_hostpath", vols["store"].get("hostPath") == {"path": "/var/backups/etcd", "type": "DirectoryOrCreate"}
           and store == "/backups", vols.get("store"))
     check("retention", keeps == {"--keep-last": "7", "--keep-daily": "7", "--keep-weekly": "4"}, keeps)
     check("no_optional_flags", all(flag(f) is None for f in ("--tag", "--metrics-file", "--pushgateway-url", "--log-format", "--s3-region")), args)
@@ -177,7 +177,7 @@ if variant == "hostpath":
     check("time_zone", spec.get("timeZone") == "Europe/Berlin" and spec["schedule"] == "30 2 * * *", spec)
     check("priority", pod.get("priorityClassName") == "system-cluster-critical", pod.get("priorityClassName"))
     check("ttl", job.get("ttlSecondsAfterFinished") == 86400, job)
-    check("extra_args_last", args[-2:] == ["--timeout", "10m"], args[-3:])
+    check("extra_args_last", args[-2:] == ["--command-timeout", "30s"], args[-3:])
     check("extra_env", env.get("EB_EXTRA", {}).get("value") == "1", env)
     check("extra_volume", "extra" in vols and mounts.get("extra", {}).get("mountPath") == "/extra", vols.keys())
 

@@ -67,6 +67,29 @@ for v in secret irsa s3-secret pvc hostpath; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 
+# Every flag the chart passes exists in the agent (when it is built).
+if "$BACKUP" snapshot --help 2>&1 | grep -q -- '--metrics-file'; then
+	snap_help=$("$BACKUP" snapshot --help 2>&1)
+	list_help=$("$BACKUP" list --help 2>&1)
+	flags=$(cat "$T"/*.yaml | "$PY" -c '
+import sys, yaml
+seen = set()
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d.get("kind") == "CronJob":
+        for a in d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]:
+            if a.startswith("--"):
+                seen.add(a)
+print(" ".join(sorted(seen)))')
+	missing=""
+	for f in $flags; do grep -q -- "$f\b" <<<"$snap_help" || missing+=" $f"; done
+	if [ -z "$missing" ]; then pass helm__flags_known_to_agent; else fail helm__flags_known_to_agent "not in 'etcd-backup snapshot --help':$missing"; fi
+	missing=""
+	for f in --from --s3-endpoint --s3-region; do grep -q -- "$f\b" <<<"$list_help" || missing+=" $f"; done
+	if [ -z "$missing" ]; then pass helm__notes_list_flags_known; else fail helm__notes_list_flags_known "not in 'etcd-backup list --help':$missing"; fi
+else
+	echo "SKIP helm__flags_known_to_agent: $BACKUP has no snapshot --help yet"
+fi
+
 # Bad values are refused at install time, with a message that says why.
 refused() { # name regex helm-args...
 	local n=$1 re=$2; shift 2
