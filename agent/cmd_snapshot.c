@@ -166,7 +166,7 @@ cmd_snapshot(int argc, char **argv)
 	eb_metrics mt;
 	eb_err err;
 	progress pr = {0};
-	int rc, probed = 0;
+	int rc, probed = 0, prune_rc = 0;
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT, usage);
@@ -213,10 +213,11 @@ cmd_snapshot(int argc, char **argv)
 		if (eb_prune_wanted(&c.keep)) {
 			eb_err pe;
 			eb_err_init(&pe);
-			/* a prune failure does not undo a good backup; it is reported */
+			/* a prune failure does not undo a good backup: the metrics say
+			 * the backup succeeded, the exit code says pruning failed */
 			if (eb_prune_run(st, &c.keep, man.cluster_id, 0, 0, &pe) < 0) {
 				EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
-				rc = pe.code ? pe.code : EB_EIO;
+				prune_rc = pe.code ? pe.code : EB_EIO;
 			}
 		}
 		eb_manifest_dispose(&man);
@@ -224,6 +225,8 @@ cmd_snapshot(int argc, char **argv)
 		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);
 	}
 	emit_metrics(&c, &mt, rc);
+	if (rc == 0)
+		rc = prune_rc;
 	if (probed)
 		eb_cluster_dispose(&cl);
 	eb_store_free(st);
