@@ -103,6 +103,25 @@ better(const eb_member *a, const eb_member *b)
 }
 
 int
+eb_cluster_mixed(const eb_cluster *c, eb_err *err)
+{
+	const eb_member *first = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		const eb_member *m = &c->m[i];
+		if (!m->ok)
+			continue;
+		if (!first)
+			first = m;
+		else if (m->st.cluster_id != first->st.cluster_id)
+			return eb_err_set(err, EB_EINVAL,
+			                  "the endpoints belong to different clusters: %s is in cluster %016llx, %s in %016llx; list the members of one cluster in --endpoints",
+			                  first->endpoint, (unsigned long long)first->st.cluster_id,
+			                  m->endpoint, (unsigned long long)m->st.cluster_id);
+	}
+	return 0;
+}
+
+int
 eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 {
 	eb_member *best = NULL, *nospace = NULL;
@@ -110,6 +129,9 @@ eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 	int want_follower = strcmp(how, "follower") == 0;
 	int any = strcmp(how, "auto") == 0 || want_leader || want_follower;
 	char why[1024] = "";
+	int rc = eb_cluster_mixed(c, err);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < c->n; i++) {
 		eb_member *m = &c->m[i];
 		int is_leader = m->ok && m->st.leader == m->st.member_id;

@@ -56,6 +56,10 @@ void eb_cluster_hashkv(eb_cluster *c);
 int eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out,
                     eb_err *err);
 
+/* EB_EINVAL when reachable members report different cluster IDs (the
+ * operator mixed endpoints of two clusters). */
+int eb_cluster_mixed(const eb_cluster *c, eb_err *err);
+
 /* Alarm raised on this member id, 0 when none. */
 int eb_cluster_alarm_of(const eb_cluster *c, uint64_t member_id);
 
