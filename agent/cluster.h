@@ -47,9 +47,9 @@ void eb_cluster_dispose(eb_cluster *c);
  * them; sets hash_rev and hashes_agree. */
 void eb_cluster_hashkv(eb_cluster *c);
 
-/* Picks the member to snapshot: "auto" = reachable, no alarm on it, most
- * up to date (highest applied index), a follower preferred over the
- * leader; "leader"; "follower"; or an endpoint from the list.  A member
+/* Picks the member to snapshot: "auto" = reachable, no alarm on it, up to
+ * date (applied index within 1000 entries of the highest), a follower
+ * preferred over the leader, then the highest applied index; "leader"; "follower"; or an endpoint from the list.  A member
  * with a NOSPACE alarm is used only when no other qualifies (its data is
  * intact and a backup is most wanted then); CORRUPT never.  Fails with
  * a message naming why no member qualifies. */
