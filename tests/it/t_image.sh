@@ -51,6 +51,27 @@ for d in common storage agent restore proto; do
 	expect_match "image__copies_$d" "$df" "^COPY $d/ $d/"
 done
 
+# The build stage's context: only what its COPY lines bring in must be
+# enough to build both binaries (a source folder added to the Makefile but
+# not to the Dockerfile fails here, not at release time).
+ctx=$T/build-stage
+mkdir -p "$ctx"
+copies=$(awk '/^FROM .* AS build/ { b = 1; next } /^FROM / { b = 0 } b && /^COPY / && !/--from/ { print }' Dockerfile |
+	grep -v '/ci/$')
+ok=1
+while read -r _ src dst; do
+	[ -n "$src" ] || continue
+	mkdir -p "$ctx/$(dirname "${dst%/}")"
+	cp -r "$TOP/${src%/}" "$ctx/${dst%/}" || ok=0
+done <<<"$copies"
+if [ $ok = 1 ] && (cd "$ctx" && make -s -j2 bin/etcd-backup bin/etcd-restore >"$T/stage-build.log" 2>&1); then
+	pass image__build_stage_context
+	check image__stage_binary_runs bash -c '"$1" snapshot --help >/dev/null' _ "$ctx/bin/etcd-backup"
+	check image__stage_restore_runs bash -c '"$1" --help >/dev/null' _ "$ctx/bin/etcd-restore"
+else
+	fail image__build_stage_context "$(tail -5 "$T/stage-build.log" 2>/dev/null)"
+fi
+
 if docker info >/dev/null 2>&1; then
 	tag="etcd-backup:test-$$"
 	if docker build -q -t "$tag" . >"$T/build.log" 2>&1; then
