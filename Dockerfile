@@ -12,7 +12,7 @@ ARG DEBIAN_IMAGE=debian:12-slim
 
 FROM ${DEBIAN_IMAGE} AS build
 COPY .ci/install-packages.sh .ci/build-packages.txt /ci/
-RUN /ci/install-packages.sh /ci/build-packages.txt
+RUN /ci/install-packages.sh --clean /ci/build-packages.txt
 WORKDIR /src
 COPY Makefile ./
 COPY proto/ proto/
@@ -25,7 +25,7 @@ RUN make -j"$(nproc)" bin/etcd-backup bin/etcd-restore \
 
 FROM ${DEBIAN_IMAGE}
 COPY .ci/install-packages.sh .ci/runtime-packages.txt /ci/
-RUN /ci/install-packages.sh /ci/runtime-packages.txt && rm -rf /ci \
+RUN /ci/install-packages.sh --clean /ci/runtime-packages.txt && rm -rf /ci \
  && groupadd --gid 65532 etcd-backup \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin etcd-backup

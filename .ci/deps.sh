@@ -30,6 +30,5 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# The same install step as the Dockerfile's stages (without --clean).
+"$here/install-packages.sh" <(printf '%s\n' "${missing[@]}") >/dev/null
