@@ -180,6 +180,8 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 {
 	struct xform *x = ctx;
 	int rc, replaced;
+	if (eb_restore_interrupted)
+		return eb_err_set(err, EB_EIO, "interrupted; nothing was written to the target");
 	switch (x->mode) {
 	case M_SKIP:
 	case M_MEMBERS:
