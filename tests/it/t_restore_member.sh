@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: yes
 # etcd-restore, one member: restore a populated snapshot (thousands of keys,
 # overflow values, deletes, a compaction, a lease, auth users/roles), check
 # the produced files independently, boot real etcd on it and compare every
