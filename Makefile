@@ -9,6 +9,8 @@
 #   make san        sanitizer build only (build/san/bin)
 #   make bench      benchmarks against etcdctl / aws CLI (not part of test)
 #   make fuzz       libFuzzer targets for every decoder, bounded time
+#   make image      container image $(IMAGE) from the Dockerfile (needs a
+#                   running docker or podman engine)
 #
 # Folders are the data path: agent/ (etcd -> stream), storage/ (stages and
 # stores), restore/ (store -> data dir), common/ (errors, logs, json, crypto).
@@ -58,40 +60,57 @@ TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 
 .SECONDARY: $(GEN_C) $(GEN_H)
-.PHONY: all deps demo test test-rel test-san san unit bench fuzz clean
+.PHONY: all deps demo test test-rel test-san san unit bench fuzz clean image
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
+
+# V=1 shows the commands.
+ifeq ($(V),1)
+Q =
+say = @true
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
 
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 	@mkdir -p $(GEN)
-	protoc-c -Iproto --c_out=$(GEN) $<
+	$(say) PROTOC $<
+	$(Q)protoc-c -Iproto --c_out=$(GEN) $<
 
 # Generated code is compiled with our flags too; protoc-c 1.4 output is clean.
 $(GEN)/%.pb-c.o: $(GEN)/%.pb-c.c $(GEN_H)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libeb.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
 
 $(BIN)/etcd-backup: $(BUILD)/obj/agent/main.o $(BUILD)/libeb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BIN)/etcd-restore: $(BUILD)/obj/restore/main.o $(BUILD)/libeb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libeb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libeb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 deps:
 	@bash .ci/deps.sh
@@ -114,6 +133,19 @@ bench: deps all
 
 fuzz: deps
 	@bash tests/fuzz/run.sh
+
+# The container image.  Without a working engine it says so and fails; the
+# Dockerfile's install steps are exercised by tests/it/t_image.sh anyway.
+IMAGE ?= etcd-backup:dev
+ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+                  elif podman info >/dev/null 2>&1; then echo podman; fi)
+image:
+	@if [ -z "$(ENGINE)" ]; then \
+		echo "make image: no container engine runs here (docker info and podman info failed)." >&2; \
+		echo "Build the image where one runs: docker build -t $(IMAGE) ." >&2; \
+		exit 1; \
+	fi
+	$(ENGINE) build -t $(IMAGE) .
 
 clean:
 	rm -rf build bin

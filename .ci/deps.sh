@@ -15,6 +15,12 @@ pkgs=(
 	# strict S3 server for the S3 store tests (Ceph RGW on loopback)
 	awscli radosgw ceph-mon ceph-osd ceph-common ceph-base curl
 )
+# The build and runtime lists are shared with the Dockerfile's stages, so
+# the image installs what the tests run with (.ci/install-packages.sh).
+here=$(cd "$(dirname "$0")" && pwd)
+mapfile -t listed < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' \
+	"$here/build-packages.txt" "$here/runtime-packages.txt" | grep -v '^$')
+pkgs+=("${listed[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

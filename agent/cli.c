@@ -279,8 +279,8 @@ apply(cli *c, int id, const char *arg)
 	return 2;
 }
 
-int
-cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
+static int
+parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 {
 	struct option longopts[NDEFS + 1];
 	char shortopts[16] = "+h";
@@ -325,7 +325,18 @@ cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 	}
 	if (c->progress < 0)
 		c->progress = isatty(2);
+	if ((mask & CLI_STORE) && !c->store)
+		c->store = EB_DEFAULT_STORE;
 	return 0;
+}
+
+int
+cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
+{
+	int rc = parse(c, argc, argv, mask, usage);
+	if (rc)
+		cli_dispose(c); /* help or usage error: the caller only returns */
+	return rc;
 }
 
 void

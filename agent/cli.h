@@ -27,6 +27,10 @@ enum {
 };
 
 #define CLI_MAX_ENDPOINTS 16
+
+/* The embedded default store: a local folder, used when neither --to/--from
+ * nor ETCD_BACKUP_STORE names one. */
+#define EB_DEFAULT_STORE "/var/backups/etcd"
 #define CLI_MAX_TAGS 16
 
 typedef struct cli_keep {

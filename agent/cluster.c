@@ -24,6 +24,7 @@ eb_cluster_probe(eb_cluster *c, const char *const *endpoints, size_t n,
 		if (rc == EB_EINVAL || rc == EB_ENOMEM) {
 			/* bad flags or TLS files: the same for every endpoint */
 			eb_err_set(err, rc, "%s", m->err.msg);
+			eb_cluster_dispose(c);
 			return rc;
 		}
 		if (rc == 0 && eb_etcd_status_get(m->conn, &m->st, &m->err) == 0) {
@@ -157,7 +158,8 @@ eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 			                  "--member %s is not one of --endpoints (use auto, leader, follower or one of the endpoints)",
 			                  how);
 	}
-	return eb_err_set(err, c->nok ? EB_EUNHEALTHY : EB_EUNAVAIL,
+	/* nobody answered: the first member's failure class (auth, TLS...) */
+	return eb_err_set(err, c->nok ? EB_EUNHEALTHY : c->n && c->m[0].err.code ? c->m[0].err.code : EB_EUNAVAIL,
 	                  "no member to take the snapshot from (--member %s)%s", how,
 	                  why[0] ? why : "; none matches");
 }

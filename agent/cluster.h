@@ -37,7 +37,8 @@ typedef struct eb_cluster {
 
 /* Opens and probes every endpoint (Status, then Alarm from the first that
  * answers).  Never fails for an unreachable member: that is recorded in
- * its eb_member.  Fails only for bad options (EB_EINVAL) or OOM. */
+ * its eb_member.  Fails only for bad options (EB_EINVAL) or OOM; c is
+ * then already disposed. */
 int eb_cluster_probe(eb_cluster *c, const char *const *endpoints, size_t n,
                      const eb_etcd_opts *o, eb_err *err);
 void eb_cluster_dispose(eb_cluster *c);

@@ -16,13 +16,13 @@
 #include "storage/file_sink.h"
 
 static const char list_usage[] =
-"Usage: etcd-backup list --from STORE [flags]\n"
+"Usage: etcd-backup list [--from STORE] [flags]\n"
 "\n"
 "Lists the backups in a store, newest first.  Only complete backups (with a\n"
 "manifest) are listed.\n"
 "\n"
 "Flags:\n"
-"  --from STORE                 the store (ETCD_BACKUP_STORE)\n"
+"  --from STORE                 the store (default /var/backups/etcd)\n"
 STORE_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json (an array of\n"
 "                               manifests)\n"
@@ -38,7 +38,7 @@ static const char get_usage[] =
 "check passed; an existing file is not overwritten.\n"
 "\n"
 "Flags:\n"
-"  --from STORE                 the store\n"
+"  --from STORE                 the store (default /var/backups/etcd)\n"
 "  --backup ID|latest           which backup (see 'etcd-backup list')\n"
 "  --output FILE                where to write the snapshot\n"
 STORE_FLAGS_HELP
@@ -52,7 +52,7 @@ static const char verify_usage[] =
 "against the manifest.  Writes nothing.  --backup all checks every backup.\n"
 "\n"
 "Flags:\n"
-"  --from STORE                 the store\n"
+"  --from STORE                 the store (default /var/backups/etcd)\n"
 "  --backup ID|latest|all       which backup (default latest)\n"
 STORE_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json\n"
@@ -70,7 +70,7 @@ static const char prune_usage[] =
 "first, then object, so a half-deleted backup is never listed.\n"
 "\n"
 "Flags:\n"
-"  --from STORE                 the store\n"
+"  --from STORE                 the store (default /var/backups/etcd)\n"
 "  --keep-last N  --keep-hourly N  --keep-daily N  --keep-weekly N\n"
 "  --keep-monthly N\n"
 "  --dry-run                    say what would be deleted, delete nothing\n"
@@ -84,11 +84,6 @@ COMMON_FLAGS_HELP;
 static int
 open_store(cli *c, eb_store **st, eb_err *err)
 {
-	if (!c->store) {
-		fprintf(stderr, "etcd-backup %s: --from STORE is required (a folder, file:///path or s3://bucket/prefix)\n",
-		        c->cmd);
-		return EB_EINVAL;
-	}
 	return eb_store_open(st, c->store, &c->store_opts, err);
 }
 

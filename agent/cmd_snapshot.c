@@ -16,7 +16,7 @@
 #include "common/metrics.h"
 
 static const char usage[] =
-"Usage: etcd-backup snapshot --to STORE [flags]\n"
+"Usage: etcd-backup snapshot [--to STORE] [flags]\n"
 "\n"
 "Streams a snapshot from one etcd member, checks etcd's sha256 trailer as it\n"
 "streams, compresses it with zstd and stores it; the JSON manifest is written\n"
@@ -30,7 +30,7 @@ static const char usage[] =
 "or one of the --endpoints.\n"
 "\n"
 "Flags:\n"
-"  --to STORE                   where to store (ETCD_BACKUP_STORE)\n"
+"  --to STORE                   where to store (default /var/backups/etcd)\n"
 STORE_FLAGS_HELP
 ETCD_FLAGS_HELP
 "  --member auto|leader|follower|URL   which member to stream from\n"
@@ -166,7 +166,7 @@ cmd_snapshot(int argc, char **argv)
 	eb_metrics mt;
 	eb_err err;
 	progress pr = {0};
-	int rc, probed = 0;
+	int rc, probed = 0, prune_rc = 0;
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT, usage);
@@ -174,11 +174,6 @@ cmd_snapshot(int argc, char **argv)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_metrics_init(&mt);
 	eb_err_init(&err);
-	if (!c.store) {
-		fprintf(stderr, "etcd-backup snapshot: --to STORE is required (a folder, file:///path or s3://bucket/prefix)\n");
-		cli_dispose(&c);
-		return EB_EXIT_USAGE;
-	}
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
 	if (rc == 0)
 		rc = eb_cluster_probe(&cl, c.endpoints, c.nendpoints, &c.etcd, &err);
@@ -218,10 +213,11 @@ cmd_snapshot(int argc, char **argv)
 		if (eb_prune_wanted(&c.keep)) {
 			eb_err pe;
 			eb_err_init(&pe);
-			/* a prune failure does not undo a good backup; it is reported */
+			/* a prune failure does not undo a good backup: the metrics say
+			 * the backup succeeded, the exit code says pruning failed */
 			if (eb_prune_run(st, &c.keep, man.cluster_id, 0, 0, &pe) < 0) {
 				EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
-				rc = pe.code ? pe.code : EB_EIO;
+				prune_rc = pe.code ? pe.code : EB_EIO;
 			}
 		}
 		eb_manifest_dispose(&man);
@@ -229,6 +225,8 @@ cmd_snapshot(int argc, char **argv)
 		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);
 	}
 	emit_metrics(&c, &mt, rc);
+	if (rc == 0)
+		rc = prune_rc;
 	if (probed)
 		eb_cluster_dispose(&cl);
 	eb_store_free(st);

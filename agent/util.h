@@ -20,7 +20,8 @@
 "  --command-timeout DUR        limit for each request (default 5s)\n"
 
 #define STORE_FLAGS_HELP \
-"  STORE is a folder, file:///path or s3://bucket/prefix.\n" \
+"  STORE is a folder, file:///path or s3://bucket/prefix; default\n" \
+"  /var/backups/etcd (or ETCD_BACKUP_STORE).\n" \
 "  --s3-endpoint URL            S3 endpoint (AWS_ENDPOINT_URL_S3,\n" \
 "                               AWS_ENDPOINT_URL; default: AWS for the region)\n" \
 "  --s3-region REGION           (AWS_REGION, AWS_DEFAULT_REGION)\n" \

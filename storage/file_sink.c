@@ -15,8 +15,9 @@
 
 typedef struct {
 	eb_stream base;
-	int fd;
+	int fd;          /* -1 until the first byte: a failed run creates nothing */
 	int mode;
+	int mkdir;       /* create the folder (and parents) when opening */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 	char dir[PATH_MAX];
@@ -42,20 +43,37 @@ flush_buf(file_sink *f, eb_err *err)
 }
 
 static int
+open_tmp(file_sink *f, eb_err *err)
+{
+	int rc;
+	if (f->fd >= 0)
+		return 0;
+	if (f->mkdir && (rc = eb_mkdir_p(f->dir, err)) < 0)
+		return rc;
+	f->fd = mkstemp(f->tmp);
+	if (f->fd < 0) {
+		int e = errno;
+		f->tmp[0] = '\0';
+		return eb_err_sys(err, EB_EIO, e, "cannot create a temp file in %s", f->dir);
+	}
+	return 0;
+}
+
+static int
 fs_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
 {
 	file_sink *f = (file_sink *)s;
+	int rc = open_tmp(f, err);
+	if (rc < 0)
+		return rc;
 	while (len > 0) {
 		size_t n = BUF_CAP - f->len < len ? BUF_CAP - f->len : len;
 		memcpy(f->buf + f->len, buf, n);
 		f->len += n;
 		buf += n;
 		len -= n;
-		if (f->len == BUF_CAP) {
-			int rc = flush_buf(f, err);
-			if (rc < 0)
-				return rc;
-		}
+		if (f->len == BUF_CAP && (rc = flush_buf(f, err)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -64,7 +82,9 @@ static int
 fs_finish(eb_stream *s, eb_err *err)
 {
 	file_sink *f = (file_sink *)s;
-	int rc = flush_buf(f, err);
+	int rc = open_tmp(f, err);
+	if (rc == 0)
+		rc = flush_buf(f, err);
 	if (rc < 0)
 		return rc;
 	if (fsync(f->fd) < 0)
@@ -94,7 +114,7 @@ fs_free(eb_stream *s)
 	file_sink *f = (file_sink *)s;
 	if (f->fd >= 0)
 		close(f->fd);
-	if (f->tmp[0])
+	if (f->fd >= 0 && f->tmp[0])
 		unlink(f->tmp); /* abort: nothing half-written stays behind */
 	free(f->buf);
 	free(f);
@@ -104,6 +124,12 @@ static const eb_stream_ops fs_ops = {"file", fs_write, fs_finish, fs_free};
 
 int
 eb_file_sink_new(eb_stream **out, const char *path, int mode, eb_err *err)
+{
+	return eb_file_sink_new2(out, path, mode, 0, err);
+}
+
+int
+eb_file_sink_new2(eb_stream **out, const char *path, int mode, int mkdir, eb_err *err)
 {
 	file_sink *f;
 	const char *base = strrchr(path, '/');
@@ -119,6 +145,7 @@ eb_file_sink_new(eb_stream **out, const char *path, int mode, eb_err *err)
 	eb_stream_init(&f->base, &fs_ops, NULL);
 	f->fd = -1;
 	f->mode = mode;
+	f->mkdir = mkdir;
 	snprintf(f->path, sizeof f->path, "%s", path);
 	eb_dirname(path, f->dir, sizeof f->dir);
 	if (snprintf(f->tmp, sizeof f->tmp, "%s/.%s.part.XXXXXX", f->dir, base) >=
@@ -131,12 +158,10 @@ eb_file_sink_new(eb_stream **out, const char *path, int mode, eb_err *err)
 		free(f);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	f->fd = mkstemp(f->tmp);
-	if (f->fd < 0) {
+	if (!mkdir && access(f->dir, W_OK) < 0) {
 		int e = errno;
-		f->tmp[0] = '\0';
 		fs_free(&f->base);
-		return eb_err_sys(err, EB_EIO, e, "cannot create a temp file in %s", f->dir);
+		return eb_err_sys(err, EB_EIO, e, "cannot write to folder %s", f->dir);
 	}
 	*out = &f->base;
 	return 0;

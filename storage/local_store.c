@@ -39,9 +39,7 @@ ls_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
 	local_store *ls = (local_store *)st;
 	char p[PATH_MAX];
 	int rc = obj_path(ls, name, p, err);
-	if (rc == 0)
-		rc = eb_mkdir_p(ls->dir, err);
-	return rc < 0 ? rc : eb_file_sink_new(out, p, EB_FILE_NO_REPLACE, err);
+	return rc < 0 ? rc : eb_file_sink_new2(out, p, EB_FILE_NO_REPLACE, 1, err);
 }
 
 static int

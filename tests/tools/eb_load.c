@@ -1,12 +1,41 @@
-/* eb_load ENDPOINT COUNT SIZE [PREFIX] - writes COUNT keys PREFIX<i> with
- * SIZE-byte values (random bytes: incompressible) through our gRPC client.
- * Fast enough to build a database of hundreds of MiB for tests. */
+/* eb_load ENDPOINT COUNT SIZE [PREFIX [text]] - writes COUNT keys
+ * PREFIX<i> with SIZE-byte values through our gRPC client: random bytes
+ * (incompressible) by default, or JSON-like text that compresses about as
+ * well as Kubernetes objects with "text".  Fast enough to build a database
+ * of a GiB for benchmarks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/etcd.h"
 #include "common/crypto.h"
+
+/* Object-like text: field names repeat, values vary. */
+static void
+fill_text(uint8_t *p, size_t n, long seed)
+{
+	static const char *words[] = {"\"apiVersion\":\"v1\",", "\"kind\":\"ConfigMap\",",
+		"\"metadata\":{\"name\":\"", "\"namespace\":\"kube-system\",",
+		"\"resourceVersion\":\"", "\"uid\":\"", "\"labels\":{\"app\":\"",
+		"\"data\":{\"config.yaml\":\"", "\"creationTimestamp\":\"2026-11-21T04:43:15Z\","};
+	uint64_t x = (uint64_t)seed * 2654435761u + 1;
+	size_t i = 0;
+	while (i < n) {
+		const char *w;
+		char num[32];
+		size_t l;
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		w = words[x % (sizeof words / sizeof words[0])];
+		l = strlen(w);
+		if (i + l > n) l = n - i;
+		memcpy(p + i, w, l);
+		i += l;
+		l = (size_t)snprintf(num, sizeof num, "%llx\",", (unsigned long long)(x >> 20));
+		if (i + l > n) l = n - i;
+		memcpy(p + i, num, l);
+		i += l;
+	}
+}
 
 int
 main(int argc, char **argv)
@@ -16,6 +45,7 @@ main(int argc, char **argv)
 	eb_err err;
 	long count, size;
 	const char *prefix = argc > 4 ? argv[4] : "load/";
+	int text = argc > 5 && strcmp(argv[5], "text") == 0;
 	uint8_t *val;
 	int rc = 0;
 	if (argc < 4) {
@@ -36,7 +66,10 @@ main(int argc, char **argv)
 	for (long i = 0; i < count && rc == 0; i++) {
 		char key[256];
 		int kl = snprintf(key, sizeof key, "%s%08ld", prefix, i);
-		eb_random(val, (size_t)size, &err);
+		if (text)
+			fill_text(val, (size_t)size, i);
+		else
+			eb_random(val, (size_t)size, &err);
 		rc = eb_etcd_put(c, key, (size_t)kl, val, (size_t)size, &err);
 	}
 	if (rc < 0)

@@ -1,0 +1,43 @@
+# bench/lib.sh - helpers for benchmarks: a loopback etcd with a big quota,
+# a loader, /usr/bin/time -v parsing.  Benchmarks print our figure beside the
+# reference tool's from the same run, as a ratio.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ETCDCTL_API=3
+W=${BENCH_DIR:-$(mktemp -d /var/tmp/ebbench.XXXXXX)}
+_PIDS=()
+trap 'for p in "${_PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 1; [ -z "${KEEP:-}" ] && rm -rf "$W"' EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# bench_etcd NAME: starts etcd, sets EP and ETCD_PID
+bench_etcd() {
+	local cp pp
+	cp=$(port); pp=$(port)
+	EP=http://127.0.0.1:$cp
+	etcd --name "$1" --data-dir "$W/$1" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+		--listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+		--initial-cluster "$1=http://127.0.0.1:$pp" --quota-backend-bytes 8589934592 \
+		--snapshot-count 1000000 >"$W/$1.log" 2>&1 &
+	ETCD_PID=$!
+	_PIDS+=("$ETCD_PID")
+	for _ in $(seq 100); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && return; sleep 0.1; done
+	echo "etcd did not start" >&2; exit 1
+}
+
+# fill MiB: about MiB of data, half JSON-like text, half random
+fill() {
+	local n=$(( $1 / 2 ))
+	"$TOP/build/rel/tools/eb_load" "$EP" "$n" 1000000 text/ text
+	"$TOP/build/rel/tools/eb_load" "$EP" "$n" 1000000 rand/
+}
+
+# timed LABEL CMD...: runs CMD under /usr/bin/time -v; sets SECS and RSS_MB
+timed() {
+	local label=$1; shift
+	/usr/bin/time -v "$@" >"$W/$label.out" 2>"$W/$label.time" || { echo "$label failed:" >&2; tail -5 "$W/$label.time" >&2; exit 1; }
+	SECS=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$W/$label.time")
+	RSS_MB=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$W/$label.time")
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Three members: status shows every member and agreeing hashes; the snapshot
+# comes from a follower unless --member says otherwise; a stopped member is
+# reported by name with a non-zero exit, and backups still work.
+# san: yes
+. "$(dirname "$0")/../lib.sh"
+
+etcd_cluster m 3
+put_keys "${CL_URLS[0]}" k/ 30
+
+CASE=status
+out=$("$BACKUP" status --endpoints "$CL_ENDPOINTS" -o json 2>"$T/st.err")
+expect_eq "status of a healthy cluster exits 0" "$?" 0
+expect_eq "status lists three reachable members" "$(jq '[.endpoints[] | select(.reachable)] | length' <<<"$out")" 3
+expect_eq "exactly one leader" "$(jq '[.endpoints[] | select(.is_leader)] | length' <<<"$out")" 1
+expect_eq "hashes agree" "$(jq -r .hashes_agree <<<"$out")" true
+expect_eq "all HashKV values equal" "$(jq '[.endpoints[].hashkv] | unique | length' <<<"$out")" 1
+LEADER=$(jq -r '.endpoints[] | select(.is_leader) | .member_id' <<<"$out")
+LEADER_EP=$(jq -r '.endpoints[] | select(.is_leader) | .endpoint' <<<"$out")
+table=$("$BACKUP" status --endpoints "$CL_ENDPOINTS")
+expect_match "table says all members agree" "$table" "all members agree"
+
+CASE=member-choice
+"$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --to "$T/store" -o json >"$T/a.json" 2>/dev/null
+expect_eq "snapshot from the cluster exits 0" "$?" 0
+check "auto picks a follower, not the leader" test "$(jq -r .member_id "$T/a.json")" != "$LEADER"
+sleep 1.1
+"$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --to "$T/store" --member leader -o json >"$T/b.json" 2>/dev/null
+expect_eq "--member leader picks the leader" "$(jq -r .member_id "$T/b.json")" "$LEADER"
+sleep 1.1
+"$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --to "$T/store" --member "${CL_URLS[2]}" -o json >"$T/c.json" 2>/dev/null
+expect_eq "--member URL picks that endpoint" "$(jq -r .endpoint "$T/c.json")" "${CL_URLS[2]}"
+"$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --to "$T/store" --member http://127.0.0.1:1 2>"$T/d.err"
+expect_eq "--member not in --endpoints is a usage error" "$?" 2
+
+CASE=member-down
+# stop a follower
+for i in 0 1 2; do [ "${CL_URLS[$i]}" != "$LEADER_EP" ] && { DOWN=$i; break; }; done
+stop_pid "${CL_PIDS[$DOWN]}"
+"$BACKUP" status --endpoints "$CL_ENDPOINTS" >"$T/s.out" 2>"$T/s.err"
+expect_eq "status with a stopped member exits 3 (unreachable)" "$?" 3
+expect_match "status names the stopped member" "$(cat "$T/s.err")" "member ${CL_URLS[$DOWN]} is unreachable"
+t0=$SECONDS
+sleep 1.1
+"$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --to "$T/store" -o json >"$T/e.json" 2>/dev/null
+expect_eq "snapshot still succeeds from a live member" "$?" 0
+check "it did not use the stopped member" test "$(jq -r .endpoint "$T/e.json")" != "${CL_URLS[$DOWN]}"
+check "no hang: finished within 15 s" test $((SECONDS - t0)) -lt 15
+expect_eq "four backups listed" "$("$BACKUP" list --from "$T/store" -o json | jq length)" 4
