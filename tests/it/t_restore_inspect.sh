@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # san: yes
-# etcd-backup inspect (run through build/<flavour>/tools/eb_inspect until
-# the subcommand is wired): the numbers of `etcdctl snapshot status`, the
+# etcd-backup inspect: the numbers of `etcdctl snapshot status`, the
 # spec's HashKV test vector, HashKV equal to the live member's at the
 # snapshot revision, corrupt inputs reported with exit 5, and inspect of a
 # backup fetched from a local store.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
-INSPECT=${EB_INSPECT:-$TOP/build/${EB_FLAVOUR:-rel}/tools/eb_inspect}
-[ -x "$INSPECT" ] || INSPECT="$BACKUP inspect"
+INSPECT="$BACKUP inspect"
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get(sys.argv[1]))' "$1"; }
 
