@@ -9,6 +9,8 @@
 #   make san        sanitizer build only (build/san/bin)
 #   make bench      benchmarks against etcdctl / aws CLI (not part of test)
 #   make fuzz       libFuzzer targets for every decoder, bounded time
+#   make image      container image $(IMAGE) from the Dockerfile (needs a
+#                   running docker or podman engine)
 #
 # Folders are the data path: agent/ (etcd -> stream), storage/ (stages and
 # stores), restore/ (store -> data dir), common/ (errors, logs, json, crypto).
@@ -58,7 +60,7 @@ TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 
 .SECONDARY: $(GEN_C) $(GEN_H)
-.PHONY: all deps demo test test-rel test-san san unit bench fuzz clean
+.PHONY: all deps demo test test-rel test-san san unit bench fuzz clean image
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
 
 # V=1 shows the commands.
@@ -131,6 +133,19 @@ bench: deps all
 
 fuzz: deps
 	@bash tests/fuzz/run.sh
+
+# The container image.  Without a working engine it says so and fails; the
+# Dockerfile's install steps are exercised by tests/it/t_image.sh anyway.
+IMAGE ?= etcd-backup:dev
+ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+                  elif podman info >/dev/null 2>&1; then echo podman; fi)
+image:
+	@if [ -z "$(ENGINE)" ]; then \
+		echo "make image: no container engine runs here (docker info and podman info failed)." >&2; \
+		echo "Build the image where one runs: docker build -t $(IMAGE) ." >&2; \
+		exit 1; \
+	fi
+	$(ENGINE) build -t $(IMAGE) .
 
 clean:
 	rm -rf build bin

@@ -10,9 +10,17 @@ pkgs=(
 	libssl-dev libzstd-dev libcurl4-openssl-dev
 	# demo and tests: real etcd 3.4, CLIs we compare with
 	etcd-server etcd-client zstd openssl jq time python3 procps
+	# make fuzz: libFuzzer (clang + its runtime)
+	clang libclang-rt-14-dev
 	# strict S3 server for the S3 store tests (Ceph RGW on loopback)
 	awscli radosgw ceph-mon ceph-osd ceph-common ceph-base curl
 )
+# The build and runtime lists are shared with the Dockerfile's stages, so
+# the image installs what the tests run with (.ci/install-packages.sh).
+here=$(cd "$(dirname "$0")" && pwd)
+mapfile -t listed < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' \
+	"$here/build-packages.txt" "$here/runtime-packages.txt" | grep -v '^$')
+pkgs+=("${listed[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -24,6 +32,5 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# The same install step as the Dockerfile's stages (without --clean).
+"$here/install-packages.sh" <(printf '%s\n' "${missing[@]}") >/dev/null

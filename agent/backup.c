@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/crypto.h"
+#include "storage/async_stage.h"
 #include "storage/digest.h"
 #include "storage/zstd_stage.h"
 
@@ -53,7 +54,7 @@ int
 eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man,
               eb_backup_result *res, eb_err *err)
 {
-	eb_stream *sink = NULL, *stored = NULL, *zs = NULL, *snap = NULL, *trailer = NULL;
+	eb_stream *sink = NULL, *stored = NULL, *zs = NULL, *async = NULL, *trailer = NULL;
 	uint8_t d[EB_SHA256_LEN];
 	uint64_t db_size = 0;
 	char mname[128], *json = NULL;
@@ -80,10 +81,11 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		rc = eb_sha256_stage_new(&stored, sink, err);
 	if (rc == 0 && zstd)
 		rc = eb_zstd_compress_new(&zs, o->level, stored, err);
+	/* receive + hash here, compress + store on a worker thread */
 	if (rc == 0)
-		rc = eb_sha256_stage_new(&snap, zs ? zs : stored, err);
+		rc = eb_async_stage_new(&async, zs ? zs : stored, err);
 	if (rc == 0)
-		rc = eb_trailer_stage_new(&trailer, snap, err);
+		rc = eb_trailer_stage_new(&trailer, async, err);
 	if (rc == 0)
 		rc = eb_etcd_snapshot(m->conn, trailer, o->progress, o->progress_arg, &db_size, err);
 	if (rc == 0)
@@ -93,7 +95,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		man->snapshot_size = man->db_size + EB_SHA256_LEN;
 		eb_trailer_stage_db_digest(trailer, d);
 		eb_hex(d, EB_SHA256_LEN, man->db_sha256);
-		eb_sha256_stage_digest(snap, d);
+		eb_trailer_stage_file_digest(trailer, d);
 		eb_hex(d, EB_SHA256_LEN, man->snapshot_sha256);
 		eb_sha256_stage_digest(stored, d);
 		eb_hex(d, EB_SHA256_LEN, man->stored_sha256);
@@ -103,7 +105,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	}
 	/* free the chain: aborts the sink unless finish committed it */
 	if (trailer) trailer->ops->free(trailer);
-	if (snap) snap->ops->free(snap);
+	if (async) async->ops->free(async);
 	if (zs) zs->ops->free(zs);
 	if (stored) stored->ops->free(stored);
 	if (sink) sink->ops->free(sink);

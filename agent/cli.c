@@ -112,13 +112,8 @@ parse_int(cli *c, const char *flag, const char *v, int lo, int hi, int *out)
 	long n;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi) {
-		char range[64];
-		snprintf(range, sizeof range, "%d..%d", lo, hi);
-		fprintf(stderr, "etcd-backup %s: --%s '%s' is not a whole number in %s\n",
-		        c->cmd, flag, v, range);
-		return 2;
-	}
+	if (errno || end == v || *end || n < lo || n > hi)
+		return usage_error(c, "--%s '%s' is not a whole number in %d..%d", flag, v, lo, hi);
 	*out = (int)n;
 	return 0;
 }

@@ -91,15 +91,42 @@ eb_cluster_hashkv(eb_cluster *c)
 	}
 }
 
+/* A member within this many applied entries of the most advanced one
+ * counts as up to date: a follower is always a few entries behind a busy
+ * leader, and the snapshot is a point in time anyway. */
+#define LAG_TOLERANCE 1000
+
 static int
-better(const eb_member *a, const eb_member *b)
+better(const eb_member *a, const eb_member *b, uint64_t max_applied)
 {
-	/* most up to date first; among equals a follower spares the leader */
 	int a_leader = a->st.leader == a->st.member_id;
 	int b_leader = b->st.leader == b->st.member_id;
-	if (a->st.raft_applied_index != b->st.raft_applied_index)
-		return a->st.raft_applied_index > b->st.raft_applied_index;
-	return !a_leader && b_leader;
+	int a_cur = a->st.raft_applied_index + LAG_TOLERANCE >= max_applied;
+	int b_cur = b->st.raft_applied_index + LAG_TOLERANCE >= max_applied;
+	if (a_cur != b_cur)
+		return a_cur;
+	if (a_leader != b_leader)
+		return !a_leader; /* spare the leader */
+	return a->st.raft_applied_index > b->st.raft_applied_index;
+}
+
+int
+eb_cluster_mixed(const eb_cluster *c, eb_err *err)
+{
+	const eb_member *first = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		const eb_member *m = &c->m[i];
+		if (!m->ok)
+			continue;
+		if (!first)
+			first = m;
+		else if (m->st.cluster_id != first->st.cluster_id)
+			return eb_err_set(err, EB_EINVAL,
+			                  "the endpoints belong to different clusters: %s is in cluster %016llx, %s in %016llx; list the members of one cluster in --endpoints",
+			                  first->endpoint, (unsigned long long)first->st.cluster_id,
+			                  m->endpoint, (unsigned long long)m->st.cluster_id);
+	}
+	return 0;
 }
 
 int
@@ -110,6 +137,13 @@ eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 	int want_follower = strcmp(how, "follower") == 0;
 	int any = strcmp(how, "auto") == 0 || want_leader || want_follower;
 	char why[1024] = "";
+	uint64_t max_applied = 0;
+	int rc = eb_cluster_mixed(c, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->m[i].ok && c->m[i].st.raft_applied_index > max_applied)
+			max_applied = c->m[i].st.raft_applied_index;
 	for (size_t i = 0; i < c->n; i++) {
 		eb_member *m = &c->m[i];
 		int is_leader = m->ok && m->st.leader == m->st.member_id;
@@ -139,7 +173,7 @@ eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out, eb_err *err)
 		}
 		if ((want_leader && !is_leader) || (want_follower && is_leader))
 			continue;
-		if (!best || better(m, best))
+		if (!best || better(m, best, max_applied))
 			best = m;
 	}
 	if (!best && nospace && !(want_leader && nospace->st.leader != nospace->st.member_id) &&

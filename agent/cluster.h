@@ -47,14 +47,18 @@ void eb_cluster_dispose(eb_cluster *c);
  * them; sets hash_rev and hashes_agree. */
 void eb_cluster_hashkv(eb_cluster *c);
 
-/* Picks the member to snapshot: "auto" = reachable, no alarm on it, most
- * up to date (highest applied index), a follower preferred over the
- * leader; "leader"; "follower"; or an endpoint from the list.  A member
+/* Picks the member to snapshot: "auto" = reachable, no alarm on it, up to
+ * date (applied index within 1000 entries of the highest), a follower
+ * preferred over the leader, then the highest applied index; "leader"; "follower"; or an endpoint from the list.  A member
  * with a NOSPACE alarm is used only when no other qualifies (its data is
  * intact and a backup is most wanted then); CORRUPT never.  Fails with
  * a message naming why no member qualifies. */
 int eb_cluster_pick(eb_cluster *c, const char *how, eb_member **out,
                     eb_err *err);
+
+/* EB_EINVAL when reachable members report different cluster IDs (the
+ * operator mixed endpoints of two clusters). */
+int eb_cluster_mixed(const eb_cluster *c, eb_err *err);
 
 /* Alarm raised on this member id, 0 when none. */
 int eb_cluster_alarm_of(const eb_cluster *c, uint64_t member_id);

@@ -10,7 +10,7 @@
 #include "agent/cmds.h"
 #include "agent/prune.h"
 #include "agent/util.h"
-#include "common/certinfo.h"
+#include "common/json.h"
 #include "common/exitcodes.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -25,9 +25,10 @@ static const char usage[] =
 "store.  The stored object decompresses to exactly what 'etcdctl snapshot\n"
 "save' writes, so any etcd tool can restore it.\n"
 "\n"
-"Member choice (--member): auto (default) = reachable, no alarm, highest\n"
-"applied index, a follower preferred to spare the leader; leader; follower;\n"
-"or one of the --endpoints.\n"
+"Member choice (--member): auto (default) = reachable, no alarm, up to date\n"
+"(applied index within 1000 entries of the newest member), a follower\n"
+"preferred to spare the leader; leader; follower; or one of the\n"
+"--endpoints.  A member with a NOSPACE alarm is used only as a last resort.\n"
 "\n"
 "Flags:\n"
 "  --to STORE                   where to store (default /var/backups/etcd)\n"
@@ -86,32 +87,36 @@ on_progress(uint64_t done, uint64_t total, void *arg)
 		fputc('\n', stderr);
 }
 
+/* Certificate lifetimes of every https endpoint and of the client cert, for
+ * the metrics; a certificate that cannot be read is a warning, never a
+ * failed backup.  Warns when one expires within 30 days. */
 static void
-record_certs(const cli *c, const eb_member *m, eb_metrics *mt)
+record_certs(const cli *c, eb_metrics *mt)
 {
-	eb_certinfo ci;
+	eb_buf eps;
 	eb_err e;
-	char hp[300];
-	if (c->etcd.cert) {
-		eb_err_init(&e);
-		if (eb_certinfo_file(c->etcd.cert, &ci, &e) == 0)
-			eb_metrics_add_cert(mt, "client", "", ci.not_after);
-		else
-			EB_LOG(EB_LOG_WARN, "metrics", "client certificate: %s", e.msg);
+	int64_t now = (int64_t)time(NULL);
+	if (!c->metrics_file && !c->pushgateway_url && !c->etcd.cert &&
+	    strncmp(c->endpoints[0], "https://", 8) != 0)
+		return;
+	eb_buf_init(&eps);
+	for (size_t i = 0; i < c->nendpoints; i++) {
+		if (i)
+			eb_buf_puts(&eps, ",");
+		eb_buf_puts(&eps, c->endpoints[i]);
 	}
-	if (m && strncmp(m->endpoint, "https://", 8) == 0) {
-		eb_err_init(&e);
-		if (eb_certinfo_endpoint(m->endpoint, c->etcd.cacert, c->etcd.cert, c->etcd.key,
-		                         c->etcd.dial_timeout_ms, &ci, hp, sizeof hp, &e) == 0) {
-			eb_metrics_add_cert(mt, "server", hp, ci.not_after);
-			if (ci.not_after - time(NULL) < 30 * 86400)
-				EB_LOG(EB_LOG_WARN, "cert", "the etcd server certificate of %s expires in %" PRId64
-				       " days: renew it (kubeadm certs renew etcd-server)", hp,
-				       (ci.not_after - (int64_t)time(NULL)) / 86400);
-		} else {
-			EB_LOG(EB_LOG_WARN, "metrics", "server certificate of %s: %s", m->endpoint, e.msg);
-		}
-	}
+	eb_err_init(&e);
+	if (eps.p && eb_metrics_collect_certs(mt, eps.p, c->etcd.cacert, c->etcd.cert, c->etcd.key,
+	                                      c->etcd.dial_timeout_ms, &e) < 0)
+		EB_LOG(EB_LOG_WARN, "cert", "certificate lifetime not read: %s", e.msg);
+	eb_buf_dispose(&eps);
+	for (size_t i = 0; i < mt->ncerts; i++)
+		if (mt->certs[i].not_after - now < 30 * 86400)
+			EB_LOG(EB_LOG_WARN, "cert", "the etcd %s certificate%s%s expires in %" PRId64
+			       " days (%s): renew it (kubeadm: 'kubeadm certs renew')", mt->certs[i].cert,
+			       mt->certs[i].endpoint[0] ? " of " : "", mt->certs[i].endpoint,
+			       (mt->certs[i].not_after - now) / 86400,
+			       mt->certs[i].not_after < now ? "ALREADY EXPIRED" : "soon");
 }
 
 static void
@@ -166,7 +171,7 @@ cmd_snapshot(int argc, char **argv)
 	eb_metrics mt;
 	eb_err err;
 	progress pr = {0};
-	int rc, probed = 0;
+	int rc, probed = 0, prune_rc = 0;
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT, usage);
@@ -202,7 +207,7 @@ cmd_snapshot(int argc, char **argv)
 		if (rc < 0 && pr.on)
 			fputc('\n', stderr);
 	}
-	record_certs(&c, m, &mt);
+	record_certs(&c, &mt);
 	if (rc == 0) {
 		mt.snapshot_bytes = (int64_t)man.snapshot_size;
 		mt.stored_bytes = (int64_t)man.stored_size;
@@ -213,10 +218,11 @@ cmd_snapshot(int argc, char **argv)
 		if (eb_prune_wanted(&c.keep)) {
 			eb_err pe;
 			eb_err_init(&pe);
-			/* a prune failure does not undo a good backup; it is reported */
+			/* a prune failure does not undo a good backup: the metrics say
+			 * the backup succeeded, the exit code says pruning failed */
 			if (eb_prune_run(st, &c.keep, man.cluster_id, 0, 0, &pe) < 0) {
 				EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
-				rc = pe.code ? pe.code : EB_EIO;
+				prune_rc = pe.code ? pe.code : EB_EIO;
 			}
 		}
 		eb_manifest_dispose(&man);
@@ -224,6 +230,8 @@ cmd_snapshot(int argc, char **argv)
 		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);
 	}
 	emit_metrics(&c, &mt, rc);
+	if (rc == 0)
+		rc = prune_rc;
 	if (probed)
 		eb_cluster_dispose(&cl);
 	eb_store_free(st);

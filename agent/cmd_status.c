@@ -142,6 +142,10 @@ cmd_status(int argc, char **argv)
 	eb_cluster_hashkv(&cl);
 
 	/* verdict: the first problem decides the exit code; each is logged */
+	if (eb_cluster_mixed(&cl, &err) < 0) {
+		EB_LOG(EB_LOG_ERROR, "status", "%s", err.msg);
+		code = EB_EXIT_UNHEALTHY;
+	}
 	for (size_t i = 0; i < cl.n; i++) {
 		eb_member *m = &cl.m[i];
 		if (!m->ok) {

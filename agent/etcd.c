@@ -187,6 +187,11 @@ eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
 		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
 		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = o->dial_timeout_ms}},
 		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
+		/* Bounded receive buffering: without this the BDP estimator grows
+		 * the HTTP/2 window while we compress slower than etcd sends, and
+		 * the agent's RSS grows with the database. */
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_BDP_PROBE, {.integer = 0}},
+		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, {.integer = 4 << 20}},
 	};
 	grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
 
@@ -729,9 +734,35 @@ on_message(eb_etcd *c, grpc_byte_buffer *bb, snap_count *n, eb_stream *sink,
 	return rc;
 }
 
+static int snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
+                         uint64_t *out_db_size, int *token_rejected, eb_err *err);
+
 int
 eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
                  uint64_t *out_db_size, eb_err *err)
+{
+	int rejected = 0, rc;
+	eb_err first;
+	eb_err_init(&first);
+	rc = snapshot_once(c, sink, fn, arg, out_db_size, &rejected, &first);
+	if (rc < 0 && rejected && c->user) {
+		/* the member refused the token before sending any data (expired,
+		 * or the member restarted): authenticate again, once */
+		EB_LOG(EB_LOG_INFO, "etcd", "%s: token rejected (%s), authenticating again",
+		       c->endpoint, first.msg);
+		rc = authenticate(c, err);
+		if (rc == 0)
+			rc = snapshot_once(c, sink, fn, arg, out_db_size, &rejected, err);
+		return rc;
+	}
+	if (rc < 0)
+		eb_err_set(err, rc, "%s", first.msg);
+	return rc;
+}
+
+static int
+snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
+              uint64_t *out_db_size, int *token_rejected, eb_err *err)
 {
 	Etcdserverpb__SnapshotRequest req = ETCDSERVERPB__SNAPSHOT_REQUEST__INIT;
 	stream_call sc;
@@ -784,6 +815,7 @@ eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	} else if (sc.code != GRPC_STATUS_OK) {
 		char what[96];
 		snprintf(what, sizeof what, "snapshot (after %llu bytes)", (unsigned long long)n.got);
+		*token_rejected = n.got == 0 && is_token_error(details);
 		rc = status_error(c, what, sc.code, details[0] ? details : grpc_code_name(sc.code), err);
 	} else if (!n.have_first || n.got != n.expect_db + 32) {
 		rc = eb_err_set(err, EB_ECORRUPT,

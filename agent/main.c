@@ -44,9 +44,7 @@ main(int argc, char **argv)
 		{"snapshot", cmd_snapshot, 1}, {"status", cmd_status, 1},
 		{"list", cmd_list, 0},         {"get", cmd_get, 0},
 		{"verify", cmd_verify, 0},     {"prune", cmd_prune, 0},
-#ifdef EB_HAVE_INSPECT
 		{"inspect", cmd_inspect, 0},
-#endif
 	};
 	struct sigaction sa;
 	int rc;

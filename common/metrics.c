@@ -20,7 +20,7 @@
 /* Index 0 is the catch-all "error"; the others follow eb_err_name. */
 static const int reason_codes[EB_METRICS_NREASONS] = {
 	1, EB_EINVAL, EB_EIO, EB_ENOMEM, EB_ECORRUPT, EB_ENOTFOUND, EB_EAUTH,
-	EB_ETIMEOUT, EB_EUNAVAIL, EB_EEXIST, EB_EREMOTE, EB_EUNHEALTHY,
+	EB_ETIMEOUT, EB_EUNAVAIL, EB_EEXIST, EB_EREMOTE, EB_EUNHEALTHY, EB_EINTR,
 };
 
 const char *

@@ -5,7 +5,7 @@
  *   eb_metrics m;
  *   eb_metrics_init(&m);                 at the start: records the start time
  *   m.snapshot_bytes = ...;              whatever the run learnt (-1 = unknown)
- *   eb_metrics_add_cert(&m, "server", "10.0.0.1:2379", not_after);
+ *   eb_metrics_collect_certs(&m, endpoints, cacert, cert, key, 5000, &warn);
  *   eb_metrics_finish(&m, rc);           rc = 0 or the run's EB_E* code
  *   if (metrics_file) eb_metrics_write_file(&m, metrics_file, &err);
  *   if (push_url)     eb_metrics_push(&m, push_url, "etcd-backup", NULL, &err);
@@ -56,7 +56,7 @@
 #include "common/err.h"
 
 #define EB_METRICS_MAX_CERTS 16
-#define EB_METRICS_NREASONS 12
+#define EB_METRICS_NREASONS 13
 
 typedef struct eb_metrics_cert {
 	char cert[16];      /* "server" or "client" */
@@ -98,6 +98,18 @@ void eb_metrics_finish(eb_metrics *m, int err_code);
  * EB_EINVAL, nothing else happens). */
 int eb_metrics_add_cert(eb_metrics *m, const char *cert, const char *endpoint,
                         int64_t not_after);
+
+/* Reads the certificate figures in one go: the server certificate of each
+ * https endpoint in the comma-separated list (a short TLS handshake each,
+ * timeout_ms bounding each one; http:// endpoints are skipped) and the
+ * client certificate file `cert` (may be NULL).  What could be read is
+ * recorded even when some of it fails; returns 0 or the first error (err
+ * holds its message).  The agent calls it once per run, before
+ * eb_metrics_finish, and treats an error as a warning: a certificate that
+ * cannot be read must not fail the backup.  (In common/metrics_certs.c.) */
+int eb_metrics_collect_certs(eb_metrics *m, const char *endpoints,
+                             const char *cacert, const char *cert,
+                             const char *key, int timeout_ms, eb_err *err);
 
 /* The reason label names, in index order, and the index of a code. */
 const char *eb_metrics_reason_name(size_t index);

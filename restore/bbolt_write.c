@@ -45,7 +45,7 @@ struct bucket {
 };
 
 struct eb_bw {
-	int fds[64];
+	int fds[128];
 	int nfds;
 	uint32_t ps;
 	uint64_t next_pgid; /* next page to allocate */
@@ -96,7 +96,7 @@ flush_out(eb_bw *w, eb_err *err)
 int
 eb_bw_new(eb_bw **out, const int *fds, int nfds, uint32_t ps, eb_err *err)
 {
-	if (nfds < 1 || nfds > 64 || ps < 1024 || (ps & (ps - 1)))
+	if (nfds < 1 || nfds > 128 || ps < 1024 || (ps & (ps - 1)))
 		return eb_err_set(err, EB_EINVAL, "bbolt writer: bad arguments");
 	eb_bw *w = calloc(1, sizeof *w);
 	if (!w)

@@ -35,7 +35,8 @@ typedef struct eb_inspect_result {
 	int hashkv_ok;
 	uint32_t hashkv;
 	int64_t hashkv_rev, compact_rev; /* compact_rev -1 when none */
-	int compaction_pending;          /* scheduled > finished: value approximate */
+	int compaction_pending;          /* scheduled > finished and every key deleted:
+	                                  * the value is approximate */
 } eb_inspect_result;
 
 /* Fails (with err) only when the file cannot be read at all; a hash

@@ -1,6 +1,7 @@
 /* restore/main.c - etcd-restore: flags, help and logging around
  * eb_restore_run (restore/restore.h). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,9 @@ static const char usage[] =
 "                                 file:///path, s3://bucket/prefix; S3 settings\n"
 "                                 from the AWS_* environment as for etcd-backup):\n"
 "                                 downloaded, decompressed and verified on the\n"
-"                                 fly into the temp dir beside the target\n"
+"                                 fly into the temp dir beside the target (the\n"
+"                                 plain snapshot is staged there once, needs\n"
+"                                 that much free disk, and is removed)\n"
 "  --skip-hash-check              do not require/verify the sha256 trailer\n"
 "\n"
 "Output (one member):\n"
@@ -75,6 +78,13 @@ static const char usage[] =
 "--initial-cluster-state flag is then ignored (the data dir is authoritative).\n"
 "Exit status (docs/exit-codes.md): 0 ok, 2 bad flags, 5 corrupt/truncated snapshot or\n"
 "hash mismatch, 6 target exists or local I/O error, 8 snapshot/backup not found.\n";
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	eb_restore_interrupted = 1;
+}
 
 static int
 parse_bool(const char *flag, const char *v, int *out)
@@ -165,6 +175,14 @@ main(int argc, char **argv)
 		snprintf(defdir, sizeof defdir, "%s.etcd", o.name);
 		o.data_dir = defdir;
 	}
+
+	/* SIGINT/SIGTERM end the run through the normal error path, which
+	 * removes the temp dir (no half-built directory is left). */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 
 	eb_err err;
 	eb_err_init(&err);

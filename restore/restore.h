@@ -13,10 +13,12 @@
 #ifndef EB_RESTORE_RESTORE_H
 #define EB_RESTORE_RESTORE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
+#include "restore/snapshot.h"
 
 typedef struct eb_restore_opts {
 	const char *from;            /* snapshot file, or a store with backup */
@@ -46,6 +48,8 @@ typedef struct eb_restore_result {
 	char backup_id[64];    /* the backup restored, with opts.backup */
 } eb_restore_result;
 
+/* eb_restore_interrupted (restore/snapshot.h), set from a signal handler,
+ * stops a run at the next key or chunk through the normal error path. */
 int eb_restore_run(const eb_restore_opts *o, eb_restore_result *res,
                    eb_err *err);
 

@@ -10,6 +10,8 @@
 
 #define CHUNK (1u << 20)
 
+volatile sig_atomic_t eb_restore_interrupted;
+
 int
 eb_snapshot_open(eb_snapshot *s, const char *path, eb_err *err)
 {
@@ -61,6 +63,10 @@ eb_snapshot_verify(eb_snapshot *s, int skip, eb_err *err)
 	posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	uint64_t off = 0;
 	while (off < s->db_size) {
+		if (eb_restore_interrupted) {
+			rc = eb_err_set(err, EB_EIO, "interrupted");
+			break;
+		}
 		size_t want = s->db_size - off < CHUNK ? (size_t)(s->db_size - off) : CHUNK;
 		ssize_t r = pread(s->fd, buf, want, (off_t)off);
 		if (r < 0 && errno == EINTR)

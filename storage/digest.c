@@ -102,7 +102,8 @@ typedef struct {
 	uint8_t hold[EB_SHA256_LEN];
 	size_t nhold;
 	uint64_t hashed;
-	uint8_t digest[EB_SHA256_LEN];
+	uint8_t digest[EB_SHA256_LEN];      /* of the database */
+	uint8_t file_digest[EB_SHA256_LEN]; /* of database + trailer */
 } trailer_stage;
 
 static int
@@ -138,7 +139,11 @@ trailer_finish(eb_stream *s, eb_err *err)
 		return eb_err_set(err, EB_ECORRUPT,
 		                  "snapshot stream ended after %llu bytes, before etcd's sha256 trailer",
 		                  (unsigned long long)(t->hashed + t->nhold));
-	eb_sha256_final(t->h, t->digest);
+	/* one pass gives both digests: the database's (peek), then the whole
+	 * file's, as etcdctl saves it (database + trailer) */
+	eb_sha256_peek(t->h, t->digest);
+	eb_sha256_update(t->h, t->hold, EB_SHA256_LEN);
+	eb_sha256_final(t->h, t->file_digest);
 	if (memcmp(t->digest, t->hold, EB_SHA256_LEN) != 0) {
 		eb_hex(t->hold, EB_SHA256_LEN, want);
 		eb_hex(t->digest, EB_SHA256_LEN, got);
@@ -187,4 +192,10 @@ void
 eb_trailer_stage_db_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN])
 {
 	memcpy(out, ((trailer_stage *)s)->digest, EB_SHA256_LEN);
+}
+
+void
+eb_trailer_stage_file_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN])
+{
+	memcpy(out, ((trailer_stage *)s)->file_digest, EB_SHA256_LEN);
 }

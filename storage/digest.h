@@ -35,5 +35,8 @@ int eb_trailer_stage_new(eb_stream **out, eb_stream *next, eb_err *err);
  * sha256 (equal to the trailer). */
 uint64_t eb_trailer_stage_db_size(eb_stream *s);
 void eb_trailer_stage_db_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
+/* ... and the sha256 of everything (database + trailer): the digest of the
+ * file `etcdctl snapshot save` writes.  Same single hashing pass. */
+void eb_trailer_stage_file_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
 
 #endif

@@ -47,3 +47,15 @@ expect_eq "snapshot still succeeds from a live member" "$?" 0
 check "it did not use the stopped member" test "$(jq -r .endpoint "$T/e.json")" != "${CL_URLS[$DOWN]}"
 check "no hang: finished within 15 s" test $((SECONDS - t0)) -lt 15
 expect_eq "four backups listed" "$("$BACKUP" list --from "$T/store" -o json | jq length)" 4
+
+CASE=mixed
+THREE=$CL_ENDPOINTS
+etcd_cluster other 1
+OTHER=${CL_URLS[0]}
+"$BACKUP" status --endpoints "$THREE,$OTHER" >/dev/null 2>"$T/mx.err"
+rc=$?
+expect_eq "status of endpoints from two clusters exits 7" "$rc" 7
+expect_match "says the endpoints belong to different clusters" "$(cat "$T/mx.err")" "different clusters"
+"$BACKUP" snapshot --endpoints "$THREE,$OTHER" --to "$T/mstore" 2>/dev/null
+check "snapshot refuses endpoints of two clusters" test $? -ne 0
+check "and writes nothing" test ! -e "$T/mstore"

@@ -29,6 +29,7 @@ for n in n1 n2 n3; do
 	etcdctl snapshot restore "$T/snap.db" --name $n --initial-cluster "$IC" --initial-cluster-token tok3 \
 		--initial-advertise-peer-urls "${PEERS[$i]}" --data-dir "$T/ref-$n" >/dev/null 2>&1 || die "etcdctl restore $n failed"
 	expect_eq "ids_equal_etcdctl_$n" "$($CHECK --ids "$T/out/$n/member/wal")" "$($CHECK --ids "$T/ref-$n/member/wal")"
+	expect_eq "wal_records_equal_etcdctl_$n" "$($CHECK --wal-cmp "$T/out/$n/member/wal" "$T/ref-$n/member/wal" 2>&1)" same
 	expect_match "independent_checks_$n" "$($CHECK "$T/out/$n" --members 3 2>&1)" '^ok '
 	check "snap_identical_$n" cmp -s "$T/out/$n/member/snap/0000000000000001-0000000000000003.snap" \
 		"$T/ref-$n/member/snap/0000000000000001-0000000000000003.snap"

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # san: yes
-# etcd-backup inspect (run through build/<flavour>/tools/eb_inspect until
-# the subcommand is wired): the numbers of `etcdctl snapshot status`, the
+# etcd-backup inspect: the numbers of `etcdctl snapshot status`, the
 # spec's HashKV test vector, HashKV equal to the live member's at the
 # snapshot revision, corrupt inputs reported with exit 5, and inspect of a
 # backup fetched from a local store.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
-INSPECT=${EB_INSPECT:-$TOP/build/${EB_FLAVOUR:-rel}/tools/eb_inspect}
-[ -x "$INSPECT" ] || INSPECT="$BACKUP inspect"
+INSPECT="$BACKUP inspect"
 
 jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get(sys.argv[1]))' "$1"; }
 
@@ -52,7 +50,13 @@ python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); f.w
 $INSPECT -w json "$T/flip.db" >"$T/o" 2>&1; rc=$?
 expect_eq flipped_exit_5 "$rc" 5
 expect_eq flipped_sha_mismatch "$(jget sha256 <"$T/o")" MISMATCH
-python3 -c 'import hashlib,sys; d=bytearray(open(sys.argv[1],"rb").read()[:int(sys.argv[3])]); d[4096*3+8]^=0xff; open(sys.argv[2],"wb").write(bytes(d)+hashlib.sha256(bytes(d)).digest())' "$T/snap.db" "$T/bad.db" "$DB"
+# damage the flags of the root page (always reachable), re-seal the trailer
+python3 -c '
+import hashlib, struct, sys
+d = bytearray(open(sys.argv[1], "rb").read()[:int(sys.argv[3])])
+root = struct.unpack_from("<Q", d, 32)[0]
+d[root * 4096 + 8] ^= 0xff
+open(sys.argv[2], "wb").write(bytes(d) + hashlib.sha256(bytes(d)).digest())' "$T/snap.db" "$T/bad.db" "$DB"
 $INSPECT "$T/bad.db" >"$T/o" 2>&1; rc=$?
 expect_eq structure_exit_5 "$rc" 5
 expect_match structure_reported "$(cat "$T/o")" 'structure: +CORRUPT: page'

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int t_failed_case;
 static int t_nfail;
@@ -51,7 +52,7 @@ static const char *t_case;
 	} while (0)
 
 static uint64_t t_rng;
-static uint64_t
+static inline uint64_t
 t_rand(void)
 {
 	t_rng ^= t_rng << 13;
@@ -60,7 +61,7 @@ t_rand(void)
 	return t_rng;
 }
 
-static void
+static inline void
 t_seed(void)
 {
 	const char *s = getenv("EB_TEST_SEED");

@@ -41,6 +41,7 @@ main(void)
 	expect(EB_EEXIST, 6);
 	expect(EB_EUNHEALTHY, 7);
 	expect(EB_ENOTFOUND, 8);
+	expect(EB_EINTR, 1);
 
 	/* docs/exit-codes.md lists each code as "| N | `name` |": the names
 	 * there must be eb_exit_name's (run from the top of the tree). */

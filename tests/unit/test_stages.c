@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/crypto.h"
+#include "storage/async_stage.h"
 #include "storage/catalog.h"
 #include "storage/digest.h"
 #include "storage/file_sink.h"
@@ -118,6 +119,8 @@ test_trailer__good_any_split(void)
 		ASSERT(memcmp(got, snap + dblen, 32) == 0);
 		eb_sha256_final(c.h, got);
 		eb_sha256_buf(snap, len, want);
+		ASSERT(memcmp(got, want, 32) == 0);
+		eb_trailer_stage_file_digest(t, got); /* the etcdctl file's digest */
 		ASSERT(memcmp(got, want, 32) == 0);
 		t->ops->free(t);
 		eb_sha256_free(c.h);
@@ -250,6 +253,69 @@ test_zstd__truncated_or_damaged_fails(void)
 		eb_sha256_free(c.h);
 	}
 	free(m.p);
+	free(data);
+}
+
+static void
+test_async__roundtrip_and_order(void)
+{
+	for (int round = 0; round < 5; round++) {
+		size_t len = t_rand() % 9000000;
+		uint8_t *data = malloc(len + 1), want[32], got[32];
+		cap_sink c;
+		eb_stream *a = NULL, *z = NULL, *d = NULL;
+		eb_err err;
+		eb_err_init(&err);
+		for (size_t i = 0; i < len; i++)
+			data[i] = (uint8_t)t_rand();
+		cap_init(&c);
+		/* async in front of a compress/decompress pair: data crosses threads */
+		ASSERT_OK(eb_zstd_decompress_new(&d, &c.base, &err), &err);
+		ASSERT_OK(eb_zstd_compress_new(&z, 1, d, &err), &err);
+		ASSERT_OK(eb_async_stage_new(&a, z, &err), &err);
+		ASSERT_OK(write_split(a, data, len, &err), &err);
+		ASSERT_OK(eb_stream_finish(a, &err), &err);
+		ASSERT(c.finished);
+		ASSERT_EQ(c.n, len);
+		eb_sha256_final(c.h, got);
+		eb_sha256_buf(data, len, want);
+		ASSERT(memcmp(got, want, 32) == 0);
+		eb_stream_free_chain(a);
+		eb_sha256_free(c.h);
+		free(data);
+	}
+}
+
+static void
+test_async__worker_error_surfaces_and_abort_is_clean(void)
+{
+	uint8_t *data = calloc(1, 8u << 20);
+	cap_sink c;
+	eb_stream *a = NULL, *f = NULL;
+	eb_err err;
+	int rc = 0;
+	eb_err_init(&err);
+	cap_init(&c);
+	/* the sink side fails after 3 MiB: the producer must see that error */
+	ASSERT_OK(eb_fault_stage_new(&f, 3u << 20, &c.base, &err), &err);
+	ASSERT_OK(eb_async_stage_new(&a, f, &err), &err);
+	for (int i = 0; i < 64 && rc == 0; i++)
+		rc = eb_stream_write(a, data, 128u << 10, &err);
+	if (rc == 0)
+		rc = eb_stream_finish(a, &err);
+	ASSERT_EQ(rc, EB_EIO);
+	ASSERT(strstr(err.msg, "injected fault") != NULL);
+	ASSERT(!c.finished);
+	a->ops->free(a);
+	f->ops->free(f);
+	eb_sha256_free(c.h);
+	/* abort with data queued and no finish: joins and frees (ASan/LSan) */
+	cap_init(&c);
+	ASSERT_OK(eb_async_stage_new(&a, &c.base, &err), &err);
+	ASSERT_OK(eb_stream_write(a, data, 5u << 20, &err), &err);
+	a->ops->free(a);
+	ASSERT(!c.finished);
+	eb_sha256_free(c.h);
 	free(data);
 }
 
@@ -469,6 +535,8 @@ main(void)
 	RUN(test_trailer__bitflip_short_and_missing_fail);
 	RUN(test_zstd__roundtrip_random_splits);
 	RUN(test_zstd__truncated_or_damaged_fails);
+	RUN(test_async__roundtrip_and_order);
+	RUN(test_async__worker_error_surfaces_and_abort_is_clean);
 	RUN(test_file_sink__abort_leaves_nothing_commit_is_atomic);
 	RUN(test_catalog__list_find_fetch_delete);
 	RUN(test_manifest__rejects_damage_without_crash);

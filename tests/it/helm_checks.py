@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Assertions on the manifests `helm template` rendered (used by t_helm.sh).
+
+usage: helm_checks.py VARIANT RENDERED.yaml
+Prints "PASS helm__VARIANT__check" / "FAIL helm__VARIANT__check: why" lines.
+"""
+import sys
+
+import yaml
+
+variant, path = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+nfail = 0
+
+
+def check(name, cond, why=""):
+    global nfail
+    if cond:
+        print(f"PASS helm__{variant}__{name}")
+    else:
+        nfail += 1
+        print(f"FAIL helm__{variant}__{name}: {why}")
+
+
+def kind(k):
+    return [d for d in docs if d.get("kind") == k]
+
+
+cj = kind("CronJob")
+check("one_cronjob", len(cj) == 1, f"{len(cj)} CronJobs")
+if not cj:
+    sys.exit(1)
+cj = cj[0]
+spec = cj["spec"]
+job = spec["jobTemplate"]["spec"]
+pod = job["template"]["spec"]
+ctr = pod["containers"][0]
+args = ctr["args"]
+vols = {v["name"]: v for v in pod.get("volumes", [])}
+mounts = {m["name"]: m for m in ctr.get("volumeMounts", [])}
+env = {e["name"]: e for e in ctr.get("env", [])}
+psc = pod.get("securityContext", {})
+csc = ctr.get("securityContext", {})
+sa = kind("ServiceAccount")
+pvcs = kind("PersistentVolumeClaim")
+
+
+def flag(name):
+    """Value after --name in args, or None; a flag given twice is an error."""
+    idx = [i for i, a in enumerate(args) if a == name]
+    if len(idx) > 1:
+        return "<twice>"
+    if not idx or idx[0] + 1 >= len(args):
+        return None
+    return args[idx[0] + 1]
+
+
+def mounted_at(path):
+    """Name of the volume whose mount holds path, or None."""
+    best = None
+    for m in ctr.get("volumeMounts", []):
+        mp = m["mountPath"].rstrip("/")
+        if path == mp or path.startswith(mp + "/"):
+            if best is None or len(mp) > len(best[1]):
+                best = (m["name"], mp)
+    return best[0] if best else None
+
+
+# ---- what every variant must have -------------------------------------------
+check("apiVersion", cj["apiVersion"] == "batch/v1", cj["apiVersion"])
+check("concurrency_forbid", spec["concurrencyPolicy"] == "Forbid", spec.get("concurrencyPolicy"))
+check("deadlines", spec.get("startingDeadlineSeconds") == 600 and job.get("activeDeadlineSeconds") == 1800
+      and job.get("backoffLimit") == 1, f"{spec.get('startingDeadlineSeconds')} {job}")
+check("history_limits", spec["successfulJobsHistoryLimit"] == 3 and spec["failedJobsHistoryLimit"] == 3, "")
+check("restart_never", pod["restartPolicy"] == "Never", pod.get("restartPolicy"))
+check("command", ctr["command"] == ["etcd-backup"] and args[0] == "snapshot", f"{ctr['command']} {args[:1]}")
+check("read_only_rootfs", csc.get("readOnlyRootFilesystem") is True, csc)
+check("caps_dropped", csc.get("capabilities", {}).get("drop") == ["ALL"]
+      and csc.get("allowPrivilegeEscalation") is False and csc.get("privileged") is False, csc)
+check("seccomp", psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", psc)
+check("tmp_writable", "tmp" in vols and "emptyDir" in vols["tmp"] and mounts.get("tmp", {}).get("mountPath") == "/tmp", vols.get("tmp"))
+check("no_sa_token", pod.get("automountServiceAccountToken") is False, pod.get("automountServiceAccountToken"))
+check("sa_used", len(sa) == 1 and pod["serviceAccountName"] == sa[0]["metadata"]["name"], pod.get("serviceAccountName"))
+for f in ("--cacert", "--cert", "--key"):
+    p = flag(f)
+    check(f"cert_path_mounted_{f[2:]}", p is not None and mounted_at(p) == "etcd-pki"
+          and mounts["etcd-pki"].get("readOnly") is True, f"{f}={p}")
+for a in args:
+    check_secret = any(s in a for s in ("AWS_SECRET", "aws_secret", "password"))
+    if check_secret:
+        check("no_secret_in_args", False, a)
+for name, v in vols.items():
+    check(f"volume_{name}_mounted", name in mounts, f"volume {name} not mounted")
+resources = ctr.get("resources", {})
+check("resources", resources.get("requests", {}).get("memory") and resources.get("limits", {}).get("memory"), resources)
+store = flag("--to")
+check("store_given", store is not None, args)
+if store and not store.startswith("s3://"):
+    check("store_mounted", mounted_at(store) == "store" and mounts["store"].get("readOnly") is not True, store)
+keeps = {a: flag(a) for a in args if a.startswith("--keep-")}
+check("keep_values_numeric", all(v is not None and v.isdigit() and int(v) > 0 for v in keeps.values()), keeps)
+check("flags_once", all(flag(a) != "<twice>" for a in args if a.startswith("--")), args)
+
+# ---- per variant --------------------------------------------------------------
+kubeadm_pod = variant in ("default", "irsa", "s3-secret", "pvc", "hostpath")
+if kubeadm_pod:
+    check("host_network", pod.get("hostNetwork") is True and pod.get("dnsPolicy") == "ClusterFirstWithHostNet", pod.get("hostNetwork"))
+    check("node_selector", pod.get("nodeSelector") == {"node-role.kubernetes.io/control-plane": ""}, pod.get("nodeSelector"))
+    tol = pod.get("tolerations", [])
+    check("tolerations", {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"} in tol, tol)
+    check("endpoint_local", flag("--endpoints") == "https://127.0.0.1:2379", flag("--endpoints"))
+    pki = vols.get("etcd-pki", {})
+    check("pki_hostpath", pki.get("hostPath") == {"path": "/etc/kubernetes/pki/etcd", "type": "Directory"}, pki)
+    check("kubeadm_cert_files", flag("--cacert") == "/etc/etcd-backup/pki/ca.crt"
+          and flag("--cert") == "/etc/etcd-backup/pki/healthcheck-client.crt"
+          and flag("--key") == "/etc/etcd-backup/pki/healthcheck-client.key", args)
+    check("root_for_root_only_files", psc.get("runAsUser") == 0 and psc.get("runAsNonRoot") is False, psc)
+
+if variant == "default":
+    check("schedule", spec["schedule"] == "0 */6 * * *" and "timeZone" not in spec, spec.get("schedule"))
+    check("store_hostpath", vols["store"].get("hostPath") == {"path": "/var/backups/etcd", "type": "DirectoryOrCreate"}
+          and store == "/backups", vols.get("store"))
+    check("retention", keeps == {"--keep-last": "7", "--keep-daily": "7", "--keep-weekly": "4"}, keeps)
+    check("no_optional_flags", all(flag(f) is None for f in ("--tag", "--metrics-file", "--pushgateway-url", "--log-format", "--s3-region")), args)
+    check("no_env", "env" not in ctr, ctr.get("env"))
+    check("no_pvc", not pvcs, pvcs)
+    check("no_priority", "priorityClassName" not in pod, pod.get("priorityClassName"))
+
+if variant == "secret":
+    pki = vols.get("etcd-pki", {})
+    check("pki_secret", pki.get("secret", {}).get("secretName") == "etcd-client-certs"
+          and pki["secret"].get("defaultMode") == 0o440, pki)
+    check("secret_cert_files", flag("--cert") == "/etc/etcd-backup/pki/tls.crt"
+          and flag("--key") == "/etc/etcd-backup/pki/tls.key" and flag("--cacert") == "/etc/etcd-backup/pki/ca.crt", args)
+    check("remote_endpoints", flag("--endpoints") == "https://10.0.0.11:2379,https://10.0.0.12:2379,https://10.0.0.13:2379", flag("--endpoints"))
+    check("no_host_network", pod.get("hostNetwork") is False and pod.get("dnsPolicy") == "ClusterFirst", pod.get("hostNetwork"))
+    check("no_node_pinning", "nodeSelector" not in pod and "tolerations" not in pod, pod.get("nodeSelector"))
+    check("non_root", psc.get("runAsNonRoot") is True and psc.get("runAsUser") == 65532 and psc.get("fsGroup") == 65532, psc)
+    check("pvc_created", len(pvcs) == 1 and pvcs[0]["spec"]["resources"]["requests"]["storage"] == "20Gi"
+          and pvcs[0]["spec"].get("storageClassName") == "standard"
+          and pvcs[0]["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep", pvcs)
+    check("pvc_used", pvcs and vols["store"].get("persistentVolumeClaim", {}).get("claimName") == pvcs[0]["metadata"]["name"], vols.get("store"))
+
+if variant == "irsa":
+    check("sa_role_annotation", sa and sa[0]["metadata"].get("annotations", {}).get("eks.amazonaws.com/role-arn")
+          == "arn:aws:iam::123456789012:role/etcd-backup", sa)
+    check("s3_url", store == "s3://my-etcd-backups/clusters/prod" and flag("--s3-region") == "eu-central-1"
+          and flag("--s3-endpoint") is None, args)
+    check("no_static_keys", not any(k.startswith("AWS_") for k in env), env)
+    check("no_store_volume", "store" not in vols, vols.keys())
+    check("tag", flag("--tag") == "scheduled", flag("--tag"))
+    check("retention", keeps == {"--keep-hourly": "24", "--keep-daily": "14", "--keep-weekly": "8", "--keep-monthly": "12"}, keeps)
+
+if variant == "s3-secret":
+    def from_secret(name, key):
+        ref = env.get(name, {}).get("valueFrom", {}).get("secretKeyRef", {})
+        return ref == {"name": "etcd-backup-s3", "key": key}
+    check("keys_from_secret", from_secret("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")
+          and from_secret("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
+          and from_secret("AWS_SESSION_TOKEN", "AWS_SESSION_TOKEN"), env)
+    check("no_literal_values", all("value" not in e for e in env.values()), env)
+    check("s3_endpoint", store == "s3://etcd" and flag("--s3-endpoint") == "https://minio.storage.svc:9000"
+          and flag("--s3-region") == "us-east-1", args)
+    check("no_sa_annotations", not sa[0]["metadata"].get("annotations"), sa)
+
+if variant == "pvc":
+    check("existing_claim", vols["store"].get("persistentVolumeClaim", {}).get("claimName") == "etcd-backups" and not pvcs, vols.get("store"))
+    check("mount_path", store == "/var/backups/etcd" and mounts["store"]["mountPath"] == "/var/backups/etcd", store)
+
+if variant == "hostpath":
+    check("store_hostpath", vols["store"].get("hostPath") == {"path": "/srv/etcd-backups", "type": "Directory"}, vols.get("store"))
+    check("textfile", vols.get("metrics", {}).get("hostPath", {}).get("path") == "/var/lib/prometheus/node-exporter"
+          and flag("--metrics-file") == "/metrics/etcd-backup.prom" and mounted_at("/metrics/etcd-backup.prom") == "metrics",
+          (vols.get("metrics"), flag("--metrics-file")))
+    check("pushgateway", flag("--pushgateway-url") == "http://prometheus-pushgateway.monitoring:9091", args)
+    check("json_logs", flag("--log-format") == "json", args)
+    check("time_zone", spec.get("timeZone") == "Europe/Berlin" and spec["schedule"] == "30 2 * * *", spec)
+    check("priority", pod.get("priorityClassName") == "system-cluster-critical", pod.get("priorityClassName"))
+    check("ttl", job.get("ttlSecondsAfterFinished") == 86400, job)
+    check("extra_args_last", args[-2:] == ["--command-timeout", "30s"], args[-3:])
+    check("extra_env", env.get("EB_EXTRA", {}).get("value") == "1", env)
+    check("extra_volume", "extra" in vols and mounts.get("extra", {}).get("mountPath") == "/extra", vols.keys())
+
+sys.exit(1 if nfail else 0)

