@@ -520,6 +520,9 @@ resolve(eb_s3_credprov *p, eb_err *err)
 	}
 	if (!c->ak && cf) {
 		char *ra = ini_get(cf, sect, "role_arn"), *tf = ini_get(cf, sect, "web_identity_token_file");
+		char *cp = ini_get(cf, sect, "credential_process");
+		char *sp = ini_get(cf, sect, "source_profile");
+		int unsupported = !tf && (cp || (ra && sp));
 		if (ra && tf) {
 			p->role_arn = ra;
 			p->token_file = tf;
@@ -529,6 +532,27 @@ resolve(eb_s3_credprov *p, eb_err *err)
 		}
 		free(ra);
 		free(tf);
+		free(cp);
+		free(sp);
+		if (unsupported) {
+			eb_err_set(err, EB_EAUTH,
+			           "profile %s in %s uses %s, which etcd-backup does not "
+			           "support: give it static keys or role_arn + "
+			           "web_identity_token_file, or use the environment", profile, cf,
+			           "credential_process or source_profile role chaining");
+			free(kf);
+			free(cf);
+			return EB_EAUTH;
+		}
+	}
+	if (p->src == SRC_NONE && env("AWS_PROFILE")) {
+		/* an explicitly named profile that does not exist is a mistake,
+		 * not a reason to fall through to instance credentials */
+		eb_err_set(err, EB_EAUTH, "profile %s (AWS_PROFILE) not found in %s or %s",
+		           profile, kf ? kf : "~/.aws/credentials", cf ? cf : "~/.aws/config");
+		free(kf);
+		free(cf);
+		return EB_EAUTH;
 	}
 	free(kf);
 	free(cf);

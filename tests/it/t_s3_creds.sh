@@ -56,6 +56,13 @@ expect_eq profile-from-config-file-with-token "$out" "parts 0"
 out=$(AWS_SHARED_CREDENTIALS_FILE=$T/credentials AWS_CONFIG_FILE=$T/config \
 	run_clean "$S3TOOL" --endpoint "$S3_ENDPOINT" put "$U" profile-default.txt <"$T/small")
 expect_match profile-default-wrong-secret "$out" 'SignatureDoesNotMatch: the secret key is wrong for access key TESTACCESSKEY0000001 \(credentials from profile default\)'
+out=$(AWS_SHARED_CREDENTIALS_FILE=$T/credentials AWS_CONFIG_FILE=$T/config AWS_PROFILE=nosuch \
+	run_clean "$S3TOOL" --endpoint "$S3_ENDPOINT" list "$U")
+expect_match profile-missing-message "$out" "profile nosuch \(AWS_PROFILE\) not found in $T/credentials or $T/config"
+printf '[profile proc]\ncredential_process = /bin/false\n' >>"$T/config"
+out=$(AWS_SHARED_CREDENTIALS_FILE=$T/credentials AWS_CONFIG_FILE=$T/config AWS_PROFILE=proc \
+	run_clean "$S3TOOL" --endpoint "$S3_ENDPOINT" list "$U")
+expect_match profile-unsupported-message "$out" 'profile proc in .* uses credential_process'
 out=$(AWS_SHARED_CREDENTIALS_FILE=$T/none AWS_CONFIG_FILE=$T/none AWS_EC2_METADATA_DISABLED=true \
 	run_clean "$S3TOOL" --endpoint "$S3_ENDPOINT" list "$U")
 expect_match no-credentials-message "$out" 'no S3 credentials found: set AWS_ACCESS_KEY_ID'
