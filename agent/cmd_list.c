@@ -284,5 +284,7 @@ cmd_prune(int argc, char **argv)
 	rc = open_store(&c, &st, &err);
 	if (rc == 0)
 		rc = eb_prune_run(st, &c.keep, cid, c.dry_run, c.json, &err);
+	if (rc == 0)
+		eb_prune_abort_incomplete(st, c.abort_incomplete_s, c.dry_run);
 	return finish(&c, st, rc, &err);
 }

@@ -225,6 +225,8 @@ cmd_snapshot(int argc, char **argv)
 				prune_rc = pe.code ? pe.code : EB_EIO;
 			}
 		}
+		if (eb_prune_wanted(&c.keep) || c.abort_incomplete_s >= 0)
+			eb_prune_abort_incomplete(st, c.abort_incomplete_s, 0);
 		eb_manifest_dispose(&man);
 	} else {
 		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);

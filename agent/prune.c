@@ -3,11 +3,31 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "storage/catalog.h"
 #include "storage/retention.h"
+#include "storage/s3/s3_store.h"
+
+void
+eb_prune_abort_incomplete(eb_store *st, long older_than_s, int dry_run)
+{
+	eb_err e;
+	int n = 0;
+	if (strcmp(st->ops->kind, "s3") != 0 || dry_run)
+		return;
+	eb_err_init(&e);
+	if (older_than_s < 0)
+		older_than_s = 86400;
+	/* debris of crashed runs: invisible, but billed; failure is a warning */
+	if (eb_s3_abort_incomplete(st, older_than_s, &n, &e) < 0)
+		EB_LOG(EB_LOG_WARN, "prune", "could not clean up incomplete uploads: %s", e.msg);
+	else if (n > 0)
+		EB_LOG(EB_LOG_INFO, "prune", "aborted %d incomplete multipart upload(s) older than %lds",
+		       n, older_than_s);
+}
 
 int
 eb_prune_wanted(const cli_keep *k)

@@ -149,4 +149,15 @@ PY
 expect_eq prune-kept-per-policy "$left" "$want"
 nleft=$(echo "$left" | wc -w)
 expect_eq prune-objects-match-manifests "$(object_count "$B" ret/)" $((nleft * 2))
+
+CASE=abort-incomplete
+# a crashed run's debris: a multipart upload nobody completes
+s3cli s3api create-multipart-upload --bucket "$B" --key "ret/crashed.snapshot.db.zst" >/dev/null
+s3cli s3api create-multipart-upload --bucket "$B" --key "elsewhere/other.bin" >/dev/null
+"$BACKUP" prune --from "$R" "${S3F[@]}" --keep-last 5 --abort-incomplete-after 1h >/dev/null 2>&1
+expect_eq abort-incomplete-young-upload-kept "$(pending_uploads "$B")" 2
+sleep 2
+"$BACKUP" prune --from "$R" "${S3F[@]}" --keep-last 5 --abort-incomplete-after 1s >/dev/null 2>"$T/ai.err"
+expect_eq abort-incomplete-old-upload-aborted "$(pending_uploads "$B")" 1
+expect_match abort-incomplete-logged "$(cat "$T/ai.err")" "aborted 1 incomplete multipart upload"
 exit 0
