@@ -109,6 +109,41 @@ s3_del(eb_store *st, const char *name, eb_err *err)
 	return rc;
 }
 
+/* One page of a paginated GET list call: builds the query (consuming q;
+ * qrc is the result of filling it), sends the signed request and finds the
+ * result element `root` in the answer.  On success the caller disposes r;
+ * doc spans `root`. */
+static int
+list_page(s3_store *ss, const char *op, eb_s3_query *q, int qrc, const char *root,
+          eb_http_resp *r, eb_xml_span *doc, eb_err *err)
+{
+	eb_s3_call c = {0};
+	char *qs = NULL;
+	int rc;
+	if (!qrc)
+		qrc = eb_s3_query_build(q, &qs);
+	eb_s3_query_dispose(q);
+	if (qrc)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c.op = op;
+	c.method = "GET";
+	c.query = qs;
+	rc = eb_s3_call_do(ss->s, ss->h, &c, r, err);
+	free(qs);
+	if (rc) {
+		eb_http_resp_dispose(r);
+		return rc;
+	}
+	doc->p = r->body ? r->body : "";
+	doc->len = r->len;
+	if (eb_xml_find(*doc, root, doc) != 1) {
+		eb_http_resp_dispose(r);
+		return eb_err_set(err, EB_EREMOTE, "S3 %s %s: the answer is not a %s", op,
+		                  ss->base.url, root);
+	}
+	return 0;
+}
+
 /* ListObjectsV2 pages under the prefix; names relative to it.  Only the
  * prefix's own level, as in a folder. */
 static int
@@ -120,9 +155,8 @@ s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 	int rc = 0;
 	for (int page = 0; page < 100000; page++) {
 		eb_s3_query q = {0};
-		eb_s3_call c = {0};
 		eb_http_resp r;
-		char *qs = NULL, trunc[16];
+		char trunc[16];
 		eb_xml_span doc, ct;
 		size_t pos = 0;
 		/* delimiter "/": like a folder, a store does not see the stores
@@ -137,30 +171,11 @@ s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 		/* tests force small pages to exercise continuation */
 		if (!qrc && getenv("EB_S3_LIST_MAX_KEYS"))
 			qrc = eb_s3_query_add(&q, "max-keys", getenv("EB_S3_LIST_MAX_KEYS"));
-		if (!qrc)
-			qrc = eb_s3_query_build(&q, &qs);
-		eb_s3_query_dispose(&q);
 		free(token);
 		token = NULL;
-		if (qrc)
-			return eb_err_set(err, EB_ENOMEM, "out of memory");
-		c.op = "ListObjectsV2";
-		c.method = "GET";
-		c.query = qs;
-		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
-		free(qs);
-		if (rc) {
-			eb_http_resp_dispose(&r);
+		rc = list_page(ss, "ListObjectsV2", &q, qrc, "ListBucketResult", &r, &doc, err);
+		if (rc)
 			return rc;
-		}
-		doc.p = r.body ? r.body : "";
-		doc.len = r.len;
-		if (eb_xml_find(doc, "ListBucketResult", &doc) != 1) {
-			eb_http_resp_dispose(&r);
-			return eb_err_set(err, EB_EREMOTE,
-			                  "S3 ListObjectsV2 %s: the answer is not a ListBucketResult",
-			                  st->url);
-		}
 		for (;;) {
 			eb_xml_span sk, ss2, sm;
 			char *key, *size, *mt;
@@ -262,9 +277,8 @@ each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
 	int rc = 0;
 	for (int page = 0; page < 100000; page++) {
 		eb_s3_query q = {0};
-		eb_s3_call c = {0};
 		eb_http_resp r;
-		char *qs = NULL, trunc[16];
+		char trunc[16];
 		eb_xml_span doc, u;
 		size_t pos = 0;
 		int qrc = eb_s3_query_add(&q, "uploads", "");
@@ -276,30 +290,13 @@ each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
 			qrc = eb_s3_query_add(&q, "key-marker", km);
 		if (!qrc && um)
 			qrc = eb_s3_query_add(&q, "upload-id-marker", um);
-		if (!qrc)
-			qrc = eb_s3_query_build(&q, &qs);
-		eb_s3_query_dispose(&q);
 		free(km);
 		free(um);
 		km = um = NULL;
-		if (qrc)
-			return eb_err_set(err, EB_ENOMEM, "out of memory");
-		c.op = "ListMultipartUploads";
-		c.method = "GET";
-		c.query = qs;
-		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
-		free(qs);
-		if (rc) {
-			eb_http_resp_dispose(&r);
+		rc = list_page(ss, "ListMultipartUploads", &q, qrc, "ListMultipartUploadsResult", &r,
+		               &doc, err);
+		if (rc)
 			return rc;
-		}
-		doc.p = r.body ? r.body : "";
-		doc.len = r.len;
-		if (eb_xml_find(doc, "ListMultipartUploadsResult", &doc) != 1) {
-			eb_http_resp_dispose(&r);
-			return eb_err_set(err, EB_EREMOTE,
-			                  "S3 ListMultipartUploads %s: unexpected answer", ss->base.url);
-		}
 		for (;;) {
 			eb_xml_span sk, si, st;
 			char *key = NULL, *id = NULL, *ini = NULL;
