@@ -225,9 +225,9 @@ push_part(up *u, eb_err *err)
 }
 
 /* Size of part n (1-based): the base size for the first 2000 parts, then
- * doubling every 2000 parts.  With the 5 MiB base, databases up to ~9.7 GiB
- * (compressed) use 5 MiB parts and three buffers; 10,000 parts still cover
- * 310 GiB, and memory only grows past 10 GiB. */
+ * doubling every 2000 parts.  With the default 8 MiB base, objects up to
+ * ~15.6 GiB (compressed, beyond etcd's 8 GiB quota limit) use 8 MiB parts,
+ * so memory stays flat; 10,000 parts still cover ~484 GiB. */
 static size_t
 part_size_for(const up *u, int n)
 {

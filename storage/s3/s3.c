@@ -12,7 +12,7 @@
 #include "common/crypto.h"
 #include "storage/s3/xml.h"
 
-#define DEFAULT_PART (5u << 20)
+#define DEFAULT_PART (8u << 20) /* fewer requests per GiB; 4 buffers = 32 MiB */
 #define MIN_PART (5u << 20)
 
 static const char *
