@@ -151,6 +151,14 @@ split_endpoints(cli *c, const char *list)
 	return 0;
 }
 
+/* Remote stores retry on their own; operators see each retry in the log. */
+static void
+log_retry(void *arg, const char *msg)
+{
+	(void)arg;
+	EB_LOG(EB_LOG_WARN, "store", "%s", msg);
+}
+
 static void
 defaults(cli *c, const char *cmd)
 {
@@ -158,6 +166,7 @@ defaults(cli *c, const char *cmd)
 	c->cmd = cmd;
 	eb_etcd_opts_init(&c->etcd);
 	eb_store_opts_init(&c->store_opts);
+	c->store_opts.on_retry = log_retry;
 	c->compression = "zstd";
 	c->compression_level = EB_ZSTD_LEVEL_DEFAULT;
 	c->member = "auto";

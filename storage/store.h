@@ -31,6 +31,11 @@ typedef struct eb_store_opts {
 	int s3_path_style;        /* -1 auto, 0 virtual-hosted, 1 path-style */
 	const char *s3_ca_file;   /* --s3-ca-file */
 	const char *s3_compat;    /* --s3-compat switches, comma separated */
+	/* Called, possibly from a worker thread, before a remote request is
+	 * retried, with one line saying what failed and what happens next, so
+	 * the binary can log it (libraries never print).  May be NULL. */
+	void (*on_retry)(void *arg, const char *msg);
+	void *on_retry_arg;
 } eb_store_opts;
 
 void eb_store_opts_init(eb_store_opts *o);

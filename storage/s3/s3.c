@@ -212,6 +212,8 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 	}
 	if ((rc = parse_compat(s, opts->s3_compat, err)))
 		goto fail;
+	s->on_retry = opts->on_retry;
+	s->on_retry_arg = opts->on_retry_arg;
 	s->max_attempts = env("EB_S3_MAX_ATTEMPTS") ? atoi(env("EB_S3_MAX_ATTEMPTS")) : 8;
 	if (s->max_attempts < 1)
 		s->max_attempts = 1;
@@ -535,6 +537,12 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 				eb_err_set(err, e2.code, "%s", e2.msg);
 			rc = e2.code ? e2.code : EB_EREMOTE;
 			goto out;
+		}
+		if (s->on_retry) {
+			char line[1200];
+			snprintf(line, sizeof line, "%.1000s; retrying (attempt %d of %d)", e2.msg,
+			         attempt + 2, s->max_attempts);
+			s->on_retry(s->on_retry_arg, line);
 		}
 		backoff(attempt, resp, left);
 	}

@@ -35,6 +35,8 @@ typedef struct eb_s3 {
 	int64_t retry_budget_ms; /* total time a request may spend retrying */
 	size_t part_size;
 	int nbufs;              /* part buffers in memory (uploads in flight + 1) */
+	void (*on_retry)(void *arg, const char *msg); /* from eb_store_opts */
+	void *on_retry_arg;
 } eb_s3;
 
 /* Parses url and resolves endpoint, region, addressing, CA, compat switches

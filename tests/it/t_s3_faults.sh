@@ -76,6 +76,15 @@ out=$(EB_S3_MAX_ATTEMPTS=3 pt put "$U" never.bin <"$T/data" 2>&1); rc=$?
 expect_match persistent-503-message "$out" 'unavailable: S3 CreateMultipartUpload .*503 SlowDown.*gave up after 3 attempts'
 [ $((SECONDS - t0)) -lt 30 ] && pass persistent-503-bounded || fail persistent-503-bounded "took $((SECONDS - t0))s"
 echo pass >"$CTL"
+
+CASE=agent-logs-retries; echo "case agent retries at $SECONDS" >&2
+# the agent itself through the proxy: a retried request is logged (WARN)
+# and the command still succeeds
+echo "503 2" >"$CTL"
+"$BACKUP" list --from "$U" --s3-endpoint "$P" >"$T/al.out" 2>"$T/al.err"
+expect_eq agent-list-through-503s-succeeds "$?" 0
+expect_match agent-logs-each-retry "$(cat "$T/al.err")" "WARN store .*503.*retrying \(attempt 2 of"
+echo pass >"$CTL"
 expect_eq persistent-503-no-object "$(object_count "$B" c1/never.bin)" 0
 
 CASE=server-gone; echo "case server-gone at $SECONDS" >&2
