@@ -92,7 +92,7 @@ cmd_inspect(int argc, char **argv)
 			return EB_EXIT_STORAGE;
 		}
 		snprintf(path, sizeof path, "%s/snapshot.db", tmp);
-		rc = eb_fetch_backup(from, backup, path, id, sizeof id, &err);
+		rc = eb_fetch_backup(from, NULL, backup, path, id, sizeof id, &err);
 		file = path;
 	}
 	eb_inspect_result r;

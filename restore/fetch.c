@@ -9,8 +9,8 @@
 #include "storage/store.h"
 
 int
-eb_fetch_backup(const char *url, const char *id, const char *path,
-                char *id_out, size_t id_out_len, eb_err *err)
+eb_fetch_backup(const char *url, const eb_store_opts *opts, const char *id,
+                const char *path, char *id_out, size_t id_out_len, eb_err *err)
 {
 	eb_store *st = NULL;
 	eb_store_opts so;
@@ -20,7 +20,7 @@ eb_fetch_backup(const char *url, const char *id, const char *path,
 
 	eb_store_opts_init(&so);
 	eb_manifest_init(&m);
-	if ((rc = eb_store_open(&st, url, &so, err)))
+	if ((rc = eb_store_open(&st, url, opts ? opts : &so, err)))
 		goto out;
 	if ((rc = eb_catalog_find(st, id, &m, err)))
 		goto out;

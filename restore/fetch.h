@@ -12,9 +12,11 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "storage/store.h"
 
 /* id: exact backup id or "latest"; id_out receives the id found. */
-int eb_fetch_backup(const char *store_url, const char *id, const char *path,
+int eb_fetch_backup(const char *store_url, const eb_store_opts *opts,
+                    const char *id, const char *path,
                     char *id_out, size_t id_out_len, eb_err *err);
 
 #endif

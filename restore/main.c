@@ -29,12 +29,15 @@ static const char usage[] =
 "                                 the only positional argument\n"
 "  --from STORE --backup ID|latest\n"
 "                                 restore a backup from a store (folder,\n"
-"                                 file:///path, s3://bucket/prefix; S3 settings\n"
-"                                 from the AWS_* environment as for etcd-backup):\n"
+"                                 file:///path, s3://bucket/prefix; credentials\n"
+"                                 and AWS_* variables as for etcd-backup):\n"
 "                                 downloaded, decompressed and verified on the\n"
 "                                 fly into the temp dir beside the target (the\n"
 "                                 plain snapshot is staged there once, needs\n"
 "                                 that much free disk, and is removed)\n"
+"  --s3-endpoint URL  --s3-region REGION  --s3-path-style[=BOOL]\n"
+"  --s3-ca-file FILE  --s3-compat LIST\n"
+"                                 S3 settings, as for etcd-backup\n"
 "  --skip-hash-check              do not require/verify the sha256 trailer\n"
 "\n"
 "Output (one member):\n"
@@ -105,7 +108,9 @@ main(int argc, char **argv)
 		.adv_urls = "http://localhost:2380",
 	};
 	enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
-	       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP };
+	       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
+	       O_S3COMPAT };
+	eb_store_opts so;
 	static const struct option lo[] = {
 		{"from", required_argument, 0, O_FROM},
 		{"data-dir", required_argument, 0, O_DATA},
@@ -120,12 +125,19 @@ main(int argc, char **argv)
 		{"clear-alarms", optional_argument, 0, O_CLEAR},
 		{"all-members", required_argument, 0, O_ALL},
 		{"backup", required_argument, 0, O_BACKUP},
+		{"s3-endpoint", required_argument, 0, O_S3EP},
+		{"s3-region", required_argument, 0, O_S3REGION},
+		{"s3-path-style", optional_argument, 0, O_S3PATH},
+		{"s3-ca-file", required_argument, 0, O_S3CA},
+		{"s3-compat", required_argument, 0, O_S3COMPAT},
 		{"help", no_argument, 0, O_HELP},
 		{0, 0, 0, 0},
 	};
 	const char *backup = NULL;
 	char defdir[300];
 	int c;
+	eb_store_opts_init(&so);
+	o.store_opts = &so;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -148,6 +160,18 @@ main(int argc, char **argv)
 			break;
 		case O_ALL: o.all_members_dir = optarg; break;
 		case O_BACKUP: backup = optarg; break;
+		case O_S3EP: so.s3_endpoint = optarg; break;
+		case O_S3REGION: so.s3_region = optarg; break;
+		case O_S3CA: so.s3_ca_file = optarg; break;
+		case O_S3COMPAT: so.s3_compat = optarg; break;
+		case O_S3PATH:
+			if (!optarg || strcmp(optarg, "true") == 0) so.s3_path_style = 1;
+			else if (strcmp(optarg, "false") == 0) so.s3_path_style = 0;
+			else {
+				fprintf(stderr, "etcd-restore: --s3-path-style takes true or false\n");
+				return 2;
+			}
+			break;
 		case 'h':
 		case O_HELP: fputs(usage, stdout); return 0;
 		default:

@@ -330,7 +330,7 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 		if ((rc = eb_dir_make_temp(all ? o->all_members_dir : o->data_dir, tmp, sizeof tmp, err)))
 			goto out;
 		snprintf(staged, sizeof staged, "%s/.snapshot.db", tmp);
-		if ((rc = eb_fetch_backup(o->from, o->backup, staged, res->backup_id, sizeof res->backup_id, err)))
+		if ((rc = eb_fetch_backup(o->from, o->store_opts, o->backup, staged, res->backup_id, sizeof res->backup_id, err)))
 			goto out;
 		from = staged;
 	}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "storage/store.h"
 #include "restore/snapshot.h"
 
 typedef struct eb_restore_opts {
@@ -34,6 +35,7 @@ typedef struct eb_restore_opts {
 	uint64_t bump_revision;
 	int mark_compacted;
 	int clear_alarms;
+	const eb_store_opts *store_opts; /* S3 settings for a store; NULL = env */
 } eb_restore_opts;
 
 typedef struct eb_restore_result {

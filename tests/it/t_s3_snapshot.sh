@@ -64,6 +64,10 @@ out=$(AWS_ENDPOINT_URL_S3=$S3_ENDPOINT "$RESTORE" --from "$U" --backup latest --
 	--initial-cluster "s2=$P" --initial-advertise-peer-urls "$P" --data-dir "$T/s2" 2>&1)
 check etcd-restore-from-s3 test -d "$T/s2/member"
 [ -d "$T/s2/member" ] || echo "$out" | tail -3
+out=$("$RESTORE" --from "$U" --backup "$ID" "${S3F[@]}" --name s3 \
+	--initial-cluster "s3=$P" --initial-advertise-peer-urls "$P" --data-dir "$T/s3" 2>&1)
+check etcd-restore-from-s3-with-flag test -d "$T/s3/member"
+[ -d "$T/s3/member" ] || echo "$out" | tail -3
 
 CASE=snapshot-keep-last
 sleep 1 # a new backup id (second resolution)
