@@ -9,6 +9,7 @@
 #include "agent/cmds.h"
 #include "common/err.h"
 #include "common/exitcodes.h"
+#include "common/json.h"
 #include "restore/datadir.h"
 #include "restore/fetch.h"
 #include "restore/inspect.h"
@@ -28,6 +29,8 @@ static const char usage[] =
 "  --backup ID|latest  backup to fetch from the store (verified on the fly;\n"
 "                      staged in --tmp-dir, removed afterwards)\n"
 "  --tmp-dir DIR       where a fetched backup is staged (default $TMPDIR or /tmp)\n"
+"  --s3-endpoint URL, --s3-region R, --s3-path-style, --s3-ca-file F,\n"
+"  --s3-compat LIST    S3 settings, as for 'etcd-backup snapshot'\n"
 "  -w, --write-out F   table (default) or json\n"
 "Exit status: 0 snapshot sound, 5 hash mismatch or structure problem,\n"
 "8 no such backup, 2 bad flags.\n";
@@ -57,15 +60,27 @@ cmd_inspect(int argc, char **argv)
 		{"backup", required_argument, 0, 'b'},
 		{"tmp-dir", required_argument, 0, 't'},
 		{"write-out", required_argument, 0, 'w'},
+		{"s3-endpoint", required_argument, 0, 1001},
+		{"s3-region", required_argument, 0, 1002},
+		{"s3-path-style", optional_argument, 0, 1003},
+		{"s3-ca-file", required_argument, 0, 1004},
+		{"s3-compat", required_argument, 0, 1005},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
+	eb_store_opts so;
 	const char *from = NULL, *backup = NULL, *fmt = "table";
 	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	int c;
+	eb_store_opts_init(&so);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "w:h", lo, NULL)) != -1) {
 		switch (c) {
+		case 1001: so.s3_endpoint = optarg; break;
+		case 1002: so.s3_region = optarg; break;
+		case 1003: so.s3_path_style = !optarg || strcmp(optarg, "false") != 0; break;
+		case 1004: so.s3_ca_file = optarg; break;
+		case 1005: so.s3_compat = optarg; break;
 		case 'f': from = optarg; break;
 		case 'b': backup = optarg; break;
 		case 't': tmpdir = optarg; break;
@@ -92,7 +107,7 @@ cmd_inspect(int argc, char **argv)
 			return EB_EXIT_STORAGE;
 		}
 		snprintf(path, sizeof path, "%s/snapshot.db", tmp);
-		rc = eb_fetch_backup(from, NULL, backup, path, id, sizeof id, &err);
+		rc = eb_fetch_backup(from, &so, backup, path, id, sizeof id, &err);
 		file = path;
 	}
 	eb_inspect_result r;
@@ -113,10 +128,11 @@ cmd_inspect(int argc, char **argv)
 			printf("\"backup\":\"%s\",", id);
 		printf("\"sha256\":\"%s\",\"structure\":\"%s\",", sha, r.structure_ok ? "ok" : "corrupt");
 		if (!r.structure_ok) {
-			printf("\"structureError\":\"");
-			for (const char *p = r.structure_msg; *p; p++)
-				printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-			printf("\",");
+			eb_buf b;
+			eb_buf_init(&b);
+			eb_buf_json_str(&b, r.structure_msg);
+			printf("\"structureError\":%s,", b.p ? b.p : "\"\"");
+			eb_buf_dispose(&b);
 		}
 		if (r.hashkv_ok)
 			printf("\"hashKV\":%u,\"hashKVRevision\":%lld,\"compactRevision\":%lld,",
