@@ -8,7 +8,8 @@
 #   tests/run.sh tests/it/t_x.sh only these files (release build)
 #
 # Unit tests: build/<flavour>/tests/test_*.  Integration tests: tests/it/t_*.sh
-# (each gets EB_BIN = the binaries to test).  Integration files that carry
+# (each gets EB_BIN = the binaries to test).  Fuzz: tests/fuzz/run.sh for
+# EB_FUZZ_SECONDS (10) per decoder.  Integration files that carry
 # the line "# san: yes" run a second time against the sanitizer build.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,9 @@ if [ $# -gt 0 ]; then
 else
 	unit_tests rel build/rel
 	it_tests rel "$top/bin" tests/it/t_*.sh
+	# every decoder under libFuzzer for a short while (make fuzz runs longer)
+	run_one "fuzz (${EB_FUZZ_SECONDS:-10}s per decoder)" 900 env FUZZ_SECONDS="${EB_FUZZ_SECONDS:-10}" \
+		bash tests/fuzz/run.sh
 	unit_tests san build/san
 	san_files=()
 	for t in tests/it/t_*.sh; do grep -q '^# san: yes' "$t" && san_files+=("$t"); done
