@@ -267,3 +267,16 @@ eb_raft_attrs_json(eb_wbuf *b, const eb_rmember *m)
 	urls_json(b, m);
 	eb_wbuf_u8(b, '}');
 }
+
+void
+eb_membership_hex_order(const eb_membership *c, size_t order[EB_MAX_MEMBERS])
+{
+	for (size_t i = 0; i < c->n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < c->n; i++)
+		for (size_t j = i; j > 0 && strcmp(c->m[order[j - 1]].hexid, c->m[order[j]].hexid) > 0; j--) {
+			size_t t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+}

@@ -45,4 +45,9 @@ void eb_rmember_json(eb_wbuf *b, const eb_rmember *m);
 /* {"peerURLs":[...]}  (v2 store raftAttributes). */
 void eb_raft_attrs_json(eb_wbuf *b, const eb_rmember *m);
 
+/* Fills order[0..c->n) with member indexes sorted byte-wise by hexid: the
+ * order of the backend's members bucket and of Go's map JSON in the .snap
+ * file (not numeric order). */
+void eb_membership_hex_order(const eb_membership *c, size_t order[EB_MAX_MEMBERS]);
+
 #endif

@@ -103,14 +103,7 @@ write_members(struct xform *x, eb_err *err)
 	/* keys are hex ids: order them byte-wise, not numerically */
 	size_t order[EB_MAX_MEMBERS];
 	const eb_membership *c = x->c;
-	for (size_t i = 0; i < c->n; i++)
-		order[i] = i;
-	for (size_t i = 1; i < c->n; i++)
-		for (size_t j = i; j > 0 && strcmp(c->m[order[j - 1]].hexid, c->m[order[j]].hexid) > 0; j--) {
-			size_t t = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+	eb_membership_hex_order(c, order);
 	eb_wbuf js = {0};
 	int rc = 0;
 	for (size_t i = 0; i < c->n && !rc; i++) {

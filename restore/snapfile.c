@@ -35,15 +35,8 @@ eb_v2_json(eb_wbuf *b, const eb_membership *c, eb_err *err)
 	node_head(b, "/0/members", 1);
 	eb_wbuf_str(b, "\"Value\":\"\",\"Children\":{");
 	/* Children keys sorted byte-wise (Go map JSON order), not by id. */
-	size_t order[1000];
-	for (size_t i = 0; i < c->n; i++)
-		order[i] = i;
-	for (size_t i = 1; i < c->n; i++)
-		for (size_t j = i; j > 0 && strcmp(c->m[order[j - 1]].hexid, c->m[order[j]].hexid) > 0; j--) {
-			size_t t = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+	size_t order[EB_MAX_MEMBERS];
+	eb_membership_hex_order(c, order);
 	for (size_t oi = 0; oi < c->n; oi++) {
 		size_t i = order[oi];
 		const eb_rmember *m = &c->m[i];
