@@ -1,12 +1,15 @@
 /* etcd-backup status: is this cluster safe to back up / upgrade? */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/cli.h"
 #include "agent/cluster.h"
 #include "agent/cmds.h"
 #include "agent/util.h"
+#include "common/certinfo.h"
 #include "common/exitcodes.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -21,15 +24,49 @@ static const char usage[] =
 "\n"
 "Exit status 0 only when every endpoint answers, no alarm is raised and the\n"
 "hashes agree; otherwise non-zero (3 unreachable, 4 auth, 7 unhealthy) and\n"
-"a message that names the member and the problem.\n"
+"a message that names the member and the problem.  For https members it\n"
+"also shows how long the server certificate has left, with a warning under\n"
+"30 days.\n"
 "\n"
 "Flags:\n"
 ETCD_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json\n"
 COMMON_FLAGS_HELP;
 
+#define CERT_WARN_DAYS 30
+
+typedef struct {
+	int known;
+	int64_t days; /* whole days left, negative when expired */
+} cert_left;
+
+/* Remaining lifetime of each https member's server certificate (kubeadm's
+ * one-year certificates are a classic outage); unreadable = unknown. */
 static void
-print_table(const eb_cluster *c)
+check_certs(const cli *c, const eb_cluster *cl, cert_left *out)
+{
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; i < cl->n; i++) {
+		eb_certinfo ci;
+		eb_err e;
+		out[i].known = 0;
+		if (strncmp(cl->m[i].endpoint, "https://", 8) != 0 || !cl->m[i].ok)
+			continue;
+		eb_err_init(&e);
+		if (eb_certinfo_endpoint(cl->m[i].endpoint, c->etcd.cacert, c->etcd.cert, c->etcd.key,
+		                         c->etcd.dial_timeout_ms, &ci, NULL, 0, &e) < 0)
+			continue;
+		out[i].known = 1;
+		out[i].days = (ci.not_after - now) / 86400;
+		if (ci.not_after - now < CERT_WARN_DAYS * 86400)
+			EB_LOG(EB_LOG_WARN, "status", "the server certificate of %s %s %lld days: renew it (kubeadm: 'kubeadm certs renew etcd-server')",
+			       cl->m[i].endpoint, ci.not_after < now ? "expired" : "expires in",
+			       (long long)(ci.not_after < now ? -out[i].days : out[i].days));
+	}
+}
+
+static void
+print_table(const eb_cluster *c, const cert_left *certs)
 {
 	printf("%-28s %-16s %-8s %-6s %10s %6s %10s %10s %9s %9s  %s\n", "ENDPOINT", "ID",
 	       "VERSION", "LEADER", "REVISION", "TERM", "INDEX", "APPLIED", "DB SIZE",
@@ -54,6 +91,10 @@ print_table(const eb_cluster *c)
 		       alarm ? eb_etcd_alarm_name(alarm) : "", alarm && m->st.errors[0] ? "; " : "",
 		       m->st.errors);
 	}
+	for (size_t i = 0; i < c->n; i++)
+		if (certs[i].known)
+			printf("%s%-28s server certificate expires in %lld days\n", i ? "" : "\n",
+			       c->m[i].endpoint, (long long)certs[i].days);
 	if (c->hash_rev) {
 		printf("\nHashKV at revision %" PRId64 ": %s\n", c->hash_rev,
 		       c->hashes_agree ? "all members agree" : "MEMBERS DISAGREE");
@@ -70,7 +111,7 @@ print_table(const eb_cluster *c)
 }
 
 static void
-print_json(const eb_cluster *c, int healthy)
+print_json(const eb_cluster *c, const cert_left *certs, int healthy)
 {
 	eb_buf b;
 	eb_buf_init(&b);
@@ -104,6 +145,8 @@ print_json(const eb_cluster *c, int healthy)
 			eb_buf_puts(&b, "null");
 		eb_buf_puts(&b, ",\"errors\":");
 		eb_buf_json_str(&b, m->st.errors);
+		if (certs[i].known)
+			eb_buf_printf(&b, ",\"server_cert_days_left\":%lld", (long long)certs[i].days);
 		if (m->hash_ok)
 			eb_buf_printf(&b, ",\"hashkv\":%" PRIu32, m->hash);
 		else if (c->hash_rev)
@@ -126,6 +169,7 @@ cmd_status(int argc, char **argv)
 {
 	cli c;
 	eb_cluster cl;
+	cert_left *certs;
 	eb_err err;
 	int rc, code = EB_EXIT_OK;
 
@@ -183,10 +227,18 @@ cmd_status(int argc, char **argv)
 		if (!code)
 			code = EB_EXIT_UNHEALTHY;
 	}
-	if (c.json)
-		print_json(&cl, code == 0);
-	else
-		print_table(&cl);
+	certs = calloc(cl.n ? cl.n : 1, sizeof *certs);
+	if (!certs) {
+		EB_LOG(EB_LOG_ERROR, "status", "out of memory");
+		code = EB_EXIT_FAILURE;
+	} else {
+		check_certs(&c, &cl, certs);
+		if (c.json)
+			print_json(&cl, certs, code == 0);
+		else
+			print_table(&cl, certs);
+		free(certs);
+	}
 	eb_cluster_dispose(&cl);
 	cli_dispose(&c);
 	return code;
