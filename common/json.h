@@ -1,6 +1,6 @@
 /* common/json.h - just enough JSON for manifests and machine output.
  *
- * Writer: appends to a growable, capped text buffer (eb_buf).
+ * Writer: eb_buf_json_str (common/buf.h) appends a string literal.
  * Reader: parses a whole document (caller caps its size) into a tree of
  * eb_json nodes; depth and size are bounded, bad input is an error with
  * the byte offset, never a crash.  Numbers keep their text so 64-bit
@@ -11,23 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/err.h"
-
-typedef struct eb_buf {
-	char *p;      /* NUL-terminated while len < cap */
-	size_t len, cap;
-	size_t max;   /* hard cap, 0 = 16 MiB */
-	int oom;      /* sticky: an append failed */
-} eb_buf;
-
-void eb_buf_init(eb_buf *b);
-void eb_buf_dispose(eb_buf *b);
-void eb_buf_add(eb_buf *b, const char *s, size_t n);
-void eb_buf_puts(eb_buf *b, const char *s);
-void eb_buf_printf(eb_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string literal (quotes and escapes included). */
-void eb_buf_json_str(eb_buf *b, const char *s);
 
 typedef enum {
 	EB_JSON_NULL, EB_JSON_BOOL, EB_JSON_NUM, EB_JSON_STR, EB_JSON_ARR, EB_JSON_OBJ

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+
 #define PREFIX "etcd_backup_"
 #define PREV_MAX (1024 * 1024) /* a previous file larger than this is ignored */
 
@@ -89,90 +91,45 @@ eb_metrics_add_cert(eb_metrics *m, const char *cert, const char *endpoint,
 
 /* ---- rendering ------------------------------------------------------------ */
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int oom;
-} sbuf;
-
-static void
-sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		char *np;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void
-sb_printf(sbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 /* Label values: backslash, double quote and line feed are escaped
  * (exposition format 0.0.4). */
 static void
-sb_label_value(sbuf *b, const char *v)
+sb_label_value(eb_buf *b, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\')
-			sb_put(b, "\\\\", 2);
+			eb_buf_add(b, "\\\\", 2);
 		else if (*v == '"')
-			sb_put(b, "\\\"", 2);
+			eb_buf_add(b, "\\\"", 2);
 		else if (*v == '\n')
-			sb_put(b, "\\n", 2);
+			eb_buf_add(b, "\\n", 2);
 		else
-			sb_put(b, v, 1);
+			eb_buf_add(b, v, 1);
 	}
 }
 
 static void
-header(sbuf *b, const char *name, const char *type, const char *help)
+header(eb_buf *b, const char *name, const char *type, const char *help)
 {
-	sb_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name,
+	eb_buf_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name,
 	          help, name, type);
 }
 
 /* Doubles are printed so that integers stay exact and fractions keep ms. */
 static void
-sample_d(sbuf *b, const char *name, double v)
+sample_d(eb_buf *b, const char *name, double v)
 {
-	sb_printf(b, PREFIX "%s %.3f\n", name, v);
+	eb_buf_printf(b, PREFIX "%s %.3f\n", name, v);
 }
 
 static void
-sample_i(sbuf *b, const char *name, int64_t v)
+sample_i(eb_buf *b, const char *name, int64_t v)
 {
-	sb_printf(b, PREFIX "%s %" PRId64 "\n", name, v);
+	eb_buf_printf(b, PREFIX "%s %" PRId64 "\n", name, v);
 }
 
 static void
-gauge_i(sbuf *b, const char *name, const char *help, int64_t v)
+gauge_i(eb_buf *b, const char *name, const char *help, int64_t v)
 {
 	if (v < 0)
 		return;
@@ -181,7 +138,7 @@ gauge_i(sbuf *b, const char *name, const char *help, int64_t v)
 }
 
 static void
-cert_series(sbuf *b, const eb_metrics *m, const char *name, const char *help,
+cert_series(eb_buf *b, const eb_metrics *m, const char *name, const char *help,
             int64_t now, int remaining)
 {
 	size_t i;
@@ -190,11 +147,11 @@ cert_series(sbuf *b, const eb_metrics *m, const char *name, const char *help,
 	header(b, name, "gauge", help);
 	for (i = 0; i < m->ncerts; i++) {
 		const eb_metrics_cert *c = &m->certs[i];
-		sb_printf(b, PREFIX "%s{cert=\"", name);
+		eb_buf_printf(b, PREFIX "%s{cert=\"", name);
 		sb_label_value(b, c->cert);
-		sb_put(b, "\",endpoint=\"", 12);
+		eb_buf_add(b, "\",endpoint=\"", 12);
 		sb_label_value(b, c->endpoint);
-		sb_printf(b, "\"} %" PRId64 "\n",
+		eb_buf_printf(b, "\"} %" PRId64 "\n",
 		          remaining ? c->not_after - now : c->not_after);
 	}
 }
@@ -203,7 +160,7 @@ int
 eb_metrics_render(const eb_metrics *m, int64_t now, char **out,
                   size_t *out_len, eb_err *err)
 {
-	sbuf b = { 0 };
+	eb_buf b = { 0 };
 	size_t i;
 	double end = m->finished ? m->end_time : now_real();
 
@@ -238,7 +195,7 @@ eb_metrics_render(const eb_metrics *m, int64_t now, char **out,
 	header(&b, "failures_total", "counter",
 	       "Failed backup runs by reason (kept across runs in the textfile).");
 	for (i = 0; i < EB_METRICS_NREASONS; i++)
-		sb_printf(&b, PREFIX "failures_total{reason=\"%s\"} %" PRIu64 "\n",
+		eb_buf_printf(&b, PREFIX "failures_total{reason=\"%s\"} %" PRIu64 "\n",
 		          eb_metrics_reason_name(i), m->failures[i]);
 	cert_series(&b, m, "certificate_expiry_timestamp_seconds",
 	            "notAfter of the etcd server (TLS handshake) and client certificates (unix seconds).",

@@ -9,54 +9,6 @@
 #include "common/crypto.h"
 
 int
-eb_sbuf_add(eb_sbuf *b, const char *s, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return EB_ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int
-eb_sbuf_str(eb_sbuf *b, const char *s)
-{
-	return eb_sbuf_add(b, s, strlen(s));
-}
-
-int
-eb_sbuf_fmt(eb_sbuf *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp)
-		return EB_EINVAL;
-	return eb_sbuf_add(b, tmp, (size_t)n);
-}
-
-void
-eb_sbuf_dispose(eb_sbuf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-int
 eb_s3_uri_encode(eb_sbuf *b, const char *s, size_t len, int keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";

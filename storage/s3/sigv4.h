@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 
 #define EB_S3_EMPTY_SHA256 \
@@ -19,15 +20,28 @@
 /* Appends the RFC 3986 encoding of s[0..len) to a growable buffer: every
  * byte but A-Z a-z 0-9 - . _ ~ becomes %XX (upper-case hex); '/' is kept when
  * keep_slash.  Returns 0 or EB_ENOMEM. */
-typedef struct eb_sbuf {
-	char *p;
-	size_t len, cap;
-} eb_sbuf;
-int eb_sbuf_add(eb_sbuf *b, const char *s, size_t len);
-int eb_sbuf_str(eb_sbuf *b, const char *s);
-int eb_sbuf_fmt(eb_sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void eb_sbuf_dispose(eb_sbuf *b);
+/* The S3 code's text buffer is the project's eb_buf (common/buf.h); these
+ * adapters keep the return-a-code style of its callers (0 or EB_ENOMEM,
+ * sticky). */
+typedef eb_buf eb_sbuf;
+static inline int
+eb_sbuf_add(eb_sbuf *b, const char *s, size_t len)
+{
+	eb_buf_add(b, s, len);
+	return eb_buf_status(b);
+}
+static inline int
+eb_sbuf_str(eb_sbuf *b, const char *s)
+{
+	eb_buf_puts(b, s);
+	return eb_buf_status(b);
+}
+#define eb_sbuf_fmt(b, ...) (eb_buf_printf((b), __VA_ARGS__), eb_buf_status(b))
+static inline void
+eb_sbuf_dispose(eb_sbuf *b)
+{
+	eb_buf_dispose(b);
+}
 int eb_s3_uri_encode(eb_sbuf *b, const char *s, size_t len, int keep_slash);
 
 /* A query string under construction: pairs are encoded on add and sorted

@@ -14,7 +14,7 @@ command -v "$CC" >/dev/null || { echo "FAIL fuzz: clang not installed (apt-get i
 # The decoders and what they use; no network/storage code is needed.
 lib="restore/bbolt_read.c restore/bbolt_write.c restore/bytes.c restore/crc32c.c restore/members.c
      restore/snapfile.c restore/snapshot.c restore/wal.c restore/inspect.c common/crypto.c common/err.c
-     storage/s3/xml.c common/json.c storage/manifest.c"
+     storage/s3/xml.c common/buf.c common/json.c storage/manifest.c"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 $CC $flags -o $out/mkseed tests/fuzz/mkseed.c $lib -lcrypto -lpthread || { echo "FAIL fuzz_build: mkseed"; exit 1; }
 rm -rf $out/seeds && mkdir -p $out/seeds && $out/mkseed $out/seeds || { echo "FAIL fuzz_seeds"; exit 1; }

@@ -1,0 +1,31 @@
+/* common/buf.h - the project's growable text buffer.
+ *
+ * Appends never fail loudly: an allocation failure or the hard cap sets the
+ * sticky `oom` flag and later appends do nothing, so a writer appends freely
+ * and checks once at the end (eb_buf_status).  The text is NUL-terminated
+ * whenever anything was appended.  Zero-initialised ({0}) is a valid empty
+ * buffer with the default 16 MiB cap. */
+#ifndef EB_BUF_H
+#define EB_BUF_H
+
+#include <stddef.h>
+
+typedef struct eb_buf {
+	char *p;      /* NUL-terminated while len < cap */
+	size_t len, cap;
+	size_t max;   /* hard cap, 0 = 16 MiB */
+	int oom;      /* sticky: an append failed */
+} eb_buf;
+
+void eb_buf_init(eb_buf *b);
+void eb_buf_dispose(eb_buf *b);
+void eb_buf_add(eb_buf *b, const char *s, size_t n);
+void eb_buf_puts(eb_buf *b, const char *s);
+void eb_buf_printf(eb_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* 0, or EB_ENOMEM once any append failed (checked once, at the end). */
+int eb_buf_status(const eb_buf *b);
+/* Appends s as a JSON string literal (quotes and escapes included). */
+void eb_buf_json_str(eb_buf *b, const char *s);
+
+#endif
