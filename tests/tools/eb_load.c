@@ -59,6 +59,8 @@ main(int argc, char **argv)
 	eb_etcd_global_init();
 	eb_etcd_opts_init(&o);
 	o.command_timeout_ms = 30000;
+	/* EB_LOAD_USER=name:password: authenticate (tests of token renewal) */
+	o.user = getenv("EB_LOAD_USER");
 	if (eb_etcd_open(&c, argv[1], &o, &err) < 0) {
 		fprintf(stderr, "eb_load: %s\n", err.msg);
 		return 1;

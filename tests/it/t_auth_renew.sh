@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Token renewal: with JWT tokens that live one second, a client that keeps
+# one connection busy for several seconds sees its token rejected ("invalid
+# auth token") and must authenticate again, once, and carry on.  Exercised
+# through agent/etcd.c's unary path (eb_load: thousands of Puts on one
+# connection); then a snapshot with JWT auth end to end.
+# san: yes
+. "$(dirname "$0")/../lib.sh"
+
+openssl genrsa -out "$T/jwt.key" 2048 2>/dev/null
+openssl rsa -in "$T/jwt.key" -pubout -out "$T/jwt.pub" 2>/dev/null
+etcd_cluster j 1 --auth-token "jwt,pub-key=$T/jwt.pub,priv-key=$T/jwt.key,sign-method=RS256,ttl=1s"
+EP=${CL_URLS[0]}
+ectl "$EP" user add root:rootpw >/dev/null 2>&1
+ectl "$EP" auth enable >/dev/null 2>&1 || die "auth enable failed"
+
+CASE=unary
+t0=$SECONDS
+EB_LOAD_USER=root:rootpw "$TOP/build/rel/tools/eb_load" "$EP" 3000 1000 renew/ 2>"$T/load.err"
+expect_eq "a client busy longer than the token's life keeps working" "$?" 0
+check "the run really outlived the token (>= 2 s)" test $((SECONDS - t0)) -ge 2
+expect_match "the rejected token was renewed" "$(cat "$T/load.err")" "token rejected .*invalid auth token.*authenticating again"
+expect_eq "every write arrived" "$(ECTL_USER=root:rootpw ectl "$EP" get renew/ --prefix --keys-only | grep -c "^renew/")" 3000
+
+CASE=snapshot
+"$BACKUP" snapshot --endpoints "$EP" --user root:rootpw --to "$T/store" >/dev/null 2>"$T/s.err"
+expect_eq "snapshot with JWT auth works" "$?" 0
+check "and verifies" "$BACKUP" verify --from "$T/store"
