@@ -6,18 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "storage/async_stage.h"
 #include "storage/digest.h"
 #include "storage/zstd_stage.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* "20261121T044315Z-r12345": sorts by time, says the revision. */
 static void
@@ -59,7 +52,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	uint64_t db_size = 0;
 	char mname[128], *json = NULL;
 	int zstd = strcmp(o->compression, "zstd") == 0;
-	double t0 = now_s();
+	double t0 = eb_mono_s();
 	int rc;
 
 	eb_manifest_init(man);
@@ -122,7 +115,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		}
 	}
 	free(json);
-	res->seconds = now_s() - t0;
+	res->seconds = eb_mono_s() - t0;
 	if (rc < 0)
 		eb_manifest_dispose(man);
 	return rc;

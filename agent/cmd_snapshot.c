@@ -10,8 +10,9 @@
 #include "agent/cmds.h"
 #include "agent/prune.h"
 #include "agent/util.h"
-#include "common/json.h"
+#include "common/clock.h"
 #include "common/exitcodes.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -61,19 +62,11 @@ typedef struct {
 	int on;
 } progress;
 
-static double
-mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 on_progress(uint64_t done, uint64_t total, void *arg)
 {
 	progress *p = arg;
-	double t = mono();
+	double t = eb_mono_s();
 	char a[32], b[32];
 	if (!p->on || (t - p->last < 0.25 && done < total))
 		return;
@@ -199,7 +192,7 @@ cmd_snapshot(int argc, char **argv)
 		bo.tags = c.tags;
 		bo.ntags = c.ntags;
 		pr.on = c.progress && !c.json;
-		pr.t0 = mono();
+		pr.t0 = eb_mono_s();
 		bo.progress = on_progress;
 		bo.progress_arg = &pr;
 		mt.db_size_bytes = m->st.db_size;

@@ -24,6 +24,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/clock.h"
+
 static void
 ssl_errstr(char *buf, size_t len)
 {
@@ -114,14 +116,6 @@ eb_certinfo_file(const char *path, eb_certinfo *out, eb_err *err)
 
 /* ---- the handshake -------------------------------------------------------- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Non-blocking connect bounded by the deadline; returns a blocking fd with
  * send/receive timeouts set to what is left, or -1 with err set. */
 static int
@@ -152,7 +146,7 @@ connect_to(const char *host, const char *port, int64_t deadline, eb_err *err)
 			last_errno = errno;
 			goto next;
 		}
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - eb_mono_ms());
 		p.fd = fd;
 		p.events = POLLOUT;
 		if (left <= 0 || poll(&p, 1, left) <= 0) {
@@ -177,7 +171,7 @@ next:
 		return -1;
 	}
 	{
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - eb_mono_ms();
 		struct timeval tv;
 		if (left < 1)
 			left = 1;
@@ -247,7 +241,7 @@ server_cert(const char *host, const char *port, const char *cacert,
 	snprintf(where, sizeof where, "TLS handshake with %s:%s", host, port);
 	if (timeout_ms <= 0)
 		timeout_ms = 5000;
-	deadline = now_ms() + timeout_ms;
+	deadline = eb_mono_ms() + timeout_ms;
 
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx) {
@@ -297,7 +291,7 @@ server_cert(const char *host, const char *port, const char *cacert,
 	if (SSL_connect(ssl) != 1) {
 		int e = errno;
 		ssl_errstr(ebuf, sizeof ebuf);
-		if (e == EAGAIN || e == EWOULDBLOCK || now_ms() >= deadline)
+		if (e == EAGAIN || e == EWOULDBLOCK || eb_mono_ms() >= deadline)
 			rc = eb_err_set(err, EB_ETIMEOUT, "%s: timed out", where);
 		else
 			rc = eb_err_set(err, EB_EUNAVAIL, "%s: %s", where, ebuf);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "storage/s3/xml.h"
 
@@ -353,14 +354,6 @@ classify(const eb_s3 *s, const eb_s3_call *c, const eb_http_resp *r,
 #undef E
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 backoff(int attempt, const eb_http_resp *r, int64_t left_ms)
 {
@@ -388,7 +381,7 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 	char phash[65], amz_date[17], auth[1024], md5b64[32] = "";
 	char etag_pin[256] = "";
 	get_ctx g = {c, resp, 0, 0, 0, 0};
-	int64_t t0 = now_ms();
+	int64_t t0 = eb_mono_ms();
 	int rc = 0, refreshed = 0;
 
 	memset(resp, 0, sizeof *resp);
@@ -526,13 +519,13 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 			refreshed = 1;
 			retry = 1;
 		}
-		int64_t left = s->retry_budget_ms - (now_ms() - t0);
+		int64_t left = s->retry_budget_ms - (eb_mono_ms() - t0);
 		if (c->cancel && __atomic_load_n(c->cancel, __ATOMIC_ACQUIRE))
 			retry = 0;
 		if (!retry || attempt + 1 >= s->max_attempts || left <= 0) {
 			if (retry && attempt > 0)
 				eb_err_set(err, e2.code, "%s (gave up after %d attempts in %llds)",
-				           e2.msg, attempt + 1, (long long)((now_ms() - t0) / 1000));
+				           e2.msg, attempt + 1, (long long)((eb_mono_ms() - t0) / 1000));
 			else
 				eb_err_set(err, e2.code, "%s", e2.msg);
 			rc = e2.code ? e2.code : EB_EREMOTE;
