@@ -154,19 +154,20 @@ int
 eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
                  eb_err *err)
 {
-	eb_stream *stored = NULL, *unz = NULL, *trailer = NULL, *snap = NULL;
+	eb_stream *stored = NULL, *unz = NULL, *trailer = NULL;
 	uint8_t want_stored[32], want_snap[32];
 	char what[400];
 	int rc;
 	if (eb_unhex(m->stored_sha256, want_stored, 32) < 0 ||
 	    eb_unhex(m->snapshot_sha256, want_snap, 32) < 0)
 		return eb_err_set(err, EB_ECORRUPT, "manifest of %s has bad digests", m->id);
-	/* built back to front: each stage's next is the one after it */
-	rc = eb_sha256_stage_new(&snap, sink, err);
+	/* built back to front: each stage's next is the one after it; the
+	 * trailer stage checks etcd's trailer and the snapshot's manifest
+	 * digest in one hashing pass */
+	rc = eb_trailer_stage_new(&trailer, sink, err);
 	if (rc == 0) {
 		snprintf(what, sizeof what, "snapshot of backup %s", m->id);
-		eb_sha256_stage_expect(snap, want_snap, m->snapshot_size, what);
-		rc = eb_trailer_stage_new(&trailer, snap, err);
+		eb_trailer_stage_expect(trailer, want_snap, m->snapshot_size, what);
 	}
 	if (rc == 0 && strcmp(m->compression, "zstd") == 0)
 		rc = eb_zstd_decompress_new(&unz, trailer, err);
@@ -184,9 +185,6 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
 	if (stored) stored->ops->free(stored);
 	if (unz) unz->ops->free(unz);
 	if (trailer) trailer->ops->free(trailer);
-	if (snap) snap->ops->free(snap);
-	if (rc < 0 && rc != EB_ECORRUPT && rc != EB_ENOTFOUND)
-		return rc;
 	if (rc == EB_ENOTFOUND)
 		return eb_err_set(err, EB_ENOTFOUND,
 		                  "backup %s: its manifest exists but object %s is missing",

@@ -104,6 +104,10 @@ typedef struct {
 	uint64_t hashed;
 	uint8_t digest[EB_SHA256_LEN];      /* of the database */
 	uint8_t file_digest[EB_SHA256_LEN]; /* of database + trailer */
+	int expect;
+	uint8_t want[EB_SHA256_LEN];
+	uint64_t want_len;
+	char what[300];
 } trailer_stage;
 
 static int
@@ -150,6 +154,16 @@ trailer_finish(eb_stream *s, eb_err *err)
 		return eb_err_set(err, EB_ECORRUPT,
 		                  "snapshot is corrupt: etcd's sha256 trailer is %s but the %llu database bytes hash to %s",
 		                  want, (unsigned long long)t->hashed, got);
+	}
+	if (t->expect && s->nbytes_in != t->want_len)
+		return eb_err_set(err, EB_ECORRUPT, "%s is %llu bytes but its manifest says %llu",
+		                  t->what, (unsigned long long)s->nbytes_in,
+		                  (unsigned long long)t->want_len);
+	if (t->expect && memcmp(t->file_digest, t->want, EB_SHA256_LEN) != 0) {
+		eb_hex(t->want, EB_SHA256_LEN, want);
+		eb_hex(t->file_digest, EB_SHA256_LEN, got);
+		return eb_err_set(err, EB_ECORRUPT, "%s is corrupt: sha256 %s, manifest says %s",
+		                  t->what, got, want);
 	}
 	return eb_stream_finish(s->next, err);
 }
@@ -198,4 +212,15 @@ void
 eb_trailer_stage_file_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN])
 {
 	memcpy(out, ((trailer_stage *)s)->file_digest, EB_SHA256_LEN);
+}
+
+void
+eb_trailer_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
+                        uint64_t want_len, const char *what)
+{
+	trailer_stage *t = (trailer_stage *)s;
+	t->expect = 1;
+	memcpy(t->want, want, EB_SHA256_LEN);
+	t->want_len = want_len;
+	snprintf(t->what, sizeof t->what, "%s", what);
 }

@@ -38,5 +38,11 @@ void eb_trailer_stage_db_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
 /* ... and the sha256 of everything (database + trailer): the digest of the
  * file `etcdctl snapshot save` writes.  Same single hashing pass. */
 void eb_trailer_stage_file_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
+/* Makes finish also fail with EB_ECORRUPT, before finishing next, unless
+ * the whole stream (database + trailer) is `want_len` bytes with sha256
+ * `want` (a manifest's snapshot_size / snapshot_sha256).  `what` names the
+ * data in the message; copied. */
+void eb_trailer_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
+                             uint64_t want_len, const char *what);
 
 #endif

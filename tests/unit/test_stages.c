@@ -420,6 +420,22 @@ test_catalog__list_find_fetch_delete(void)
 	ASSERT(c.finished);
 	ASSERT_EQ(c.n, f.snapshot_size);
 	eb_sha256_free(c.h);
+	/* an intact object whose snapshot digest or size disagrees with the
+	 * manifest is refused too (checked in the trailer stage's pass) */
+	for (int kind = 0; kind < 2; kind++) {
+		eb_manifest bad = f;
+		if (kind == 0)
+			bad.snapshot_sha256[0] = bad.snapshot_sha256[0] == '0' ? '1' : '0';
+		else
+			bad.snapshot_size++;
+		cap_init(&c);
+		eb_err_init(&err);
+		ASSERT_EQ(eb_catalog_fetch(st, &bad, &c.base, &err), EB_ECORRUPT);
+		ASSERT(strstr(err.msg, "snapshot of backup") != NULL);
+		ASSERT(!c.finished);
+		eb_sha256_free(c.h);
+	}
+	eb_err_init(&err);
 	/* a damaged object is refused and the sink is not committed */
 	snprintf(obj, sizeof obj, "%s/%s", dir, f.object);
 	fp = fopen(obj, "r+b");
