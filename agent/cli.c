@@ -16,7 +16,7 @@ enum {
 	O_DIAL, O_CMDTO, O_IDLE, O_TO, O_FROM, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
 	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
-	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_HELP = 'h',
+	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -61,6 +61,7 @@ static const optdef defs[] = {
 	{{"pushgateway-url", required_argument, 0, O_PUSH}, CLI_METRICS},
 	{{"write-out", required_argument, 0, O_WRITEOUT}, CLI_FORMAT},
 	{{"output-format", required_argument, 0, O_FORMAT}, CLI_FORMAT},
+	{{"tmp-dir", required_argument, 0, O_TMPDIR}, CLI_TMPDIR},
 	{{"progress", no_argument, 0, O_PROGRESS}, CLI_SNAPSHOT},
 	{{"no-progress", no_argument, 0, O_NOPROGRESS}, CLI_SNAPSHOT},
 	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
@@ -173,6 +174,7 @@ defaults(cli *c, const char *cmd)
 	c->keep.last = c->keep.hourly = c->keep.daily = c->keep.weekly = c->keep.monthly = -1;
 	c->abort_incomplete_s = -1;
 	c->progress = -1;
+	c->tmp_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 }
 
 /* ETCDCTL_* variables fill what flags did not set (flags are applied after). */
@@ -195,8 +197,10 @@ from_env(cli *c, unsigned mask)
 		if (rc == 0 && (v = getenv("ETCDCTL_COMMAND_TIMEOUT")) && *v)
 			rc = set_timeout(c, "command-timeout (ETCDCTL_COMMAND_TIMEOUT)", v, &c->etcd.command_timeout_ms);
 	}
-	if ((mask & CLI_STORE) && (v = getenv("ETCD_BACKUP_STORE")) && *v)
+	if ((mask & CLI_STORE) && (v = getenv("ETCD_BACKUP_STORE")) && *v) {
 		c->store = v;
+		c->store_given = 1;
+	}
 	return rc;
 }
 
@@ -214,7 +218,8 @@ apply(cli *c, int id, const char *arg)
 	case O_DIAL: return set_timeout(c, "dial-timeout", arg, &c->etcd.dial_timeout_ms);
 	case O_CMDTO: return set_timeout(c, "command-timeout", arg, &c->etcd.command_timeout_ms);
 	case O_IDLE: return set_timeout(c, "snapshot-idle-timeout", arg, &c->etcd.stream_idle_ms);
-	case O_TO: case O_FROM: c->store = arg; return 0;
+	case O_TO: case O_FROM: c->store = arg; c->store_given = 1; return 0;
+	case O_TMPDIR: c->tmp_dir = arg; return 0;
 	case O_S3EP: c->store_opts.s3_endpoint = arg; return 0;
 	case O_S3REGION: c->store_opts.s3_region = arg; return 0;
 	case O_S3PATH:

@@ -23,7 +23,8 @@ enum {
 	CLI_PRUNE = 1 << 6,    /* --dry-run, --cluster-id, --abort-incomplete-after */
 	CLI_METRICS = 1 << 7,  /* --metrics-file, --pushgateway-url */
 	CLI_FORMAT = 1 << 8,   /* -o/-w table|json */
-	CLI_FILEARG = 1 << 9   /* one positional FILE */
+	CLI_FILEARG = 1 << 9,  /* one positional FILE */
+	CLI_TMPDIR = 1 << 10   /* --tmp-dir DIR */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -46,6 +47,7 @@ typedef struct cli {
 	eb_etcd_opts etcd;
 	/* store */
 	const char *store;
+	int store_given;          /* --to/--from or ETCD_BACKUP_STORE, not the default */
 	eb_store_opts store_opts;
 	/* snapshot */
 	const char *compression;  /* "zstd" | "none" */
@@ -57,6 +59,7 @@ typedef struct cli {
 	const char *backup;
 	const char *output;
 	const char *file;
+	const char *tmp_dir;      /* $TMPDIR or /tmp unless --tmp-dir */
 	/* retention */
 	cli_keep keep;
 	int dry_run;

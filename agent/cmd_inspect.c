@@ -1,12 +1,13 @@
 /* agent/cmd_inspect.c - `etcd-backup inspect`: what a snapshot or a stored
  * backup holds (restore/inspect.h does the work). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/cli.h"
 #include "agent/cmds.h"
+#include "agent/util.h"
 #include "common/err.h"
 #include "common/exitcodes.h"
 #include "common/json.h"
@@ -25,76 +26,41 @@ static const char usage[] =
 "`etcdctl endpoint hashkv --rev REV` (etcd 3.4 HashKV rules).\n"
 "\n"
 "  --from FILE|STORE   a snapshot file, or with --backup a store (folder,\n"
-"                      file:///path, s3://bucket/prefix)\n"
+"                      file:///path, s3://bucket/prefix; default with\n"
+"                      --backup: ETCD_BACKUP_STORE or /var/backups/etcd)\n"
 "  --backup ID|latest  backup to fetch from the store (verified on the fly;\n"
 "                      staged in --tmp-dir, removed afterwards)\n"
 "  --tmp-dir DIR       where a fetched backup is staged (default $TMPDIR or /tmp)\n"
 "  --s3-endpoint URL, --s3-region R, --s3-path-style, --s3-ca-file F,\n"
 "  --s3-compat LIST    S3 settings, as for 'etcd-backup snapshot'\n"
-"  -w, --write-out F   table (default) or json\n"
+"  -o, -w, --write-out F   table (default) or json\n"
+COMMON_FLAGS_HELP
 "Exit status: 0 snapshot sound, 5 hash mismatch or structure problem,\n"
 "8 no such backup, 2 bad flags.\n";
-
-static void
-human(uint64_t n, char *out, size_t len)
-{
-	/* etcdctl's humanize.Bytes: SI units, 1 significant decimal */
-	const char *u[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)n;
-	int i = 0;
-	while (v >= 1000 && i < 4) {
-		v /= 1000;
-		i++;
-	}
-	if (i == 0)
-		snprintf(out, len, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, len, v < 10 ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
 
 int
 cmd_inspect(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"from", required_argument, 0, 'f'},
-		{"backup", required_argument, 0, 'b'},
-		{"tmp-dir", required_argument, 0, 't'},
-		{"write-out", required_argument, 0, 'w'},
-		{"s3-endpoint", required_argument, 0, 1001},
-		{"s3-region", required_argument, 0, 1002},
-		{"s3-path-style", optional_argument, 0, 1003},
-		{"s3-ca-file", required_argument, 0, 1004},
-		{"s3-compat", required_argument, 0, 1005},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
-	};
-	eb_store_opts so;
-	const char *from = NULL, *backup = NULL, *fmt = "table";
-	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	int c;
-	eb_store_opts_init(&so);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "w:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 1001: so.s3_endpoint = optarg; break;
-		case 1002: so.s3_region = optarg; break;
-		case 1003: so.s3_path_style = !optarg || strcmp(optarg, "false") != 0; break;
-		case 1004: so.s3_ca_file = optarg; break;
-		case 1005: so.s3_compat = optarg; break;
-		case 'f': from = optarg; break;
-		case 'b': backup = optarg; break;
-		case 't': tmpdir = optarg; break;
-		case 'w': fmt = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return EB_EXIT_USAGE;
-		}
-	}
-	if (optind < argc && !from)
-		from = argv[optind++];
-	if (!from || optind < argc || (strcmp(fmt, "table") && strcmp(fmt, "json"))) {
-		fputs(usage, stderr);
+	cli c;
+	const char *from;
+	int prc = cli_parse(&c, argc, argv,
+	                    CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR, usage);
+	if (prc)
+		return prc == 1 ? 0 : EB_EXIT_USAGE;
+	/* a snapshot file (positional or --from), or --backup from a store
+	 * (--from, ETCD_BACKUP_STORE or the default store) */
+	if (c.file && c.store_given) {
+		fprintf(stderr, "etcd-backup inspect: give the snapshot once (FILE or --from)\n");
+		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
+	from = c.file ? c.file : c.store_given || c.backup ? c.store : NULL;
+	if (!from) {
+		fputs(usage, stderr);
+		cli_dispose(&c);
+		return EB_EXIT_USAGE;
+	}
+	const char *backup = c.backup, *tmpdir = c.tmp_dir;
 	eb_err err;
 	eb_err_init(&err);
 	char tmp[4096] = "", path[4200], id[64] = "";
@@ -107,7 +73,7 @@ cmd_inspect(int argc, char **argv)
 			return EB_EXIT_STORAGE;
 		}
 		snprintf(path, sizeof path, "%s/snapshot.db", tmp);
-		rc = eb_fetch_backup(from, &so, backup, path, id, sizeof id, &err);
+		rc = eb_fetch_backup(from, &c.store_opts, backup, path, id, sizeof id, &err);
 		file = path;
 	}
 	eb_inspect_result r;
@@ -120,7 +86,7 @@ cmd_inspect(int argc, char **argv)
 		return eb_exit_code(rc);
 	}
 	const char *sha = r.sha_status == EB_SHA_OK ? "ok" : r.sha_status == EB_SHA_MISMATCH ? "MISMATCH" : "absent";
-	if (!strcmp(fmt, "json")) {
+	if (c.json) {
 		printf("{\"hash\":%u,\"revision\":%llu,\"totalKey\":%llu,\"totalSize\":%llu,",
 		       r.hash, (unsigned long long)r.revision, (unsigned long long)r.total_keys,
 		       (unsigned long long)r.total_size);
@@ -142,7 +108,7 @@ cmd_inspect(int argc, char **argv)
 		       (unsigned long long)r.stats.buckets);
 	} else {
 		char hs[32];
-		human(r.total_size, hs, sizeof hs);
+		eb_fmt_bytes_si(r.total_size, hs, sizeof hs);
 		printf("+----------+----------+------------+------------+\n");
 		printf("|   HASH   | REVISION | TOTAL KEYS | TOTAL SIZE |\n");
 		printf("+----------+----------+------------+------------+\n");

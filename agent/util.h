@@ -39,5 +39,8 @@
 
 /* "1.5 MiB" style, into out. */
 void eb_fmt_bytes(uint64_t n, char *out, size_t out_len);
+/* "1.2 GB" style (SI, etcdctl's humanize.Bytes), for output that mirrors
+ * etcdctl's. */
+void eb_fmt_bytes_si(uint64_t n, char *out, size_t out_len);
 
 #endif
