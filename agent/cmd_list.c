@@ -94,7 +94,7 @@ finish(cli *c, eb_store *st, int rc, eb_err *err)
 		EB_LOG(EB_LOG_ERROR, c->cmd, "%s", err->msg);
 	eb_store_free(st);
 	cli_dispose(c);
-	return rc == EB_EINVAL && !err->msg[0] ? EB_EXIT_USAGE : eb_exit_code(rc);
+	return eb_exit_code(rc);
 }
 
 int
@@ -191,17 +191,19 @@ verify_one(eb_store *st, const eb_manifest *m, int json, int first, eb_err *err)
 		rc = eb_catalog_fetch(st, m, sink, err);
 	eb_stream_free_chain(sink);
 	if (json) {
-		printf("%s{\"id\":\"%s\",\"ok\":%s,\"error\":", first ? "" : ",", m->id, rc == 0 ? "true" : "false");
-		if (rc == 0) {
-			fputs("null}", stdout);
-		} else {
-			eb_buf b;
-			eb_buf_init(&b);
+		eb_buf b;
+		eb_buf_init(&b);
+		eb_buf_puts(&b, first ? "{\"id\":" : ",{\"id\":");
+		eb_buf_json_str(&b, m->id);
+		eb_buf_printf(&b, ",\"ok\":%s,\"error\":", rc == 0 ? "true" : "false");
+		if (rc == 0)
+			eb_buf_puts(&b, "null");
+		else
 			eb_buf_json_str(&b, err->msg);
-			fputs(b.p ? b.p : "\"\"", stdout);
-			fputs("}", stdout);
-			eb_buf_dispose(&b);
-		}
+		eb_buf_puts(&b, "}");
+		if (b.p)
+			fputs(b.p, stdout);
+		eb_buf_dispose(&b);
 	} else {
 		printf("%-28s %s%s\n", m->id, rc == 0 ? "OK" : "FAILED: ", rc == 0 ? "" : err->msg);
 	}

@@ -73,6 +73,9 @@ printf 'X' | dd of="$T/store/$ID.snapshot.db.zst" bs=1 seek=1000 conv=notrunc 2>
 "$BACKUP" verify --from "$T/store" --backup "$ID" >"$T/v.out" 2>&1
 expect_eq "verify of a damaged object exits 5 (integrity)" "$?" 5
 expect_match "verify names the damage" "$(cat "$T/v.out")" "corrupt|sha256"
+"$BACKUP" verify --from "$T/store" --backup "$ID" -o json >"$T/v.json" 2>/dev/null
+expect_eq "verify -o json reports the damaged backup as not ok" "$(jq -r '.[0].ok' "$T/v.json")" false
+expect_match "verify -o json carries the cause" "$(jq -r '.[0].error' "$T/v.json")" "corrupt|sha256"
 "$BACKUP" get --from "$T/store" --backup "$ID" --output "$T/bad.db" 2>/dev/null
 expect_eq "get of a damaged object exits 5" "$?" 5
 check "get of a damaged object leaves no file" test ! -e "$T/bad.db"
