@@ -44,7 +44,9 @@ free_port() {
 }
 
 # make_certs DIR: a CA, a server cert for 127.0.0.1/localhost, a client
-# cert, and an unrelated second CA (for "wrong CA" cases).
+# cert, and an unrelated second CA (for "wrong CA" cases). The server cert
+# lives 20 days: inside status's 30-day warning window with room to spare
+# (a cert at exactly 30 days left sits on the boundary and made CI flaky).
 make_certs() {
 	local d=$1
 	mkdir -p "$d"
@@ -66,7 +68,7 @@ EXT
 			-subj "/CN=$c" >/dev/null 2>&1
 	done
 	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-		-out server.crt -days 30 -extfile ext.cnf -extensions srv >/dev/null 2>&1
+		-out server.crt -days 20 -extfile ext.cnf -extensions srv >/dev/null 2>&1
 	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
 		-out client.crt -days 30 -extfile ext.cnf -extensions cli >/dev/null 2>&1
 	)

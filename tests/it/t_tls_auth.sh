@@ -25,10 +25,10 @@ expect_match "metrics: server certificate lifetime" "$(cat "$T/m.prom")" 'etcd_b
 expect_match "metrics: client certificate lifetime" "$(cat "$T/m.prom")" 'etcd_backup_certificate_remaining_seconds\{cert="client"'
 check "status over mTLS" "$BACKUP" status --endpoints "$EP" "${TLSF[@]}"
 "$BACKUP" status --endpoints "$EP" "${TLSF[@]}" -o json >"$T/st.json" 2>"$T/st.err"
-expect_match "status shows the server certificate's days left (made with -days 30)" \
-	"$(jq -r '.endpoints[0].server_cert_days_left' "$T/st.json")" "^(29|30)$"
+expect_match "status shows the server certificate's days left (made with -days 20)" \
+	"$(jq -r '.endpoints[0].server_cert_days_left' "$T/st.json")" "^(19|20)$"
 expect_match "status warns when the server certificate expires within 30 days" \
-	"$(cat "$T/st.err")" "WARN status the server certificate of $EP expires in (29|30) days"
+	"$(cat "$T/st.err")" "WARN status the server certificate of $EP expires in (19|20) days"
 n_before=$(ls -A "$T/store" | wc -l)
 
 CASE=wrong-ca
