@@ -357,6 +357,7 @@ complete(up *u, eb_err *err)
 	c.body = (const uint8_t *)x.p;
 	c.body_len = x.len;
 	c.content_type = "application/xml";
+	c.error_in_200 = 1; /* S3 may answer 200 and put the error in the body */
 	{
 		eb_err e;
 		eb_err_init(&e);
@@ -365,18 +366,6 @@ complete(up *u, eb_err *err)
 			rc = 0;
 		else if (rc)
 			eb_err_set(err, rc, "%s", e.msg);
-	}
-	/* S3 may answer 200 and put the error in the body */
-	if (rc == 0 && r.body) {
-		eb_xml_span d = {r.body, r.len}, sp;
-		if (eb_xml_find(d, "Error", &sp) == 1) {
-			char code[128], msg[256];
-			eb_xml_get(sp, "Code", code, sizeof code);
-			eb_xml_get(sp, "Message", msg, sizeof msg);
-			rc = eb_err_set(err, EB_EREMOTE,
-			                "S3 CompleteMultipartUpload s3://%s/%s: %s %s",
-			                u->s->bucket, u->key, code, msg);
-		}
 	}
 	eb_http_resp_dispose(&r);
 	eb_sbuf_dispose(&x);

@@ -290,6 +290,14 @@ get_on_data(void *ud, const uint8_t *buf, size_t len)
 	return rc;
 }
 
+/* A 2xx answer whose body is an S3 <Error> document. */
+static int
+error_document(const eb_http_resp *r)
+{
+	eb_xml_span d = {r->body, r->len}, sp;
+	return r->body && eb_xml_find(d, "Error", &sp) == 1;
+}
+
 /* What an S3 error means for the operator; sets err, returns the code and
  * whether a retry may help. */
 static int
@@ -501,7 +509,7 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 			eb_err_set(err, rc, "S3 %s s3://%s/%s: the data was refused downstream",
 			           c->op, s->bucket, c->key ? c->key : "");
 			goto out;
-		} else if (resp->status / 100 == 2) {
+		} else if (resp->status / 100 == 2 && !(c->error_in_200 && error_document(resp))) {
 			eb_s3_creds_dispose(&cr);
 			rc = 0;
 			goto out;

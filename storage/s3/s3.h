@@ -60,6 +60,10 @@ typedef struct eb_s3_call {
 	int (*on_data)(void *ctx, const uint8_t *buf, size_t len);
 	void *ctx;
 	const int *cancel; /* stop (no retry) once *cancel is set; may be NULL */
+	/* CompleteMultipartUpload may answer 200 with an <Error> document
+	 * (the answer starts before the work ends): treat that body as the
+	 * error it carries, retried like any other (InternalError is). */
+	int error_in_200;
 } eb_s3_call;
 
 /* Signs, sends and retries one request (see the issue: connection errors,

@@ -2,7 +2,8 @@
 # Retries: the S3 store goes through a fault-injecting TCP proxy
 # (tests/tools/faultproxy.py) in front of RGW.  503 SlowDown answers,
 # connections reset at once, uploads cut mid-part and downloads cut mid-body
-# are retried (downloads resume with Range) and the data arrives intact;
+# are retried (downloads resume with Range) and the data arrives intact; a
+# CompleteMultipartUpload answered "200 OK" with an error body is retried;
 # a server that stays down gives a clean, bounded failure; auth errors are
 # not retried.
 # san: yes
@@ -55,9 +56,25 @@ cmp -s "$T/got" "$T/data" && pass get-resumed-after-cut || fail get-resumed-afte
 n1=$(grep -c 'cut connection' "$T/proxy.log")
 [ "$n1" -gt "$n0" ] && pass get-really-cut || fail get-really-cut "no connection was cut"
 
+CASE=complete200; echo "case complete200 at $SECONDS" >&2
+# S3 may answer CompleteMultipartUpload with 200 and an <Error> body: that
+# is a failure (retried: InternalError), never a stored object
+echo "complete200 1" >"$CTL"
+out=$(pt put "$U" c200.bin <"$T/data" 2>&1)
+expect_eq complete200-retried-upload-succeeds "$out" "parts 3"
+expect_eq complete200-fault-used "$(cat "$CTL")" pass
+s3t get "$U" c200.bin | cmp -s - "$T/data" && pass complete200-data-intact || fail complete200-data-intact differs
+echo "complete200 50" >"$CTL"
+out=$(EB_S3_MAX_ATTEMPTS=3 pt put "$U" c200-never.bin <"$T/data" 2>&1); rc=$?
+echo pass >"$CTL"
+[ $rc -ne 0 ] && pass complete200-persistent-fails || fail complete200-persistent-fails "exit 0: $out"
+expect_match complete200-persistent-message "$out" 'S3 CompleteMultipartUpload s3://'"$B"'/c1/c200-never.bin: 200 InternalError.*gave up after 3 attempts'
+expect_eq complete200-persistent-no-object "$(object_count "$B" c1/c200-never.bin)" 0
+expect_eq complete200-persistent-upload-aborted "$(pending_uploads "$B")" 0
+
 CASE=list-503; echo "case list-503 at $SECONDS" >&2
 echo "503 2" >"$CTL"
-expect_eq list-retried "$(pt list "$U" | wc -l)" 3
+expect_eq list-retried "$(pt list "$U" | wc -l)" 4
 
 CASE=auth-not-retried; echo "case auth-not-retried at $SECONDS" >&2
 echo pass >"$CTL"

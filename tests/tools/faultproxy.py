@@ -12,6 +12,9 @@ Every new connection reads CONTROL_FILE (one line) to decide its fate:
   slow N RATE     forward the next N connections, client->server throttled
                   to RATE bytes/s (a slow link: the upload lags the stream)
   reset N         accept and close the next N connections at once
+  complete200 N   answer the next N CompleteMultipartUpload requests
+                  (POST ...?uploadId=...) with "200 OK" and an InternalError
+                  in the body, as S3 may; the request is not forwarded
 Counters live in the file: the proxy rewrites "503 N" to "503 N-1" etc.,
 and writes "pass" when N reaches 0.  Each fault is logged to stderr."""
 import socket, sys, threading, struct, time
@@ -25,8 +28,8 @@ def take_mode():
             words = open(ctl).read().split()
         except OSError:
             words = []
-        if not words or words[0] == "pass":
-            return ("pass",)
+        if not words or words[0] in ("pass", "complete200"):
+            return ("pass",)  # complete200 is a request-level fault
         n = int(words[1])
         rest = words[2:]
         left = n - 1
@@ -46,6 +49,97 @@ def rst_close(s):
     except OSError:
         pass
     s.close()
+
+def take_request_fault(head):
+    """Request-level faults (complete200): checked on every request of a
+    pass-through connection, since curl reuses connections."""
+    line = head.split(b"\r\n", 1)[0]
+    if not (line.startswith(b"POST ") and b"uploadId=" in line):
+        return False
+    with lock:
+        try:
+            words = open(ctl).read().split()
+        except OSError:
+            return False
+        if len(words) < 2 or words[0] != "complete200":
+            return False
+        left = int(words[1]) - 1
+        with open(ctl, "w") as f:
+            f.write("complete200 %d" % left if left > 0 else "pass")
+    return True
+
+def read_head(c, buf):
+    """(head, rest) once buf holds a whole request head, reading more from c;
+    None when the client closed."""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(65536)
+        if not d:
+            return None
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    return head, rest
+
+def content_length(head):
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        k = k.strip().lower()
+        if k == b"transfer-encoding":
+            return None
+        if k == b"content-length":
+            return int(v.strip())
+    return 0
+
+def pipe_requests(src, dst, done):
+    """client->server, one HTTP/1.1 request at a time (no pipelining: curl
+    waits for each answer), so request-level faults can be injected."""
+    buf = b""
+    try:
+        while True:
+            r = read_head(src, buf)
+            if r is None:
+                break
+            head, rest = r
+            clen = content_length(head)
+            if clen is None:  # chunked: no request boundaries to keep
+                dst.sendall(head + b"\r\n\r\n" + rest)
+                while True:
+                    d = src.recv(65536)
+                    if not d:
+                        break
+                    dst.sendall(d)
+                break
+            body = rest[:clen]
+            buf = rest[clen:]
+            got = len(body)
+            if take_request_fault(head):
+                while got < clen:
+                    d = src.recv(min(65536, clen - got))
+                    if not d:
+                        break
+                    got += len(d)
+                msg = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
+                       b"<Message>We encountered an internal error. Please try again.</Message></Error>")
+                print("faultproxy: complete200", file=sys.stderr, flush=True)
+                src.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+                            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(msg) + msg)
+                rst_close(dst)
+                src.close()
+                return
+            dst.sendall(head + b"\r\n\r\n" + body)
+            while got < clen:
+                d = src.recv(min(65536, clen - got))
+                if not d:
+                    raise OSError("client closed mid-body")
+                dst.sendall(d)
+                got += len(d)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        done.append(1)
 
 def answer_503(c):
     buf = b""
@@ -120,7 +214,10 @@ def handle(c):
     down_limit = mode[1] if mode[0] == "cutresp" else None
     done = []
     rate = mode[1] if mode[0] == "slow" else None
-    t1 = threading.Thread(target=pipe, args=(c, u, up_limit, done, rate), daemon=True)
+    if mode[0] == "pass":
+        t1 = threading.Thread(target=pipe_requests, args=(c, u, done), daemon=True)
+    else:
+        t1 = threading.Thread(target=pipe, args=(c, u, up_limit, done, rate), daemon=True)
     t2 = threading.Thread(target=pipe, args=(u, c, down_limit, done), daemon=True)
     t1.start(); t2.start(); t1.join(); t2.join()
     for s in (c, u):
