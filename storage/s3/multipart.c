@@ -10,6 +10,7 @@
 #include "storage/s3/xml.h"
 
 #define MAX_PARTS 10000
+#define MAX_PART_SIZE ((size_t)5 << 30) /* S3's limit for one part */
 #define MAX_BUFS 8
 #define NWORKERS_MAX 4
 
@@ -224,15 +225,16 @@ push_part(up *u, eb_err *err)
 	return rc;
 }
 
-/* Size of part n (1-based): the base size for the first 2000 parts, then
- * doubling every 2000 parts.  With the default 8 MiB base, objects up to
- * ~15.6 GiB (compressed, beyond etcd's 8 GiB quota limit) use 8 MiB parts,
- * so memory stays flat; 10,000 parts still cover ~484 GiB. */
+/* Size of part n (1-based): the base size for the first 2000 parts
+ * (s->part_double_every), then doubling every 2000 parts, at most S3's
+ * 5 GiB.  With the default 8 MiB base, objects up to ~15.6 GiB (compressed,
+ * beyond etcd's 8 GiB quota limit) use 8 MiB parts, so memory stays flat;
+ * 10,000 parts still cover ~484 GiB. */
 static size_t
 part_size_for(const up *u, int n)
 {
 	size_t ps = u->s->part_size;
-	for (int k = (n - 1) / 2000; k > 0; k--)
+	for (int k = (n - 1) / u->s->part_double_every; k > 0 && ps <= MAX_PART_SIZE / 2; k--)
 		ps *= 2;
 	return ps;
 }

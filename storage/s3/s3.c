@@ -227,6 +227,13 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 			goto fail;
 		}
 	}
+	/* the part size doubles every 2000 parts so 10,000 parts reach far;
+	 * tests lower the step to see the doubling on a small object */
+	s->part_double_every = env("EB_S3_PART_DOUBLE_EVERY") ? atoi(env("EB_S3_PART_DOUBLE_EVERY")) : 2000;
+	if (s->part_double_every < 1 || s->part_double_every > 2000) {
+		rc = eb_err_set(err, EB_EINVAL, "EB_S3_PART_DOUBLE_EVERY must be between 1 and 2000");
+		goto fail;
+	}
 	/* part buffers: one filling, the others uploading (tunable for tests
 	 * and benchmarks; memory = buffers x part size) */
 	s->nbufs = env("EB_S3_BUFFERS") ? atoi(env("EB_S3_BUFFERS")) : 4;

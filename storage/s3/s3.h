@@ -34,6 +34,7 @@ typedef struct eb_s3 {
 	int max_attempts;       /* per request, >= 1 */
 	int64_t retry_budget_ms; /* total time a request may spend retrying */
 	size_t part_size;
+	int part_double_every;  /* parts per size step (2000; tests lower it) */
 	int nbufs;              /* part buffers in memory (uploads in flight + 1) */
 	void (*on_retry)(void *arg, const char *msg); /* from eb_store_opts */
 	void *on_retry_arg;
