@@ -2,7 +2,8 @@
 # Retries: the S3 store goes through a fault-injecting TCP proxy
 # (tests/tools/faultproxy.py) in front of RGW.  503 SlowDown answers,
 # connections reset at once, uploads cut mid-part and downloads cut mid-body
-# are retried (downloads resume with Range) and the data arrives intact; a
+# are retried (downloads resume with Range, also from a server that ignores
+# Range) and the data arrives intact; a
 # CompleteMultipartUpload answered "200 OK" with an error body is retried;
 # a server that stays down gives a clean, bounded failure; auth errors are
 # not retried.
@@ -71,6 +72,17 @@ echo pass >"$CTL"
 expect_match complete200-persistent-message "$out" 'S3 CompleteMultipartUpload s3://'"$B"'/c1/c200-never.bin: 200 InternalError.*gave up after 3 attempts'
 expect_eq complete200-persistent-no-object "$(object_count "$B" c1/c200-never.bin)" 0
 expect_eq complete200-persistent-upload-aborted "$(pending_uploads "$B")" 0
+
+CASE=range-ignored; echo "case range-ignored at $SECONDS" >&2
+# the resumed GET reaches a server that ignores Range (the proxy drops the
+# header and signs again): a full 200 answer whose first bytes were
+# already delivered must be skipped, not written twice
+echo "cutresp 1 3000000; norange 1" >"$CTL"
+pt get "$U" dropped.bin >"$T/got2" 2>"$T/get2.err"
+cmp -s "$T/got2" "$T/data" && pass get-resumed-when-range-ignored || fail get-resumed-when-range-ignored "$(cat "$T/get2.err")"
+expect_eq range-ignored-faults-used "$(cat "$CTL")" pass
+expect_match range-ignored-really-ignored "$(cat "$T/proxy.log")" "faultproxy: norange"
+expect_eq range-ignored-proxy-no-error "$(grep -c Traceback "$T/proxy.log")" 0
 
 CASE=list-503; echo "case list-503 at $SECONDS" >&2
 echo "503 2" >"$CTL"

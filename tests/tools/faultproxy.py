@@ -15,27 +15,45 @@ Every new connection reads CONTROL_FILE (one line) to decide its fate:
   complete200 N   answer the next N CompleteMultipartUpload requests
                   (POST ...?uploadId=...) with "200 OK" and an InternalError
                   in the body, as S3 may; the request is not forwarded
+  norange N       drop the Range header of the next N GET requests that
+                  carry one, re-signed with botocore (credentials from the
+                  proxy's AWS_* environment): a server that ignores Range
 Counters live in the file: the proxy rewrites "503 N" to "503 N-1" etc.,
-and writes "pass" when N reaches 0.  Each fault is logged to stderr."""
+and writes "pass" when N reaches 0.  Modes can be chained with ";"
+("cutresp 1 3000000; norange 1"): the next one starts when the first is
+used up.  Each fault is logged to stderr."""
 import socket, sys, threading, struct, time
 
 listen_port, up_port, ctl = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
 
+REQUEST_FAULTS = ("complete200", "norange")
+
+def read_ctl():
+    """(words of the current mode, the chained rest or "")"""
+    try:
+        text = open(ctl).read()
+    except OSError:
+        return [], ""
+    first, _, rest = text.partition(";")
+    return first.split(), rest.strip()
+
+def use_one(words, rest):
+    """Count one use of the current mode; caller holds lock."""
+    left = int(words[1]) - 1
+    with open(ctl, "w") as f:
+        if left > 0:
+            f.write(" ".join([words[0], str(left)] + words[2:]) + ("; " + rest if rest else ""))
+        else:
+            f.write(rest or "pass")
+
 def take_mode():
     with lock:
-        try:
-            words = open(ctl).read().split()
-        except OSError:
-            words = []
-        if not words or words[0] in ("pass", "complete200"):
-            return ("pass",)  # complete200 is a request-level fault
-        n = int(words[1])
-        rest = words[2:]
-        left = n - 1
-        with open(ctl, "w") as f:
-            f.write(" ".join([words[0], str(left)] + rest) if left > 0 else "pass")
-        return (words[0],) + tuple(int(x) for x in rest)
+        words, rest = read_ctl()
+        if not words or words[0] == "pass" or words[0] in REQUEST_FAULTS:
+            return ("pass",)  # request-level faults act in pipe_requests
+        use_one(words, rest)
+        return (words[0],) + tuple(int(x) for x in words[2:])
 
 def rst_close(s):
     try:
@@ -51,22 +69,44 @@ def rst_close(s):
     s.close()
 
 def take_request_fault(head):
-    """Request-level faults (complete200): checked on every request of a
-    pass-through connection, since curl reuses connections."""
+    """Request-level faults: checked on every request of a pass-through
+    connection, since curl reuses connections.  The fault's name or None."""
     line = head.split(b"\r\n", 1)[0]
-    if not (line.startswith(b"POST ") and b"uploadId=" in line):
-        return False
+    is_complete = line.startswith(b"POST ") and b"uploadId=" in line
+    has_range = line.startswith(b"GET ") and b"\r\nrange:" in head.lower()
     with lock:
-        try:
-            words = open(ctl).read().split()
-        except OSError:
-            return False
-        if len(words) < 2 or words[0] != "complete200":
-            return False
-        left = int(words[1]) - 1
-        with open(ctl, "w") as f:
-            f.write("complete200 %d" % left if left > 0 else "pass")
-    return True
+        words, rest = read_ctl()
+        if len(words) < 2 or words[0] not in REQUEST_FAULTS:
+            return None
+        if (words[0] == "complete200" and not is_complete) or \
+           (words[0] == "norange" and not has_range):
+            return None
+        use_one(words, rest)
+        return words[0]
+
+def without_range(head):
+    """The request head minus its Range header, signed again (SigV4, the
+    proxy's AWS_* credentials) so the server accepts it."""
+    import awscli  # noqa: F401  Debian's awscli vendors botocore (alias)
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    import os
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    keep = {k: v for k, v in hdrs.items()
+            if k not in ("range", "authorization", "x-amz-date")}
+    req = AWSRequest(method=method, url="http://%s%s" % (hdrs["host"], target),
+                     headers=keep)
+    creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"],
+                        os.environ.get("AWS_SESSION_TOKEN"))
+    S3SigV4Auth(creds, "s3", os.environ.get("AWS_REGION", "us-east-1")).add_auth(req)
+    out = [lines[0]] + ["%s: %s" % (k, v) for k, v in req.headers.items()]
+    return "\r\n".join(out).encode("latin-1")
 
 def read_head(c, buf):
     """(head, rest) once buf holds a whole request head, reading more from c;
@@ -111,7 +151,11 @@ def pipe_requests(src, dst, done):
             body = rest[:clen]
             buf = rest[clen:]
             got = len(body)
-            if take_request_fault(head):
+            fault = take_request_fault(head)
+            if fault == "norange":
+                print("faultproxy: norange", file=sys.stderr, flush=True)
+                head = without_range(head)
+            elif fault == "complete200":
                 while got < clen:
                     d = src.recv(min(65536, clen - got))
                     if not d:
