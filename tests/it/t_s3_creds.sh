@@ -4,7 +4,9 @@
 # local STS stand-in, container credentials, EC2 instance metadata (IMDSv2);
 # temporary credentials refreshed in the middle of an upload (the first key
 # is deleted from RGW before the refresh is due, so only the refreshed key
-# can finish the upload); clear errors; no secret ever printed.
+# can finish the upload); an ExpiredToken answer makes the chain fetch
+# again (through tests/tools/faultproxy.py); clear errors; no secret ever
+# printed.
 # san: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
@@ -154,6 +156,31 @@ refresh_case() { # name env-array-name
 refresh_case webid WEBID
 refresh_case imds IMDS
 refresh_case container CONTAINER
+
+# ---- the server says ExpiredToken before the credentials' own expiry
+# (clock skew, a revoked session): the cached credentials are dropped,
+# fetched again once, and the request retried; static credentials cannot
+# be refreshed, so that is a clear error at once.
+CASE=expired-token
+PP=$(free_port)
+echo pass >"$T/proxy.ctl"
+/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "$RGW_PORT" "$T/proxy.ctl" 2>"$T/proxy.log" &
+track_pid $!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PP) 2>/dev/null && break; sleep 0.1; done
+reset_creds
+printf '%s %s\n' $K2 $S2 >"$CS/keys"
+echo "expiredtoken 1" >"$T/proxy.ctl"
+out=$(run_clean env "${CONTAINER[@]}" "$S3TOOL" --endpoint "http://127.0.0.1:$PP" put "$U" expired.txt <"$T/small")
+expect_eq expired-token-refetched-and-retried "$out" "parts 0"
+expect_eq expired-token-fault-used "$(cat "$T/proxy.ctl")" pass
+expect_eq expired-token-credentials-fetched-twice "$(cat "$CS/log")" "container $K2
+container $K2"
+expect_eq expired-token-object-stored "$(object_count "$B" c/expired.txt)" 1
+echo "expiredtoken 5" >"$T/proxy.ctl"
+out=$(AWS_SESSION_TOKEN=FQoGZXIvYXdzEPT-session-token "$S3TOOL" --endpoint "http://127.0.0.1:$PP" put "$U" expired-env.txt <"$T/small" 2>&1 | tee -a "$ALLOUT")
+expect_match expired-token-static-message "$out" 'ExpiredToken: the session token from env is expired or not valid; refresh the temporary credentials'
+expect_eq expired-token-static-not-retried "$(cat "$T/proxy.ctl")" "expiredtoken 4"
+echo pass >"$T/proxy.ctl"
 
 CASE=secrets
 for s in "$S1" "$S2" "$RGW_SECRET_KEY" not-the-right-secret-0001 web-identity-token pod-identity-auth-token session-token; do

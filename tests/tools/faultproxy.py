@@ -15,6 +15,8 @@ Every new connection reads CONTROL_FILE (one line) to decide its fate:
   complete200 N   answer the next N CompleteMultipartUpload requests
                   (POST ...?uploadId=...) with "200 OK" and an InternalError
                   in the body, as S3 may; the request is not forwarded
+  expiredtoken N  answer the next N requests with "400 ExpiredToken" (not
+                  forwarded): temporary credentials that expired early
   norange N       drop the Range header of the next N GET requests that
                   carry one, re-signed with botocore (credentials from the
                   proxy's AWS_* environment): a server that ignores Range
@@ -27,7 +29,7 @@ import socket, sys, threading, struct, time
 listen_port, up_port, ctl = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
 
-REQUEST_FAULTS = ("complete200", "norange")
+REQUEST_FAULTS = ("complete200", "norange", "expiredtoken")
 
 def read_ctl():
     """(words of the current mode, the chained rest or "")"""
@@ -155,17 +157,23 @@ def pipe_requests(src, dst, done):
             if fault == "norange":
                 print("faultproxy: norange", file=sys.stderr, flush=True)
                 head = without_range(head)
-            elif fault == "complete200":
+            elif fault in ("complete200", "expiredtoken"):
                 while got < clen:
                     d = src.recv(min(65536, clen - got))
                     if not d:
                         break
                     got += len(d)
-                msg = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
-                       b"<Message>We encountered an internal error. Please try again.</Message></Error>")
-                print("faultproxy: complete200", file=sys.stderr, flush=True)
-                src.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
-                            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(msg) + msg)
+                status, code, text = {
+                    "complete200": (b"200 OK", b"InternalError",
+                                    b"We encountered an internal error. Please try again."),
+                    "expiredtoken": (b"400 Bad Request", b"ExpiredToken",
+                                     b"The provided token has expired."),
+                }[fault]
+                msg = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
+                       b"<Message>%s</Message></Error>" % (code, text))
+                print("faultproxy: %s" % fault, file=sys.stderr, flush=True)
+                src.sendall(b"HTTP/1.1 %s\r\nContent-Type: application/xml\r\n"
+                            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % (status, len(msg)) + msg)
                 rst_close(dst)
                 src.close()
                 return
