@@ -158,25 +158,8 @@ def pipe_requests(src, dst, done):
                 print("faultproxy: norange", file=sys.stderr, flush=True)
                 head = without_range(head)
             elif fault in ("complete200", "expiredtoken"):
-                while got < clen:
-                    d = src.recv(min(65536, clen - got))
-                    if not d:
-                        break
-                    got += len(d)
-                status, code, text = {
-                    "complete200": (b"200 OK", b"InternalError",
-                                    b"We encountered an internal error. Please try again."),
-                    "expiredtoken": (b"400 Bad Request", b"ExpiredToken",
-                                     b"The provided token has expired."),
-                }[fault]
-                msg = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
-                       b"<Message>%s</Message></Error>" % (code, text))
-                print("faultproxy: %s" % fault, file=sys.stderr, flush=True)
-                src.sendall(b"HTTP/1.1 %s\r\nContent-Type: application/xml\r\n"
-                            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % (status, len(msg)) + msg)
-                rst_close(dst)
-                src.close()
-                return
+                answer_error(src, fault, clen - got)  # before the upstream side ends
+                return rst_close(dst)
             dst.sendall(head + b"\r\n\r\n" + body)
             while got < clen:
                 d = src.recv(min(65536, clen - got))
@@ -187,40 +170,52 @@ def pipe_requests(src, dst, done):
     except OSError:
         pass
     finally:
-        try:
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        done.append(1)
+        end_pipe(dst, done)
 
-def answer_503(c):
-    buf = b""
-    c.settimeout(10)
+ERRORS = {  # fault -> (status line, S3 error code, message)
+    "503": (b"503 Slow Down", b"SlowDown", b"Please reduce your request rate."),
+    "complete200": (b"200 OK", b"InternalError",
+                    b"We encountered an internal error. Please try again."),
+    "expiredtoken": (b"400 Bad Request", b"ExpiredToken", b"The provided token has expired."),
+}
+
+def answer_error(c, fault, body_left):
+    """Drain the request body still unread (body_left bytes), then answer
+    with the S3 error document of fault and close."""
+    status, code, text = ERRORS[fault]
     try:
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(65536)
-            if not d:
-                return c.close()
-            buf += d
-        head, _, body = buf.partition(b"\r\n\r\n")
-        clen = 0
-        for line in head.split(b"\r\n")[1:]:
-            k, _, v = line.partition(b":")
-            if k.strip().lower() == b"content-length":
-                clen = int(v.strip())
-        got = len(body)
-        while got < clen:
-            d = c.recv(min(65536, clen - got))
+        while body_left > 0:
+            d = c.recv(min(65536, body_left))
             if not d:
                 break
-            got += len(d)
-        msg = (b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
-               b"<Message>Please reduce your request rate.</Message></Error>")
-        c.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
-                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(msg) + msg)
+            body_left -= len(d)
+        msg = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
+               b"<Message>%s</Message></Error>" % (code, text))
+        print("faultproxy: %s" % fault, file=sys.stderr, flush=True)
+        c.sendall(b"HTTP/1.1 %s\r\nContent-Type: application/xml\r\n"
+                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % (status, len(msg)) + msg)
     except OSError:
         pass
     c.close()
+
+def answer_503(c):
+    c.settimeout(10)
+    try:
+        r = read_head(c, b"")
+    except OSError:
+        r = None
+    if r is None:
+        return c.close()
+    head, rest = r
+    answer_error(c, "503", (content_length(head) or 0) - len(rest))
+
+def end_pipe(dst, done):
+    """A pipe's source is done: pass the end on and tell handle()."""
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    done.append(1)
 
 def pipe(src, dst, limit, done, rate=None):
     sent = 0
@@ -244,11 +239,7 @@ def pipe(src, dst, limit, done, rate=None):
     except OSError:
         pass
     finally:
-        try:
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        done.append(1)
+        end_pipe(dst, done)
 
 def handle(c):
     mode = take_mode()
@@ -256,7 +247,6 @@ def handle(c):
         print("faultproxy: reset", file=sys.stderr, flush=True)
         return rst_close(c)
     if mode[0] == "503":
-        print("faultproxy: 503", file=sys.stderr, flush=True)
         return answer_503(c)
     try:
         u = socket.create_connection(("127.0.0.1", up_port))
