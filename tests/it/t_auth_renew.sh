@@ -3,7 +3,8 @@
 # one connection busy for several seconds sees its token rejected ("invalid
 # auth token") and must authenticate again, once, and carry on.  Exercised
 # through agent/etcd.c's unary path (eb_load: thousands of Puts on one
-# connection); then a snapshot with JWT auth end to end.
+# connection) and its Snapshot stream (eb_snapstream: the stream opened
+# after the token expired); then a snapshot with JWT auth end to end.
 # san: yes
 . "$(dirname "$0")/../lib.sh"
 
@@ -21,6 +22,21 @@ expect_eq "a client busy longer than the token's life keeps working" "$?" 0
 check "the run really outlived the token (>= 2 s)" test $((SECONDS - t0)) -ge 2
 expect_match "the rejected token was renewed" "$(cat "$T/load.err")" "token rejected .*invalid auth token.*authenticating again"
 expect_eq "every write arrived" "$(ECTL_USER=root:rootpw ectl "$EP" get renew/ --prefix --keys-only | grep -c "^renew/")" 3000
+
+CASE=stream
+# the Snapshot stream itself starting with an expired token: renewed once,
+# then the snapshot is exactly etcdctl's.  Our client (tests/tools/
+# eb_snapstream) calls Status, waits 2 s, then streams.
+SNAP=$TOP/build/${EB_FLAVOUR:-rel}/tools/eb_snapstream
+EB_TOOL_USER=root:rootpw "$SNAP" "$EP" 2000 "$T/stream.db" >"$T/stream.out" 2>"$T/stream.err"
+expect_eq "a snapshot stream opened with an expired token succeeds" "$?" 0
+expect_match "the stream's token was renewed" "$(cat "$T/stream.err")" \
+	"token rejected \(.*invalid auth token.*\), authenticating again"
+ECTL_USER=root:rootpw ectl "$EP" snapshot save "$T/ctl.db" >/dev/null 2>&1
+check "the renewed stream's snapshot equals etcdctl's" cmp "$T/stream.db" "$T/ctl.db"
+EB_TOOL_USER=root:rootpw "$SNAP" "$EP" 0 "$T/stream0.db" >/dev/null 2>"$T/stream0.err"
+expect_eq "control: with a fresh token the stream needs no renewal" \
+	"$?:$(grep -c 'token rejected' "$T/stream0.err")" "0:0"
 
 CASE=snapshot
 "$BACKUP" snapshot --endpoints "$EP" --user root:rootpw --to "$T/store" >/dev/null 2>"$T/s.err"
