@@ -5,8 +5,11 @@
 #   make demo       throwaway etcd -> snapshot -> local store -> restore -> check
 #   make test       every test (unit + integration against real etcd / RGW),
 #                   then the unit and core integration tests again under
-#                   ASan+UBSan; ends with "N passed, N failed"
+#                   ASan+UBSan, and the threaded paths under TSan; ends
+#                   with "N passed, N failed"
 #   make san        sanitizer build only (build/san/bin)
+#   make tsan       ThreadSanitizer build only (build/tsan/bin); make test
+#                   runs the unit tests and the "# tsan: yes" files on it
 #   make bench      benchmarks against etcdctl / aws CLI (not part of test)
 #   make fuzz       libFuzzer targets for every decoder, bounded time
 #   make image      container image $(IMAGE) from the Dockerfile (needs a
@@ -22,6 +25,12 @@ BUILD ?= build/san
 BIN ?= build/san/bin
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
            -fno-omit-frame-pointer
+OPT = -O1
+else ifeq ($(SAN),thread)
+# ThreadSanitizer: the worker threads (async stage, S3 part uploads)
+BUILD ?= build/tsan
+BIN ?= build/tsan/bin
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
 OPT = -O1
 else
 BUILD ?= build/rel
@@ -60,7 +69,7 @@ TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 
 .SECONDARY: $(GEN_C) $(GEN_H)
-.PHONY: all deps demo test test-rel test-san san unit bench fuzz clean image
+.PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz clean image
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
 
 # V=1 shows the commands.
@@ -118,11 +127,15 @@ deps:
 san:
 	$(MAKE) SAN=1 all
 
+tsan:
+	$(MAKE) SAN=thread all
+
 # The whole suite: release build, every test; then the sanitizer build and
 # the tests marked for it (tests/run.sh decides), one closing count.
 test: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
+	$(MAKE) SAN=thread all
 	@bash tests/run.sh
 
 demo: deps all

@@ -10,7 +10,8 @@
 # Unit tests: build/<flavour>/tests/test_*.  Integration tests: tests/it/t_*.sh
 # (each gets EB_BIN = the binaries to test).  Fuzz: tests/fuzz/run.sh for
 # EB_FUZZ_SECONDS (10) per decoder.  Integration files that carry
-# the line "# san: yes" run a second time against the sanitizer build.
+# the line "# san: yes" run a second time against the sanitizer build, and
+# those with "# tsan: yes" a third time against the ThreadSanitizer build.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -67,6 +68,22 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 # leak of ours (TLS verifier refs), and the suite runs clean without one.
 export LSAN_OPTIONS=${LSAN_OPTIONS:-print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# TSan reports go to files as well as failing the process, so a race in a
+# command whose exit status a test does not look at still counts.
+tsan_dir=$logdir/tsan
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp log_path=$tsan_dir/report}
+
+# tsan_reports LABEL: one failure per report a TSan run left behind.
+tsan_reports() {
+	local r n=0
+	for r in "$tsan_dir"/report.*; do
+		[ -e "$r" ] || continue
+		echo "FAIL $1: ThreadSanitizer report $r"
+		sed 's/^/    /' "$r" | head -n 30
+		n=$((n + 1))
+	done
+	if [ "$n" -gt 0 ]; then failn=$((failn + n)); failed_names+=("$1"); fi
+}
 
 if [ $# -gt 0 ]; then
 	it_tests rel "$top/bin" "$@"
@@ -80,6 +97,14 @@ else
 	san_files=()
 	for t in tests/it/t_*.sh; do grep -q '^# san: yes' "$t" && san_files+=("$t"); done
 	[ ${#san_files[@]} -gt 0 ] && it_tests san "$top/build/san/bin" "${san_files[@]}"
+	# ThreadSanitizer on the unit tests and the files that drive the worker
+	# threads (async stage, S3 part uploads): "# tsan: yes"
+	rm -rf "$tsan_dir"; mkdir -p "$tsan_dir"
+	unit_tests tsan build/tsan
+	tsan_files=()
+	for t in tests/it/t_*.sh; do grep -q '^# tsan: yes' "$t" && tsan_files+=("$t"); done
+	[ ${#tsan_files[@]} -gt 0 ] && it_tests tsan "$top/build/tsan/bin" "${tsan_files[@]}"
+	tsan_reports "tsan (any process)"
 fi
 
 echo

@@ -8,6 +8,7 @@
 # a server that stays down gives a clean, bounded failure; auth errors are
 # not retried.
 # san: yes
+# tsan: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 [ -x "$S3TOOL" ] || die "no $S3TOOL (make first)"

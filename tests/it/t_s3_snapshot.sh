@@ -6,6 +6,7 @@
 # from S3; etcd killed mid-stream, a wrong secret or an unknown key leave
 # no object, no manifest and no pending multipart upload; prune on S3 with
 # backups of known timestamps, --dry-run deleting nothing.
+# tsan: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 rgw_start || die "RGW did not start"

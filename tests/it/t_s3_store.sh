@@ -6,6 +6,7 @@
 # no pending multipart upload), wrong and unknown keys, abort of stale
 # incomplete uploads, compat switches, virtual-hosted addressing.
 # san: yes
+# tsan: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 [ -x "$S3TOOL" ] || die "no $S3TOOL (make first)"

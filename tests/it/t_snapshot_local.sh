@@ -4,6 +4,7 @@
 # restored data serves the same keys and revision.  list/get/verify work and
 # catch damage.
 # san: yes
+# tsan: yes
 . "$(dirname "$0")/../lib.sh"
 
 etcd_cluster s 1
