@@ -68,7 +68,9 @@ TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 
-.SECONDARY: $(GEN_C) $(GEN_H)
+# Keep generated sources and the objects of tests and tools (make would
+# otherwise delete them as intermediates, and say so after every build).
+.SECONDARY: $(GEN_C) $(GEN_H) $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC) $(TOOL_SRC))
 .PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz clean image
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
 
