@@ -3,7 +3,8 @@
 # Secret, IRSA, S3-with-Secret, PVC and hostPath variants (the files in
 # helm/etcd-backup/ci/), and the rendered manifests are checked field by
 # field (tests/it/helm_checks.py, PyYAML).  Also: helm lint, the schema
-# rejects bad values, template-time errors, and the NOTES text.
+# rejects bad values, template-time errors, the NOTES text, and the
+# PrometheusRule's alerts under promtool (rule unit tests).
 #
 # helm comes from PATH or .ci/get-helm.sh (an official helm binary shipped in
 # an npm package).  Without any helm the test says so and falls back to
@@ -133,6 +134,97 @@ assert rules["EtcdBackupTooOld"]["expr"] == "time() - etcd_backup_last_success_t
 assert rules["EtcdBackupFailed"]["expr"] == "etcd_backup_last_run_success == 0"
 assert "{{ $labels.cert }}" in rules["EtcdCertificateExpiresCritical"]["annotations"]["description"]
 PY
+
+# The rules with the default values through Prometheus's own rule engine
+# (promtool from Debian's prometheus package, .ci/get-promtool.sh): they
+# load, stay quiet on a healthy cluster, and fire with the right labels
+# and rendered annotations for a failed run, a backup too old and
+# certificates close to expiry.  Series names are the ones the agent
+# writes (tests/it/t_metrics.sh checks those, and lints them with promtool).
+PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") ||
+	fail helm__promtool "no promtool: $(tail -1 "$T/get-promtool.log")"
+if [ -n "$PROMTOOL" ]; then
+	"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true >"$T/rule-default.yaml"
+	"$PY" - "$T/rule-default.yaml" "$T/rules.yaml" <<'PY'
+import sys, yaml
+rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
+open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+PY
+	check helm__promtool_check_rules "$PROMTOOL" check rules "$T/rules.yaml"
+	cat >"$T/rules-test.yaml" <<'YAML'
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  # a healthy cluster: recent success, certificates far from expiry
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_last_run_success{instance="cp1",job="etcd-backup"}'
+        values: '1x60'
+      - series: 'etcd_backup_last_success_timestamp_seconds{instance="cp1",job="etcd-backup"}'
+        values: '0+60x60'
+      - series: 'etcd_backup_certificate_expiry_timestamp_seconds{cert="server",endpoint="https://10.0.0.1:2379",instance="cp1",job="etcd-backup"}'
+        values: '31536000x60'
+    alert_rule_test:
+      - {eval_time: 59m, alertname: EtcdBackupFailed, exp_alerts: []}
+      - {eval_time: 59m, alertname: EtcdBackupTooOld, exp_alerts: []}
+      - {eval_time: 59m, alertname: EtcdCertificateExpiresSoon, exp_alerts: []}
+      - {eval_time: 59m, alertname: EtcdCertificateExpiresCritical, exp_alerts: []}
+  # the last run failed: alert after 5 minutes
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_last_run_success{instance="cp1",job="etcd-backup"}'
+        values: '0x20'
+    alert_rule_test:
+      - {eval_time: 4m, alertname: EtcdBackupFailed, exp_alerts: []}
+      - eval_time: 6m
+        alertname: EtcdBackupFailed
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: The last etcd backup run failed.
+              description: "The last run on cp1 failed; see etcd_backup_failures_total for the reason and the Job's log."
+  # no success for 12 hours (43200 s) + 10 minutes
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_last_success_timestamp_seconds{instance="cp1",job="etcd-backup"}'
+        values: '0x800'
+    alert_rule_test:
+      - {eval_time: 12h5m, alertname: EtcdBackupTooOld, exp_alerts: []}
+      - eval_time: 12h11m
+        alertname: EtcdBackupTooOld
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: No successful etcd backup for more than 43200 seconds.
+              description: The last successful backup reported by cp1 is 12h 11m 0s old.
+  # certificates: 20 days left warns, under 7 days is critical
+  - interval: 1h
+    input_series:
+      - series: 'etcd_backup_certificate_expiry_timestamp_seconds{cert="server",endpoint="https://10.0.0.1:2379",instance="cp1",job="etcd-backup"}'
+        values: '1728000x400'
+      - series: 'etcd_backup_certificate_expiry_timestamp_seconds{cert="client",endpoint="",instance="cp1",job="etcd-backup"}'
+        values: '31536000x400'
+    alert_rule_test:
+      - eval_time: 1h
+        alertname: EtcdCertificateExpiresSoon
+        exp_alerts:
+          - exp_labels: {severity: warning, cert: server, endpoint: "https://10.0.0.1:2379", instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: An etcd certificate expires in less than 30 days.
+              description: "The server certificate of https://10.0.0.1:2379 expires in 19d 23h 0m 0s. On kubeadm: kubeadm certs check-expiration; kubeadm certs renew all."
+      - {eval_time: 1h, alertname: EtcdCertificateExpiresCritical, exp_alerts: []}
+      - eval_time: 14d
+        alertname: EtcdCertificateExpiresCritical
+        exp_alerts:
+          - exp_labels: {severity: critical, cert: server, endpoint: "https://10.0.0.1:2379", instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: An etcd certificate expires in less than 7 days.
+              description: The server certificate of https://10.0.0.1:2379 expires in 6d 0h 0m 0s.
+YAML
+	out=$(cd "$T" && "$PROMTOOL" test rules rules-test.yaml 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then pass helm__promtool_rule_tests; else fail helm__promtool_rule_tests "exit $rc: $out"; fi
+fi
 
 # Long release names stay within the 52 characters a CronJob name may have.
 "$HELM" template prod-eu-west-1-control-plane-snapshots-nightly-abcdef "$CHART" >"$T/long.yaml" 2>&1

@@ -8,8 +8,9 @@
 #  - a push reaches a Pushgateway-compatible listener started here
 #    (tests/it/pushgateway_fake.py): PUT on success, POST on failure, body
 #    in text format;
-#  - when the agent has `snapshot --metrics-file`, the same checks after a
-#    real snapshot over mTLS (sizes, revision, db size, duration).
+#  - the same checks after a real snapshot over mTLS (sizes, revision, db
+#    size, duration);
+#  - every file written passes promtool's exposition-format lint.
 # san: yes
 . "$(dirname "$0")/../lib.sh"
 case "${EB_FLAVOUR:-rel}" in san) TOOLS=$TOP/build/san/tools ;; *) TOOLS=$TOP/build/rel/tools ;; esac
@@ -144,47 +145,57 @@ g=$(curl -s "http://127.0.0.1:$PGP/metrics")
 expect_match metrics_it__push_keeps_last_success "$g" '^etcd_backup_last_success_timestamp_seconds\{instance="probe",job="etcd-backup"\} [0-9]'
 expect_match metrics_it__push_failed_run "$g" '^etcd_backup_last_run_success\{instance="probe",job="etcd-backup"\} 0'
 
-# ---- a real snapshot, when the agent can take one ---------------------------
-if "$BACKUP" snapshot --help 2>&1 | grep -q -- '--metrics-file'; then
-	ectl "$EP" put k1 v1 >/dev/null
-	put_keys "$EP" key 50 || die "put failed"
-	rev=$(revision "$EP")
-	SF=$T/snap.prom
-	check metrics_it__snapshot_ok "$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" \
-		--metrics-file "$SF" --pushgateway-url "http://127.0.0.1:$PGP"
-	expect_eq metrics_it__snap_success "$(value etcd_backup_last_run_success "$SF")" 1
-	expect_eq metrics_it__snap_revision "$(value etcd_backup_snapshot_revision "$SF")" "$rev"
-	sz=$(value etcd_backup_snapshot_size_bytes "$SF")
-	check metrics_it__snap_size [ "${sz:-0}" -gt 0 ]
-	st=$(value etcd_backup_stored_size_bytes "$SF")
-	check metrics_it__stored_size [ "${st:-0}" -gt 0 ]
-	db=$(value etcd_backup_db_size_bytes "$SF")
-	check metrics_it__db_size [ "${db:-0}" -gt 0 ]
-	d=$(value etcd_backup_last_run_duration_seconds "$SF")
-	check metrics_it__duration python3 -c 'import sys; assert 0 < float(sys.argv[1]) < 120' "${d:-0}"
-	expect_eq metrics_it__snap_server_cert "$(value "etcd_backup_certificate_expiry_timestamp_seconds{cert=\"server\",endpoint=\"$HP\"}" "$SF")" "$SRV_NA"
-	expect_eq metrics_it__snap_client_cert "$(value 'etcd_backup_certificate_expiry_timestamp_seconds{cert="client",endpoint=""}' "$SF")" "$CLI_NA"
-	check metrics_it__snap_pushed grep -q '"method": "PUT"' "$PGLOG"
-	# Logs of a real run: readable by default, JSON lines on request.
-	"$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" --log-format json \
-		>/dev/null 2>"$T/json.log"
-	check metrics_it__snap_json_logs python3 -c '
+# ---- a real snapshot -------------------------------------------------------
+ectl "$EP" put k1 v1 >/dev/null
+put_keys "$EP" key 50 || die "put failed"
+rev=$(revision "$EP")
+SF=$T/snap.prom
+check metrics_it__snapshot_ok "$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" \
+	--metrics-file "$SF" --pushgateway-url "http://127.0.0.1:$PGP"
+expect_eq metrics_it__snap_success "$(value etcd_backup_last_run_success "$SF")" 1
+expect_eq metrics_it__snap_revision "$(value etcd_backup_snapshot_revision "$SF")" "$rev"
+sz=$(value etcd_backup_snapshot_size_bytes "$SF")
+check metrics_it__snap_size [ "${sz:-0}" -gt 0 ]
+st=$(value etcd_backup_stored_size_bytes "$SF")
+check metrics_it__stored_size [ "${st:-0}" -gt 0 ]
+db=$(value etcd_backup_db_size_bytes "$SF")
+check metrics_it__db_size [ "${db:-0}" -gt 0 ]
+d=$(value etcd_backup_last_run_duration_seconds "$SF")
+check metrics_it__duration python3 -c 'import sys; assert 0 < float(sys.argv[1]) < 120' "${d:-0}"
+expect_eq metrics_it__snap_server_cert "$(value "etcd_backup_certificate_expiry_timestamp_seconds{cert=\"server\",endpoint=\"$HP\"}" "$SF")" "$SRV_NA"
+expect_eq metrics_it__snap_client_cert "$(value 'etcd_backup_certificate_expiry_timestamp_seconds{cert="client",endpoint=""}' "$SF")" "$CLI_NA"
+check metrics_it__snap_pushed grep -q '"method": "PUT"' "$PGLOG"
+# Logs of a real run: readable by default, JSON lines on request.
+"$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" --log-format json \
+	>/dev/null 2>"$T/json.log"
+check metrics_it__snap_json_logs python3 -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 assert lines, "no log lines"
 for l in lines:
     assert {"time", "level", "event", "msg"} <= set(l), l
 ' "$T/json.log"
-	"$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" >/dev/null 2>"$T/text.log"
-	check metrics_it__snap_text_logs grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z (INFO|WARN) ' "$T/text.log"
-	# A failed run: nothing listens on the endpoint.
-	dead=$(free_port)
-	"$BACKUP" snapshot --endpoints "https://127.0.0.1:$dead" "${TLS[@]}" --to "$T/store" \
-		--metrics-file "$SF" >/dev/null 2>&1
-	expect_eq metrics_it__snap_unreachable_exit "$?" 3
-	expect_eq metrics_it__snap_failure_counted "$(value 'etcd_backup_failures_total{reason="unavailable"}' "$SF")" 1
-	expect_eq metrics_it__snap_revision_kept "$(value etcd_backup_snapshot_revision "$SF")" "$rev"
-else
-	echo "SKIP metrics_it__snapshot: $BACKUP has no 'snapshot --metrics-file' yet"
+"$BACKUP" snapshot --endpoints "$EP" "${TLS[@]}" --to "$T/store" >/dev/null 2>"$T/text.log"
+check metrics_it__snap_text_logs grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z (INFO|WARN) ' "$T/text.log"
+# A failed run: nothing listens on the endpoint.
+dead=$(free_port)
+"$BACKUP" snapshot --endpoints "https://127.0.0.1:$dead" "${TLS[@]}" --to "$T/store" \
+	--metrics-file "$SF" >/dev/null 2>&1
+expect_eq metrics_it__snap_unreachable_exit "$?" 3
+expect_eq metrics_it__snap_failure_counted "$(value 'etcd_backup_failures_total{reason="unavailable"}' "$SF")" 1
+expect_eq metrics_it__snap_revision_kept "$(value etcd_backup_snapshot_revision "$SF")" "$rev"
+
+# ---- Prometheus's own linter on what we wrote ------------------------------
+# promtool (from Debian's prometheus package, .ci/get-promtool.sh) parses the
+# exposition format and flags what Prometheus conventions forbid.
+PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") ||
+	fail metrics_it__promtool "no promtool: $(tail -1 "$T/get-promtool.log")"
+if [ -n "$PROMTOOL" ]; then
+	for f in "$MF" "$SF" "$T/stranger.prom"; do
+		out=$("$PROMTOOL" check metrics <"$f" 2>&1)
+		rc=$?
+		n="metrics_it__promtool_lint_$(basename "$f" .prom)"
+		if [ $rc -eq 0 ] && [ -z "$out" ]; then pass "$n"; else fail "$n" "exit $rc: $out"; fi
+	done
 fi
 exit $((_NFAIL > 0))
