@@ -14,6 +14,8 @@
 #   make fuzz       libFuzzer targets for every decoder, bounded time
 #   make image      container image $(IMAGE) from the Dockerfile (needs a
 #                   running docker or podman engine)
+#   make image-check  build the image with podman (chroot isolation) and
+#                   run its binaries against a real etcd (in make test too)
 #
 # Folders are the data path: agent/ (etcd -> stream), storage/ (stages and
 # stores), restore/ (store -> data dir), common/ (errors, logs, json, crypto).
@@ -71,7 +73,7 @@ PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 # Keep generated sources and the objects of tests and tools (make would
 # otherwise delete them as intermediates, and say so after every build).
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC) $(TOOL_SRC))
-.PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz clean image
+.PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz clean image image-check
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
 
 # V=1 shows the commands.
@@ -150,7 +152,7 @@ fuzz: deps
 	@bash tests/fuzz/run.sh
 
 # The container image.  Without a working engine it says so and fails; the
-# Dockerfile's install steps are exercised by tests/it/t_image.sh anyway.
+# image is built and run by tests/it/t_image_build.sh (podman).
 IMAGE ?= etcd-backup:dev
 ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
                   elif podman info >/dev/null 2>&1; then echo podman; fi)
@@ -161,6 +163,11 @@ image:
 		exit 1; \
 	fi
 	$(ENGINE) build -t $(IMAGE) .
+
+# Build the image with podman and run what it ships against a real etcd
+# (tests/it/t_image_build.sh, also part of make test).
+image-check: deps all
+	@bash tests/run.sh tests/it/t_image_build.sh
 
 clean:
 	rm -rf build bin

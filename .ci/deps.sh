@@ -14,6 +14,8 @@ pkgs=(
 	clang libclang-rt-14-dev
 	# strict S3 server for the S3 store tests (Ceph RGW on loopback)
 	awscli radosgw ceph-mon ceph-osd ceph-common ceph-base curl
+	# the container image is built and run by the tests (t_image_build.sh)
+	podman debootstrap
 )
 # The build and runtime lists are shared with the Dockerfile's stages, so
 # the image installs what the tests run with (.ci/install-packages.sh).
