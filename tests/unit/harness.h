@@ -11,9 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-static int t_failed_case;
+/* unused in files that only CHECK (no RUN) */
+static int t_failed_case __attribute__((unused));
 static int t_nfail;
-static const char *t_case;
+static const char *t_case __attribute__((unused));
 
 #define T_FAIL(...)                                                         \
 	do {                                                                \
@@ -39,6 +40,21 @@ static const char *t_case;
 	do {                                                               \
 		int r_ = (rc);                                             \
 		if (r_ != 0) T_FAIL("%s returned %d: %s", #rc, r_, (err)->msg); \
+	} while (0)
+
+/* CHECK: one named check that does not end the test, for tables of checks
+ * (no RUN around it).  Prints "PASS name" or "FAIL name: (cond) message"
+ * and counts failures in t_nfail; main returns t_nfail != 0. */
+#define CHECK(name, cond, ...)                                             \
+	do {                                                               \
+		if (cond) {                                                \
+			printf("PASS %s\n", (name));                       \
+		} else {                                                   \
+			printf("FAIL %s: (%s)", (name), #cond);             \
+			printf(" " __VA_ARGS__);                            \
+			printf("\n");                                      \
+			t_nfail++;                                         \
+		}                                                          \
 	} while (0)
 
 #define RUN(fn)                                                            \

@@ -20,21 +20,9 @@
 
 #include "common/certinfo.h"
 #include "common/metrics.h"
+#include "tests/unit/harness.h"
 
-static int nfail;
 static char dir[] = "/tmp/ebcertXXXXXX";
-
-#define CHECK(name, cond, ...)                                        \
-	do {                                                          \
-		if (cond) {                                           \
-			printf("PASS %s\n", name);                    \
-		} else {                                              \
-			printf("FAIL %s: ", name);                    \
-			printf(__VA_ARGS__);                          \
-			printf("\n");                                 \
-			nfail++;                                      \
-		}                                                     \
-	} while (0)
 
 /* Known dates. */
 #define CA_NOT_AFTER 1924991999LL      /* 2030-12-31T23:59:59Z */
@@ -357,5 +345,5 @@ main(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cleanup of %s failed\n", dir);
 	}
-	return nfail ? 1 : 0;
+	return t_nfail ? 1 : 0;
 }

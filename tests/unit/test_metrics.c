@@ -13,20 +13,8 @@
 #include <unistd.h>
 
 #include "common/metrics.h"
+#include "tests/unit/harness.h"
 
-static int nfail;
-
-#define CHECK(name, cond, ...)                                        \
-	do {                                                          \
-		if (cond) {                                           \
-			printf("PASS %s\n", name);                    \
-		} else {                                              \
-			printf("FAIL %s: ", name);                    \
-			printf(__VA_ARGS__);                          \
-			printf("\n");                                 \
-			nfail++;                                      \
-		}                                                     \
-	} while (0)
 
 static char *
 slurp(const char *path)
@@ -409,5 +397,5 @@ main(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cleanup failed\n");
 	}
-	return nfail ? 1 : 0;
+	return t_nfail ? 1 : 0;
 }

@@ -17,9 +17,8 @@
 #include "restore/members.h"
 #include "restore/snapfile.h"
 #include "restore/wal.h"
+#include "tests/unit/harness.h"
 
-static int nfail;
-#define CHECK(name, cond) do { if (cond) printf("PASS %s\n", name); else { printf("FAIL %s: %s\n", name, #cond); nfail++; } } while (0)
 
 static void
 ids(const char *name, const char *ic, const char *tok, const char *want_ids, const char *want_cid)
@@ -30,12 +29,10 @@ ids(const char *name, const char *ic, const char *tok, const char *want_ids, con
 	char got[512] = "", cid[32], tn[128];
 	if (eb_membership_parse(&c, ic, tok, &err)) {
 		printf("FAIL ids_%s: %s\n", name, err.msg);
-		nfail++;
+		t_nfail++;
 		return;
 	}
 	/* in --initial-cluster order of names for comparison: print by name */
-	for (int pass = 0; pass < 2; pass++)
-		(void)pass;
 	char *p = got;
 	const char *s = ic;
 	while (*s) { /* names in the order they first appear */
@@ -169,5 +166,5 @@ main(void)
 	ids("empty_token", "x=https://node-a.example:2380", "", "69137048683b7b51", "9da56bc5791e4700");
 	test_wal_default();
 	test_bolt_roundtrip();
-	return nfail ? 1 : 0;
+	return t_nfail ? 1 : 0;
 }
