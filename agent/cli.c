@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "common/log.h"
 #include "storage/zstd_stage.h"
 
@@ -174,7 +175,7 @@ defaults(cli *c, const char *cmd)
 	c->keep.last = c->keep.hourly = c->keep.daily = c->keep.weekly = c->keep.monthly = -1;
 	c->abort_incomplete_s = -1;
 	c->progress = -1;
-	c->tmp_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	c->tmp_dir = eb_env("TMPDIR") ? eb_env("TMPDIR") : "/tmp";
 }
 
 /* ETCDCTL_* variables fill what flags did not set (flags are applied after). */
@@ -184,20 +185,20 @@ from_env(cli *c, unsigned mask)
 	const char *v;
 	int rc = 0;
 	if (mask & CLI_ETCD) {
-		rc = split_endpoints(c, (v = getenv("ETCDCTL_ENDPOINTS")) && *v ? v : "http://127.0.0.1:2379");
-		if ((v = getenv("ETCDCTL_CACERT")) && *v) c->etcd.cacert = v;
-		if ((v = getenv("ETCDCTL_CERT")) && *v) c->etcd.cert = v;
-		if ((v = getenv("ETCDCTL_KEY")) && *v) c->etcd.key = v;
-		if ((v = getenv("ETCDCTL_USER")) && *v) c->etcd.user = v;
-		if ((v = getenv("ETCDCTL_PASSWORD")) && *v) c->etcd.password = v;
+		rc = split_endpoints(c, (v = eb_env("ETCDCTL_ENDPOINTS")) ? v : "http://127.0.0.1:2379");
+		if ((v = eb_env("ETCDCTL_CACERT"))) c->etcd.cacert = v;
+		if ((v = eb_env("ETCDCTL_CERT"))) c->etcd.cert = v;
+		if ((v = eb_env("ETCDCTL_KEY"))) c->etcd.key = v;
+		if ((v = eb_env("ETCDCTL_USER"))) c->etcd.user = v;
+		if ((v = eb_env("ETCDCTL_PASSWORD"))) c->etcd.password = v;
 		if ((v = getenv("ETCDCTL_INSECURE_SKIP_TLS_VERIFY")) && strcmp(v, "true") == 0)
 			c->etcd.insecure_skip_verify = 1;
-		if (rc == 0 && (v = getenv("ETCDCTL_DIAL_TIMEOUT")) && *v)
+		if (rc == 0 && (v = eb_env("ETCDCTL_DIAL_TIMEOUT")))
 			rc = set_timeout(c, "dial-timeout (ETCDCTL_DIAL_TIMEOUT)", v, &c->etcd.dial_timeout_ms);
-		if (rc == 0 && (v = getenv("ETCDCTL_COMMAND_TIMEOUT")) && *v)
+		if (rc == 0 && (v = eb_env("ETCDCTL_COMMAND_TIMEOUT")))
 			rc = set_timeout(c, "command-timeout (ETCDCTL_COMMAND_TIMEOUT)", v, &c->etcd.command_timeout_ms);
 	}
-	if ((mask & CLI_STORE) && (v = getenv("ETCD_BACKUP_STORE")) && *v) {
+	if ((mask & CLI_STORE) && (v = eb_env("ETCD_BACKUP_STORE"))) {
 		c->store = v;
 		c->store_given = 1;
 	}

@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "storage/s3/http.h"
+#include "common/env.h"
 #include "common/json.h"
+#include "storage/s3/http.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
@@ -88,12 +89,6 @@ eb_s3_parse_iso8601(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
-static const char *
-env(const char *n)
-{
-	const char *v = getenv(n);
-	return v && *v ? v : NULL;
-}
 
 static char *
 read_small_file(const char *path, size_t max, eb_err *err, const char *what)
@@ -289,8 +284,8 @@ fetch_webid(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	rc |= eb_s3_uri_encode(&body, tok, strlen(tok), 0);
 	memset(tok, 0, strlen(tok));
 	free(tok);
-	if (env("AWS_ENDPOINT_URL_STS"))
-		rc |= eb_sbuf_str(&url, env("AWS_ENDPOINT_URL_STS"));
+	if (eb_env("AWS_ENDPOINT_URL_STS"))
+		rc |= eb_sbuf_str(&url, eb_env("AWS_ENDPOINT_URL_STS"));
 	else if (p->region)
 		rc |= eb_sbuf_fmt(&url, "https://sts.%s.amazonaws.com/", p->region);
 	else
@@ -337,23 +332,23 @@ fetch_container(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	const char *hdrs[2] = {NULL, NULL};
 	eb_http_resp r = {0};
 	int rc;
-	if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
-		if (asprintf(&url, "http://169.254.170.2%s", env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) < 0)
+	if (eb_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+		if (asprintf(&url, "http://169.254.170.2%s", eb_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) < 0)
 			url = NULL;
 	} else {
-		url = xstrdup(env("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+		url = xstrdup(eb_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
 	}
 	if (!url)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-		tok = read_small_file(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"), MAX_DOC, err,
+	if (eb_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+		tok = read_small_file(eb_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"), MAX_DOC, err,
 		                      "container authorization token file");
 		if (!tok) {
 			free(url);
 			return err ? err->code : EB_EAUTH;
 		}
-	} else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
-		tok = xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	} else if (eb_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+		tok = xstrdup(eb_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
 	}
 	if (tok) {
 		if (asprintf(&hdr, "Authorization: %s", tok) < 0)
@@ -377,7 +372,7 @@ fetch_container(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 static int
 fetch_imds(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 {
-	const char *base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *base = eb_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	char url[1024], th[1200], role[256];
 	const char *ttl[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL};
 	const char *hdrs[] = {th, NULL};
@@ -472,8 +467,8 @@ refetch(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 static int
 resolve(eb_s3_credprov *p, eb_err *err)
 {
-	const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
-	const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
+	const char *ak = eb_env("AWS_ACCESS_KEY_ID"), *sk = eb_env("AWS_SECRET_ACCESS_KEY");
+	const char *profile = eb_env("AWS_PROFILE") ? eb_env("AWS_PROFILE") : "default";
 	char *cf, *kf, sect[300];
 	eb_s3_creds *c = &p->cur;
 
@@ -485,14 +480,14 @@ resolve(eb_s3_credprov *p, eb_err *err)
 			                  ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 		c->ak = strdup(ak);
 		c->sk = strdup(sk);
-		c->token = xstrdup(env("AWS_SESSION_TOKEN"));
+		c->token = xstrdup(eb_env("AWS_SESSION_TOKEN"));
 		snprintf(c->source, sizeof c->source, "env");
 		p->src = SRC_STATIC;
 		return 0;
 	}
-	kf = env("AWS_SHARED_CREDENTIALS_FILE") ? strdup(env("AWS_SHARED_CREDENTIALS_FILE"))
+	kf = eb_env("AWS_SHARED_CREDENTIALS_FILE") ? strdup(eb_env("AWS_SHARED_CREDENTIALS_FILE"))
 	                                         : home_path(".aws/credentials");
-	cf = env("AWS_CONFIG_FILE") ? strdup(env("AWS_CONFIG_FILE")) : home_path(".aws/config");
+	cf = eb_env("AWS_CONFIG_FILE") ? strdup(eb_env("AWS_CONFIG_FILE")) : home_path(".aws/config");
 	if (strcmp(profile, "default") == 0)
 		snprintf(sect, sizeof sect, "default");
 	else
@@ -545,7 +540,7 @@ resolve(eb_s3_credprov *p, eb_err *err)
 			return EB_EAUTH;
 		}
 	}
-	if (p->src == SRC_NONE && env("AWS_PROFILE")) {
+	if (p->src == SRC_NONE && eb_env("AWS_PROFILE")) {
 		/* an explicitly named profile that does not exist is a mistake,
 		 * not a reason to fall through to instance credentials */
 		eb_err_set(err, EB_EAUTH, "profile %s (AWS_PROFILE) not found in %s or %s",
@@ -558,20 +553,20 @@ resolve(eb_s3_credprov *p, eb_err *err)
 	free(cf);
 	if (p->src != SRC_NONE)
 		return 0;
-	if (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) {
-		p->role_arn = strdup(env("AWS_ROLE_ARN"));
-		p->token_file = strdup(env("AWS_WEB_IDENTITY_TOKEN_FILE"));
-		p->session_name = xstrdup(env("AWS_ROLE_SESSION_NAME"));
+	if (eb_env("AWS_WEB_IDENTITY_TOKEN_FILE") && eb_env("AWS_ROLE_ARN")) {
+		p->role_arn = strdup(eb_env("AWS_ROLE_ARN"));
+		p->token_file = strdup(eb_env("AWS_WEB_IDENTITY_TOKEN_FILE"));
+		p->session_name = xstrdup(eb_env("AWS_ROLE_SESSION_NAME"));
 		p->src = SRC_WEBID;
 		return 0;
 	}
-	if (env("AWS_CONTAINER_CREDENTIALS_FULL_URI") ||
-	    env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+	if (eb_env("AWS_CONTAINER_CREDENTIALS_FULL_URI") ||
+	    eb_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
 		p->src = SRC_CONTAINER;
 		return 0;
 	}
-	if (!env("AWS_EC2_METADATA_DISABLED") ||
-	    strcasecmp(env("AWS_EC2_METADATA_DISABLED"), "true") != 0) {
+	if (!eb_env("AWS_EC2_METADATA_DISABLED") ||
+	    strcasecmp(eb_env("AWS_EC2_METADATA_DISABLED"), "true") != 0) {
 		p->src = SRC_IMDS;
 		return 0;
 	}

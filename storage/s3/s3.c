@@ -11,17 +11,12 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/env.h"
 #include "storage/s3/xml.h"
 
 #define DEFAULT_PART (8u << 20) /* fewer requests per GiB; 4 buffers = 32 MiB */
 #define MIN_PART (5u << 20)
 
-static const char *
-env(const char *n)
-{
-	const char *v = getenv(n);
-	return v && *v ? v : NULL;
-}
 
 void
 eb_s3_free(eb_s3 *s)
@@ -135,8 +130,8 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 	/* region */
 	{
 		const char *r = opts->s3_region;
-		if (!r || !*r) r = env("AWS_REGION");
-		if (!r) r = env("AWS_DEFAULT_REGION");
+		if (!r || !*r) r = eb_env("AWS_REGION");
+		if (!r) r = eb_env("AWS_DEFAULT_REGION");
 		if (!r) r = "us-east-1";
 		if (strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r) || strlen(r) > 40) {
 			rc = eb_err_set(err, EB_EINVAL, "S3 region '%s' is not valid", r);
@@ -146,8 +141,8 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 	}
 	/* endpoint */
 	ep = opts->s3_endpoint && *opts->s3_endpoint ? opts->s3_endpoint : NULL;
-	if (!ep) ep = env("AWS_ENDPOINT_URL_S3");
-	if (!ep) ep = env("AWS_ENDPOINT_URL");
+	if (!ep) ep = eb_env("AWS_ENDPOINT_URL_S3");
+	if (!ep) ep = eb_env("AWS_ENDPOINT_URL");
 	if (ep) {
 		const char *scheme = "https://";
 		size_t n;
@@ -202,7 +197,7 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 		s->base = nb;
 	}
 	{
-		const char *ca = opts->s3_ca_file && *opts->s3_ca_file ? opts->s3_ca_file : env("AWS_CA_BUNDLE");
+		const char *ca = opts->s3_ca_file && *opts->s3_ca_file ? opts->s3_ca_file : eb_env("AWS_CA_BUNDLE");
 		if (ca) {
 			if (access(ca, R_OK) != 0) {
 				rc = eb_err_set(err, EB_EINVAL, "S3 CA file %s cannot be read", ca);
@@ -215,13 +210,13 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 		goto fail;
 	s->on_retry = opts->on_retry;
 	s->on_retry_arg = opts->on_retry_arg;
-	s->max_attempts = env("EB_S3_MAX_ATTEMPTS") ? atoi(env("EB_S3_MAX_ATTEMPTS")) : 8;
+	s->max_attempts = eb_env("EB_S3_MAX_ATTEMPTS") ? atoi(eb_env("EB_S3_MAX_ATTEMPTS")) : 8;
 	if (s->max_attempts < 1)
 		s->max_attempts = 1;
-	s->retry_budget_ms = 1000 * (env("EB_S3_RETRY_BUDGET_S") ? atoll(env("EB_S3_RETRY_BUDGET_S")) : 180);
+	s->retry_budget_ms = 1000 * (eb_env("EB_S3_RETRY_BUDGET_S") ? atoll(eb_env("EB_S3_RETRY_BUDGET_S")) : 180);
 	s->part_size = DEFAULT_PART;
-	if (env("EB_S3_PART_SIZE")) {
-		s->part_size = (size_t)strtoull(env("EB_S3_PART_SIZE"), NULL, 10);
+	if (eb_env("EB_S3_PART_SIZE")) {
+		s->part_size = (size_t)strtoull(eb_env("EB_S3_PART_SIZE"), NULL, 10);
 		if (s->part_size < MIN_PART || s->part_size > (512u << 20)) {
 			rc = eb_err_set(err, EB_EINVAL, "EB_S3_PART_SIZE must be between 5 MiB and 512 MiB");
 			goto fail;
@@ -229,14 +224,14 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 	}
 	/* the part size doubles every 2000 parts so 10,000 parts reach far;
 	 * tests lower the step to see the doubling on a small object */
-	s->part_double_every = env("EB_S3_PART_DOUBLE_EVERY") ? atoi(env("EB_S3_PART_DOUBLE_EVERY")) : 2000;
+	s->part_double_every = eb_env("EB_S3_PART_DOUBLE_EVERY") ? atoi(eb_env("EB_S3_PART_DOUBLE_EVERY")) : 2000;
 	if (s->part_double_every < 1 || s->part_double_every > 2000) {
 		rc = eb_err_set(err, EB_EINVAL, "EB_S3_PART_DOUBLE_EVERY must be between 1 and 2000");
 		goto fail;
 	}
 	/* part buffers: one filling, the others uploading (tunable for tests
 	 * and benchmarks; memory = buffers x part size) */
-	s->nbufs = env("EB_S3_BUFFERS") ? atoi(env("EB_S3_BUFFERS")) : 4;
+	s->nbufs = eb_env("EB_S3_BUFFERS") ? atoi(eb_env("EB_S3_BUFFERS")) : 4;
 	if ((rc = eb_s3_credprov_new(&s->creds, s->region, s->ca_file, err)))
 		goto fail;
 	*out = s;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/env.h"
 #include "storage/s3/multipart.h"
 #include "storage/s3/s3.h"
 #include "storage/s3/xml.h"
@@ -169,8 +170,8 @@ s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 		if (!qrc && token)
 			qrc = eb_s3_query_add(&q, "continuation-token", token);
 		/* tests force small pages to exercise continuation */
-		if (!qrc && getenv("EB_S3_LIST_MAX_KEYS"))
-			qrc = eb_s3_query_add(&q, "max-keys", getenv("EB_S3_LIST_MAX_KEYS"));
+		if (!qrc && eb_env("EB_S3_LIST_MAX_KEYS"))
+			qrc = eb_s3_query_add(&q, "max-keys", eb_env("EB_S3_LIST_MAX_KEYS"));
 		free(token);
 		token = NULL;
 		rc = list_page(ss, "ListObjectsV2", &q, qrc, "ListBucketResult", &r, &doc, err);
