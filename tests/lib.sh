@@ -39,6 +39,12 @@ die() { fail "${CASE:-setup}" "$*"; exit 1; }
 
 track_pid() { _PIDS+=("$1"); }
 
+# wait_port PORT: until something listens on 127.0.0.1:PORT (at most 5 s).
+wait_port() {
+	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

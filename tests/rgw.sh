@@ -11,6 +11,10 @@
 #   rgw_stop         stops radosgw, the OSD and the mon by PID
 #   rgw_stop_gw      stops only radosgw (for "server gone" cases)
 #   s3cli ARGS...    /usr/bin/aws against the test endpoint
+#   faultproxy_start MODE
+#                    tests/tools/faultproxy.py in front of RGW on a free
+#                    port: sets PP (its port) and CTL (its control file,
+#                    holding MODE); its log is $T/proxy.log
 RGW_ACCESS_KEY=TESTACCESSKEY0000001
 RGW_SECRET_KEY=testsecretkey0000000000000000000000000001
 
@@ -139,6 +143,14 @@ s3cli() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }
 S3TOOL=$TOP/build/${EB_FLAVOUR:-rel}/tools/s3tool
 # s3t ARGS...: s3tool against the test endpoint
 s3t() { "$S3TOOL" --endpoint "$S3_ENDPOINT" "$@"; }
+faultproxy_start() {
+	PP=$(free_port)
+	CTL=$T/proxy.ctl
+	echo "$1" >"$CTL"
+	/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "$RGW_PORT" "$CTL" 2>"$T/proxy.log" &
+	track_pid $!
+	wait_port "$PP"
+}
 # pending_uploads BUCKET: incomplete multipart uploads, counted by the aws CLI
 pending_uploads() {
 	s3cli s3api list-multipart-uploads --bucket "$1" --output json |

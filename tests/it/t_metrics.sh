@@ -126,7 +126,7 @@ PGP=$(free_port)
 PGLOG=$T/pushgw.log
 python3 "$TOP/tests/it/pushgateway_fake.py" "$PGP" "$PGLOG" 2>"$T/pushgw.err" &
 track_pid $!
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$PGP/metrics" >/dev/null && break; sleep 0.1; done
+wait_port "$PGP" || die "pushgateway stand-in did not start"
 check metrics_it__push_ok "$PROBE" --endpoints "$EP" "${TLS[@]}" --pushgateway-url "http://127.0.0.1:$PGP"
 "$PROBE" --endpoints "$EP" "${TLS[@]}" --pushgateway-url "http://127.0.0.1:$PGP" --fail 8 >/dev/null 2>&1
 check metrics_it__push_requests python3 -c '

@@ -85,7 +85,7 @@ cp "$CS/container_token" "$T/container-token-file"
 CP=$(free_port)
 /usr/bin/python3 "$TOP/tests/tools/credserver.py" "$CP" "$CS" 2>"$T/credserver.err" &
 track_pid $!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$CP) 2>/dev/null && break; sleep 0.1; done
+wait_port "$CP" || die "credserver did not start"
 reset_creds() { : >"$CS/log"; echo 3600 >"$CS/ttl"; printf '%s %s\n%s %s\n' $K1 $S1 $K2 $S2 >"$CS/keys"; }
 WEBID=(AWS_ENDPOINT_URL_STS=http://127.0.0.1:$CP/sts AWS_ROLE_ARN=arn:aws:iam::123456789012:role/etcd-backup
        AWS_WEB_IDENTITY_TOKEN_FILE=$T/token-file AWS_SHARED_CREDENTIALS_FILE=$T/none AWS_CONFIG_FILE=$T/none)
@@ -162,25 +162,21 @@ refresh_case container CONTAINER
 # fetched again once, and the request retried; static credentials cannot
 # be refreshed, so that is a clear error at once.
 CASE=expired-token
-PP=$(free_port)
-echo pass >"$T/proxy.ctl"
-/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "$RGW_PORT" "$T/proxy.ctl" 2>"$T/proxy.log" &
-track_pid $!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PP) 2>/dev/null && break; sleep 0.1; done
+faultproxy_start pass || die "faultproxy did not start"
 reset_creds
 printf '%s %s\n' $K2 $S2 >"$CS/keys"
-echo "expiredtoken 1" >"$T/proxy.ctl"
+echo "expiredtoken 1" >"$CTL"
 out=$(run_clean env "${CONTAINER[@]}" "$S3TOOL" --endpoint "http://127.0.0.1:$PP" put "$U" expired.txt <"$T/small")
 expect_eq expired-token-refetched-and-retried "$out" "parts 0"
-expect_eq expired-token-fault-used "$(cat "$T/proxy.ctl")" pass
+expect_eq expired-token-fault-used "$(cat "$CTL")" pass
 expect_eq expired-token-credentials-fetched-twice "$(cat "$CS/log")" "container $K2
 container $K2"
 expect_eq expired-token-object-stored "$(object_count "$B" c/expired.txt)" 1
-echo "expiredtoken 5" >"$T/proxy.ctl"
+echo "expiredtoken 5" >"$CTL"
 out=$(AWS_SESSION_TOKEN=FQoGZXIvYXdzEPT-session-token "$S3TOOL" --endpoint "http://127.0.0.1:$PP" put "$U" expired-env.txt <"$T/small" 2>&1 | tee -a "$ALLOUT")
 expect_match expired-token-static-message "$out" 'ExpiredToken: the session token from env is expired or not valid; refresh the temporary credentials'
-expect_eq expired-token-static-not-retried "$(cat "$T/proxy.ctl")" "expiredtoken 4"
-echo pass >"$T/proxy.ctl"
+expect_eq expired-token-static-not-retried "$(cat "$CTL")" "expiredtoken 4"
+echo pass >"$CTL"
 
 CASE=secrets
 for s in "$S1" "$S2" "$RGW_SECRET_KEY" not-the-right-secret-0001 web-identity-token pod-identity-auth-token session-token; do

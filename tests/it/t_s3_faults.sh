@@ -16,12 +16,7 @@ rgw_start || die "RGW did not start"
 B=bk-faults
 s3cli s3 mb "s3://$B" >/dev/null || die "make bucket"
 MiB=1048576
-PP=$(free_port)
-CTL=$T/proxy.ctl
-echo pass >"$CTL"
-/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "$RGW_PORT" "$CTL" 2>"$T/proxy.log" &
-track_pid $!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PP) 2>/dev/null && break; sleep 0.1; done
+faultproxy_start pass || die "faultproxy did not start"
 P="http://127.0.0.1:$PP"
 U="s3://$B/c1"
 pt() { EB_S3_PART_SIZE=$((5 * MiB)) "$S3TOOL" --endpoint "$P" "$@"; }

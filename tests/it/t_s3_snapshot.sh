@@ -98,11 +98,7 @@ CASE=etcd-killed
 # way (part buffers, gRPC windows), so etcd dies while the snapshot is in
 # flight.
 "$TOP/build/rel/tools/eb_load" "$EP" 200 300000 more/ || die "load failed"
-PP=$(free_port); CTL=$T/proxy.ctl
-echo "slow 1000 3000000" >"$CTL"
-/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "$RGW_PORT" "$CTL" 2>"$T/proxy.log" &
-track_pid $!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PP) 2>/dev/null && break; sleep 0.1; done
+faultproxy_start "slow 1000 3000000" || die "faultproxy did not start"
 "$BACKUP" snapshot --endpoints "$EP" --to "s3://$B/killed" --s3-endpoint "http://127.0.0.1:$PP" \
 	--no-progress >"$T/killed.out" 2>&1 &
 bpid=$!
