@@ -12,17 +12,26 @@
 #include "storage/digest.h"
 #include "storage/zstd_stage.h"
 
-/* "20261121T044315Z-r12345": sorts by time, says the revision. */
-static void
-make_id(eb_manifest *m, time_t t)
+/* "20261121T044315Z-r12345-<cluster id>-<random>": says when, at which
+ * revision and of which cluster; 32 random bits make two runs in the same
+ * second at the same revision distinct.  (Stores also refuse to replace an
+ * object, so even a collision could not overwrite a backup.) */
+static int
+make_id(eb_manifest *m, time_t t, eb_err *err)
 {
 	struct tm tm;
 	char ts[32];
+	uint32_t rnd;
+	int rc = eb_random(&rnd, sizeof rnd, err);
+	if (rc < 0)
+		return rc;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(m->id, sizeof m->id, "%s-r%" PRId64, ts, m->revision);
+	snprintf(m->id, sizeof m->id, "%s-r%" PRId64 "-%016" PRIx64 "-%08" PRIx32, ts,
+	         m->revision, m->cluster_id, rnd);
 	strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	m->created_unix = (int64_t)t;
+	return 0;
 }
 
 static int
@@ -59,9 +68,11 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	rc = fill_from_status(m, man, err);
 	if (rc < 0)
 		return rc;
-	make_id(man, time(NULL));
-	snprintf(man->object, sizeof man->object, "%s.snapshot.db%s", man->id, zstd ? ".zst" : "");
 	snprintf(man->compression, sizeof man->compression, "%s", zstd ? "zstd" : "none");
+	rc = make_id(man, time(NULL), err);
+	if (rc < 0)
+		return rc;
+	eb_manifest_object_name(man, man->object, sizeof man->object);
 	man->compression_level = zstd ? o->level : 0;
 	snprintf(man->tool_version, sizeof man->tool_version, "%s", EB_TOOL_VERSION);
 	for (size_t i = 0; i < o->ntags && rc == 0; i++)
@@ -81,6 +92,12 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		rc = eb_trailer_stage_new(&trailer, async, err);
 	if (rc == 0)
 		rc = eb_etcd_snapshot(m->conn, trailer, o->progress, o->progress_arg, &db_size, err);
+	/* every check before the commit: a failed check must leave nothing */
+	if (rc == 0 && trailer->nbytes_in != db_size + EB_SHA256_LEN)
+		rc = eb_err_set(err, EB_ECORRUPT,
+		                "snapshot size mismatch: etcd announced %llu database bytes, %llu arrived",
+		                (unsigned long long)db_size,
+		                (unsigned long long)trailer->nbytes_in);
 	if (rc == 0)
 		rc = eb_stream_finish(trailer, err); /* trailer check, then commit */
 	if (rc == 0) {
@@ -93,8 +110,6 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		eb_sha256_stage_digest(stored, d);
 		eb_hex(d, EB_SHA256_LEN, man->stored_sha256);
 		man->stored_size = stored->nbytes_in;
-		if (man->db_size != db_size)
-			rc = eb_err_set(err, EB_ECORRUPT, "snapshot size mismatch");
 	}
 	/* free the chain: aborts the sink unless finish committed it */
 	if (trailer) trailer->ops->free(trailer);

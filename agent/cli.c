@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/env.h"
+#include "common/exitcodes.h"
 #include "common/log.h"
 #include "storage/zstd_stage.h"
 
@@ -354,4 +355,20 @@ cli_dispose(cli *c)
 {
 	free(c->endpoints_buf);
 	c->endpoints_buf = NULL;
+}
+
+int
+cli_open_store(cli *c, eb_store **st, eb_err *err)
+{
+	return eb_store_open(st, c->store, &c->store_opts, err);
+}
+
+int
+cli_finish(cli *c, eb_store *st, int rc, eb_err *err)
+{
+	if (rc < 0 && err->msg[0])
+		EB_LOG(EB_LOG_ERROR, c->cmd, "%s", err->msg);
+	eb_store_free(st);
+	cli_dispose(c);
+	return eb_exit_code(rc);
 }

@@ -78,6 +78,12 @@ typedef struct cli {
 int cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage);
 void cli_dispose(cli *c);
 
+/* The store of --to/--from (or the default), with the S3 flags. */
+int cli_open_store(cli *c, eb_store **st, eb_err *err);
+/* Ends a store command: logs err when rc failed, frees st and c, returns
+ * the exit code for rc. */
+int cli_finish(cli *c, eb_store *st, int rc, eb_err *err);
+
 /* Parses "5s", "500ms", "2m", "1h", "3d" or plain seconds into ms. */
 int cli_duration_ms(const char *s, long long *out_ms);
 

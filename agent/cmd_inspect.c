@@ -63,7 +63,7 @@ cmd_inspect(int argc, char **argv)
 	const char *backup = c.backup, *tmpdir = c.tmp_dir;
 	eb_err err;
 	eb_err_init(&err);
-	char tmp[4096] = "", path[4200], id[64] = "";
+	char tmp[4096] = "", path[4200], id[96] = "";
 	int rc = 0;
 	const char *file = from;
 	if (backup) {

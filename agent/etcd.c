@@ -27,12 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/interrupt.h"
 #include "common/log.h"
 #include "rpc.pb-c.h"
 
 #define MAX_PEM (1u << 20)
 
-volatile sig_atomic_t eb_etcd_interrupted;
 
 struct eb_etcd {
 	char endpoint[256]; /* as given, for messages */
@@ -638,7 +638,7 @@ typedef struct {
 } stream_call;
 
 /* Waits for one started RECV_MESSAGE batch.  Wakes every 200 ms to notice
- * SIGINT/SIGTERM (eb_etcd_interrupted); on inactivity or interruption it
+ * SIGINT/SIGTERM (common/interrupt.h); on inactivity or interruption it
  * cancels the call and still collects the batch (every started batch must
  * be plucked). */
 static int
@@ -650,7 +650,7 @@ wait_msg(eb_etcd *c, stream_call *sc, int *timed_out)
 		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, deadline_in(200), NULL);
 		if (ev.type != GRPC_QUEUE_TIMEOUT)
 			return ev.success;
-		if (eb_etcd_interrupted)
+		if (eb_interrupted())
 			break;
 		if (gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), idle_end) >= 0) {
 			*timed_out = 1;
@@ -811,9 +811,11 @@ snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	if (rc < 0)
 		goto out;
 	copy_details(sc.details, details, sizeof details);
-	if (eb_etcd_interrupted && !timed_out && sc.code != GRPC_STATUS_OK) {
-		rc = eb_err_set(err, EB_EINTR, "interrupted by a signal after %llu bytes",
-		                (unsigned long long)n.got);
+	if (eb_interrupted() && !timed_out && sc.code != GRPC_STATUS_OK) {
+		char what[96];
+		snprintf(what, sizeof what, "streaming the snapshot (after %llu bytes)",
+		         (unsigned long long)n.got);
+		rc = eb_interrupt_check(err, what);
 	} else if (timed_out) {
 		rc = eb_err_set(err, EB_ETIMEOUT,
 		                "etcd %s: snapshot stalled: no data for %d s after %llu bytes (member frozen or overloaded; --snapshot-idle-timeout)",

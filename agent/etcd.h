@@ -36,10 +36,6 @@ void eb_etcd_global_shutdown(void);
 
 typedef struct eb_etcd eb_etcd;
 
-/* Set from a SIGINT/SIGTERM handler: a running snapshot stops within
- * 200 ms and fails with EB_EINTR, so its chain aborts cleanly. */
-extern volatile sig_atomic_t eb_etcd_interrupted;
-
 /* Parses the endpoint ("https://host:port", "http://...", "host:port"),
  * reads the PEM files and creates the channel.  Does not contact the
  * member yet (the first call does, within the dial timeout). */

@@ -1,11 +1,11 @@
 /* etcd-backup: entry point.  argv -> subcommand; no logic here. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent/backup.h"
 #include "agent/cmds.h"
 #include "agent/etcd.h"
+#include "common/interrupt.h"
 #include "common/exitcodes.h"
 
 static const char usage[] =
@@ -26,13 +26,6 @@ static const char usage[] =
 "Run 'etcd-backup COMMAND --help' for the flags of a command.\n"
 "Restore with etcd-restore (see 'etcd-restore --help').\n";
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	eb_etcd_interrupted = 1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -46,7 +39,6 @@ main(int argc, char **argv)
 		{"verify", cmd_verify, 0},     {"prune", cmd_prune, 0},
 		{"inspect", cmd_inspect, 0},
 	};
-	struct sigaction sa;
 	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -58,11 +50,7 @@ main(int argc, char **argv)
 		printf("etcd-backup %s\n", EB_TOOL_VERSION);
 		return 0;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	eb_interrupt_install();
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
 			continue;

@@ -5,34 +5,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/interrupt.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "storage/catalog.h"
 #include "storage/retention.h"
-#include "storage/s3/s3_store.h"
 
 void
 eb_prune_abort_incomplete(eb_store *st, long older_than_s, int dry_run)
 {
 	eb_err e;
 	int n = 0;
-	if (strcmp(st->ops->kind, "s3") != 0 || dry_run)
-		return;
+	const char *what = strcmp(st->ops->kind, "s3") == 0 ? "incomplete multipart upload(s)"
+	                                                    : "leftover temp file(s)";
 	eb_err_init(&e);
 	if (older_than_s < 0)
 		older_than_s = 86400;
-	/* debris of crashed runs: invisible, but billed; failure is a warning */
-	if (eb_s3_abort_incomplete(st, older_than_s, &n, &e) < 0)
-		EB_LOG(EB_LOG_WARN, "prune", "could not clean up incomplete uploads: %s", e.msg);
+	/* debris of killed runs: invisible, but it fills the disk or the bill;
+	 * failure is a warning */
+	if (eb_store_clean_incomplete(st, older_than_s, dry_run, &n, &e) < 0)
+		EB_LOG(EB_LOG_WARN, "prune", "could not clean up %s: %s", what, e.msg);
 	else if (n > 0)
-		EB_LOG(EB_LOG_INFO, "prune", "aborted %d incomplete multipart upload(s) older than %lds",
-		       n, older_than_s);
+		EB_LOG(EB_LOG_INFO, "prune", "%s %d %s older than %lds", dry_run ? "would remove" : "removed",
+		       n, what, older_than_s);
 }
 
 int
 eb_prune_wanted(const cli_keep *k)
 {
 	return k->last > 0 || k->hourly >= 0 || k->daily >= 0 || k->weekly >= 0 || k->monthly >= 0;
+}
+
+/* Deletes backup i unless a backup that stays (or one of another cluster,
+ * or an unreadable manifest's) names the same object: never delete what a
+ * kept manifest references.  Object names are derived from ids, so this
+ * only bites on a store someone edited by hand.  Stops between backups on
+ * SIGINT/SIGTERM (each delete is short and is not cut in half). */
+static int
+delete_unreferenced(eb_store *st, const eb_catalog *cat, const int *del, size_t i, eb_err *err)
+{
+	int rc = eb_interrupt_check(err, "pruning");
+	for (size_t j = 0; rc == 0 && j < cat->n; j++)
+		if (j != i && !del[j] && strcmp(cat->v[j].object, cat->v[i].object) == 0)
+			rc = eb_err_set(err, EB_ECORRUPT,
+			                "backup %s shares its object %s with backup %s, which is kept: "
+			                "not deleted", cat->v[i].id, cat->v[i].object, cat->v[j].id);
+	return rc < 0 ? rc : eb_catalog_delete(st, &cat->v[i], err);
 }
 
 int
@@ -57,6 +75,9 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 	}
 	if (cid == 0)
 		cid = cat.v[0].cluster_id;
+	for (size_t i = 0; i < cat.nbad; i++)
+		EB_LOG(EB_LOG_WARN, "prune", "manifest %s is unreadable and is left alone: %s",
+		       cat.bad[i].name, cat.bad[i].why);
 	del = calloc(cat.n, sizeof *del);
 	if (!del) {
 		eb_catalog_dispose(&cat);
@@ -81,7 +102,7 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 			eb_buf_puts(&out, ",");
 		first = 0;
 		eb_buf_json_str(&out, cat.v[i].id);
-		if (!dry_run && (rc = eb_catalog_delete(st, &cat.v[i], err)) < 0)
+		if (!dry_run && (rc = delete_unreferenced(st, &cat, del, i, err)) < 0)
 			break;
 	}
 	eb_buf_puts(&out, "],\"kept\":[");

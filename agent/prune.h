@@ -14,9 +14,10 @@
 int eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cluster_id, int dry_run,
                  int json, eb_err *err);
 
-/* On an S3 store, aborts multipart uploads under the prefix older than
- * older_than_s (default 24 h when < 0): what crashed runs leave behind.
- * Logs what it did; never fails the run. */
+/* Removes what killed runs left behind and is older than older_than_s
+ * (default 24 h when < 0): temp files in a local store, multipart uploads
+ * under an S3 prefix.  With dry_run only counts.  Logs what it did; never
+ * fails the run. */
 void eb_prune_abort_incomplete(eb_store *st, long older_than_s, int dry_run);
 
 /* Non-zero when any --keep-* flag was given. */

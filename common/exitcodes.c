@@ -1,7 +1,10 @@
 /* common/exitcodes.c - EB_E* to exit code; see docs/exit-codes.md. */
 #include "common/exitcodes.h"
 
+#include <signal.h>
+
 #include "common/err.h"
+#include "common/interrupt.h"
 
 int
 eb_exit_code(int err_code)
@@ -18,6 +21,7 @@ eb_exit_code(int err_code)
 	case EB_EEXIST: return EB_EXIT_STORAGE;
 	case EB_EUNHEALTHY: return EB_EXIT_UNHEALTHY;
 	case EB_ENOTFOUND: return EB_EXIT_NOTFOUND;
+	case EB_EINTR: return eb_interrupted() == SIGTERM ? EB_EXIT_SIGTERM : EB_EXIT_SIGINT;
 	default: return EB_EXIT_FAILURE; /* EB_ENOMEM and anything unknown */
 	}
 }
@@ -34,6 +38,8 @@ eb_exit_name(int exit_code)
 	case EB_EXIT_STORAGE: return "storage";
 	case EB_EXIT_UNHEALTHY: return "unhealthy";
 	case EB_EXIT_NOTFOUND: return "notfound";
+	case EB_EXIT_SIGINT:
+	case EB_EXIT_SIGTERM: return "interrupted";
 	default: return "failure";
 	}
 }

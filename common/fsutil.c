@@ -81,8 +81,11 @@ eb_write_file_atomic(const char *path, const void *buf, size_t len,
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, rc;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
 	eb_dirname(path, dir, sizeof dir);
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+	/* hidden, and named as file_sink's: one pattern for debris (prune) */
+	if (snprintf(tmp, sizeof tmp, "%s/.%s.part.XXXXXX", dir, base) >= (int)sizeof tmp)
 		return eb_err_set(err, EB_EINVAL, "path too long: %s", path);
 	fd = mkstemp(tmp);
 	if (fd < 0)

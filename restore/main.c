@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/exitcodes.h"
+#include "common/interrupt.h"
 #include "restore/restore.h"
 
 static const char usage[] =
@@ -80,14 +81,8 @@ static const char usage[] =
 "--initial-cluster-token and --initial-advertise-peer-urls; the\n"
 "--initial-cluster-state flag is then ignored (the data dir is authoritative).\n"
 "Exit status (docs/exit-codes.md): 0 ok, 2 bad flags, 5 corrupt/truncated snapshot or\n"
-"hash mismatch, 6 target exists or local I/O error, 8 snapshot/backup not found.\n";
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	eb_restore_interrupted = 1;
-}
+"hash mismatch, 6 target exists, disk full or local I/O error, 8 snapshot/backup not\n"
+"found, 130/143 stopped by SIGINT/SIGTERM (nothing left behind).\n";
 
 static int
 parse_bool(const char *flag, const char *v, int *out)
@@ -202,11 +197,7 @@ main(int argc, char **argv)
 
 	/* SIGINT/SIGTERM end the run through the normal error path, which
 	 * removes the temp dir (no half-built directory is left). */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	eb_interrupt_install();
 
 	eb_err err;
 	eb_err_init(&err);

@@ -5,6 +5,8 @@
  */
 #include "restore/restore.h"
 
+#include "common/interrupt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -173,8 +175,8 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 {
 	struct xform *x = ctx;
 	int rc, replaced;
-	if (eb_restore_interrupted)
-		return eb_err_set(err, EB_EIO, "interrupted; nothing was written to the target");
+	if ((rc = eb_interrupt_check(err, "rewriting the database; nothing was written to the target")) < 0)
+		return rc;
 	switch (x->mode) {
 	case M_SKIP:
 	case M_MEMBERS:

@@ -47,11 +47,10 @@ typedef struct eb_restore_result {
 	uint64_t keys_copied;  /* key/value pairs written to the backend */
 	uint64_t db_size;
 	int hash_checked;
-	char backup_id[64];    /* the backup restored, with opts.backup */
+	char backup_id[96];    /* the backup restored, with opts.backup */
 } eb_restore_result;
 
-/* eb_restore_interrupted (restore/snapshot.h), set from a signal handler,
- * stops a run at the next key or chunk through the normal error path. */
+/* SIGINT/SIGTERM (common/interrupt.h) stop a run at the next key or chunk through the normal error path. */
 int eb_restore_run(const eb_restore_opts *o, eb_restore_result *res,
                    eb_err *err);
 

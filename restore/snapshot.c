@@ -1,6 +1,8 @@
 /* restore/snapshot.c - see snapshot.h. */
 #include "restore/snapshot.h"
 
+#include "common/interrupt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,7 +12,6 @@
 
 #define CHUNK (1u << 20)
 
-volatile sig_atomic_t eb_restore_interrupted;
 
 int
 eb_snapshot_open(eb_snapshot *s, const char *path, eb_err *err)
@@ -63,10 +64,8 @@ eb_snapshot_verify(eb_snapshot *s, int skip, eb_err *err)
 	posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	uint64_t off = 0;
 	while (off < s->db_size) {
-		if (eb_restore_interrupted) {
-			rc = eb_err_set(err, EB_EIO, "interrupted");
+		if ((rc = eb_interrupt_check(err, "checking the snapshot's sha256")) < 0)
 			break;
-		}
 		size_t want = s->db_size - off < CHUNK ? (size_t)(s->db_size - off) : CHUNK;
 		ssize_t r = pread(s->fd, buf, want, (off_t)off);
 		if (r < 0 && errno == EINTR)

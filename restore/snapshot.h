@@ -19,10 +19,6 @@ typedef struct eb_snapshot {
 	uint8_t got[EB_SHA256_LEN];  /* computed by eb_snapshot_verify */
 } eb_snapshot;
 
-/* Set from a signal handler; long loops (hash check, restore walk) stop
- * with an error at the next chunk or key. */
-extern volatile sig_atomic_t eb_restore_interrupted;
-
 int eb_snapshot_open(eb_snapshot *s, const char *path, eb_err *err);
 /* Reads the image once sequentially and compares its SHA-256 with the
  * trailer.  Without a trailer: an error unless skip_hash_check (then 0).

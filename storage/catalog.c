@@ -1,5 +1,6 @@
 #include "storage/catalog.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,96 @@ ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-/* newest first: creation time, then revision, then id */
+/* within a cluster: revision, raft index, creation time, id; all newest
+ * first */
 static int
-cmp_newest(const void *a, const void *b)
+cmp_in_cluster(const void *a, const void *b)
 {
 	const eb_manifest *x = a, *y = b;
-	if (x->created_unix != y->created_unix)
-		return x->created_unix > y->created_unix ? -1 : 1;
+	if (x->cluster_id != y->cluster_id)
+		return x->cluster_id < y->cluster_id ? -1 : 1;
 	if (x->revision != y->revision)
 		return x->revision > y->revision ? -1 : 1;
+	if (x->raft_index != y->raft_index)
+		return x->raft_index > y->raft_index ? -1 : 1;
+	if (x->created_unix != y->created_unix)
+		return x->created_unix > y->created_unix ? -1 : 1;
 	return -strcmp(x->id, y->id);
+}
+
+typedef struct {
+	int64_t key; /* creation time of the cluster's newest backup */
+	size_t at;   /* position after cmp_in_cluster: keeps a cluster's order */
+} rank;
+
+static int
+cmp_rank(const void *a, const void *b)
+{
+	const rank *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Sorts c->v (see catalog.h) and marks the backups whose clock contradicts
+ * their revision. */
+static int
+order(eb_catalog *c, eb_err *err)
+{
+	rank *r;
+	eb_manifest *v;
+	qsort(c->v, c->n, sizeof *c->v, cmp_in_cluster);
+	r = calloc(c->n ? c->n : 1, sizeof *r);
+	v = calloc(c->n ? c->n : 1, sizeof *v);
+	c->clock_odd = calloc(c->n ? c->n : 1, 1);
+	if (!r || !v || !c->clock_odd) {
+		free(r);
+		free(v);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0, g = 0; i < c->n; i++) {
+		if (c->v[i].cluster_id != c->v[g].cluster_id)
+			g = i;
+		r[i] = (rank){c->v[g].created_unix, i}; /* same key for a whole cluster */
+	}
+	qsort(r, c->n, sizeof *r, cmp_rank);
+	for (size_t i = 0; i < c->n; i++)
+		v[i] = c->v[r[i].at];
+	free(c->v);
+	c->v = v;
+	free(r);
+	/* clock check: in revision order (newest first) a backup is odd when
+	 * it was created after one with a higher revision (prefix minimum) or
+	 * before one with a lower revision (suffix maximum) */
+	for (size_t g = 0, e; g < c->n; g = e) {
+		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		for (e = g; e < c->n && c->v[e].cluster_id == c->v[g].cluster_id; e++) {
+			if (c->v[e].created_unix > lo)
+				c->clock_odd[e] = 1;
+			if (c->v[e].created_unix < lo)
+				lo = c->v[e].created_unix;
+		}
+		for (size_t i = e; i-- > g;) {
+			if (c->v[i].created_unix < hi)
+				c->clock_odd[i] = 1;
+			if (c->v[i].created_unix > hi)
+				hi = c->v[i].created_unix;
+		}
+	}
+	return 0;
+}
+
+static int
+add_bad(eb_catalog *c, const char *name, const char *why, eb_err *err)
+{
+	eb_catalog_bad *nb = realloc(c->bad, (c->nbad + 1) * sizeof *nb);
+	if (!nb)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c->bad = nb;
+	snprintf(nb[c->nbad].name, sizeof nb[c->nbad].name, "%s", name);
+	snprintf(nb[c->nbad].why, sizeof nb[c->nbad].why, "%.399s", why);
+	c->nbad++;
+	return 0;
 }
 
 static int
@@ -76,16 +157,19 @@ eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err)
 			return rc;
 		}
 		if (rc < 0) {
-			if (!out->nbad++)
-				snprintf(out->bad_example, sizeof out->bad_example,
-				         "%.80s: %.160s", l.v[i].name, e1.msg);
+			rc = add_bad(out, l.v[i].name, e1.msg, err);
+			if (rc < 0)
+				break;
 			continue;
 		}
 		out->n++;
 	}
 	eb_store_list_dispose(&l);
-	qsort(out->v, out->n, sizeof *out->v, cmp_newest);
-	return 0;
+	if (rc == 0)
+		rc = order(out, err);
+	if (rc < 0)
+		eb_catalog_dispose(out);
+	return rc < 0 ? rc : 0;
 }
 
 void
@@ -94,6 +178,8 @@ eb_catalog_dispose(eb_catalog *c)
 	for (size_t i = 0; i < c->n; i++)
 		eb_manifest_dispose(&c->v[i]);
 	free(c->v);
+	free(c->clock_odd);
+	free(c->bad);
 	memset(c, 0, sizeof *c);
 }
 
@@ -123,7 +209,7 @@ eb_catalog_find(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 	if (strcmp(id, "latest") != 0) {
 		char name[128];
 		eb_err e1;
-		if (strlen(id) > 60 || strchr(id, '/'))
+		if (strlen(id) > 90 || strchr(id, '/'))
 			return eb_err_set(err, EB_EINVAL, "'%s' is not a backup id", id);
 		eb_manifest_name(id, name, sizeof name);
 		eb_err_init(&e1);
@@ -137,7 +223,13 @@ eb_catalog_find(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 	rc = eb_catalog_load(&c, st, err);
 	if (rc < 0)
 		return rc;
-	if (c.n == 0) {
+	if (c.nbad > 0 && strcmp(id, "latest") == 0) {
+		rc = eb_err_set(err, EB_ECORRUPT,
+		                "cannot tell which backup is the latest in %s: manifest %s is unreadable "
+		                "(%s)%s; choose one with --backup ID (see 'etcd-backup list --from %s')",
+		                st->url, c.bad[0].name, c.bad[0].why,
+		                c.nbad > 1 ? ", and more" : "", st->url);
+	} else if (c.n == 0) {
 		rc = eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
 	} else if (strcmp(id, "latest") == 0) {
 		rc = copy_manifest(out, &c.v[0], err);
@@ -155,11 +247,12 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
                  eb_err *err)
 {
 	eb_stream *stored = NULL, *unz = NULL, *trailer = NULL;
-	uint8_t want_stored[32], want_snap[32];
+	uint8_t want_stored[32], want_snap[32], want_db[32];
 	char what[400];
 	int rc;
 	if (eb_unhex(m->stored_sha256, want_stored, 32) < 0 ||
-	    eb_unhex(m->snapshot_sha256, want_snap, 32) < 0)
+	    eb_unhex(m->snapshot_sha256, want_snap, 32) < 0 ||
+	    eb_unhex(m->db_sha256, want_db, 32) < 0)
 		return eb_err_set(err, EB_ECORRUPT, "manifest of %s has bad digests", m->id);
 	/* built back to front: each stage's next is the one after it; the
 	 * trailer stage checks etcd's trailer and the snapshot's manifest
@@ -167,7 +260,7 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
 	rc = eb_trailer_stage_new(&trailer, sink, err);
 	if (rc == 0) {
 		snprintf(what, sizeof what, "snapshot of backup %s", m->id);
-		eb_trailer_stage_expect(trailer, want_snap, m->snapshot_size, what);
+		eb_trailer_stage_expect(trailer, want_snap, want_db, m->snapshot_size, what);
 	}
 	if (rc == 0 && strcmp(m->compression, "zstd") == 0)
 		rc = eb_zstd_decompress_new(&unz, trailer, err);

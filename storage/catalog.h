@@ -1,7 +1,6 @@
 /* storage/catalog.h - backups as a set: list, find, fetch, delete, prune.
  *
- * Works on any store.  Only objects with a manifest are backups; the list
- * is newest first (ids sort by creation time).
+ * Works on any store.  Only objects with a manifest are backups.
  */
 #ifndef EB_CATALOG_H
 #define EB_CATALOG_H
@@ -13,18 +12,36 @@
 #include "storage/store.h"
 #include "storage/stream.h"
 
+/* A manifest that could not be read: it is listed and verified as failed,
+ * never skipped in silence. */
+typedef struct eb_catalog_bad {
+	char name[128]; /* the manifest's object name */
+	char why[400];
+} eb_catalog_bad;
+
+/* Order: backups of one cluster stay together, highest revision first (then
+ * raft index, then creation time): the revision, not the wall clock, says
+ * which backup is newer, so a clock that jumped cannot make an old backup
+ * "latest".  Clusters come in the order of their newest backup's time. */
 typedef struct eb_catalog {
-	eb_manifest *v; /* newest first */
+	eb_manifest *v; /* see the order above */
 	size_t n;
-	size_t nbad;    /* manifests that did not parse (skipped) */
-	char bad_example[256]; /* name of one of them, for a warning */
+	unsigned char *clock_odd; /* [i]: v[i]'s creation time contradicts its
+	                           * revision (a backup of the same cluster with
+	                           * a higher revision was created earlier, or
+	                           * one with a lower revision later) */
+	eb_catalog_bad *bad;      /* manifests that did not parse */
+	size_t nbad;
 } eb_catalog;
 
 int eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err);
 void eb_catalog_dispose(eb_catalog *c);
 
 /* Finds a backup by exact id or "latest" and copies its manifest into out
- * (caller disposes).  EB_ENOTFOUND with a message listing what exists. */
+ * (caller disposes).  EB_ENOTFOUND with a message listing what exists.
+ * "latest" fails with EB_ECORRUPT while any manifest is unreadable: the
+ * unreadable one may be the newest, and an older backup must not be taken
+ * for it in silence. */
 int eb_catalog_find(eb_store *st, const char *id, eb_manifest *out,
                     eb_err *err);
 
@@ -37,7 +54,8 @@ int eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
                      eb_err *err);
 
 /* Deletes the manifest first, then the object: a half-deleted backup is
- * never listed. */
+ * never listed.  The object's name is derived from the id (a manifest that
+ * names another object never loads). */
 int eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err);
 
 #endif

@@ -20,6 +20,9 @@ static int
 sha_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
 {
 	sha_stage *st = (sha_stage *)s;
+	if (st->expect && len > st->want_len - s->nbytes_in)
+		return eb_err_set(err, EB_ECORRUPT, "%s is larger than the %llu bytes its manifest says",
+		                  st->what, (unsigned long long)st->want_len);
 	eb_sha256_update(st->h, buf, len);
 	return s->next ? eb_stream_write(s->next, buf, len, err) : 0;
 }
@@ -106,6 +109,7 @@ typedef struct {
 	uint8_t file_digest[EB_SHA256_LEN]; /* of database + trailer */
 	int expect;
 	uint8_t want[EB_SHA256_LEN];
+	uint8_t want_db[EB_SHA256_LEN];
 	uint64_t want_len;
 	char what[300];
 } trailer_stage;
@@ -114,6 +118,12 @@ static int
 trailer_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
 {
 	trailer_stage *t = (trailer_stage *)s;
+	/* stop at the size the manifest promises: an object that inflates
+	 * past it (a decompression bomb) never reaches the disk */
+	if (t->expect && len > t->want_len - s->nbytes_in)
+		return eb_err_set(err, EB_ECORRUPT,
+		                  "%s is larger than the %llu bytes its manifest says; stopped there",
+		                  t->what, (unsigned long long)t->want_len);
 	if (len >= EB_SHA256_LEN) {
 		/* everything held plus all but the last 32 new bytes is database */
 		eb_sha256_update(t->h, t->hold, t->nhold);
@@ -163,6 +173,13 @@ trailer_finish(eb_stream *s, eb_err *err)
 		eb_hex(t->want, EB_SHA256_LEN, want);
 		eb_hex(t->file_digest, EB_SHA256_LEN, got);
 		return eb_err_set(err, EB_ECORRUPT, "%s is corrupt: sha256 %s, manifest says %s",
+		                  t->what, got, want);
+	}
+	if (t->expect && memcmp(t->digest, t->want_db, EB_SHA256_LEN) != 0) {
+		eb_hex(t->want_db, EB_SHA256_LEN, want);
+		eb_hex(t->digest, EB_SHA256_LEN, got);
+		return eb_err_set(err, EB_ECORRUPT,
+		                  "%s: the database's sha256 is %s, but the manifest's db_sha256 says %s",
 		                  t->what, got, want);
 	}
 	return eb_stream_finish(s->next, err);
@@ -216,11 +233,13 @@ eb_trailer_stage_file_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN])
 
 void
 eb_trailer_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
-                        uint64_t want_len, const char *what)
+                        const uint8_t want_db[EB_SHA256_LEN], uint64_t want_len,
+                        const char *what)
 {
 	trailer_stage *t = (trailer_stage *)s;
 	t->expect = 1;
 	memcpy(t->want, want, EB_SHA256_LEN);
+	memcpy(t->want_db, want_db, EB_SHA256_LEN);
 	t->want_len = want_len;
 	snprintf(t->what, sizeof t->what, "%s", what);
 }

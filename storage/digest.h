@@ -25,8 +25,9 @@ int eb_sha256_stage_new(eb_stream **out, eb_stream *next, eb_err *err);
 /* Valid after a successful eb_stream_finish(s). */
 void eb_sha256_stage_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
 /* Makes finish fail with EB_ECORRUPT, before finishing next, unless the
- * digest equals `want` and exactly `want_len` bytes went through.  `what`
- * names the data in the message ("stored object x"); copied. */
+ * digest equals `want` and exactly `want_len` bytes went through; a write
+ * past want_len fails at once.  `what` names the data in the message
+ * ("stored object x"); copied. */
 void eb_sha256_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
                             uint64_t want_len, const char *what);
 
@@ -40,9 +41,12 @@ void eb_trailer_stage_db_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
 void eb_trailer_stage_file_digest(eb_stream *s, uint8_t out[EB_SHA256_LEN]);
 /* Makes finish also fail with EB_ECORRUPT, before finishing next, unless
  * the whole stream (database + trailer) is `want_len` bytes with sha256
- * `want` (a manifest's snapshot_size / snapshot_sha256).  `what` names the
- * data in the message; copied. */
+ * `want` and the database hashes to `want_db` (a manifest's snapshot_size,
+ * snapshot_sha256 and db_sha256).  A write that would carry the stream past
+ * want_len fails at once, so no more than want_len bytes ever reach next.
+ * `what` names the data in the message; copied. */
 void eb_trailer_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
-                             uint64_t want_len, const char *what);
+                             const uint8_t want_db[EB_SHA256_LEN], uint64_t want_len,
+                             const char *what);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct {
 	int fd;          /* -1 until the first byte: a failed run creates nothing */
 	int mode;
 	int mkdir;       /* create the folder (and parents) when opening */
+	int created;     /* tmp exists on disk (until commit or abort) */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 	char dir[PATH_MAX];
@@ -56,6 +57,7 @@ open_tmp(file_sink *f, eb_err *err)
 		f->tmp[0] = '\0';
 		return eb_err_sys(err, EB_EIO, e, "cannot create a temp file in %s", f->dir);
 	}
+	f->created = 1;
 	return 0;
 }
 
@@ -100,10 +102,12 @@ fs_finish(eb_stream *s, eb_err *err)
 			           ? eb_err_set(err, EB_EEXIST, "%s already exists; not overwritten", f->path)
 			           : eb_err_sys(err, EB_EIO, errno, "cannot create %s", f->path);
 		unlink(f->tmp);
+		f->created = 0;
 	} else if (rename(f->tmp, f->path) < 0) {
 		return eb_err_sys(err, EB_EIO, errno, "cannot rename %s to %s",
 		                  f->tmp, f->path);
 	}
+	f->created = 0;
 	f->tmp[0] = '\0';
 	return eb_fsync_dir(f->dir, err);
 }
@@ -114,8 +118,10 @@ fs_free(eb_stream *s)
 	file_sink *f = (file_sink *)s;
 	if (f->fd >= 0)
 		close(f->fd);
-	if (f->fd >= 0 && f->tmp[0])
-		unlink(f->tmp); /* abort: nothing half-written stays behind */
+	/* abort: nothing half-written stays behind, also when the commit
+	 * itself failed after the file was closed (the name was taken) */
+	if (f->created)
+		unlink(f->tmp);
 	free(f->buf);
 	free(f);
 }

@@ -2,7 +2,8 @@
  *
  * Objects are plain files directly in the folder.  Writes go through
  * file_sink (temp + fsync + rename/link + fsync dir), so a crash leaves at
- * most a hidden ".NAME.part.XXXXXX" file, which list() ignores. */
+ * most a hidden ".NAME.part.XXXXXX" file, which list() ignores and
+ * clean_incomplete (prune) removes once it is old. */
 #include "storage/store.h"
 
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -103,6 +105,45 @@ ls_del(eb_store *st, const char *name, eb_err *err)
 	return eb_fsync_dir(ls->dir, err);
 }
 
+/* Temp files of writes in flight are ".NAME.part.XXXXXX" (file_sink and
+ * eb_write_file_atomic); one older than the cut-off belongs to a run that
+ * was killed (a live run writes to its file all the time). */
+static int
+is_debris(const char *name)
+{
+	const char *p = strstr(name, ".part.");
+	return name[0] == '.' && p && strlen(p + 6) == 6;
+}
+
+static int
+ls_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n, eb_err *err)
+{
+	local_store *ls = (local_store *)st;
+	DIR *d = opendir(ls->dir);
+	struct dirent *e;
+	time_t cutoff = time(NULL) - (time_t)older_than_s;
+	int rc = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : eb_err_sys(err, EB_EIO, errno, "cannot read store folder %s", ls->dir);
+	while ((e = readdir(d)) != NULL) {
+		struct stat sb;
+		char p[PATH_MAX];
+		if (!is_debris(e->d_name) ||
+		    snprintf(p, sizeof p, "%s/%s", ls->dir, e->d_name) >= (int)sizeof p ||
+		    lstat(p, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_mtime > cutoff)
+			continue;
+		if (!dry_run && unlink(p) < 0 && errno != ENOENT) {
+			rc = eb_err_sys(err, EB_EIO, errno, "cannot remove the leftover temp file %s", p);
+			break;
+		}
+		(*n)++;
+	}
+	closedir(d);
+	if (rc == 0 && *n > 0 && !dry_run)
+		rc = eb_fsync_dir(ls->dir, err);
+	return rc;
+}
+
 static void
 ls_free(eb_store *st)
 {
@@ -110,8 +151,8 @@ ls_free(eb_store *st)
 	free(st);
 }
 
-static const eb_store_ops local_ops = {"local", ls_put_stream, ls_put_bytes,
-                                       ls_get, ls_list, ls_del, ls_free};
+static const eb_store_ops local_ops = {"local", ls_put_stream, ls_put_bytes, ls_get,
+                                       ls_list, ls_del, ls_clean_incomplete, ls_free};
 
 int
 eb_local_store_open(eb_store **out, const char *url, const char *path,

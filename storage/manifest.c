@@ -44,6 +44,27 @@ eb_manifest_name(const char *id, char *out, size_t out_len)
 	snprintf(out, out_len, "%s%s", id, EB_MANIFEST_SUFFIX);
 }
 
+void
+eb_manifest_object_name(const eb_manifest *m, char *out, size_t out_len)
+{
+	snprintf(out, out_len, "%s.snapshot.db%s", m->id,
+	         strcmp(m->compression, "zstd") == 0 ? ".zst" : "");
+}
+
+/* ids are made of [0-9A-Za-z._-], never start with '.', and are short */
+static int
+valid_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 90 || id[0] == '.')
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.'))
+			return 0;
+	return 1;
+}
+
 static void
 kv_str(eb_buf *b, const char *k, const char *v, int last)
 {
@@ -202,10 +223,25 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 		rc = eb_err_set(err, EB_ECORRUPT, "unknown compression \"%s\"", m->compression);
 		goto out;
 	}
-	if (m->snapshot_size != m->db_size + 32 || !m->object[0] ||
-	    strchr(m->object, '/') || strstr(m->object, "..")) {
-		rc = eb_err_set(err, EB_ECORRUPT, "manifest sizes or object name are inconsistent");
+	if (!valid_id(m->id)) {
+		rc = eb_err_set(err, EB_ECORRUPT, "manifest id \"%.100s\" is not a backup id", m->id);
 		goto out;
+	}
+	if (m->snapshot_size != m->db_size + 32) {
+		rc = eb_err_set(err, EB_ECORRUPT,
+		                "manifest sizes are inconsistent: snapshot_size %llu is not db_size %llu + 32",
+		                (unsigned long long)m->snapshot_size, (unsigned long long)m->db_size);
+		goto out;
+	}
+	{
+		char want[256];
+		eb_manifest_object_name(m, want, sizeof want);
+		if (strcmp(m->object, want) != 0) {
+			rc = eb_err_set(err, EB_ECORRUPT,
+			                "manifest of %s names object \"%.100s\", but its object can only be %s",
+			                m->id, m->object, want);
+			goto out;
+		}
 	}
 	tags = eb_json_get(j, "tags");
 	if (tags && tags->type == EB_JSON_ARR) {

@@ -22,7 +22,7 @@
 
 typedef struct eb_manifest {
 	int format;              /* EB_MANIFEST_FORMAT */
-	char id[64];             /* "20261121T044315Z-r12345" */
+	char id[96];             /* "20261121T044315Z-r12345-<cluster>-<random>" */
 	char created[32];        /* UTC, "2026-11-21T04:43:15Z" */
 	int64_t created_unix;
 	uint64_t cluster_id;
@@ -59,5 +59,9 @@ int eb_manifest_from_json(eb_manifest *m, const char *json, size_t len,
 
 /* "<id>.manifest.json" into out (size >= 128). */
 void eb_manifest_name(const char *id, char *out, size_t out_len);
+/* The one object name a backup may have: "<id>.snapshot.db", plus ".zst"
+ * when compressed.  A manifest naming any other object is refused, so no
+ * manifest can point at (and have prune delete) another backup's data. */
+void eb_manifest_object_name(const eb_manifest *m, char *out, size_t out_len);
 
 #endif

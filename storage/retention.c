@@ -1,5 +1,6 @@
 #include "storage/retention.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,25 +19,38 @@ bucket(int64_t t, char rule, char *out, size_t len)
 	}
 }
 
+/* The wall clock only buckets backups; which one of a bucket is kept, and
+ * which buckets are the most recent, follows the catalog's revision order
+ * (newest first).  With a clock that jumped, one bucket's backups may not
+ * be adjacent in that order, so the buckets already used are remembered. */
 static void
 keep_buckets(const eb_manifest *v, size_t n, uint64_t cid, char rule, int count,
              int *keep)
 {
-	char last[32] = "", b[32];
+	char (*seen)[32];
+	char b[32];
 	int used = 0;
 	if (count <= 0)
 		return;
-	/* newest first: the first backup seen in a bucket is its newest */
+	seen = calloc((size_t)count, sizeof *seen);
+	if (!seen) { /* keep everything rather than guess */
+		for (size_t i = 0; i < n; i++)
+			keep[i] |= v[i].cluster_id == cid;
+		return;
+	}
 	for (size_t i = 0; i < n && used < count; i++) {
+		int dup = 0;
 		if (v[i].cluster_id != cid)
 			continue;
 		bucket(v[i].created_unix, rule, b, sizeof b);
-		if (strcmp(b, last) == 0)
+		for (int j = 0; j < used && !dup; j++)
+			dup = strcmp(seen[j], b) == 0;
+		if (dup)
 			continue;
-		memcpy(last, b, sizeof last);
+		memcpy(seen[used++], b, sizeof b);
 		keep[i] = 1;
-		used++;
 	}
+	free(seen);
 }
 
 size_t

@@ -3,8 +3,10 @@
  * Policy as restic/borg: --keep-last N keeps the N newest; --keep-hourly N
  * keeps the newest backup of each of the N most recent UTC hours that have
  * one (daily: days, weekly: ISO weeks, monthly: months).  A backup kept by
- * any rule is kept.  The newest backup is always kept.  Only backups of
- * `cluster_id` are considered; others are never marked. */
+ * any rule is kept.  The newest backup (the highest revision of the
+ * cluster) is always kept.  Only backups of `cluster_id` are considered;
+ * others are never marked.  "Newest" is the catalog's order: revision,
+ * then raft index; the wall clock only assigns the hour/day/week/month. */
 #ifndef EB_RETENTION_H
 #define EB_RETENTION_H
 

@@ -127,6 +127,14 @@ eb_store_delete(eb_store *st, const char *name, eb_err *err)
 	return rc ? rc : st->ops->del(st, name, err);
 }
 
+int
+eb_store_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n,
+                          eb_err *err)
+{
+	*n = 0;
+	return st->ops->clean_incomplete(st, older_than_s, dry_run, n, err);
+}
+
 /* ---- get_bytes: a capped memory sink ---- */
 
 typedef struct {

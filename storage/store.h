@@ -64,6 +64,11 @@ typedef struct eb_store_ops {
 	int (*get)(eb_store *st, const char *name, eb_stream *sink, eb_err *err);
 	int (*list)(eb_store *st, eb_store_list *out, eb_err *err);
 	int (*del)(eb_store *st, const char *name, eb_err *err);
+	/* Removes (or with dry_run only counts) the debris of writes that
+	 * never committed and started more than older_than_s seconds ago:
+	 * temp files of a killed run, multipart uploads never completed. */
+	int (*clean_incomplete)(eb_store *st, int64_t older_than_s, int dry_run, int *n,
+	                        eb_err *err);
 	void (*free)(eb_store *st);
 } eb_store_ops;
 
@@ -90,6 +95,8 @@ int eb_store_get_bytes(eb_store *st, const char *name, size_t max_len,
                        char **out, size_t *out_len, eb_err *err);
 int eb_store_list_all(eb_store *st, eb_store_list *out, eb_err *err);
 int eb_store_delete(eb_store *st, const char *name, eb_err *err);
+int eb_store_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n,
+                              eb_err *err);
 
 /* Backend constructors (store.c dispatches on the url). */
 int eb_local_store_open(eb_store **out, const char *url, const char *path,

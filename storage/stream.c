@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "common/interrupt.h"
+
 void
 eb_stream_init(eb_stream *s, const eb_stream_ops *ops, eb_stream *next)
 {
@@ -24,6 +26,11 @@ eb_stream_write(eb_stream *s, const void *buf, size_t len, eb_err *err)
 		                  s->ops->name);
 	if (len == 0)
 		return 0;
+	/* SIGINT/SIGTERM stop the data wherever it is (common/interrupt.h) */
+	if ((rc = eb_interrupt_check(err, "moving data")) < 0) {
+		s->failed = rc;
+		return rc;
+	}
 	rc = s->ops->write(s, buf, len, err);
 	if (rc < 0) {
 		s->failed = rc;
@@ -42,6 +49,10 @@ eb_stream_finish(eb_stream *s, eb_err *err)
 		                  s->ops->name);
 	if (s->finished)
 		return 0;
+	if ((rc = eb_interrupt_check(err, "committing")) < 0) {
+		s->failed = rc;
+		return rc;
+	}
 	rc = s->ops->finish(s, err);
 	if (rc < 0) {
 		s->failed = rc;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/interrupt.h"
+
 #define MAX_CAPTURE (1u << 20)
 
 struct eb_http {
@@ -144,7 +146,9 @@ progress_cb(void *ud, curl_off_t a, curl_off_t b, curl_off_t c2, curl_off_t d)
 {
 	xfer *x = ud;
 	(void)a; (void)b; (void)c2; (void)d;
-	return __atomic_load_n(x->req->cancel, __ATOMIC_ACQUIRE) ? 1 : 0;
+	if (!x->req->cleanup && eb_interrupted())
+		return 1;
+	return x->req->cancel && __atomic_load_n(x->req->cancel, __ATOMIC_ACQUIRE) ? 1 : 0;
 }
 
 /* Returns EB_EINVAL (not retried) for TLS trust and URL problems. */
@@ -181,11 +185,10 @@ eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp)
 	                 req->stall_timeout_s ? req->stall_timeout_s : 60L);
 	if (req->total_timeout_s)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, req->total_timeout_s);
-	if (req->cancel) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
-	}
+	/* several times a second: a cancel or a signal stops the transfer */
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
 	if (h->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
@@ -215,6 +218,9 @@ eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp)
 	if (cc != CURLE_OK) {
 		if (resp->cb_rc) {
 			rc = resp->cb_rc;
+		} else if (cc == CURLE_ABORTED_BY_CALLBACK && !req->cleanup && eb_interrupted()) {
+			snprintf(resp->transport, sizeof resp->transport, "interrupted by a signal");
+			rc = EB_EINTR;
 		} else {
 			snprintf(resp->transport, sizeof resp->transport, "%s%s%s",
 			         curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);

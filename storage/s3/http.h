@@ -29,6 +29,8 @@ typedef struct eb_http_req {
 	long total_timeout_s;     /* 0: none */
 	const int *cancel;        /* when *cancel becomes non-zero the transfer
 	                           * stops (read atomically); may be NULL */
+	int cleanup;              /* SIGINT/SIGTERM do not stop this request
+	                           * (otherwise they do: EB_EINTR) */
 } eb_http_req;
 
 typedef struct eb_http_resp {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/crypto.h"
 #include "storage/s3/xml.h"
@@ -297,11 +298,66 @@ stop_workers(up *u)
 	u->started = 0;
 }
 
+/* The ETag the object at our key has now, quotes stripped; "" if none. */
+static void
+head_etag(up *u, char *out, size_t len)
+{
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	eb_err e;
+	eb_err_init(&e);
+	out[0] = '\0';
+	c.op = "HeadObject";
+	c.method = "HEAD";
+	c.key = u->key;
+	if (eb_s3_call_do(u->s, u->h, &c, &r, &e) == 0) {
+		const char *p = r.etag[0] == '"' ? r.etag + 1 : r.etag;
+		snprintf(out, len, "%.*s", (int)strcspn(p, "\""), p);
+	}
+	eb_http_resp_dispose(&r);
+}
+
+/* Objects are created with If-None-Match: * (a backup never replaces
+ * another).  When a retry of our own request is what finds the key taken
+ * (the first answer was lost), the object is ours if its ETag is the one
+ * our bytes give: the MD5 of a single PUT's body, or for a multipart
+ * upload the MD5 of the parts' MD5s followed by "-N". */
+static int
+exists_is_ours(up *u, const uint8_t *body, size_t body_len)
+{
+	char got[80], want[80];
+	uint8_t md5[EB_MD5_LEN];
+	head_etag(u, got, sizeof got);
+	if (!u->upload_id) {
+		eb_md5_buf(body, body_len, md5);
+		eb_hex(md5, sizeof md5, want);
+	} else {
+		uint8_t *cat = malloc((size_t)u->nparts * EB_MD5_LEN + 1);
+		if (!cat)
+			return 0;
+		for (int i = 0; i < u->nparts; i++) {
+			const char *e = u->etags[i][0] == '"' ? u->etags[i] + 1 : u->etags[i];
+			char hex[2 * EB_MD5_LEN + 1];
+			snprintf(hex, sizeof hex, "%.*s", (int)strcspn(e, "\""), e);
+			if (eb_unhex(hex, cat + (size_t)i * EB_MD5_LEN, EB_MD5_LEN) < 0) {
+				free(cat); /* not an MD5 (SSE-KMS): cannot tell */
+				return 0;
+			}
+		}
+		eb_md5_buf(cat, (size_t)u->nparts * EB_MD5_LEN, md5);
+		free(cat);
+		eb_hex(md5, sizeof md5, want);
+		snprintf(want + 2 * EB_MD5_LEN, sizeof want - 2 * EB_MD5_LEN, "-%d", u->nparts);
+	}
+	return got[0] && strcasecmp(got, want) == 0;
+}
+
 static int
 put_single(up *u, eb_err *err)
 {
 	eb_s3_call c = {0};
 	eb_http_resp r;
+	eb_err e;
 	int rc;
 	c.op = "PutObject";
 	c.method = "PUT";
@@ -309,8 +365,14 @@ put_single(up *u, eb_err *err)
 	c.body = u->cur && u->cur->buf ? u->cur->buf : (const uint8_t *)"";
 	c.body_len = u->cur ? u->cur->len : 0;
 	c.content_type = "application/octet-stream";
-	rc = eb_s3_call_do(u->s, u->h, &c, &r, err);
+	c.if_none_match = 1;
+	eb_err_init(&e);
+	rc = eb_s3_call_do(u->s, u->h, &c, &r, &e);
 	eb_http_resp_dispose(&r);
+	if (rc == EB_EEXIST && exists_is_ours(u, c.body, c.body_len))
+		rc = 0;
+	else if (rc)
+		eb_err_set(err, rc, "%s", e.msg);
 	return rc;
 }
 
@@ -360,11 +422,14 @@ complete(up *u, eb_err *err)
 	c.body_len = x.len;
 	c.content_type = "application/xml";
 	c.error_in_200 = 1; /* S3 may answer 200 and put the error in the body */
+	c.if_none_match = 1;
 	{
 		eb_err e;
 		eb_err_init(&e);
 		rc = eb_s3_call_do(u->s, u->h, &c, &r, &e);
 		if (rc == EB_ENOTFOUND && object_has_size(u, u->total))
+			rc = 0;
+		else if (rc == EB_EEXIST && exists_is_ours(u, NULL, 0))
 			rc = 0;
 		else if (rc)
 			eb_err_set(err, rc, "%s", e.msg);
@@ -420,6 +485,7 @@ abort_upload(up *u)
 	c.method = "DELETE";
 	c.key = u->key;
 	c.query = qs;
+	c.cleanup = 1; /* runs after SIGTERM too: that is often why */
 	/* best effort: a lost abort leaves an invisible upload that
 	 * eb_s3_abort_incomplete removes later */
 	eb_s3_call_do(u->s, u->h, &c, &r, &e);

@@ -9,9 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/env.h"
+#include "common/interrupt.h"
 #include "storage/s3/xml.h"
 
 #define DEFAULT_PART (8u << 20) /* fewer requests per GiB; 4 buffers = 32 MiB */
@@ -380,177 +383,235 @@ backoff(int attempt, const eb_http_resp *r, int64_t left_ms)
 	}
 	if (ms > left_ms)
 		ms = left_ms > 0 ? left_ms : 0;
-	usleep((useconds_t)(ms * 1000));
+	eb_sleep_ms_interruptible((long)ms); /* a signal ends the wait */
+}
+
+/* What stays the same over the attempts of one call. */
+typedef struct {
+	eb_sbuf path, url;
+	char phash[65], md5b64[32];
+	char etag_pin[256]; /* GET: the first answer's ETag, for resumed reads */
+	get_ctx g;
+	int64_t t0;
+	int refreshed;      /* credentials fetched again once already */
+} call_state;
+
+/* Step 1: the request line and the body digests, once per call. */
+static int
+call_prepare(const eb_s3 *s, const eb_s3_call *c, eb_http_resp *resp, call_state *cs,
+             eb_err *err)
+{
+	memset(cs, 0, sizeof *cs);
+	cs->g = (get_ctx){c, resp, 0, 0, 0, 0};
+	cs->t0 = eb_mono_ms();
+	if (build_path(s, c->key, &cs->path) ||
+	    eb_sbuf_str(&cs->url, s->base) || eb_sbuf_str(&cs->url, cs->path.p) ||
+	    (c->query && c->query[0] &&
+	     (eb_sbuf_str(&cs->url, "?") || eb_sbuf_str(&cs->url, c->query))))
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	if (s->compat & EB_S3_COMPAT_UNSIGNED) {
+		snprintf(cs->phash, sizeof cs->phash, "%s",
+		         c->body_len || !strcmp(c->method, "PUT") || !strcmp(c->method, "POST")
+		             ? "UNSIGNED-PAYLOAD" : EB_S3_EMPTY_SHA256);
+	} else if (c->payload_sha256) {
+		snprintf(cs->phash, sizeof cs->phash, "%s", c->payload_sha256);
+	} else {
+		uint8_t d[EB_SHA256_LEN];
+		eb_sha256_buf(c->body ? (const void *)c->body : "", c->body_len, d);
+		eb_hex(d, sizeof d, cs->phash);
+	}
+	if ((s->compat & EB_S3_COMPAT_MD5) && c->body) {
+		uint8_t m[EB_MD5_LEN];
+		eb_md5_buf(c->body, c->body_len, m);
+		eb_base64(m, sizeof m, cs->md5b64);
+	}
+	return 0;
+}
+
+static void
+call_dispose(call_state *cs)
+{
+	eb_sbuf_dispose(&cs->path);
+	eb_sbuf_dispose(&cs->url);
+}
+
+/* The signed headers of one attempt, in hd; returns how many. */
+static int
+attempt_headers(const eb_s3 *s, const eb_s3_call *c, call_state *cs, const eb_s3_creds *cr,
+                const char *amz_date, char *range, size_t range_len, eb_s3_hdr *hd)
+{
+	int nh = 0;
+	hd[nh++] = (eb_s3_hdr){"host", s->host};
+	hd[nh++] = (eb_s3_hdr){"x-amz-content-sha256", cs->phash};
+	hd[nh++] = (eb_s3_hdr){"x-amz-date", amz_date};
+	if (cr->token)
+		hd[nh++] = (eb_s3_hdr){"x-amz-security-token", cr->token};
+	if (cs->md5b64[0])
+		hd[nh++] = (eb_s3_hdr){"content-md5", cs->md5b64};
+	if (c->content_type)
+		hd[nh++] = (eb_s3_hdr){"content-type", c->content_type};
+	if (c->if_none_match)
+		hd[nh++] = (eb_s3_hdr){"if-none-match", "*"};
+	cs->g.resumed = cs->g.delivered > 0;
+	cs->g.checked = 0;
+	if (c->on_data && cs->g.delivered) {
+		snprintf(range, range_len, "bytes=%llu-", (unsigned long long)cs->g.delivered);
+		hd[nh++] = (eb_s3_hdr){"range", range};
+		if (cs->etag_pin[0])
+			hd[nh++] = (eb_s3_hdr){"if-match", cs->etag_pin};
+	}
+	return nh;
+}
+
+/* Signs the headers and sends the request; the "name: value" lines carry
+ * the signature and the session token, so they are wiped here. */
+static int
+attempt_send(const eb_s3 *s, eb_http *h, const eb_s3_call *c, call_state *cs,
+             const eb_s3_creds *cr, eb_http_resp *resp, eb_err *err)
+{
+	eb_s3_hdr hd[12];
+	const char *wire[16];
+	char *lines[13];
+	char amz_date[17], range[64], auth[1024];
+	eb_http_req rq = {0};
+	time_t now = time(NULL);
+	struct tm tm;
+	int nh, nl = 0, rc;
+
+	gmtime_r(&now, &tm);
+	strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+	nh = attempt_headers(s, c, cs, cr, amz_date, range, sizeof range, hd);
+	rc = eb_sigv4_sign(c->method, cs->path.p, c->query ? c->query : "", hd, nh, cs->phash,
+	                   amz_date, s->region, "s3", cr->ak, cr->sk, auth, sizeof auth, NULL, err);
+	for (int i = 0; rc == 0 && i <= nh; i++) {
+		int n = i < nh ? asprintf(&lines[nl], "%s: %s", hd[i].name, hd[i].value)
+		               : asprintf(&lines[nl], "authorization: %s", auth);
+		if (n < 0)
+			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+		else
+			wire[nl] = lines[nl], nl++;
+	}
+	wire[nl] = NULL;
+	OPENSSL_cleanse(auth, sizeof auth);
+	if (rc == 0) {
+		rq.method = c->method;
+		rq.url = cs->url.p;
+		rq.headers = wire;
+		rq.body = c->body;
+		rq.body_len = c->body_len;
+		rq.cancel = c->cancel;
+		rq.cleanup = c->cleanup;
+		if (c->on_data) {
+			rq.on_data = get_on_data;
+			rq.ctx = &cs->g;
+		}
+		eb_http_resp_dispose(resp);
+		rc = eb_http_do(h, &rq, resp);
+		if (rc == EB_ENOMEM)
+			eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	for (int i = 0; i < nl; i++) {
+		OPENSSL_cleanse(lines[i], strlen(lines[i]));
+		free(lines[i]);
+	}
+	return rc;
+}
+
+/* Step 2: one attempt.  0 on a 2xx answer.  Otherwise the attempt's error
+ * is in e, and *retry / *refresh say whether another attempt may help. */
+static int
+attempt_once(eb_s3 *s, eb_http *h, const eb_s3_call *c, call_state *cs, eb_http_resp *resp,
+             int *retry, int *refresh, eb_err *e)
+{
+	eb_s3_creds cr = {0};
+	eb_err e2;
+	const char *key = c->key ? c->key : "";
+	int rc;
+
+	*retry = *refresh = 0;
+	eb_err_init(&e2);
+	rc = eb_s3_creds_get(s->creds, &cr, &e2);
+	if (rc)
+		return eb_err_set(e, rc, "S3 %s s3://%s/%s: no credentials: %s", c->op, s->bucket,
+		                  key, e2.msg);
+	rc = attempt_send(s, h, c, cs, &cr, resp, e);
+	if (c->on_data && !cs->etag_pin[0] && resp->etag[0] && resp->status / 100 == 2)
+		snprintf(cs->etag_pin, sizeof cs->etag_pin, "%s", resp->etag);
+	if (rc == EB_ENOMEM) {
+		/* message set by attempt_send */
+	} else if (rc == EB_EINTR) {
+		eb_interrupt_check(e, c->op);
+	} else if (rc == EB_EUNAVAIL || (rc == EB_EINVAL && resp->transport[0])) {
+		*retry = rc == EB_EUNAVAIL;
+		eb_err_set(e, rc, "S3 %s s3://%s/%s at %s: %s", c->op, s->bucket, key, s->base,
+		           resp->transport);
+	} else if (rc < 0) {
+		/* the stream consumer refused the data: its message is in ctx */
+		eb_err_set(e, rc, "S3 %s s3://%s/%s: the data was refused downstream", c->op,
+		           s->bucket, key);
+	} else if (resp->status / 100 == 2 && !(c->error_in_200 && error_document(resp))) {
+		rc = 0;
+	} else if (c->on_data && cs->g.delivered && resp->status == 412) {
+		rc = eb_err_set(e, EB_ECORRUPT, "S3 %s s3://%s/%s: the object changed while it was read",
+		                c->op, s->bucket, key);
+	} else if (c->if_none_match && resp->status == 412) {
+		rc = eb_err_set(e, EB_EEXIST, "S3 %s s3://%s/%s: the object already exists; "
+		                "not overwritten", c->op, s->bucket, key);
+	} else {
+		rc = classify(s, c, resp, &cr, retry, refresh, e);
+	}
+	eb_s3_creds_dispose(&cr);
+	return rc;
+}
+
+/* Step 3: after a failed attempt, may another one run? */
+static int
+may_retry(eb_s3 *s, const eb_s3_call *c, call_state *cs, int attempt, int retry, int refresh)
+{
+	if (refresh && !cs->refreshed && eb_s3_creds_expire(s->creds)) {
+		cs->refreshed = 1;
+		retry = 1;
+	}
+	if (c->cancel && __atomic_load_n(c->cancel, __ATOMIC_ACQUIRE))
+		return 0;
+	if (!c->cleanup && eb_interrupted())
+		return 0;
+	return retry && attempt + 1 < s->max_attempts &&
+	       s->retry_budget_ms - (eb_mono_ms() - cs->t0) > 0;
 }
 
 int
 eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
               eb_err *err)
 {
-	eb_sbuf path = {0}, url = {0};
-	char phash[65], amz_date[17], auth[1024], md5b64[32] = "";
-	char etag_pin[256] = "";
-	get_ctx g = {c, resp, 0, 0, 0, 0};
-	int64_t t0 = eb_mono_ms();
-	int rc = 0, refreshed = 0;
+	call_state cs;
+	int rc, retry = 0, refresh = 0;
 
 	memset(resp, 0, sizeof *resp);
-	if (build_path(s, c->key, &path) ||
-	    eb_sbuf_str(&url, s->base) || eb_sbuf_str(&url, path.p) ||
-	    (c->query && c->query[0] && (eb_sbuf_str(&url, "?") || eb_sbuf_str(&url, c->query)))) {
-		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (s->compat & EB_S3_COMPAT_UNSIGNED) {
-		snprintf(phash, sizeof phash, "%s", c->body_len || !strcmp(c->method, "PUT") ||
-		         !strcmp(c->method, "POST") ? "UNSIGNED-PAYLOAD" : EB_S3_EMPTY_SHA256);
-	} else if (c->payload_sha256) {
-		snprintf(phash, sizeof phash, "%s", c->payload_sha256);
-	} else {
-		uint8_t d[EB_SHA256_LEN];
-		eb_sha256_buf(c->body ? (const void *)c->body : "", c->body_len, d);
-		eb_hex(d, sizeof d, phash);
-	}
-	if ((s->compat & EB_S3_COMPAT_MD5) && c->body) {
-		uint8_t m[EB_MD5_LEN];
-		eb_md5_buf(c->body, c->body_len, m);
-		eb_base64(m, sizeof m, md5b64);
-	}
-
-	for (int attempt = 0;; attempt++) {
-		eb_s3_creds cr = {0};
-		eb_s3_hdr hd[12];
-		const char *wire[16];
-		char *lines[12];
-		char range[64];
-		int nh = 0, retry = 0, refresh = 0;
-		eb_err e2;
-		eb_http_req rq = {0};
-		time_t now = time(NULL);
-		struct tm tm;
-
-		eb_err_init(&e2);
-		rc = eb_s3_creds_get(s->creds, &cr, &e2);
-		if (rc) {
-			eb_err_set(err, rc, "S3 %s s3://%s/%s: no credentials: %s", c->op,
-			           s->bucket, c->key ? c->key : "", e2.msg);
-			goto out;
-		}
-		gmtime_r(&now, &tm);
-		strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
-		hd[nh++] = (eb_s3_hdr){"host", s->host};
-		hd[nh++] = (eb_s3_hdr){"x-amz-content-sha256", phash};
-		hd[nh++] = (eb_s3_hdr){"x-amz-date", amz_date};
-		if (cr.token)
-			hd[nh++] = (eb_s3_hdr){"x-amz-security-token", cr.token};
-		if (md5b64[0])
-			hd[nh++] = (eb_s3_hdr){"content-md5", md5b64};
-		if (c->content_type)
-			hd[nh++] = (eb_s3_hdr){"content-type", c->content_type};
-		g.resumed = g.delivered > 0;
-		g.checked = 0;
-		if (c->on_data && g.delivered) {
-			snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)g.delivered);
-			hd[nh++] = (eb_s3_hdr){"range", range};
-			if (etag_pin[0])
-				hd[nh++] = (eb_s3_hdr){"if-match", etag_pin};
-		}
-		rc = eb_sigv4_sign(c->method, path.p, c->query ? c->query : "", hd, nh,
-		                   phash, amz_date, s->region, "s3", cr.ak, cr.sk, auth,
-		                   sizeof auth, NULL, err);
-		if (rc) {
-			eb_s3_creds_dispose(&cr);
-			goto out;
-		}
-		int nl = 0, bad = 0;
-		for (int i = 0; i < nh; i++) {
-			if (asprintf(&lines[nl], "%s: %s", hd[i].name, hd[i].value) < 0)
-				bad = 1;
-			else
-				wire[nl] = lines[nl], nl++;
-		}
-		if (asprintf(&lines[nl], "authorization: %s", auth) < 0)
-			bad = 1;
-		else
-			wire[nl] = lines[nl], nl++;
-		wire[nl] = NULL;
-		rq.method = c->method;
-		rq.url = url.p;
-		rq.headers = wire;
-		rq.body = c->body;
-		rq.body_len = c->body_len;
-		rq.cancel = c->cancel;
-		if (c->on_data) {
-			rq.on_data = get_on_data;
-			rq.ctx = &g;
-		}
-		eb_http_resp_dispose(resp);
-		if (!bad)
-			rc = eb_http_do(h, &rq, resp);
-		else
-			rc = EB_ENOMEM;
-		for (int i = 0; i < nl; i++) {
-			memset(lines[i], 0, strlen(lines[i]));
-			free(lines[i]);
-		}
-		if (rc == EB_ENOMEM) {
-			eb_s3_creds_dispose(&cr);
-			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (c->on_data && !etag_pin[0] && resp->etag[0] && resp->status / 100 == 2)
-			snprintf(etag_pin, sizeof etag_pin, "%s", resp->etag);
-		eb_err_init(&e2);
-		if (rc == EB_EUNAVAIL || (rc == EB_EINVAL && resp->transport[0])) {
-			retry = rc == EB_EUNAVAIL;
-			eb_err_set(&e2, rc, "S3 %s s3://%s/%s at %s: %s", c->op,
-			           s->bucket, c->key ? c->key : "", s->base, resp->transport);
-		} else if (rc < 0) {
-			/* the stream consumer refused the data: its message is in ctx */
-			eb_s3_creds_dispose(&cr);
-			eb_err_set(err, rc, "S3 %s s3://%s/%s: the data was refused downstream",
-			           c->op, s->bucket, c->key ? c->key : "");
-			goto out;
-		} else if (resp->status / 100 == 2 && !(c->error_in_200 && error_document(resp))) {
-			eb_s3_creds_dispose(&cr);
-			rc = 0;
-			goto out;
-		} else if (c->on_data && g.delivered && resp->status == 412) {
-			eb_s3_creds_dispose(&cr);
-			rc = eb_err_set(err, EB_ECORRUPT,
-			                "S3 %s s3://%s/%s: the object changed while it was read",
-			                c->op, s->bucket, c->key ? c->key : "");
-			goto out;
-		} else {
-			rc = classify(s, c, resp, &cr, &retry, &refresh, &e2);
-		}
-		eb_s3_creds_dispose(&cr);
-		if (refresh && !refreshed && eb_s3_creds_expire(s->creds)) {
-			refreshed = 1;
-			retry = 1;
-		}
-		int64_t left = s->retry_budget_ms - (eb_mono_ms() - t0);
-		if (c->cancel && __atomic_load_n(c->cancel, __ATOMIC_ACQUIRE))
-			retry = 0;
-		if (!retry || attempt + 1 >= s->max_attempts || left <= 0) {
+	rc = call_prepare(s, c, resp, &cs, err);
+	for (int attempt = 0; rc == 0; attempt++) {
+		eb_err e;
+		eb_err_init(&e);
+		rc = attempt_once(s, h, c, &cs, resp, &retry, &refresh, &e);
+		if (rc == 0)
+			break;
+		if (!may_retry(s, c, &cs, attempt, retry, refresh)) {
 			if (retry && attempt > 0)
-				eb_err_set(err, e2.code, "%s (gave up after %d attempts in %llds)",
-				           e2.msg, attempt + 1, (long long)((eb_mono_ms() - t0) / 1000));
+				eb_err_set(err, rc, "%s (gave up after %d attempts in %llds)", e.msg,
+				           attempt + 1, (long long)((eb_mono_ms() - cs.t0) / 1000));
 			else
-				eb_err_set(err, e2.code, "%s", e2.msg);
-			rc = e2.code ? e2.code : EB_EREMOTE;
-			goto out;
+				eb_err_set(err, rc, "%s", e.msg);
+			break;
 		}
 		if (s->on_retry) {
 			char line[1200];
-			snprintf(line, sizeof line, "%.1000s; retrying (attempt %d of %d)", e2.msg,
+			snprintf(line, sizeof line, "%.1000s; retrying (attempt %d of %d)", e.msg,
 			         attempt + 2, s->max_attempts);
 			s->on_retry(s->on_retry_arg, line);
 		}
-		backoff(attempt, resp, left);
+		backoff(attempt, resp, s->retry_budget_ms - (eb_mono_ms() - cs.t0));
+		rc = 0;
 	}
-out:
-	eb_sbuf_dispose(&path);
-	eb_sbuf_dispose(&url);
+	call_dispose(&cs);
 	return rc;
 }

@@ -65,6 +65,12 @@ typedef struct eb_s3_call {
 	 * (the answer starts before the work ends): treat that body as the
 	 * error it carries, retried like any other (InternalError is). */
 	int error_in_200;
+	/* PUT / CompleteMultipartUpload: only if no object has the key yet
+	 * (If-None-Match: *); an existing one fails with EB_EEXIST. */
+	int if_none_match;
+	/* Clean-up after a failure (abort an upload, delete debris): not
+	 * stopped by SIGINT/SIGTERM, which is what usually caused it. */
+	int cleanup;
 } eb_s3_call;
 
 /* Signs, sends and retries one request (see the issue: connection errors,

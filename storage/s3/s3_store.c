@@ -21,6 +21,11 @@ typedef struct s3_store {
 
 static const eb_store_ops s3_ops;
 
+typedef struct {
+	int64_t cutoff;
+	int n;
+} abort_ctx;
+
 static int
 s3_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
 {
@@ -32,6 +37,21 @@ s3_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
 	rc = eb_s3_upload_new(ss->s, key, out, err);
 	free(key);
 	return rc;
+}
+
+/* Whether the small object `name` holds exactly buf. */
+static int
+same_bytes(eb_store *st, const char *name, const void *buf, size_t len)
+{
+	char *have = NULL;
+	size_t hlen = 0;
+	eb_err e;
+	int same;
+	eb_err_init(&e);
+	same = eb_store_get_bytes(st, name, len + 1, &have, &hlen, &e) == 0 && hlen == len &&
+	       memcmp(have, buf, len) == 0;
+	free(have);
+	return same;
 }
 
 static int
@@ -51,7 +71,16 @@ s3_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
 	c.body = len ? buf : (const void *)"";
 	c.body_len = len;
 	c.content_type = "application/octet-stream";
-	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
+	c.if_none_match = 1; /* manifests are never replaced */
+	{
+		eb_err e;
+		eb_err_init(&e);
+		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, &e);
+		if (rc == EB_EEXIST && same_bytes(st, name, buf, len))
+			rc = 0; /* a retry of ours found what its lost first answer wrote */
+		else if (rc)
+			eb_err_set(err, rc, "%s", e.msg);
+	}
 	eb_http_resp_dispose(&r);
 	free(key);
 	return rc;
@@ -104,6 +133,7 @@ s3_del(eb_store *st, const char *name, eb_err *err)
 	c.op = "DeleteObject";
 	c.method = "DELETE";
 	c.key = key;
+	c.cleanup = 1; /* one short request; callers check for signals between */
 	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
 	eb_http_resp_dispose(&r);
 	free(key);
@@ -240,8 +270,6 @@ s3_free(eb_store *st)
 	free(ss);
 }
 
-static const eb_store_ops s3_ops = {"s3", s3_put_stream, s3_put_bytes, s3_get,
-                                    s3_list, s3_del, s3_free};
 
 int
 eb_s3_store_open(eb_store **out, const char *url, const eb_store_opts *opts,
@@ -341,10 +369,6 @@ each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
 	return rc;
 }
 
-typedef struct {
-	int64_t cutoff;
-	int n;
-} abort_ctx;
 
 static int
 abort_one(s3_store *ss, const char *key, const char *id, int64_t initiated,
@@ -417,3 +441,29 @@ eb_s3_count_incomplete(eb_store *st, int *n, eb_err *err)
 	*n = 0;
 	return each_upload((s3_store *)st, count_one, n, err);
 }
+
+static int
+count_old(s3_store *ss, const char *key, const char *id, int64_t initiated, void *ud,
+          eb_err *err)
+{
+	abort_ctx *a = ud;
+	(void)ss; (void)key; (void)id; (void)err;
+	if (initiated >= 0 && initiated <= a->cutoff)
+		a->n++;
+	return 0;
+}
+
+static int
+s3_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n, eb_err *err)
+{
+	abort_ctx a = {(int64_t)time(NULL) - older_than_s, 0};
+	int rc;
+	if (!dry_run)
+		return eb_s3_abort_incomplete(st, older_than_s, n, err);
+	rc = each_upload((s3_store *)st, count_old, &a, err);
+	*n = a.n;
+	return rc;
+}
+
+static const eb_store_ops s3_ops = {"s3", s3_put_stream, s3_put_bytes, s3_get,
+                                    s3_list, s3_del, s3_clean_incomplete, s3_free};

@@ -5,6 +5,8 @@
 
 #include "common/err.h"
 #include "common/exitcodes.h"
+#include "common/interrupt.h"
+#include <signal.h>
 
 static int nfail;
 
@@ -41,7 +43,23 @@ main(void)
 	expect(EB_EEXIST, 6);
 	expect(EB_EUNHEALTHY, 7);
 	expect(EB_ENOTFOUND, 8);
-	expect(EB_EINTR, 1);
+	expect(EB_EINTR, 130); /* no signal recorded: as for SIGINT */
+	/* a real SIGTERM through the installed handler: 143, and the
+	 * interrupt check names it */
+	eb_interrupt_install();
+	raise(SIGTERM);
+	{
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_exit_code(EB_EINTR) == 143 && eb_interrupt_check(&e, "testing") == EB_EINTR &&
+		    strstr(e.msg, "SIGTERM"))
+			printf("PASS exitcodes__sigterm\n");
+		else {
+			printf("FAIL exitcodes__sigterm: exit %d, message '%s'\n", eb_exit_code(EB_EINTR), e.msg);
+			nfail++;
+		}
+	}
+	eb_interrupt_reset();
 
 	/* docs/exit-codes.md lists each code as "| N | `name` |": the names
 	 * there must be eb_exit_name's (run from the top of the tree). */

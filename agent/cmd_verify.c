@@ -1,0 +1,134 @@
+/* etcd-backup verify: read backups back and check every digest. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/cli.h"
+#include "agent/cmds.h"
+#include "agent/util.h"
+#include "common/exitcodes.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "storage/catalog.h"
+
+static const char verify_usage[] =
+"Usage: etcd-backup verify --from STORE [--backup ID|latest|all]\n"
+"\n"
+"Reads a backup back from the store and checks the stored object's sha256\n"
+"and size, the zstd frames, etcd's sha256 trailer and the snapshot's sha256\n"
+"against the manifest.  Writes nothing.  --backup all checks every backup.\n"
+"\n"
+"Flags:\n"
+"  --from STORE                 the store (default /var/backups/etcd)\n"
+"  --backup ID|latest|all       which backup (default latest)\n"
+STORE_FLAGS_HELP
+"  -o, -w, --write-out FMT      table (default) or json\n"
+COMMON_FLAGS_HELP;
+
+/* One result row (table or JSON) of verify. */
+static void
+print_row(const char *id, const char *error, int json, int first)
+{
+	if (json) {
+		eb_buf b;
+		eb_buf_init(&b);
+		eb_buf_puts(&b, first ? "{\"id\":" : ",{\"id\":");
+		eb_buf_json_str(&b, id);
+		eb_buf_printf(&b, ",\"ok\":%s,\"error\":", error ? "false" : "true");
+		if (error)
+			eb_buf_json_str(&b, error);
+		else
+			eb_buf_puts(&b, "null");
+		eb_buf_puts(&b, "}");
+		if (b.p)
+			fputs(b.p, stdout);
+		eb_buf_dispose(&b);
+	} else {
+		printf("%-28s %s%s\n", id, error ? "FAILED: " : "OK", error ? error : "");
+	}
+}
+
+static int
+verify_one(eb_store *st, const eb_manifest *m, int json, int first, eb_err *err)
+{
+	eb_stream *sink = NULL;
+	int rc = eb_null_sink_new(&sink, err);
+	if (rc == 0)
+		rc = eb_catalog_fetch(st, m, sink, err);
+	eb_stream_free_chain(sink);
+	print_row(m->id, rc == 0 ? NULL : err->msg, json, first);
+	return rc;
+}
+
+/* --backup all: every backup, and every manifest that cannot be read is a
+ * failure of its own (a checker that cannot check must fail). */
+static int
+verify_all(eb_store *st, int json, eb_err *err)
+{
+	eb_catalog cat;
+	int worst = 0, rc = eb_catalog_load(&cat, st, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < cat.n; i++) {
+		eb_err e1;
+		eb_err_init(&e1);
+		rc = verify_one(st, &cat.v[i], json, i == 0, &e1);
+		if (rc == EB_EINTR) {
+			eb_err_set(err, rc, "%s", e1.msg);
+			worst = rc;
+			break;
+		}
+		if (rc < 0 && !worst) {
+			worst = rc;
+			eb_err_set(err, rc, "%s", e1.msg);
+		}
+	}
+	for (size_t i = 0; worst != EB_EINTR && i < cat.nbad; i++) {
+		char id[128], why[600];
+		snprintf(id, sizeof id, "%.*s", (int)(strlen(cat.bad[i].name) - strlen(EB_MANIFEST_SUFFIX)),
+		         cat.bad[i].name);
+		snprintf(why, sizeof why, "manifest %s is unreadable: %s", cat.bad[i].name, cat.bad[i].why);
+		print_row(id, why, json, cat.n == 0 && i == 0);
+		if (!worst || worst == EB_ENOTFOUND) {
+			worst = EB_ECORRUPT;
+			eb_err_set(err, EB_ECORRUPT, "%s", why);
+		}
+	}
+	if (cat.n == 0 && cat.nbad == 0)
+		worst = eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
+	eb_catalog_dispose(&cat);
+	return worst;
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	cli c;
+	eb_store *st = NULL;
+	eb_err err;
+	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT, verify_usage);
+	if (rc)
+		return rc == 1 ? 0 : EB_EXIT_USAGE;
+	eb_err_init(&err);
+	rc = cli_open_store(&c, &st, &err);
+	if (rc < 0)
+		return cli_finish(&c, st, rc, &err);
+	if (c.json)
+		fputs("[", stdout);
+	if (c.backup && strcmp(c.backup, "all") == 0) {
+		rc = verify_all(st, c.json, &err);
+	} else {
+		eb_manifest m;
+		rc = eb_catalog_find(st, c.backup ? c.backup : "latest", &m, &err);
+		if (rc == 0) {
+			rc = verify_one(st, &m, c.json, 1, &err);
+			eb_manifest_dispose(&m);
+		} else if (rc != EB_EINVAL) {
+			print_row(c.backup ? c.backup : "latest", err.msg, c.json, 1);
+		}
+	}
+	if (c.json)
+		fputs("]\n", stdout);
+	return cli_finish(&c, st, rc, &err);
+}

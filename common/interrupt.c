@@ -1,0 +1,59 @@
+#include "common/interrupt.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t sig_seen;
+
+static void
+on_signal(int sig)
+{
+	if (!sig_seen)
+		sig_seen = sig;
+}
+
+void
+eb_interrupt_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+eb_interrupted(void)
+{
+	return sig_seen;
+}
+
+int
+eb_interrupt_check(eb_err *err, const char *what)
+{
+	int s = sig_seen;
+	if (!s)
+		return 0;
+	return eb_err_set(err, EB_EINTR, "interrupted by %s while %s",
+	                  s == SIGTERM ? "SIGTERM" : s == SIGINT ? "SIGINT" : "a signal", what);
+}
+
+void
+eb_sleep_ms_interruptible(long ms)
+{
+	while (ms > 0 && !sig_seen) {
+		long step = ms < 100 ? ms : 100;
+		struct timespec ts = {0, step * 1000000L};
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+void
+eb_interrupt_reset(void)
+{
+	sig_seen = 0;
+}
