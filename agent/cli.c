@@ -11,6 +11,7 @@
 #include "common/env.h"
 #include "common/exitcodes.h"
 #include "common/log.h"
+#include "common/url.h"
 #include "storage/zstd_stage.h"
 
 enum {
@@ -147,6 +148,15 @@ split_endpoints(cli *c, const char *list)
 			continue;
 		if (c->nendpoints == CLI_MAX_ENDPOINTS)
 			return usage_error(c, "too many endpoints (at most 16)");
+		if (eb_url_has_userinfo(tok)) {
+			/* as etcdctl, a user:password@ in the URL is not used for
+			 * auth; it is dropped here so it is never shown or stored */
+			char clean[1024];
+			eb_url_redact(tok, clean, sizeof clean);
+			memmove(tok, clean, strlen(clean) + 1);
+			EB_LOG(EB_LOG_WARN, c->cmd, "endpoint %s: the user:password@ part of the URL is "
+			       "ignored; pass --user/--password (or ETCDCTL_USER/ETCDCTL_PASSWORD)", tok);
+		}
 		c->endpoints[c->nendpoints++] = tok;
 	}
 	if (c->nendpoints == 0)
@@ -294,7 +304,7 @@ static int
 parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 {
 	struct option longopts[NDEFS + 1];
-	char shortopts[16] = "+h";
+	char shortopts[16] = "h"; /* flags may follow the FILE argument */
 	size_t n = 0;
 	int rc, id;
 	defaults(c, argv[0]);

@@ -1,6 +1,7 @@
 /* common/metrics_push.c - the Pushgateway client: the only libcurl user in
  * common/.  See eb_metrics_push in metrics.h. */
 #include "common/metrics.h"
+#include "common/url.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -43,26 +44,6 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	r->len += k;
 	r->buf[r->len] = '\0';
 	return n;
-}
-
-/* The URL as it may appear in messages: scheme://host... without any
- * user:password@ part. */
-static void
-redact_url(const char *url, char *out, size_t out_len)
-{
-	const char *s = strstr(url, "://"), *host, *at, *slash;
-	if (!s) {
-		snprintf(out, out_len, "%s", url);
-		return;
-	}
-	host = s + 3;
-	slash = host + strcspn(host, "/");
-	at = memchr(host, '@', (size_t)(slash - host));
-	if (!at) {
-		snprintf(out, out_len, "%s", url);
-		return;
-	}
-	snprintf(out, out_len, "%.*s%s", (int)(host - url), url, at + 1);
 }
 
 /* One path segment: plain when safe, else Pushgateway's base64url form
@@ -133,7 +114,7 @@ eb_metrics_push(const eb_metrics *m, const char *url, const char *job,
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return eb_err_set(err, EB_EINVAL,
 		                  "pushgateway: URL must start with http:// or https://");
-	redact_url(url, shown, sizeof shown);
+	eb_url_redact(url, shown, sizeof shown);
 	rc = eb_metrics_render(m, 0, &text, &len, err);
 	if (rc)
 		return rc;

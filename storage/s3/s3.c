@@ -15,6 +15,7 @@
 #include "common/crypto.h"
 #include "common/env.h"
 #include "common/interrupt.h"
+#include "common/url.h"
 #include "storage/s3/xml.h"
 
 #define DEFAULT_PART (8u << 20) /* fewer requests per GiB; 4 buffers = 32 MiB */
@@ -152,14 +153,27 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 		if (!strncmp(ep, "http://", 7)) { scheme = "http://"; ep += 7; }
 		else if (!strncmp(ep, "https://", 8)) ep += 8;
 		else if (strstr(ep, "://")) {
-			rc = eb_err_set(err, EB_EINVAL, "S3 endpoint %s: only http:// and https:// are supported", ep);
+			char shown[512];
+			eb_url_redact(ep, shown, sizeof shown);
+			rc = eb_err_set(err, EB_EINVAL, "S3 endpoint %s: only http:// and https:// are supported", shown);
 			goto fail;
 		}
 		n = strcspn(ep, "/?#");
+		{
+			/* credentials in the URL are never sent, shown or kept:
+			 * SigV4 signs with the AWS credentials */
+			const char *at = memchr(ep, '@', n);
+			while (at && memchr(at + 1, '@', n - (size_t)(at + 1 - ep)))
+				at = memchr(at + 1, '@', n - (size_t)(at + 1 - ep));
+			if (at) {
+				n -= (size_t)(at + 1 - ep);
+				ep = at + 1;
+			}
+		}
 		if (n == 0 || ep[n + (ep[n] == '/')] != '\0') {
 			rc = eb_err_set(err, EB_EINVAL,
-			                "S3 endpoint '%s': give scheme://host[:port] without a path",
-			                ep);
+			                "S3 endpoint '%s%s': give scheme://host[:port] without a path",
+			                scheme, ep);
 			goto fail;
 		}
 		hs = ep;

@@ -20,8 +20,9 @@ ectl "$EP" snapshot save "$T/ctl.db" >/dev/null 2>&1 || die "etcdctl snapshot sa
 out=$("$BACKUP" snapshot --endpoints "$EP" --to "$T/store" --tag pre-upgrade-1.29 --tag nightly 2>"$T/err")
 rc=$?
 expect_eq "snapshot exits 0" "$rc" 0
-expect_match "summary line names id and revision" "$out" "^backup [0-9]{8}T[0-9]{6}Z-r$REV revision $REV "
+expect_match "summary line names id and revision" "$out" "^backup [0-9]{8}T[0-9]{6}Z-r$REV-[0-9a-f]{16}-[0-9a-f]{8} revision $REV "
 ID=$(sed -n 's/^backup \([^ ]*\) .*/\1/p' <<<"$out")
+expect_eq "the id names the cluster" "$(cut -d- -f3 <<<"$ID")" "$(jq -r .cluster_id "$T/store/$ID.manifest.json")"
 check "object and manifest exist" test -f "$T/store/$ID.snapshot.db.zst" -a -f "$T/store/$ID.manifest.json"
 check "zstd CLI decompresses the object to etcdctl's bytes" \
 	bash -c "zstd -dc '$T/store/$ID.snapshot.db.zst' | cmp - '$T/ctl.db'"

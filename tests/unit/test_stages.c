@@ -467,7 +467,7 @@ test_manifest__rejects_damage_without_crash(void)
 	eb_err_init(&err);
 	eb_manifest_init(&m);
 	snprintf(m.id, sizeof m.id, "20260101T000000Z-r5");
-	snprintf(m.object, sizeof m.object, "x.snapshot.db.zst");
+	snprintf(m.object, sizeof m.object, "20260101T000000Z-r5.snapshot.db.zst");
 	snprintf(m.compression, sizeof m.compression, "zstd");
 	memset(m.snapshot_sha256, 'a', 64);
 	memset(m.db_sha256, 'b', 64);
@@ -540,6 +540,189 @@ test_retention__keep_rules(void)
 	ASSERT(!del[0]);
 }
 
+/* Revision, not the wall clock, orders a cluster's backups: a backup taken
+ * while the clock was 30 days ahead is neither "latest" nor what
+ * --keep-last 1 keeps, and it is flagged. */
+static void
+test_catalog__revision_order_beats_clock(void)
+{
+	eb_store *st = NULL;
+	eb_catalog cat;
+	eb_manifest m;
+	eb_keep k = {0};
+	int del[4];
+	char dir[300];
+	int64_t t0 = 1767225600;
+	eb_err err;
+	eb_err_init(&err);
+	snprintf(dir, sizeof dir, "%s/clock", tmpdir);
+	ASSERT_OK(eb_store_open(&st, dir, NULL, &err), &err);
+	ASSERT_OK(put_backup(st, "a-r10", t0, 0xabc, 10, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	ASSERT_OK(put_backup(st, "b-r20", t0 + 30 * 86400, 0xabc, 20, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	ASSERT_OK(put_backup(st, "c-r30", t0 + 3600, 0xabc, 30, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	ASSERT_OK(put_backup(st, "d-other", t0 + 99 * 86400, 0xdef, 5, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	ASSERT_OK(eb_catalog_load(&cat, st, &err), &err);
+	ASSERT_EQ(cat.n, 4);
+	/* the other cluster's newest backup is the most recent: it comes first */
+	ASSERT_STR(cat.v[0].id, "d-other");
+	ASSERT_STR(cat.v[1].id, "c-r30");
+	ASSERT_STR(cat.v[2].id, "b-r20");
+	ASSERT_STR(cat.v[3].id, "a-r10");
+	CHECK("catalog__clock_jump_flagged", cat.clock_odd[2], "b-r20 not flagged");
+	CHECK("catalog__consistent_not_flagged", !cat.clock_odd[3] && !cat.clock_odd[0],
+	      "a-r10 or d-other flagged");
+	k.last = 1;
+	ASSERT_EQ(eb_retention_plan(cat.v, cat.n, 0xabc, &k, del), 2);
+	CHECK("retention__keeps_highest_revision", !del[1] && del[2] && del[3] && !del[0],
+	      "plan %d %d %d %d", del[0], del[1], del[2], del[3]);
+	eb_catalog_dispose(&cat);
+	eb_store_free(st);
+}
+
+/* An unreadable manifest is reported, and "latest" refuses to guess. */
+static void
+test_catalog__unreadable_manifest_is_not_skipped(void)
+{
+	eb_store *st = NULL;
+	eb_catalog cat;
+	eb_manifest m;
+	char dir[300];
+	eb_err err;
+	eb_err_init(&err);
+	snprintf(dir, sizeof dir, "%s/badman", tmpdir);
+	ASSERT_OK(eb_store_open(&st, dir, NULL, &err), &err);
+	ASSERT_OK(put_backup(st, "a-r10", 1767225600, 0xabc, 10, &m, &err), &err);
+	eb_manifest_dispose(&m);
+	ASSERT_OK(eb_store_put_bytes(st, "z-r99.manifest.json", "{\"format\":1,", 12, &err), &err);
+	ASSERT_OK(eb_catalog_load(&cat, st, &err), &err);
+	ASSERT_EQ(cat.n, 1);
+	ASSERT_EQ(cat.nbad, 1);
+	ASSERT_STR(cat.bad[0].name, "z-r99.manifest.json");
+	eb_catalog_dispose(&cat);
+	eb_err_init(&err);
+	ASSERT_EQ(eb_catalog_find(st, "latest", &m, &err), EB_ECORRUPT);
+	CHECK("catalog__latest_names_unreadable", strstr(err.msg, "z-r99.manifest.json") != NULL,
+	      "message: %s", err.msg);
+	/* an explicit id still works */
+	eb_err_init(&err);
+	ASSERT_OK(eb_catalog_find(st, "a-r10", &m, &err), &err);
+	eb_manifest_dispose(&m);
+	eb_store_free(st);
+}
+
+/* A manifest's db_sha256 is checked, and output stops at snapshot_size
+ * even when the object inflates further (a decompression bomb). */
+static void
+test_catalog__db_digest_checked_and_output_capped(void)
+{
+	eb_store *st = NULL;
+	eb_manifest f, bad;
+	cap_sink c;
+	char dir[300];
+	eb_err err;
+	eb_err_init(&err);
+	snprintf(dir, sizeof dir, "%s/digests", tmpdir);
+	ASSERT_OK(eb_store_open(&st, dir, NULL, &err), &err);
+	ASSERT_OK(put_backup(st, "a-r10", 1767225600, 0xabc, 10, &f, &err), &err);
+	bad = f;
+	bad.db_sha256[5] = bad.db_sha256[5] == 'a' ? 'b' : 'a';
+	cap_init(&c);
+	ASSERT_EQ(eb_catalog_fetch(st, &bad, &c.base, &err), EB_ECORRUPT);
+	CHECK("catalog__db_sha256_checked", strstr(err.msg, "db_sha256") != NULL && !c.finished,
+	      "message: %s", err.msg);
+	eb_sha256_free(c.h);
+	bad = f;
+	bad.snapshot_size = 1000; /* the real one inflates to more */
+	bad.db_size = 968;
+	cap_init(&c);
+	eb_err_init(&err);
+	ASSERT_EQ(eb_catalog_fetch(st, &bad, &c.base, &err), EB_ECORRUPT);
+	CHECK("catalog__output_capped_at_snapshot_size", c.n <= 1000 && !c.finished,
+	      "%llu bytes reached the sink: %s", (unsigned long long)c.n, err.msg);
+	eb_sha256_free(c.h);
+	eb_manifest_dispose(&f);
+	eb_store_free(st);
+}
+
+/* A manifest that names another object than its id's is refused. */
+static void
+test_manifest__object_must_match_id(void)
+{
+	eb_manifest m, back;
+	char *json = NULL;
+	eb_err err;
+	eb_err_init(&err);
+	eb_manifest_init(&m);
+	snprintf(m.id, sizeof m.id, "20260101T000000Z-r5");
+	snprintf(m.object, sizeof m.object, "20260101T000000Z-r4.snapshot.db.zst");
+	snprintf(m.compression, sizeof m.compression, "zstd");
+	memset(m.snapshot_sha256, 'a', 64);
+	memset(m.db_sha256, 'b', 64);
+	memset(m.stored_sha256, 'c', 64);
+	m.db_size = 100;
+	m.snapshot_size = 132;
+	ASSERT_OK(eb_manifest_to_json(&m, &json, &err), &err);
+	CHECK("manifest__foreign_object_refused",
+	      eb_manifest_from_json(&back, json, strlen(json), &err) == EB_ECORRUPT &&
+	          strstr(err.msg, "can only be 20260101T000000Z-r5.snapshot.db.zst"),
+	      "message: %s", err.msg);
+	free(json);
+	eb_manifest_dispose(&m);
+}
+
+/* Two writers of one name: the loser fails with EB_EEXIST, the winner's
+ * bytes stay, and the loser leaves no temp file.  Old temp files of a
+ * killed run are removed by clean_incomplete, fresh ones are not. */
+static void
+test_local_store__no_overwrite_no_debris(void)
+{
+	eb_store *st = NULL;
+	eb_stream *a = NULL, *b = NULL;
+	char dir[300], path[400], *got = NULL;
+	size_t len = 0;
+	int n = -1;
+	eb_err err;
+	eb_err_init(&err);
+	snprintf(dir, sizeof dir, "%s/race", tmpdir);
+	ASSERT_OK(eb_store_open(&st, dir, NULL, &err), &err);
+	ASSERT_OK(eb_store_put_stream(st, "x.snapshot.db", &a, &err), &err);
+	ASSERT_OK(eb_store_put_stream(st, "x.snapshot.db", &b, &err), &err);
+	ASSERT_OK(eb_stream_write(a, "first", 5, &err), &err);
+	ASSERT_OK(eb_stream_write(b, "second", 6, &err), &err);
+	ASSERT_OK(eb_stream_finish(a, &err), &err);
+	CHECK("local_store__loser_fails_exists", eb_stream_finish(b, &err) == EB_EEXIST,
+	      "second commit: %s", err.msg);
+	eb_stream_free_chain(a);
+	eb_stream_free_chain(b);
+	ASSERT_OK(eb_store_get_bytes(st, "x.snapshot.db", 100, &got, &len, &err), &err);
+	CHECK("local_store__winner_kept", len == 5 && memcmp(got, "first", 5) == 0, "got %zu bytes", len);
+	free(got);
+	eb_err_init(&err);
+	CHECK("local_store__manifest_never_replaced",
+	      eb_store_put_bytes(st, "m.manifest.json", "1", 1, &err) == 0 &&
+	          eb_store_put_bytes(st, "m.manifest.json", "2", 1, &err) == EB_EEXIST, "%s", err.msg);
+	{
+		char cmd[800];
+		snprintf(cmd, sizeof cmd, "test $(ls -A %s | grep -c part) = 0", dir);
+		CHECK("local_store__loser_leaves_no_temp_file", system(cmd) == 0, "temp files left in %s", dir);
+		snprintf(cmd, sizeof cmd, "touch -d '3 days ago' %s/.old.snapshot.db.part.AbC123 && "
+		         "touch %s/.new.snapshot.db.part.XyZ789", dir, dir);
+		ASSERT_EQ(system(cmd), 0);
+	}
+	ASSERT_OK(eb_store_clean_incomplete(st, 86400, 1, &n, &err), &err);
+	CHECK("local_store__dry_run_counts_old_debris", n == 1, "counted %d", n);
+	ASSERT_OK(eb_store_clean_incomplete(st, 86400, 0, &n, &err), &err);
+	snprintf(path, sizeof path, "%s/.old.snapshot.db.part.AbC123", dir);
+	CHECK("local_store__old_debris_removed", n == 1 && access(path, F_OK) != 0, "n=%d", n);
+	snprintf(path, sizeof path, "%s/.new.snapshot.db.part.XyZ789", dir);
+	CHECK("local_store__fresh_temp_kept", access(path, F_OK) == 0, "a live run's temp file was removed");
+	eb_store_free(st);
+}
+
 int
 main(void)
 {
@@ -557,6 +740,11 @@ main(void)
 	RUN(test_catalog__list_find_fetch_delete);
 	RUN(test_manifest__rejects_damage_without_crash);
 	RUN(test_retention__keep_rules);
+	RUN(test_catalog__revision_order_beats_clock);
+	RUN(test_catalog__unreadable_manifest_is_not_skipped);
+	RUN(test_catalog__db_digest_checked_and_output_capped);
+	RUN(test_manifest__object_must_match_id);
+	RUN(test_local_store__no_overwrite_no_debris);
 	{
 		char cmd[400];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
