@@ -73,7 +73,7 @@ PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 # Keep generated sources and the objects of tests and tools (make would
 # otherwise delete them as intermediates, and say so after every build).
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC) $(TOOL_SRC))
-.PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz clean image image-check
+.PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz fuzz-build clean image image-check
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
 
 # V=1 shows the commands.
@@ -150,6 +150,28 @@ bench: deps all
 
 fuzz: deps
 	@bash tests/fuzz/run.sh
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) and their seed maker, with our
+# warnings as errors; tests/fuzz/run.sh builds them through this rule.
+FUZZ_CC ?= clang
+FUZZ_DIR = build/fuzz
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# the decoders and what they use; no network or storage code
+FUZZ_LIB = restore/bbolt_read.c restore/bbolt_write.c restore/bytes.c restore/crc32c.c \
+           restore/members.c restore/records.c restore/snapfile.c restore/snapshot.c \
+           restore/wal.c restore/inspect.c common/crypto.c common/err.c common/interrupt.c \
+           storage/s3/xml.c common/buf.c common/json.c storage/manifest.c
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(FUZZ_DIR)/bin/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(say) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) -lcrypto -lpthread
+$(FUZZ_DIR)/mkseed: tests/fuzz/mkseed.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(say) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) -lcrypto -lpthread
+fuzz-build: $(FUZZ_BIN) $(FUZZ_DIR)/mkseed
 
 # The container image.  Without a working engine it says so and fails; the
 # image is built and run by tests/it/t_image_build.sh (podman).

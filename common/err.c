@@ -11,6 +11,9 @@ eb_err_init(eb_err *err)
 	err->msg[0] = '\0';
 }
 
+static int vset(eb_err *err, int code, int errnum, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 static int
 vset(eb_err *err, int code, int errnum, const char *fmt, va_list ap)
 {

@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "restore/bytes.h"
 #include "restore/crc32c.h"
+#include "restore/records.h"
 #include "restore/snapshot.h"
 
 /* Open-addressing map: FNV-1a 64 of the user key -> its latest revision. */
@@ -55,6 +56,8 @@ struct ictx {
 	eb_inspect_result *r;
 	int pass; /* 1: status + key index, 2: HashKV */
 	int in_key, in_meta;
+	uint8_t bucket[64];
+	size_t bucket_len;
 	uint32_t hash;
 	struct kmap km;
 	int keep_nonempty;
@@ -89,6 +92,8 @@ i_begin(void *ctx, const uint8_t *name, size_t len, uint64_t seq, eb_err *err)
 	(void)err;
 	c->in_key = len == 3 && !memcmp(name, "key", 3);
 	c->in_meta = len == 4 && !memcmp(name, "meta", 4);
+	c->bucket_len = len < sizeof c->bucket ? len : sizeof c->bucket;
+	memcpy(c->bucket, name, c->bucket_len);
 	if (c->pass == 1)
 		c->hash = eb_crc32c_update(c->hash, name, len);
 	else if (c->in_key)
@@ -100,8 +105,12 @@ static int
 i_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err *err)
 {
 	struct ictx *c = ctx;
-	(void)err;
+	int rc;
 	if (c->pass == 1) {
+		/* what etcd decodes at boot must decode: a failure is reported as
+		 * a structure problem (the walk stops there) */
+		if ((rc = eb_record_check(c->bucket, c->bucket_len, k, kl, v, vl, err)) < 0)
+			return rc;
 		c->hash = eb_crc32c_update(c->hash, k, kl);
 		c->hash = eb_crc32c_update(c->hash, v, vl);
 		c->r->total_keys++;

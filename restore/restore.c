@@ -6,6 +6,7 @@
 #include "restore/restore.h"
 
 #include "common/interrupt.h"
+#include "restore/records.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,8 @@ struct xform {
 	enum mode mode;
 	size_t next_req;
 	uint64_t latest_main;
+	uint8_t bucket[64]; /* the bucket being copied, for record checks */
+	size_t bucket_len;
 	/* meta overrides, sorted by key */
 	struct { const char *k; uint8_t v[17]; size_t vl; } ov[3];
 	size_t nov, ov_i;
@@ -154,6 +157,8 @@ v_begin(void *ctx, const uint8_t *name, size_t len, uint64_t seq, eb_err *err)
 	    (rc = eb_bw_bucket_begin(x->w, name, len, seq, err)))
 		return rc;
 #define IS(s) (len == strlen(s) && !memcmp(name, s, len))
+	x->bucket_len = len < sizeof x->bucket ? len : sizeof x->bucket;
+	memcpy(x->bucket, name, x->bucket_len);
 	x->mode = M_COPY;
 	if (IS("members")) {
 		x->mode = M_MEMBERS;
@@ -176,6 +181,12 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 	struct xform *x = ctx;
 	int rc, replaced;
 	if ((rc = eb_interrupt_check(err, "rewriting the database; nothing was written to the target")) < 0)
+		return rc;
+	if (x->mode == M_SKIP || x->mode == M_MEMBERS)
+		return 0;
+	/* a record etcd could not decode at boot fails the restore here,
+	 * before the temp dir is renamed into place */
+	if ((rc = eb_record_check(x->bucket, x->bucket_len, k, kl, v, vl, err)) < 0)
 		return rc;
 	switch (x->mode) {
 	case M_SKIP:

@@ -59,6 +59,17 @@ main(int argc, char **argv)
 	const char *ms = "a=http://127.0.0.1:1,b=https://[::1]:2\ntok\nhttp://127.0.0.1:1";
 	put(argv[1], "fuzz_members", "seed", ms, strlen(ms));
 	eb_membership_dispose(&c);
+	/* boot-time records: a put (KeyValue at revision 5), a lease, a user */
+	{
+		static const uint8_t kv[] = {0, 17, 0, 0, 0, 0, 0, 0, 0, 5, '_', 0, 0, 0, 0, 0, 0, 0, 0,
+		                             0x0a, 1, 'k', 0x10, 5, 0x18, 5, 0x20, 1, 0x2a, 1, 'v'};
+		static const uint8_t lease[] = {2, 8, 0, 0, 0, 0, 0, 0, 0, 7, 0x08, 7, 0x10, 60};
+		static const uint8_t user[] = {5, 4, 'r', 'o', 'o', 't', 0x0a, 4, 'r', 'o', 'o', 't',
+		                               0x1a, 4, 'r', 'o', 'o', 't', 0x22, 2, 0x08, 1};
+		put(argv[1], "fuzz_records", "kv", kv, sizeof kv);
+		put(argv[1], "fuzz_records", "lease", lease, sizeof lease);
+		put(argv[1], "fuzz_records", "user", user, sizeof user);
+	}
 
 	/* a small etcd-like db with 1024-byte pages: multi-level key bucket,
 	 * an overflow value, meta */

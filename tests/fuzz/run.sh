@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh - builds every tests/fuzz/fuzz_*.c with libFuzzer +
-# ASan + UBSan and runs each for FUZZ_SECONDS (default 30) from seeds made by
+# tests/fuzz/run.sh - builds (make fuzz-build) every tests/fuzz/fuzz_*.c with
+# libFuzzer + ASan + UBSan and runs each for FUZZ_SECONDS (default 30) from seeds made by
 # mkseed.c.  Prints PASS/FAIL per target (tests/run.sh conventions); crash
 # inputs are kept in build/fuzz/<target>/crashes.
 set -u
@@ -9,21 +9,13 @@ cd "$top"
 secs=${FUZZ_SECONDS:-30}
 out=build/fuzz
 mkdir -p "$out/bin"
-CC=${FUZZ_CC:-clang}
-command -v "$CC" >/dev/null || { echo "FAIL fuzz: clang not installed (apt-get install clang)"; exit 1; }
-# The decoders and what they use; no network/storage code is needed.
-lib="restore/bbolt_read.c restore/bbolt_write.c restore/bytes.c restore/crc32c.c restore/members.c
-     restore/snapfile.c restore/snapshot.c restore/wal.c restore/inspect.c common/crypto.c common/err.c
-     storage/s3/xml.c common/buf.c common/json.c storage/manifest.c"
-flags="-g -O1 -std=c11 -D_GNU_SOURCE -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined"
-$CC $flags -o $out/mkseed tests/fuzz/mkseed.c $lib -lcrypto -lpthread || { echo "FAIL fuzz_build: mkseed"; exit 1; }
+command -v "${FUZZ_CC:-clang}" >/dev/null || { echo "FAIL fuzz: clang not installed (make deps)"; exit 1; }
+# built by the Makefile (fuzz-build), with the project's warnings as errors
+make -s fuzz-build >"$out/build.log" 2>&1 || { echo "FAIL fuzz_build: see $out/build.log"; sed 's/^/    /' "$out/build.log" | tail -20; exit 1; }
 rm -rf $out/seeds && mkdir -p $out/seeds && $out/mkseed $out/seeds || { echo "FAIL fuzz_seeds"; exit 1; }
 nfail=0
 for src in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$src" .c)
-	if ! $CC $flags -fsanitize=fuzzer -o "$out/bin/$t" "$src" $lib -lcrypto -lpthread; then
-		echo "FAIL $t: build"; nfail=$((nfail + 1)); continue
-	fi
 	mkdir -p "$out/$t/corpus" "$out/$t/crashes"
 	cp -n "$out/seeds/$t"/* "$out/$t/corpus/" 2>/dev/null
 	if "$out/bin/$t" -max_total_time="$secs" -rss_limit_mb=1024 -timeout=10 -max_len=65536 \

@@ -1,0 +1,22 @@
+/* restore/records.h - check a bbolt record the way etcd decodes it at boot.
+ *
+ * A snapshot whose trailer and bbolt structure are fine can still hold a
+ * record that etcd cannot decode when it starts (a key-bucket value that is
+ * not a mvccpb.KeyValue, a lease that is not a leasepb.Lease...): etcd
+ * then refuses to start, and so does `etcdctl snapshot restore` on some.
+ * eb_record_check finds them before a data dir is written; inspect reports
+ * them.  Layouts: restore/records.c and docs/formats/records.md. */
+#ifndef EB_RESTORE_RECORDS_H
+#define EB_RESTORE_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* 0, or EB_ECORRUPT naming the bucket, the key and what is wrong.  Records
+ * of buckets etcd does not decode at boot are always accepted. */
+int eb_record_check(const uint8_t *bucket, size_t bucket_len, const uint8_t *k, size_t kl,
+                    const uint8_t *v, size_t vl, eb_err *err);
+
+#endif
