@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "restore/bbolt_read.h"
 #include "restore/bbolt_write.h"
 #include "restore/bytes.h"
@@ -239,12 +242,41 @@ struct target {
 	int dbfd;
 };
 
+/* Writes the first WAL segment, preallocated to etcd's segment size.  As
+ * etcd (fileutil.Preallocate), only a filesystem without fallocate falls
+ * back to a sparse file; a full disk is an error, not a sparse WAL that
+ * etcd would fail on later. */
+static int
+write_wal(const char *p, const eb_wbuf *wal, eb_err *err)
+{
+	int rc = 0, fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ssize_t wr;
+	if (fd < 0)
+		return eb_err_sys(err, EB_EIO, errno, "create %s", p);
+	wr = write(fd, wal->p, wal->len);
+	if (wr != (ssize_t)wal->len)
+		rc = eb_err_sys(err, EB_EIO, wr < 0 ? errno : EIO, "write %s", p);
+	/* etcd preallocates segments to 64,000,000 bytes; zeros end the log. */
+	else if (fallocate(fd, 0, 0, EB_WAL_SEGMENT_BYTES) != 0) {
+		int e = errno;
+		if (e != EOPNOTSUPP && e != ENOSYS)
+			rc = eb_err_sys(err, EB_EIO, e, "preallocate the %d-byte WAL segment %s",
+			                EB_WAL_SEGMENT_BYTES, p);
+		else if (ftruncate(fd, EB_WAL_SEGMENT_BYTES) != 0)
+			rc = eb_err_sys(err, EB_EIO, errno, "extend %s", p);
+	}
+	if (rc == 0 && fsync(fd))
+		rc = eb_err_sys(err, EB_EIO, errno, "fsync %s", p);
+	close(fd);
+	return rc;
+}
+
 static int
 build_member(const eb_membership *c, size_t idx, struct target *t, const eb_wbuf *snap, eb_err *err)
 {
 	char p[4300];
 	eb_wbuf wal = {0};
-	int rc, fd;
+	int rc;
 
 	if ((rc = eb_wal_build(&wal, c, idx, 1, err)))
 		goto out;
@@ -252,214 +284,334 @@ build_member(const eb_membership *c, size_t idx, struct target *t, const eb_wbuf
 	if ((rc = eb_file_write(p, 0666, snap->p, snap->len, err)))
 		goto out;
 	snprintf(p, sizeof p, "%s/%016llx-%016llx.wal", t->waldir, 0ull, 0ull);
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = eb_err_sys(err, EB_EIO, errno, "create %s", p);
-		goto out;
-	}
-	ssize_t wr = write(fd, wal.p, wal.len);
-	if (wr != (ssize_t)wal.len)
-		rc = eb_err_sys(err, EB_EIO, wr < 0 ? errno : EIO, "write %s", p);
-	/* etcd preallocates segments to 64,000,000 bytes; zeros end the log. */
-	else if (fallocate(fd, 0, 0, EB_WAL_SEGMENT_BYTES) && ftruncate(fd, EB_WAL_SEGMENT_BYTES))
-		rc = eb_err_sys(err, EB_EIO, errno, "preallocate %s", p);
-	else if (fsync(fd))
-		rc = eb_err_sys(err, EB_EIO, errno, "fsync %s", p);
-	close(fd);
+	rc = write_wal(p, &wal, err);
 out:
 	eb_wbuf_free(&wal);
 	return rc;
 }
 
+/* Everything one run holds; run_dispose releases it and, unless the run
+ * committed, removes the temp dirs (nothing half-built is left). */
+struct run {
+	const eb_restore_opts *o;
+	eb_restore_result *res;
+	eb_membership c;
+	int all, local;
+	size_t nt;          /* data dirs written: every member, or one */
+	char tmp[4096];     /* temp dir beside the target ("" once committed) */
+	char waltmp[4096];  /* temp dir beside --wal-dir */
+	char staged[4200];  /* a store backup fetched into tmp */
+	const char *from;
+	eb_snapshot s;
+	eb_bolt *b;
+	eb_bw *w;
+	struct target *tg;
+	struct xform x;
+};
+
+static const char *
+target_dir(const struct run *r)
+{
+	return r->all ? r->o->all_members_dir : r->o->data_dir;
+}
+
+/* Step 1: flags that contradict each other or etcd, targets that exist. */
+static int
+check_request(struct run *r, eb_err *err)
+{
+	const eb_restore_opts *o = r->o;
+	int rc;
+	if ((rc = eb_membership_parse(&r->c, o->initial_cluster, o->token, err)))
+		return rc;
+	if (o->bump_revision && !o->mark_compacted)
+		return eb_err_set(err, EB_EINVAL, "--bump-revision needs --mark-compacted (as in etcdutl)");
+	if (o->mark_compacted && !o->bump_revision)
+		return eb_err_set(err, EB_EINVAL, "--mark-compacted needs --bump-revision N > 0 (as in etcdutl)");
+	if (r->all) {
+		if (o->wal_dir)
+			return eb_err_set(err, EB_EINVAL, "--wal-dir cannot be combined with --all-members (each member's WAL goes to <dir>/<name>/member/wal)");
+		for (size_t i = 0; i < r->c.n; i++)
+			if (!safe_name(r->c.m[i].name))
+				return eb_err_set(err, EB_EINVAL, "member name '%s' cannot be used as a directory name with --all-members", r->c.m[i].name);
+		return eb_dir_check_free(o->all_members_dir, "--all-members", err);
+	}
+	r->local = eb_membership_find(&r->c, o->name);
+	if (r->local < 0)
+		return eb_err_set(err, EB_EINVAL, "couldn't find local name %s in the initial cluster configuration (--initial-cluster %s)", o->name, o->initial_cluster);
+	if ((rc = eb_membership_check_advertise(&r->c, (size_t)r->local, o->adv_urls, err)) ||
+	    (rc = eb_dir_check_free(o->data_dir, "--data-dir", err)))
+		return rc;
+	return o->wal_dir ? eb_dir_check_free(o->wal_dir, "--wal-dir", err) : 0;
+}
+
+/* Step 2: a stored backup is fetched (verified on the fly) into the temp
+ * dir beside the target, so the staged copy shares the target's
+ * filesystem and disappears with the temp dir on any failure. */
+static int
+stage_backup(struct run *r, eb_err *err)
+{
+	int rc;
+	r->from = r->o->from;
+	if (!r->o->backup)
+		return 0;
+	if ((rc = eb_dir_make_temp(target_dir(r), r->tmp, sizeof r->tmp, err)))
+		return rc;
+	snprintf(r->staged, sizeof r->staged, "%s/.snapshot.db", r->tmp);
+	if ((rc = eb_fetch_backup(r->o->from, r->o->store_opts, r->o->backup, r->staged,
+	                          r->res->backup_id, sizeof r->res->backup_id, err)))
+		return rc;
+	r->from = r->staged;
+	return 0;
+}
+
+/* Step 3: the input is checked before anything else is created. */
+static int
+open_snapshot(struct run *r, eb_err *err)
+{
+	int rc;
+	if ((rc = eb_snapshot_open(&r->s, r->from, err)) ||
+	    (rc = eb_snapshot_verify(&r->s, r->o->skip_hash_check, err)) ||
+	    (rc = eb_bolt_open(&r->b, r->s.fd, r->s.db_size, err)))
+		return rc;
+	r->res->hash_checked = !r->o->skip_hash_check;
+	return 0;
+}
+
+/* Bytes free for an unprivileged writer on the filesystem of path's
+ * parent (path need not exist); its device in *dev. */
+static int
+free_bytes(const char *path, uint64_t *out, dev_t *dev, eb_err *err)
+{
+	char parent[4200], p[4200];
+	struct statvfs vs;
+	struct stat sb;
+	size_t n = (size_t)snprintf(p, sizeof p, "%s", path);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	eb_dirname(p, parent, sizeof parent);
+	if (statvfs(parent, &vs) != 0 || stat(parent, &sb) != 0)
+		return eb_err_sys(err, EB_EIO, errno, "cannot read the free space of %s", parent);
+	*out = (uint64_t)vs.f_bavail * vs.f_frsize;
+	*dev = sb.st_dev;
+	return 0;
+}
+
+/* Step 4: enough room for every db (a rewrite is at most the snapshot's
+ * size; an eighth is added for page slack), the .snap files and the
+ * preallocated WAL segments, before the first byte is written.  Each WAL
+ * dir needs two segments: etcd preallocates the next one when it starts
+ * ("read wal error (no space left on device)" otherwise). */
+static int
+check_space(struct run *r, eb_err *err)
+{
+	const char *tdir = target_dir(r), *wdir = r->o->wal_dir;
+	uint64_t db = r->s.db_size + r->s.db_size / 8 + (1u << 20);
+	uint64_t need_data = r->nt * db, need_wal = r->nt * 2 * (uint64_t)EB_WAL_SEGMENT_BYTES;
+	uint64_t have_data, have_wal;
+	dev_t ddev, wdev;
+	int rc = free_bytes(tdir, &have_data, &ddev, err);
+	if (rc == 0 && wdir)
+		rc = free_bytes(wdir, &have_wal, &wdev, err);
+	if (rc < 0)
+		return rc;
+	if (!wdir || wdev == ddev) {
+		need_data += need_wal;
+		need_wal = 0;
+	}
+	if (need_data > have_data)
+		return eb_err_set(err, EB_EIO,
+		                  "not enough free space for %s: the restore needs about %llu MiB "
+		                  "(%zu database(s) of up to %llu MiB%s), %llu MiB are free; free some "
+		                  "space or restore elsewhere",
+		                  tdir, (unsigned long long)(need_data >> 20), r->nt,
+		                  (unsigned long long)(db >> 20),
+		                  need_wal || wdir ? "" : ", two 64 MB WAL segments each",
+		                  (unsigned long long)(have_data >> 20));
+	if (need_wal > have_wal)
+		return eb_err_set(err, EB_EIO,
+		                  "not enough free space for --wal-dir %s: etcd needs two WAL segments "
+		                  "of %d bytes there, %llu MiB are free", wdir, EB_WAL_SEGMENT_BYTES,
+		                  (unsigned long long)(have_wal >> 20));
+	return 0;
+}
+
+/* Step 5: the member dirs inside the temp dir(s), one db file each. */
+static int
+make_targets(struct run *r, int *fds, eb_err *err)
+{
+	int rc;
+	r->tg = calloc(r->nt, sizeof *r->tg);
+	if (!r->tg)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->nt; i++)
+		r->tg[i].dbfd = -1;
+	if (!r->tmp[0] && (rc = eb_dir_make_temp(target_dir(r), r->tmp, sizeof r->tmp, err)))
+		return rc;
+	if (r->o->wal_dir && (rc = eb_dir_make_temp(r->o->wal_dir, r->waltmp, sizeof r->waltmp, err)))
+		return rc;
+	for (size_t i = 0; i < r->nt; i++) {
+		struct target *t = &r->tg[i];
+		char p[4300];
+		int n1 = r->all ? snprintf(t->dir, sizeof t->dir, "%s/%s", r->tmp, r->c.m[i].name)
+		                : snprintf(t->dir, sizeof t->dir, "%s", r->tmp);
+		int n2 = r->waltmp[0] ? snprintf(t->waldir, sizeof t->waldir, "%s", r->waltmp)
+		                      : snprintf(t->waldir, sizeof t->waldir, "%s/member/wal", t->dir);
+		if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof t->dir || (size_t)n2 >= sizeof t->waldir)
+			return eb_err_set(err, EB_EINVAL, "output path too long");
+		snprintf(p, sizeof p, "%s/member/snap", t->dir);
+		if ((rc = eb_dir_mkdirs(p, err)) || (rc = eb_dir_mkdirs(t->waldir, err)))
+			return rc;
+		snprintf(p, sizeof p, "%s/member/snap/db", t->dir);
+		t->dbfd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (t->dbfd < 0)
+			return eb_err_sys(err, EB_EIO, errno, "create %s", p);
+		fds[i] = t->dbfd;
+	}
+	return 0;
+}
+
+/* Step 6: one walk of the snapshot feeds every member's db. */
+static int
+rewrite_db(struct run *r, const int *fds, eb_err *err)
+{
+	eb_bolt_visitor v = {.ctx = &r->x, .bucket_begin = v_begin, .kv = v_kv, .bucket_end = v_end};
+	int rc;
+	if ((rc = eb_bw_new(&r->w, fds, (int)r->nt, eb_bolt_get_meta(r->b)->page_size, err)))
+		return rc;
+	r->x = (struct xform){.w = r->w, .o = r->o, .c = &r->c};
+	if ((rc = eb_bolt_walk(r->b, &v, NULL, err)) ||
+	    (rc = emit_required_before(&r->x, NULL, 0, err)) ||
+	    (rc = eb_bw_finish(r->w, &r->res->db_size, err)))
+		return rc;
+	r->res->keys_copied = r->x.keys;
+	r->res->revision = r->x.latest_main + (r->o->mark_compacted ? r->o->bump_revision : 0);
+	return 0;
+}
+
+/* Step 7: the new database read back through the validating reader before
+ * anything is renamed into place: a writer bug or a bad disk shows up here,
+ * not when etcd opens it.  The files are identical; the first is checked.
+ * The staged download is no longer needed. */
+static int
+read_back(struct run *r, eb_err *err)
+{
+	eb_bolt *vb = NULL;
+	eb_bolt_stats vst;
+	eb_err verr;
+	int rc;
+	eb_err_init(&verr);
+	rc = eb_bolt_open(&vb, r->tg[0].dbfd, r->res->db_size, &verr);
+	if (!rc)
+		rc = eb_bolt_walk(vb, NULL, &vst, &verr);
+	eb_bolt_close(vb);
+	if (!rc && vst.keys != r->x.keys)
+		rc = eb_err_set(&verr, EB_ECORRUPT, "%llu keys read back, %llu written",
+		                (unsigned long long)vst.keys, (unsigned long long)r->x.keys);
+	if (rc)
+		return eb_err_set(err, rc, "the restored database failed its read-back check (nothing was installed): %s", verr.msg);
+	if (r->staged[0] && unlink(r->staged))
+		return eb_err_sys(err, EB_EIO, errno, "remove staged snapshot %s", r->staged);
+	return 0;
+}
+
+/* Step 8: the raft state of every member (.snap file, first WAL segment),
+ * then every file closed and every directory fsynced. */
+static int
+write_raft_state(struct run *r, eb_err *err)
+{
+	eb_wbuf snap = {0};
+	int rc = eb_snapfile_build(&snap, &r->c, err);
+	for (size_t i = 0; rc == 0 && i < r->nt; i++)
+		rc = build_member(&r->c, r->all ? i : (size_t)r->local, &r->tg[i], &snap, err);
+	eb_wbuf_free(&snap);
+	for (size_t i = 0; rc == 0 && i < r->nt; i++) {
+		int fd = r->tg[i].dbfd;
+		r->tg[i].dbfd = -1;
+		if (close(fd))
+			rc = eb_err_sys(err, EB_EIO, errno, "close db");
+	}
+	if (rc == 0)
+		rc = eb_tree_fsync_dirs(r->tmp, err);
+	if (rc == 0 && r->waltmp[0])
+		rc = eb_tree_fsync_dirs(r->waltmp, err);
+	return rc;
+}
+
+/* Step 9, the commit point: the temp dirs are renamed into place. */
+static int
+commit(struct run *r, eb_err *err)
+{
+	int rc;
+	if (r->waltmp[0]) {
+		if ((rc = eb_dir_commit(r->waltmp, r->o->wal_dir, err)))
+			return rc;
+		r->waltmp[0] = 0;
+		if ((rc = eb_dir_commit(r->tmp, r->o->data_dir, err))) {
+			eb_dir_remove(r->o->wal_dir); /* we just created it */
+			return rc;
+		}
+	} else if ((rc = eb_dir_commit(r->tmp, target_dir(r), err))) {
+		return rc;
+	}
+	r->tmp[0] = 0;
+	return 0;
+}
+
+static void
+run_dispose(struct run *r)
+{
+	for (size_t i = 0; r->tg && i < r->nt; i++)
+		if (r->tg[i].dbfd >= 0)
+			close(r->tg[i].dbfd);
+	free(r->tg);
+	if (r->tmp[0])
+		eb_dir_remove(r->tmp);
+	if (r->waltmp[0])
+		eb_dir_remove(r->waltmp);
+	eb_bw_free(r->w);
+	eb_bolt_close(r->b);
+	eb_snapshot_close(&r->s);
+	eb_membership_dispose(&r->c);
+}
+
 int
 eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 {
-	eb_membership c = {0};
-	eb_snapshot s = {.fd = -1};
-	eb_bolt *b = NULL;
-	eb_bw *w = NULL;
-	eb_wbuf snap = {0};
-	struct target *tg = NULL;
-	char tmp[4096] = "", waltmp[4096] = "";
-	int rc, all = o->all_members_dir != NULL;
+	struct run r;
+	int fds[EB_MAX_MEMBERS];
+	int rc;
 
 	memset(res, 0, sizeof *res);
-	if ((rc = eb_membership_parse(&c, o->initial_cluster, o->token, err)))
-		return rc;
-	if (o->bump_revision && !o->mark_compacted) {
-		rc = eb_err_set(err, EB_EINVAL, "--bump-revision needs --mark-compacted (as in etcdutl)");
-		goto out;
-	}
-	if (o->mark_compacted && !o->bump_revision) {
-		rc = eb_err_set(err, EB_EINVAL, "--mark-compacted needs --bump-revision N > 0 (as in etcdutl)");
-		goto out;
-	}
-	int local = -1;
-	if (!all) {
-		local = eb_membership_find(&c, o->name);
-		if (local < 0) {
-			rc = eb_err_set(err, EB_EINVAL, "couldn't find local name %s in the initial cluster configuration (--initial-cluster %s)", o->name, o->initial_cluster);
-			goto out;
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.res = res;
+	r.s.fd = -1;
+	r.all = o->all_members_dir != NULL;
+	rc = check_request(&r, err);
+	if (rc == 0) {
+		r.nt = r.all ? r.c.n : 1;
+		res->cluster_id = r.c.cluster_id;
+		res->members = r.c.n;
+		for (size_t i = 0; i < r.c.n; i++) {
+			res->member_ids[i] = r.c.m[i].id;
+			snprintf(res->member_names[i], sizeof res->member_names[i], "%s", r.c.m[i].name);
 		}
-		if ((rc = eb_membership_check_advertise(&c, (size_t)local, o->adv_urls, err)))
-			goto out;
-		if ((rc = eb_dir_check_free(o->data_dir, "--data-dir", err)))
-			goto out;
-		if (o->wal_dir && (rc = eb_dir_check_free(o->wal_dir, "--wal-dir", err)))
-			goto out;
-	} else {
-		if (o->wal_dir) {
-			rc = eb_err_set(err, EB_EINVAL, "--wal-dir cannot be combined with --all-members (each member's WAL goes to <dir>/<name>/member/wal)");
-			goto out;
-		}
-		for (size_t i = 0; i < c.n; i++)
-			if (!safe_name(c.m[i].name)) {
-				rc = eb_err_set(err, EB_EINVAL, "member name '%s' cannot be used as a directory name with --all-members", c.m[i].name);
-				goto out;
-			}
-		if ((rc = eb_dir_check_free(o->all_members_dir, "--all-members", err)))
-			goto out;
+		rc = stage_backup(&r, err);
 	}
-	res->cluster_id = c.cluster_id;
-	res->members = c.n;
-	for (size_t i = 0; i < c.n; i++) {
-		res->member_ids[i] = c.m[i].id;
-		snprintf(res->member_names[i], sizeof res->member_names[i], "%s", c.m[i].name);
-	}
-
-	/* A stored backup is fetched (verified on the fly) into the temp dir
-	 * beside the target, so the staged copy shares the target's
-	 * filesystem and disappears with the temp dir on any failure. */
-	const char *from = o->from;
-	char staged[4200] = "";
-	if (o->backup) {
-		if ((rc = eb_dir_make_temp(all ? o->all_members_dir : o->data_dir, tmp, sizeof tmp, err)))
-			goto out;
-		snprintf(staged, sizeof staged, "%s/.snapshot.db", tmp);
-		if ((rc = eb_fetch_backup(o->from, o->store_opts, o->backup, staged, res->backup_id, sizeof res->backup_id, err)))
-			goto out;
-		from = staged;
-	}
-	/* Input checks come before anything else is created. */
-	if ((rc = eb_snapshot_open(&s, from, err)) ||
-	    (rc = eb_snapshot_verify(&s, o->skip_hash_check, err)) ||
-	    (rc = eb_bolt_open(&b, s.fd, s.db_size, err)))
-		goto out;
-	res->hash_checked = !o->skip_hash_check;
-
-	size_t nt = all ? c.n : 1;
-	tg = calloc(nt, sizeof *tg);
-	if (!tg) {
-		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nt; i++)
-		tg[i].dbfd = -1;
-	if (!tmp[0] && (rc = eb_dir_make_temp(all ? o->all_members_dir : o->data_dir, tmp, sizeof tmp, err)))
-		goto out;
-	if (o->wal_dir && (rc = eb_dir_make_temp(o->wal_dir, waltmp, sizeof waltmp, err)))
-		goto out;
-	int fds[EB_MAX_MEMBERS];
-	for (size_t i = 0; i < nt; i++) {
-		char p[4300];
-		int n1 = all ? snprintf(tg[i].dir, sizeof tg[i].dir, "%s/%s", tmp, c.m[i].name)
-		             : snprintf(tg[i].dir, sizeof tg[i].dir, "%s", tmp);
-		int n2 = waltmp[0] ? snprintf(tg[i].waldir, sizeof tg[i].waldir, "%s", waltmp)
-		                   : snprintf(tg[i].waldir, sizeof tg[i].waldir, "%s/member/wal", tg[i].dir);
-		if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof tg[i].dir || (size_t)n2 >= sizeof tg[i].waldir) {
-			rc = eb_err_set(err, EB_EINVAL, "output path too long");
-			goto out;
-		}
-		snprintf(p, sizeof p, "%s/member/snap", tg[i].dir);
-		if ((rc = eb_dir_mkdirs(p, err)) || (rc = eb_dir_mkdirs(tg[i].waldir, err)))
-			goto out;
-		snprintf(p, sizeof p, "%s/member/snap/db", tg[i].dir);
-		tg[i].dbfd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (tg[i].dbfd < 0) {
-			rc = eb_err_sys(err, EB_EIO, errno, "create %s", p);
-			goto out;
-		}
-		fds[i] = tg[i].dbfd;
-	}
-
-	/* One walk of the snapshot feeds every member's db. */
-	if ((rc = eb_bw_new(&w, fds, (int)nt, eb_bolt_get_meta(b)->page_size, err)))
-		goto out;
-	struct xform x = {.w = w, .o = o, .c = &c};
-	eb_bolt_visitor v = {.ctx = &x, .bucket_begin = v_begin, .kv = v_kv, .bucket_end = v_end};
-	if ((rc = eb_bolt_walk(b, &v, NULL, err)) ||
-	    (rc = emit_required_before(&x, NULL, 0, err)) ||
-	    (rc = eb_bw_finish(w, &res->db_size, err)))
-		goto out;
-	/* Read the new database back through the validating reader before
-	 * anything is renamed into place: a writer bug or a bad disk shows up
-	 * here, not when etcd opens it.  The files are identical; the first
-	 * is checked. */
-	{
-		eb_bolt *vb = NULL;
-		eb_bolt_stats vst;
-		eb_err verr;
-		eb_err_init(&verr);
-		rc = eb_bolt_open(&vb, tg[0].dbfd, res->db_size, &verr);
-		if (!rc)
-			rc = eb_bolt_walk(vb, NULL, &vst, &verr);
-		eb_bolt_close(vb);
-		if (!rc && vst.keys != x.keys)
-			rc = eb_err_set(&verr, EB_ECORRUPT, "%llu keys read back, %llu written",
-			                (unsigned long long)vst.keys, (unsigned long long)x.keys);
-		if (rc) {
-			rc = eb_err_set(err, rc, "the restored database failed its read-back check (nothing was installed): %s", verr.msg);
-			goto out;
-		}
-	}
-	if (staged[0] && unlink(staged)) {
-		rc = eb_err_sys(err, EB_EIO, errno, "remove staged snapshot %s", staged);
-		goto out;
-	}
-	res->keys_copied = x.keys;
-	res->revision = x.latest_main + (o->mark_compacted ? o->bump_revision : 0);
-
-	if ((rc = eb_snapfile_build(&snap, &c, err)))
-		goto out;
-	for (size_t i = 0; i < nt; i++)
-		if ((rc = build_member(&c, all ? i : (size_t)local, &tg[i], &snap, err)))
-			goto out;
-	for (size_t i = 0; i < nt; i++) {
-		if (close(tg[i].dbfd)) {
-			tg[i].dbfd = -1;
-			rc = eb_err_sys(err, EB_EIO, errno, "close db");
-			goto out;
-		}
-		tg[i].dbfd = -1;
-	}
-	if ((rc = eb_tree_fsync_dirs(tmp, err)) ||
-	    (waltmp[0] && (rc = eb_tree_fsync_dirs(waltmp, err))))
-		goto out;
-	if (waltmp[0]) {
-		if ((rc = eb_dir_commit(waltmp, o->wal_dir, err)))
-			goto out;
-		waltmp[0] = 0;
-		if ((rc = eb_dir_commit(tmp, o->data_dir, err))) {
-			eb_dir_remove(o->wal_dir); /* we just created it */
-			goto out;
-		}
-	} else if ((rc = eb_dir_commit(tmp, all ? o->all_members_dir : o->data_dir, err)))
-		goto out;
-	tmp[0] = 0;
-out:
-	if (tg)
-		for (size_t i = 0; i < (all ? c.n : 1); i++)
-			if (tg[i].dbfd >= 0)
-				close(tg[i].dbfd);
-	free(tg);
-	if (tmp[0])
-		eb_dir_remove(tmp);
-	if (waltmp[0])
-		eb_dir_remove(waltmp);
-	eb_wbuf_free(&snap);
-	eb_bw_free(w);
-	eb_bolt_close(b);
-	eb_snapshot_close(&s);
-	eb_membership_dispose(&c);
+	if (rc == 0)
+		rc = open_snapshot(&r, err);
+	if (rc == 0)
+		rc = check_space(&r, err);
+	if (rc == 0)
+		rc = make_targets(&r, fds, err);
+	if (rc == 0)
+		rc = rewrite_db(&r, fds, err);
+	if (rc == 0)
+		rc = read_back(&r, err);
+	if (rc == 0)
+		rc = write_raft_state(&r, err);
+	if (rc == 0)
+		rc = commit(&r, err); /* the data dir appears here, whole */
+	run_dispose(&r);
 	return rc;
 }

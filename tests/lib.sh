@@ -13,6 +13,7 @@ T=$(mktemp -d /tmp/ebtest.XXXXXX)
 _PIDS=()
 _NFAIL=0
 
+_MOUNTS=()
 _cleanup() {
 	local p
 	for p in "${_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -20,6 +21,7 @@ _cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
+	for p in "${_MOUNTS[@]}"; do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null; done
 	[ -n "${KEEP:-}" ] && { echo "kept $T" >&2; return; }
 	rm -rf "$T"
 }
@@ -38,6 +40,13 @@ expect_match() { if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1" "'$
 die() { fail "${CASE:-setup}" "$*"; exit 1; }
 
 track_pid() { _PIDS+=("$1"); }
+
+# small_fs DIR MiB: a tmpfs of that size at DIR (a nearly full disk for
+# ENOSPC cases), unmounted when the test exits.  Needs root.
+small_fs() {
+	mkdir -p "$1" && mount -t tmpfs -o "size=$2m" tmpfs "$1" || return 1
+	_MOUNTS+=("$1")
+}
 
 # wait_port PORT: until something listens on 127.0.0.1:PORT (at most 5 s).
 wait_port() {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# etcd-restore onto a filesystem without room: refused before the first
+# byte is written (exit 6, a message that says how much is needed and how
+# much is free), nothing left behind, for the data dir and for --wal-dir.
+# With room, the same restore succeeds and etcd boots on it (etcd itself
+# preallocates a second 64 MB WAL segment when it starts: a restore that
+# leaves less room than that would not boot).  The small
+# filesystems are tmpfs mounts (root), which also refuse fallocate past
+# their size as a full disk does.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/restore_common.sh"
+
+CASE=setup
+etcd_cluster src 1
+SRC=${CL_URLS[0]}
+populate "$SRC" 300 || die "populate failed"
+ectl "$SRC" snapshot save "$T/snap.db" >/dev/null 2>&1 || die "snapshot save failed"
+small_fs "$T/small" 100 || die "cannot mount a tmpfs at $T/small (the test runs as root)"
+small_fs "$T/wal" 20 || die "cannot mount a tmpfs at $T/wal"
+small_fs "$T/roomy" 150 || die "cannot mount a tmpfs at $T/roomy"
+
+CASE=data
+"$RESTORE" --from "$T/snap.db" --data-dir "$T/small/m.etcd" >"$T/o1" 2>"$T/e1"
+expect_eq space__data_dir_full_exits_6 "$?" 6
+expect_match space__says_needed_and_free "$(cat "$T/e1")" "needs about [0-9]+ MiB.*[0-9]+ MiB are free"
+expect_eq space__data_dir_nothing_left "$(ls -A "$T/small")" ""
+
+CASE=wal
+"$RESTORE" --from "$T/snap.db" --data-dir "$T/d2.etcd" --wal-dir "$T/wal/w" >"$T/o2" 2>"$T/e2"
+expect_eq space__wal_dir_full_exits_6 "$?" 6
+expect_match space__names_wal_dir "$(cat "$T/e2")" "wal-dir $T/wal/w"
+expect_eq space__wal_nothing_left "$(ls -A "$T/wal")" ""
+check_fails space__data_dir_not_created test -e "$T/d2.etcd"
+
+CASE=roomy
+PEER=http://127.0.0.1:$(free_port)
+"$RESTORE" --from "$T/snap.db" --data-dir "$T/roomy/m.etcd" --name r1 --initial-cluster "r1=$PEER" \
+	--initial-advertise-peer-urls "$PEER" >"$T/o3" 2>"$T/e3"
+expect_eq space__with_room_succeeds "$?" 0
+expect_eq space__wal_preallocated "$(du -B1 "$T/roomy/m.etcd/member/wal/0000000000000000-0000000000000000.wal" | cut -f1)" 64000000
+start_restored r1 "$T/roomy/m.etcd" "r1=$PEER" etcd-cluster "$PEER"
+ok=0
+for _ in $(seq 100); do
+	kill -0 "$R_PID" 2>/dev/null || break
+	ectl "$R_URL" endpoint health --command-timeout 1s >/dev/null 2>&1 && { ok=1; break; }
+	sleep 0.2
+done
+[ $ok = 1 ] && pass space__restored_boots || fail space__restored_boots "$(tail -3 "$T/roomy/m.etcd.log")"
+[ "$_NFAIL" -eq 0 ]
