@@ -54,6 +54,18 @@ wait_port() {
 	return 1
 }
 
+# faultproxy_start MODE [UPSTREAM_PORT]: tests/tools/faultproxy.py on a free
+# port in front of UPSTREAM_PORT (default RGW_PORT): sets PP (its port) and
+# CTL (its control file, holding MODE); its log is $T/proxy.log.
+faultproxy_start() {
+	PP=$(free_port)
+	CTL=$T/proxy.ctl
+	echo "$1" >"$CTL"
+	/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "${2:-$RGW_PORT}" "$CTL" 2>>"$T/proxy.log" &
+	track_pid $!
+	wait_port "$PP"
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

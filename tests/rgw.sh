@@ -143,14 +143,6 @@ s3cli() { /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }
 S3TOOL=$TOP/build/${EB_FLAVOUR:-rel}/tools/s3tool
 # s3t ARGS...: s3tool against the test endpoint
 s3t() { "$S3TOOL" --endpoint "$S3_ENDPOINT" "$@"; }
-faultproxy_start() {
-	PP=$(free_port)
-	CTL=$T/proxy.ctl
-	echo "$1" >"$CTL"
-	/usr/bin/python3 "$TOP/tests/tools/faultproxy.py" "$PP" "$RGW_PORT" "$CTL" 2>"$T/proxy.log" &
-	track_pid $!
-	wait_port "$PP"
-}
 # pending_uploads BUCKET: incomplete multipart uploads, counted by the aws CLI
 pending_uploads() {
 	s3cli s3api list-multipart-uploads --bucket "$1" --output json |

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fault-injecting TCP proxy for S3 tests, 127.0.0.1 only.
+"""Fault-injecting TCP proxy for S3 (and etcd) tests, 127.0.0.1 only.
 usage: faultproxy.py LISTEN_PORT UPSTREAM_PORT CONTROL_FILE
 Every new connection reads CONTROL_FILE (one line) to decide its fate:
   pass            forward both ways
@@ -11,6 +11,8 @@ Every new connection reads CONTROL_FILE (one line) to decide its fate:
                   bytes from the server (a download broken mid-body)
   slow N RATE     forward the next N connections, client->server throttled
                   to RATE bytes/s (a slow link: the upload lags the stream)
+  slowresp N RATE the same, server->client (a slow download, or a slow
+                  etcd snapshot stream: any TCP protocol passes)
   reset N         accept and close the next N connections at once
   complete200 N   answer the next N CompleteMultipartUpload requests
                   (POST ...?uploadId=...) with "200 OK" and an InternalError
@@ -256,11 +258,12 @@ def handle(c):
     down_limit = mode[1] if mode[0] == "cutresp" else None
     done = []
     rate = mode[1] if mode[0] == "slow" else None
+    down_rate = mode[1] if mode[0] == "slowresp" else None
     if mode[0] == "pass":
         t1 = threading.Thread(target=pipe_requests, args=(c, u, done), daemon=True)
     else:
         t1 = threading.Thread(target=pipe, args=(c, u, up_limit, done, rate), daemon=True)
-    t2 = threading.Thread(target=pipe, args=(u, c, down_limit, done), daemon=True)
+    t2 = threading.Thread(target=pipe, args=(u, c, down_limit, done, down_rate), daemon=True)
     t1.start(); t2.start(); t1.join(); t2.join()
     for s in (c, u):
         try:
