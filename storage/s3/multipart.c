@@ -414,6 +414,21 @@ complete(up *u, eb_err *err)
 		eb_s3_query_dispose(&qq);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
+	/* Complete carries If-None-Match: *, but not every server honours it
+	 * there (Ceph RGW 16 ignores it): look first, so that an existing
+	 * object is never replaced (only a writer completing in the same
+	 * instant could slip between the two on such a server) */
+	{
+		char have[80];
+		head_etag(u, have, sizeof have);
+		if (have[0]) {
+			eb_sbuf_dispose(&x);
+			eb_s3_query_dispose(&qq);
+			free(qs);
+			return eb_err_set(err, EB_EEXIST, "S3 CompleteMultipartUpload s3://%s/%s: the object "
+			                  "already exists; not overwritten", u->s->bucket, u->key);
+		}
+	}
 	c.op = "CompleteMultipartUpload";
 	c.method = "POST";
 	c.key = u->key;

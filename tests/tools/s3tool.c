@@ -22,17 +22,6 @@
 #include "storage/s3/sigv4.h"
 #include "storage/store.h"
 
-/* Until the local store lands on this branch: a weak stand-in, so that the
- * tool links either way (the real one wins when libeb.a has it). */
-__attribute__((weak)) int
-eb_local_store_open(eb_store **out, const char *url, const char *path,
-                    eb_err *err)
-{
-	(void)path;
-	*out = NULL;
-	return eb_err_set(err, EB_EINVAL, "store %s: local stores not in this build", url);
-}
-
 static int
 fail(const eb_err *e)
 {
