@@ -160,5 +160,5 @@ expect_eq abort-incomplete-young-upload-kept "$(pending_uploads "$B")" 2
 sleep 2
 "$BACKUP" prune --from "$R" "${S3F[@]}" --keep-last 5 --abort-incomplete-after 1s >/dev/null 2>"$T/ai.err"
 expect_eq abort-incomplete-old-upload-aborted "$(pending_uploads "$B")" 1
-expect_match abort-incomplete-logged "$(cat "$T/ai.err")" "aborted 1 incomplete multipart upload"
+expect_match abort-incomplete-logged "$(cat "$T/ai.err")" "removed 1 incomplete multipart upload"
 exit 0
