@@ -10,6 +10,8 @@ pkgs=(
 	libssl-dev libzstd-dev libcurl4-openssl-dev
 	# demo and tests: real etcd 3.4, CLIs we compare with
 	etcd-server etcd-client zstd openssl jq time python3 procps
+	# a clock that jumped (t_store_safety): libfaketime
+	faketime
 	# make fuzz: libFuzzer (clang + its runtime)
 	clang libclang-rt-14-dev
 	# strict S3 server for the S3 store tests (Ceph RGW on loopback)

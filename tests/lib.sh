@@ -9,6 +9,10 @@ EB_BIN=${EB_BIN:-$TOP/bin}
 BACKUP="$EB_BIN/etcd-backup"
 RESTORE="$EB_BIN/etcd-restore"
 export ETCDCTL_API=3
+# Servers are on 127.0.0.1 only: no credential lookup may reach the EC2
+# metadata address (tests of it point AWS_EC2_METADATA_SERVICE_ENDPOINT at
+# a local server and set this to false for that command).
+export AWS_EC2_METADATA_DISABLED=true
 T=$(mktemp -d /tmp/ebtest.XXXXXX)
 _PIDS=()
 _NFAIL=0
