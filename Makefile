@@ -6,7 +6,7 @@
 #   make test       every test (unit + integration against real etcd / RGW),
 #                   then the unit and core integration tests again under
 #                   ASan+UBSan, and the threaded paths under TSan; ends
-#                   with "N passed, N failed"
+#                   with "N passed, N failed, N skipped"
 #   make san        sanitizer build only (build/san/bin)
 #   make tsan       ThreadSanitizer build only (build/tsan/bin); make test
 #                   runs the unit tests and the "# tsan: yes" files on it

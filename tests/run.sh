@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test file in its own process under a timeout, counts the
-# "PASS name" / "FAIL name: why" lines they print, and closes with one line
-# "N passed, N failed".  A test file that crashes, hangs or prints no result
+# "PASS name" / "FAIL name: why" / "SKIP name: why" lines they print, and
+# closes with one line "N passed, N failed, N skipped" (each skip is also
+# printed with its reason; a skip never counts as a pass).  A test may
+# skip only what cannot run here for a reason outside the project (not
+# root); a tool that make deps installs missing is a FAIL.  A test file that crashes, hangs or prints no result
 # counts as one failure.
 #
 #   tests/run.sh                 everything (release build, then sanitizer)
@@ -17,7 +20,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 logdir=${EB_TEST_LOGS:-$top/build/test-logs}
 mkdir -p "$logdir"
-pass=0 failn=0
+pass=0 failn=0 skipn=0
 failed_names=()
 
 run_one() { # label timeout cmd...
@@ -26,9 +29,10 @@ run_one() { # label timeout cmd...
 	local t0=$SECONDS
 	timeout -k 10 "$tmo" "$@" >"$log" 2>&1
 	local rc=$?
-	local p f
+	local p f s
 	p=$(grep -c '^PASS ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
+	s=$(grep -c '^SKIP ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $label: exited $rc (timeout or crash), see $log" >>"$log"
 		f=1
@@ -37,8 +41,10 @@ run_one() { # label timeout cmd...
 		echo "FAIL $label: printed no result" >>"$log"
 		f=1
 	fi
-	pass=$((pass + p)); failn=$((failn + f))
-	printf '%-44s %3d passed %3d failed %4ds\n' "$label" "$p" "$f" $((SECONDS - t0))
+	pass=$((pass + p)); failn=$((failn + f)); skipn=$((skipn + s))
+	printf '%-44s %3d passed %3d failed %s%4ds\n' "$label" "$p" "$f" \
+		"$([ "$s" -gt 0 ] && printf '%d skipped ' "$s")" $((SECONDS - t0))
+	[ "$s" -gt 0 ] && grep '^SKIP ' "$log" | sed 's/^/    /' 
 	if [ "$f" -gt 0 ]; then
 		grep '^FAIL ' "$log" | sed 's/^/    /'
 		failed_names+=("$label")
@@ -109,5 +115,5 @@ fi
 
 echo
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
-echo "$pass passed, $failn failed"
+echo "$pass passed, $failn failed, $skipn skipped"
 [ "$failn" -eq 0 ]

@@ -14,7 +14,7 @@
 /* unused in files that only CHECK (no RUN) */
 static int t_failed_case __attribute__((unused));
 static int t_nfail;
-static const char *t_case __attribute__((unused));
+static const char *t_case __attribute__((unused)) = "(outside RUN)";
 
 #define T_FAIL(...)                                                         \
 	do {                                                                \

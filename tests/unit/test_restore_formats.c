@@ -64,8 +64,8 @@ test_wal_default(void)
 	eb_err err;
 	eb_wbuf w = {0};
 	eb_err_init(&err);
-	eb_membership_parse(&c, "default=http://localhost:2380", "etcd-cluster", &err);
-	eb_wal_build(&w, &c, 0, 0, &err);
+	ASSERT_OK(eb_membership_parse(&c, "default=http://localhost:2380", "etcd-cluster", &err), &err);
+	ASSERT_OK(eb_wal_build(&w, &c, 0, 0, &err), &err);
 	size_t n = strlen(hex) / 2;
 	uint8_t *want = malloc(n);
 	for (size_t i = 0; i < n; i++)
@@ -76,12 +76,12 @@ test_wal_default(void)
 	CHECK("wal_reader_accepts_own_wal", eb_wal_read(w.p, w.len, &in, &err) == 0 &&
 	      in.hs_commit == 1 && in.snap_index == 1 && in.entries == 1 && in.node_id == 0x8e9e05c52164694dull);
 	eb_wbuf_reset(&w);
-	eb_wal_build(&w, &c, 0, 1, &err);
+	ASSERT_OK(eb_wal_build(&w, &c, 0, 1, &err), &err);
 	CHECK("wal_confstate_length", w.len == 288 && eb_wal_read(w.p, w.len, &in, &err) == 0 && in.snap_voters == 1);
 	w.p[100] ^= 1;
 	CHECK("wal_reader_detects_flip", eb_wal_read(w.p, w.len, &in, &err) != 0);
 	eb_wbuf snap = {0};
-	eb_snapfile_build(&snap, &c, &err);
+	ASSERT_OK(eb_snapfile_build(&snap, &c, &err), &err);
 	eb_snapfile_info si;
 	CHECK("snap_default_size_and_crc", snap.len == 6490 && eb_snapfile_read(snap.p, snap.len, &si, &err) == 0 &&
 	      si.index == 1 && si.term == 1 && si.voters == 1);
@@ -164,7 +164,7 @@ main(void)
 	    "2fbf05e60583ea8b,3dd30a9315f34988,f1a868607d158765", "2d459f61e3e06819");
 	ids("two_urls", "n1=http://127.0.0.1:24041,n1=http://10.0.0.1:2380", "t", "aca7ce011f120b75", "9a4b6669992a252f");
 	ids("empty_token", "x=https://node-a.example:2380", "", "69137048683b7b51", "9da56bc5791e4700");
-	test_wal_default();
-	test_bolt_roundtrip();
+	RUN(test_wal_default);
+	RUN(test_bolt_roundtrip);
 	return t_nfail ? 1 : 0;
 }

@@ -125,15 +125,40 @@ xml_mutations(void)
 			m[t_rand() % n] = "<>/&;#x0aZ"[t_rand() % 10];
 		d.p = m;
 		d.len = len;
+		/* whatever the damage: every span found lies inside the input,
+		 * decoded text is bounded by its span, a copied value is
+		 * NUL-terminated inside its buffer (ASan checks the reads) */
 		while (eb_xml_next(d, &pos, "Upload", &u) == 1) {
-			if (eb_xml_find(u, "Key", &k) == 1)
-				free(eb_xml_text(k));
+			ASSERT(u.p >= d.p && u.p + u.len <= d.p + d.len);
+			if (eb_xml_find(u, "Key", &k) == 1) {
+				char *t = eb_xml_text(k);
+				ASSERT(k.p >= u.p && k.p + k.len <= u.p + u.len);
+				ASSERT(!t || strlen(t) <= k.len);
+				free(t);
+			}
 		}
+		ASSERT(pos <= d.len);
 		{
 			char b[32];
+			memset(b, 'x', sizeof b);
 			eb_xml_get(d, "NextKeyMarker", b, sizeof b);
+			ASSERT(memchr(b, '\0', sizeof b) != NULL);
 		}
 		free(m);
+	}
+	/* and the undamaged document reads back exactly */
+	{
+		eb_xml_span d = {base, n}, u, k;
+		size_t pos = 0;
+		char b[32];
+		char *t;
+		ASSERT_EQ(eb_xml_next(d, &pos, "Upload", &u), 1);
+		ASSERT_EQ(eb_xml_find(u, "Key", &k), 1);
+		t = eb_xml_text(k);
+		ASSERT_STR(t, "p/a b");
+		free(t);
+		eb_xml_get(d, "NextKeyMarker", b, sizeof b);
+		ASSERT_STR(b, "k&1");
 	}
 }
 
