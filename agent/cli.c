@@ -213,7 +213,23 @@ from_env(cli *c, unsigned mask)
 		c->store = v;
 		c->store_given = 1;
 	}
+	if (rc == 0 && (mask & CLI_STORE)) {
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_store_opts_tuning_from_env(&c->store_opts, &e) < 0)
+			rc = usage_error(c, "%s", e.msg);
+	}
 	return rc;
+}
+
+/* The long name of a flag id ("s3-endpoint"). */
+static const char *
+flag_name(int id)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (defs[i].o.val == id)
+			return defs[i].o.name;
+	return "";
 }
 
 static int
@@ -232,15 +248,17 @@ apply(cli *c, int id, const char *arg)
 	case O_IDLE: return set_timeout(c, "snapshot-idle-timeout", arg, &c->etcd.stream_idle_ms);
 	case O_TO: case O_FROM: c->store = arg; c->store_given = 1; return 0;
 	case O_TMPDIR: c->tmp_dir = arg; return 0;
-	case O_S3EP: c->store_opts.s3_endpoint = arg; return 0;
-	case O_S3REGION: c->store_opts.s3_region = arg; return 0;
+	case O_S3EP:
+	case O_S3REGION:
 	case O_S3PATH:
-		if (!arg || strcmp(arg, "true") == 0) c->store_opts.s3_path_style = 1;
-		else if (strcmp(arg, "false") == 0) c->store_opts.s3_path_style = 0;
-		else return usage_error(c, "--s3-path-style takes true or false, not '%s'", arg);
+	case O_S3CA:
+	case O_S3COMPAT: {
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_store_opts_flag(&c->store_opts, flag_name(id), arg, &e) != 0)
+			return usage_error(c, "%s", e.msg);
 		return 0;
-	case O_S3CA: c->store_opts.s3_ca_file = arg; return 0;
-	case O_S3COMPAT: c->store_opts.s3_compat = arg; return 0;
+	}
 	case O_COMP:
 		if (strcmp(arg, "zstd") && strcmp(arg, "none"))
 			return usage_error(c, "--compression must be zstd or none, not '%s'", arg);

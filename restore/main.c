@@ -133,7 +133,16 @@ main(int argc, char **argv)
 	int c;
 	eb_store_opts_init(&so);
 	o.store_opts = &so;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	{
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_store_opts_tuning_from_env(&so, &e) < 0) {
+			fprintf(stderr, "etcd-restore: %s\n", e.msg);
+			return 2;
+		}
+	}
+	int li = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		char *end;
 		switch (c) {
 		case O_FROM: o.from = optarg; break;
@@ -155,18 +164,19 @@ main(int argc, char **argv)
 			break;
 		case O_ALL: o.all_members_dir = optarg; break;
 		case O_BACKUP: backup = optarg; break;
-		case O_S3EP: so.s3_endpoint = optarg; break;
-		case O_S3REGION: so.s3_region = optarg; break;
-		case O_S3CA: so.s3_ca_file = optarg; break;
-		case O_S3COMPAT: so.s3_compat = optarg; break;
+		case O_S3EP:
+		case O_S3REGION:
 		case O_S3PATH:
-			if (!optarg || strcmp(optarg, "true") == 0) so.s3_path_style = 1;
-			else if (strcmp(optarg, "false") == 0) so.s3_path_style = 0;
-			else {
-				fprintf(stderr, "etcd-restore: --s3-path-style takes true or false\n");
+		case O_S3CA:
+		case O_S3COMPAT: {
+			eb_err e;
+			eb_err_init(&e);
+			if (eb_store_opts_flag(&so, lo[li].name, optarg, &e) != 0) {
+				fprintf(stderr, "etcd-restore: %s\n", e.msg);
 				return 2;
 			}
 			break;
+		}
 		case 'h':
 		case O_HELP: fputs(usage, stdout); return 0;
 		default:

@@ -3,11 +3,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/env.h"
+
 void
 eb_store_opts_init(eb_store_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->s3_path_style = -1;
+}
+
+int
+eb_store_opts_flag(eb_store_opts *o, const char *name, const char *arg, eb_err *err)
+{
+	if (!strcmp(name, "s3-endpoint")) o->s3_endpoint = arg;
+	else if (!strcmp(name, "s3-region")) o->s3_region = arg;
+	else if (!strcmp(name, "s3-ca-file")) o->s3_ca_file = arg;
+	else if (!strcmp(name, "s3-compat")) o->s3_compat = arg;
+	else if (!strcmp(name, "s3-path-style")) {
+		if (!arg || !strcmp(arg, "true")) o->s3_path_style = 1;
+		else if (!strcmp(arg, "false")) o->s3_path_style = 0;
+		else return eb_err_set(err, EB_EINVAL, "--s3-path-style takes true or false, not '%s'", arg);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+/* A whole number in [lo, hi] from the variable, into *out; unset is 0. */
+static int
+env_num(const char *name, long long lo, long long hi, long long *out, eb_err *err)
+{
+	const char *v = eb_env(name);
+	char *end;
+	*out = 0;
+	if (!v)
+		return 0;
+	*out = strtoll(v, &end, 10);
+	if (*end || *out < lo || *out > hi)
+		return eb_err_set(err, EB_EINVAL, "%s=%s: want a whole number from %lld to %lld", name, v,
+		                  lo, hi);
+	return 0;
+}
+
+int
+eb_store_opts_tuning_from_env(eb_store_opts *o, eb_err *err)
+{
+	long long v[6];
+	int rc = 0;
+	rc = rc ? rc : env_num("EB_S3_MAX_ATTEMPTS", 1, 100, &v[0], err);
+	rc = rc ? rc : env_num("EB_S3_RETRY_BUDGET_S", 1, 86400, &v[1], err);
+	rc = rc ? rc : env_num("EB_S3_PART_SIZE", 5 << 20, 512 << 20, &v[2], err);
+	rc = rc ? rc : env_num("EB_S3_PART_DOUBLE_EVERY", 1, 2000, &v[3], err);
+	rc = rc ? rc : env_num("EB_S3_BUFFERS", 2, 8, &v[4], err);
+	rc = rc ? rc : env_num("EB_S3_LIST_MAX_KEYS", 1, 1000, &v[5], err);
+	if (rc < 0)
+		return rc;
+	o->s3_max_attempts = (int)v[0];
+	o->s3_retry_budget_s = (long)v[1];
+	o->s3_part_size = (size_t)v[2];
+	o->s3_part_double_every = (int)v[3];
+	o->s3_buffers = (int)v[4];
+	o->s3_list_max_keys = (int)v[5];
+	return 0;
 }
 
 void

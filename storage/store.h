@@ -31,6 +31,14 @@ typedef struct eb_store_opts {
 	int s3_path_style;        /* -1 auto, 0 virtual-hosted, 1 path-style */
 	const char *s3_ca_file;   /* --s3-ca-file */
 	const char *s3_compat;    /* --s3-compat switches, comma separated */
+	/* S3 tuning; 0 = default (the binaries read the EB_S3_* variables
+	 * into these: eb_store_opts_tuning_from_env) */
+	int s3_max_attempts;        /* per request (8) */
+	long s3_retry_budget_s;     /* time one request may spend retrying (180) */
+	size_t s3_part_size;        /* first part size (8 MiB; 5..512 MiB) */
+	int s3_part_double_every;   /* parts per size step (2000) */
+	int s3_buffers;             /* part buffers in memory (4) */
+	int s3_list_max_keys;       /* ListObjectsV2 page size (server's) */
 	/* Called, possibly from a worker thread, before a remote request is
 	 * retried, with one line saying what failed and what happens next, so
 	 * the binary can log it (libraries never print).  May be NULL. */
@@ -39,6 +47,17 @@ typedef struct eb_store_opts {
 } eb_store_opts;
 
 void eb_store_opts_init(eb_store_opts *o);
+
+/* The --s3-* flags both binaries take, by name without the dashes
+ * ("s3-endpoint", ...); arg is the flag's value (NULL for a bare
+ * --s3-path-style).  1 if name is not one of them, 0 when applied,
+ * EB_EINVAL with a message for a bad value. */
+int eb_store_opts_flag(eb_store_opts *o, const char *name, const char *arg, eb_err *err);
+
+/* The EB_S3_* tuning variables (EB_S3_MAX_ATTEMPTS, EB_S3_RETRY_BUDGET_S,
+ * EB_S3_PART_SIZE, EB_S3_PART_DOUBLE_EVERY, EB_S3_BUFFERS,
+ * EB_S3_LIST_MAX_KEYS): tests and benchmarks set them. */
+int eb_store_opts_tuning_from_env(eb_store_opts *o, eb_err *err);
 
 typedef struct eb_store_entry {
 	char *name;      /* relative to the root */

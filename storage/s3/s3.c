@@ -86,176 +86,189 @@ parse_compat(eb_s3 *s, const char *list, eb_err *err)
 	return 0;
 }
 
-int
-eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
+/* Step 1: "s3://bucket/prefix" -> bucket, prefix ("" or "p/"). */
+static int
+parse_url(eb_s3 *s, const char *url, eb_err *err)
 {
-	eb_s3 *s = calloc(1, sizeof *s);
-	const char *b = url + 5, *slash, *ep, *hs;
-	int rc = 0;
-	*out = NULL;
-	if (!s)
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	const char *b = url + 5, *slash = strchr(b, '/'), *pf;
+	size_t n;
 	s->url = strdup(url);
-	slash = strchr(b, '/');
 	s->bucket = slash ? strndup(b, (size_t)(slash - b)) : strdup(b);
-	if (!s->url || !s->bucket) {
-		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-		goto fail;
-	}
+	if (!s->url || !s->bucket)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	if (strlen(s->bucket) < 3 || strlen(s->bucket) > 63 ||
-	    strspn(s->bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-_") != strlen(s->bucket)) {
-		rc = eb_err_set(err, EB_EINVAL,
-		                "store %s: '%s' is not a valid bucket name (3-63 lower-case "
-		                "letters, digits, '.', '-')", url, s->bucket);
-		goto fail;
-	}
-	{
-		/* prefix: no leading slashes, one trailing slash */
-		const char *pf = slash ? slash + 1 : "";
-		size_t n;
-		while (*pf == '/')
-			pf++;
-		n = strlen(pf);
-		while (n && pf[n - 1] == '/')
-			n--;
-		if (n && asprintf(&s->prefix, "%.*s/", (int)n, pf) < 0)
-			s->prefix = NULL;
-		else if (!n)
-			s->prefix = strdup("");
-		if (!s->prefix) {
-			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-			goto fail;
-		}
-		if (strstr(s->prefix, "//") || strstr(s->prefix, "..")) {
-			rc = eb_err_set(err, EB_EINVAL, "store %s: bad prefix", url);
-			goto fail;
-		}
-	}
-	/* region */
-	{
-		const char *r = opts->s3_region;
-		if (!r || !*r) r = eb_env("AWS_REGION");
-		if (!r) r = eb_env("AWS_DEFAULT_REGION");
-		if (!r) r = "us-east-1";
-		if (strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r) || strlen(r) > 40) {
-			rc = eb_err_set(err, EB_EINVAL, "S3 region '%s' is not valid", r);
-			goto fail;
-		}
-		s->region = strdup(r);
-	}
-	/* endpoint */
-	ep = opts->s3_endpoint && *opts->s3_endpoint ? opts->s3_endpoint : NULL;
+	    strspn(s->bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-_") != strlen(s->bucket))
+		return eb_err_set(err, EB_EINVAL,
+		                  "store %s: '%s' is not a valid bucket name (3-63 lower-case "
+		                  "letters, digits, '.', '-')", url, s->bucket);
+	/* prefix: no leading slashes, one trailing slash */
+	pf = slash ? slash + 1 : "";
+	while (*pf == '/')
+		pf++;
+	n = strlen(pf);
+	while (n && pf[n - 1] == '/')
+		n--;
+	if (n && asprintf(&s->prefix, "%.*s/", (int)n, pf) < 0)
+		s->prefix = NULL;
+	else if (!n)
+		s->prefix = strdup("");
+	if (!s->prefix)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	if (strstr(s->prefix, "//") || strstr(s->prefix, ".."))
+		return eb_err_set(err, EB_EINVAL, "store %s: bad prefix", url);
+	return 0;
+}
+
+/* Step 2: --s3-region, AWS_REGION, AWS_DEFAULT_REGION, us-east-1. */
+static int
+resolve_region(eb_s3 *s, const eb_store_opts *opts, eb_err *err)
+{
+	const char *r = opts->s3_region;
+	if (!r || !*r) r = eb_env("AWS_REGION");
+	if (!r) r = eb_env("AWS_DEFAULT_REGION");
+	if (!r) r = "us-east-1";
+	if (strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r) || strlen(r) > 40)
+		return eb_err_set(err, EB_EINVAL, "S3 region '%s' is not valid", r);
+	s->region = strdup(r);
+	return s->region ? 0 : eb_err_set(err, EB_ENOMEM, "out of memory");
+}
+
+/* Step 3: base URL and Host from --s3-endpoint, AWS_ENDPOINT_URL_S3,
+ * AWS_ENDPOINT_URL, else AWS's regional endpoint.  Credentials written
+ * into the URL are never sent, shown or kept: SigV4 signs with the AWS
+ * credentials. */
+static int
+resolve_endpoint(eb_s3 *s, const eb_store_opts *opts, eb_err *err)
+{
+	const char *ep = opts->s3_endpoint && *opts->s3_endpoint ? opts->s3_endpoint : NULL;
+	const char *scheme = "https://", *at;
+	size_t n;
 	if (!ep) ep = eb_env("AWS_ENDPOINT_URL_S3");
 	if (!ep) ep = eb_env("AWS_ENDPOINT_URL");
-	if (ep) {
-		const char *scheme = "https://";
-		size_t n;
-		if (!strncmp(ep, "http://", 7)) { scheme = "http://"; ep += 7; }
-		else if (!strncmp(ep, "https://", 8)) ep += 8;
-		else if (strstr(ep, "://")) {
-			char shown[512];
-			eb_url_redact(ep, shown, sizeof shown);
-			rc = eb_err_set(err, EB_EINVAL, "S3 endpoint %s: only http:// and https:// are supported", shown);
-			goto fail;
-		}
-		n = strcspn(ep, "/?#");
-		{
-			/* credentials in the URL are never sent, shown or kept:
-			 * SigV4 signs with the AWS credentials */
-			const char *at = memchr(ep, '@', n);
-			while (at && memchr(at + 1, '@', n - (size_t)(at + 1 - ep)))
-				at = memchr(at + 1, '@', n - (size_t)(at + 1 - ep));
-			if (at) {
-				n -= (size_t)(at + 1 - ep);
-				ep = at + 1;
-			}
-		}
-		if (n == 0 || ep[n + (ep[n] == '/')] != '\0') {
-			rc = eb_err_set(err, EB_EINVAL,
-			                "S3 endpoint '%s%s': give scheme://host[:port] without a path",
-			                scheme, ep);
-			goto fail;
-		}
-		hs = ep;
-		if (asprintf(&s->base, "%s%.*s", scheme, (int)n, ep) < 0)
-			s->base = NULL;
-		/* Host as curl would send it: default ports dropped */
-		if ((!strcmp(scheme, "https://") && n > 4 && !strncmp(ep + n - 4, ":443", 4)) ||
-		    (!strcmp(scheme, "http://") && n > 3 && !strncmp(ep + n - 3, ":80", 3)))
-			n -= strcmp(scheme, "https://") ? 3 : 4;
-		s->host = strndup(hs, n);
-	} else {
+	if (!ep) {
 		if (asprintf(&s->host, "s3.%s.amazonaws.com", s->region) < 0)
 			s->host = NULL;
 		if (asprintf(&s->base, "https://%s", s->host ? s->host : "") < 0)
 			s->base = NULL;
+		return s->host && s->base ? 0 : eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	if (!s->region || !s->base || !s->host) {
-		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-		goto fail;
+	if (!strncmp(ep, "http://", 7)) { scheme = "http://"; ep += 7; }
+	else if (!strncmp(ep, "https://", 8)) ep += 8;
+	else if (strstr(ep, "://")) {
+		char shown[512];
+		eb_url_redact(ep, shown, sizeof shown);
+		return eb_err_set(err, EB_EINVAL, "S3 endpoint %s: only http:// and https:// are supported", shown);
 	}
+	n = strcspn(ep, "/?#");
+	at = memchr(ep, '@', n);
+	while (at && memchr(at + 1, '@', n - (size_t)(at + 1 - ep)))
+		at = memchr(at + 1, '@', n - (size_t)(at + 1 - ep));
+	if (at) {
+		n -= (size_t)(at + 1 - ep);
+		ep = at + 1;
+	}
+	if (n == 0 || ep[n + (ep[n] == '/')] != '\0')
+		return eb_err_set(err, EB_EINVAL, "S3 endpoint '%s%s': give scheme://host[:port] without a path",
+		                  scheme, ep);
+	if (asprintf(&s->base, "%s%.*s", scheme, (int)n, ep) < 0)
+		s->base = NULL;
+	/* Host as curl would send it: default ports dropped */
+	if ((!strcmp(scheme, "https://") && n > 4 && !strncmp(ep + n - 4, ":443", 4)) ||
+	    (!strcmp(scheme, "http://") && n > 3 && !strncmp(ep + n - 3, ":80", 3)))
+		n -= strcmp(scheme, "https://") ? 3 : 4;
+	s->host = strndup(ep, n);
+	return s->host && s->base ? 0 : eb_err_set(err, EB_ENOMEM, "out of memory");
+}
+
+/* Step 4: path style (host/bucket) or virtual-hosted (bucket.host). */
+static int
+choose_addressing(eb_s3 *s, const eb_store_opts *opts, eb_err *err)
+{
+	char *nh, *nb;
+	const char *sch;
 	s->path_style = opts->s3_path_style;
 	if (s->path_style < 0)
 		s->path_style = is_ip_host(s->host) || strchr(s->bucket, '.') != NULL;
-	if (!s->path_style) {
-		/* virtual-hosted: bucket.host, same scheme */
-		char *nh, *nb;
-		const char *sch = !strncmp(s->base, "http://", 7) ? "http://" : "https://";
-		if (asprintf(&nh, "%s.%s", s->bucket, s->host) < 0)
-			nh = NULL;
-		if (!nh || asprintf(&nb, "%s%s.%s", sch, s->bucket, s->base + strlen(sch)) < 0) {
-			free(nh);
-			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-			goto fail;
-		}
-		free(s->host);
-		free(s->base);
-		s->host = nh;
-		s->base = nb;
+	if (s->path_style)
+		return 0;
+	sch = !strncmp(s->base, "http://", 7) ? "http://" : "https://";
+	if (asprintf(&nh, "%s.%s", s->bucket, s->host) < 0)
+		nh = NULL;
+	if (!nh || asprintf(&nb, "%s%s.%s", sch, s->bucket, s->base + strlen(sch)) < 0) {
+		free(nh);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	{
-		const char *ca = opts->s3_ca_file && *opts->s3_ca_file ? opts->s3_ca_file : eb_env("AWS_CA_BUNDLE");
-		if (ca) {
-			if (access(ca, R_OK) != 0) {
-				rc = eb_err_set(err, EB_EINVAL, "S3 CA file %s cannot be read", ca);
-				goto fail;
-			}
-			s->ca_file = strdup(ca);
-		}
+	free(s->host);
+	free(s->base);
+	s->host = nh;
+	s->base = nb;
+	return 0;
+}
+
+/* Step 5: the CA bundle (--s3-ca-file, AWS_CA_BUNDLE) and compat switches. */
+static int
+tls_and_compat(eb_s3 *s, const eb_store_opts *opts, eb_err *err)
+{
+	const char *ca = opts->s3_ca_file && *opts->s3_ca_file ? opts->s3_ca_file : eb_env("AWS_CA_BUNDLE");
+	if (ca) {
+		if (access(ca, R_OK) != 0)
+			return eb_err_set(err, EB_EINVAL, "S3 CA file %s cannot be read", ca);
+		if (!(s->ca_file = strdup(ca)))
+			return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	if ((rc = parse_compat(s, opts->s3_compat, err)))
-		goto fail;
+	return parse_compat(s, opts->s3_compat, err);
+}
+
+/* Step 6: retries and the upload's shape, from the options (0 = default). */
+static int
+apply_tuning(eb_s3 *s, const eb_store_opts *opts, eb_err *err)
+{
 	s->on_retry = opts->on_retry;
 	s->on_retry_arg = opts->on_retry_arg;
-	s->max_attempts = eb_env("EB_S3_MAX_ATTEMPTS") ? atoi(eb_env("EB_S3_MAX_ATTEMPTS")) : 8;
-	if (s->max_attempts < 1)
-		s->max_attempts = 1;
-	s->retry_budget_ms = 1000 * (eb_env("EB_S3_RETRY_BUDGET_S") ? atoll(eb_env("EB_S3_RETRY_BUDGET_S")) : 180);
-	s->part_size = DEFAULT_PART;
-	if (eb_env("EB_S3_PART_SIZE")) {
-		s->part_size = (size_t)strtoull(eb_env("EB_S3_PART_SIZE"), NULL, 10);
-		if (s->part_size < MIN_PART || s->part_size > (512u << 20)) {
-			rc = eb_err_set(err, EB_EINVAL, "EB_S3_PART_SIZE must be between 5 MiB and 512 MiB");
-			goto fail;
-		}
-	}
+	s->max_attempts = opts->s3_max_attempts > 0 ? opts->s3_max_attempts : 8;
+	s->retry_budget_ms = 1000 * (opts->s3_retry_budget_s > 0 ? opts->s3_retry_budget_s : 180);
+	s->part_size = opts->s3_part_size ? opts->s3_part_size : DEFAULT_PART;
+	if (s->part_size < MIN_PART || s->part_size > (512u << 20))
+		return eb_err_set(err, EB_EINVAL, "the S3 part size must be between 5 MiB and 512 MiB");
 	/* the part size doubles every 2000 parts so 10,000 parts reach far;
 	 * tests lower the step to see the doubling on a small object */
-	s->part_double_every = eb_env("EB_S3_PART_DOUBLE_EVERY") ? atoi(eb_env("EB_S3_PART_DOUBLE_EVERY")) : 2000;
-	if (s->part_double_every < 1 || s->part_double_every > 2000) {
-		rc = eb_err_set(err, EB_EINVAL, "EB_S3_PART_DOUBLE_EVERY must be between 1 and 2000");
-		goto fail;
+	s->part_double_every = opts->s3_part_double_every ? opts->s3_part_double_every : 2000;
+	if (s->part_double_every < 1 || s->part_double_every > 2000)
+		return eb_err_set(err, EB_EINVAL, "the S3 part-size doubling step must be between 1 and 2000 parts");
+	/* part buffers: one filling, the others uploading (memory = buffers x
+	 * part size) */
+	s->nbufs = opts->s3_buffers > 0 ? opts->s3_buffers : 4;
+	s->list_max_keys = opts->s3_list_max_keys;
+	return 0;
+}
+
+int
+eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
+{
+	eb_s3 *s = calloc(1, sizeof *s);
+	int rc;
+	*out = NULL;
+	if (!s)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	rc = parse_url(s, url, err);
+	if (rc == 0)
+		rc = resolve_region(s, opts, err);
+	if (rc == 0)
+		rc = resolve_endpoint(s, opts, err);
+	if (rc == 0)
+		rc = choose_addressing(s, opts, err);
+	if (rc == 0)
+		rc = tls_and_compat(s, opts, err);
+	if (rc == 0)
+		rc = apply_tuning(s, opts, err);
+	if (rc == 0)
+		rc = eb_s3_credprov_new(&s->creds, s->region, s->ca_file, err);
+	if (rc < 0) {
+		eb_s3_free(s);
+		return rc;
 	}
-	/* part buffers: one filling, the others uploading (tunable for tests
-	 * and benchmarks; memory = buffers x part size) */
-	s->nbufs = eb_env("EB_S3_BUFFERS") ? atoi(eb_env("EB_S3_BUFFERS")) : 4;
-	if ((rc = eb_s3_credprov_new(&s->creds, s->region, s->ca_file, err)))
-		goto fail;
 	*out = s;
 	return 0;
-fail:
-	eb_s3_free(s);
-	return rc;
 }
 
 /* ---- one signed request ---- */

@@ -36,6 +36,7 @@ typedef struct eb_s3 {
 	size_t part_size;
 	int part_double_every;  /* parts per size step (2000; tests lower it) */
 	int nbufs;              /* part buffers in memory (uploads in flight + 1) */
+	int list_max_keys;      /* ListObjectsV2 page size; 0: the server's */
 	void (*on_retry)(void *arg, const char *msg); /* from eb_store_opts */
 	void *on_retry_arg;
 } eb_s3;

@@ -200,8 +200,11 @@ s3_list(eb_store *st, eb_store_list *out, eb_err *err)
 		if (!qrc && token)
 			qrc = eb_s3_query_add(&q, "continuation-token", token);
 		/* tests force small pages to exercise continuation */
-		if (!qrc && eb_env("EB_S3_LIST_MAX_KEYS"))
-			qrc = eb_s3_query_add(&q, "max-keys", eb_env("EB_S3_LIST_MAX_KEYS"));
+		if (!qrc && ss->s->list_max_keys > 0) {
+			char mk[16];
+			snprintf(mk, sizeof mk, "%d", ss->s->list_max_keys);
+			qrc = eb_s3_query_add(&q, "max-keys", mk);
+		}
 		free(token);
 		token = NULL;
 		rc = list_page(ss, "ListObjectsV2", &q, qrc, "ListBucketResult", &r, &doc, err);

@@ -99,6 +99,8 @@ main(int argc, char **argv)
 
 	eb_store_opts_init(&o);
 	eb_err_init(&e);
+	if (eb_store_opts_tuning_from_env(&o, &e) < 0)
+		return fail(&e);
 	if (argc > 1 && !strcmp(argv[1], "sign"))
 		return cmd_sign(argc - 1, argv + 1);
 	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
