@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "common/interrupt.h"
+#include "common/crypto.h"
 #include "common/log.h"
 #include "rpc.pb-c.h"
 
@@ -243,7 +244,7 @@ eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
 	free(ca);
 	free(cert);
 	if (key) {
-		memset(key, 0, strlen(key)); /* private key material */
+		eb_wipe_str(key); /* private key material */
 		free(key);
 	}
 	if (rc < 0) {
@@ -270,11 +271,11 @@ eb_etcd_close(eb_etcd *c)
 	if (c->ch)
 		grpc_channel_destroy(c->ch);
 	if (c->password) {
-		memset(c->password, 0, strlen(c->password));
+		eb_wipe_str(c->password);
 		free(c->password);
 	}
 	if (c->token) {
-		memset(c->token, 0, strlen(c->token));
+		eb_wipe_str(c->token);
 		free(c->token);
 	}
 	free(c->user);

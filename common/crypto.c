@@ -1,5 +1,7 @@
 #include "common/crypto.h"
 
+#include <openssl/crypto.h>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -149,4 +151,18 @@ eb_random(void *buf, size_t len, eb_err *err)
 	if (RAND_bytes(buf, (int)len) != 1)
 		return eb_err_set(err, EB_EIO, "no random bytes from OpenSSL");
 	return 0;
+}
+
+void
+eb_wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+void
+eb_wipe_str(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
 }

@@ -41,4 +41,10 @@ int eb_unhex(const char *hex, uint8_t *out, size_t len);
 /* Fills buf with cryptographically random bytes. */
 int eb_random(void *buf, size_t len, eb_err *err);
 
+/* Wipes secret bytes (keys, passwords, tokens, signatures) so that the
+ * compiler cannot drop the write: OPENSSL_cleanse.  NULL is fine. */
+void eb_wipe(void *p, size_t n);
+/* eb_wipe of a NUL-terminated string's bytes. */
+void eb_wipe_str(char *s);
+
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/crypto.h"
 #include "common/env.h"
 #include "common/json.h"
 #include "storage/s3/http.h"
@@ -42,7 +43,7 @@ void
 eb_s3_creds_dispose(eb_s3_creds *c)
 {
 	if (c->sk)
-		memset(c->sk, 0, strlen(c->sk));
+		eb_wipe_str(c->sk);
 	free(c->ak);
 	free(c->sk);
 	free(c->token);
@@ -282,7 +283,7 @@ fetch_webid(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	rc |= eb_s3_uri_encode(&body, p->session_name, strlen(p->session_name), 0);
 	rc |= eb_sbuf_str(&body, "&Version=2011-06-15&WebIdentityToken=");
 	rc |= eb_s3_uri_encode(&body, tok, strlen(tok), 0);
-	memset(tok, 0, strlen(tok));
+	eb_wipe_str(tok);
 	free(tok);
 	if (eb_env("AWS_ENDPOINT_URL_STS"))
 		rc |= eb_sbuf_str(&url, eb_env("AWS_ENDPOINT_URL_STS"));
@@ -320,7 +321,7 @@ out:
 	eb_http_resp_dispose(&r);
 	eb_sbuf_dispose(&url);
 	if (body.p)
-		memset(body.p, 0, body.len);
+		eb_wipe(body.p, body.len);
 	eb_sbuf_dispose(&body);
 	return rc;
 }
@@ -353,7 +354,7 @@ fetch_container(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	if (tok) {
 		if (asprintf(&hdr, "Authorization: %s", tok) < 0)
 			hdr = NULL;
-		memset(tok, 0, strlen(tok));
+		eb_wipe_str(tok);
 		free(tok);
 		hdrs[0] = hdr;
 	}
@@ -361,7 +362,7 @@ fetch_container(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	if (!rc)
 		rc = from_json(c, r.body ? r.body : "", r.len, "container credentials", err);
 	if (hdr) {
-		memset(hdr, 0, strlen(hdr));
+		eb_wipe_str(hdr);
 		free(hdr);
 	}
 	eb_http_resp_dispose(&r);

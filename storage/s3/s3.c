@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "common/clock.h"
 #include "common/crypto.h"
@@ -519,7 +518,7 @@ attempt_send(const eb_s3 *s, eb_http *h, const eb_s3_call *c, call_state *cs,
 			wire[nl] = lines[nl], nl++;
 	}
 	wire[nl] = NULL;
-	OPENSSL_cleanse(auth, sizeof auth);
+	eb_wipe(auth, sizeof auth);
 	if (rc == 0) {
 		rq.method = c->method;
 		rq.url = cs->url.p;
@@ -538,7 +537,7 @@ attempt_send(const eb_s3 *s, eb_http *h, const eb_s3_call *c, call_state *cs,
 			eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
 	for (int i = 0; i < nl; i++) {
-		OPENSSL_cleanse(lines[i], strlen(lines[i]));
+		eb_wipe_str(lines[i]);
 		free(lines[i]);
 	}
 	return rc;
