@@ -1,7 +1,7 @@
 /* agent/etcd.c - gRPC C core wrapper for the etcd v3 API (see etcd.h).
  *
  * gRPC facts this file relies on (measured against etcd 3.4.23, see
- * shared/notes/grpc-core.md):
+ * docs/formats/grpc.md):
  *   - TLS failures all arrive as UNAVAILABLE with the cause in the details.
  *   - Maintenance auth errors arrive as UNKNOWN "auth: ...", KV auth errors
  *     as real codes: message strings decide whether to re-authenticate.

@@ -1,6 +1,6 @@
 /* restore/bbolt_read.c - validating bbolt reader (see bbolt_read.h).
  *
- * Page layout (spec §9.1-§9.5), all little endian:
+ * Page layout (docs/formats/bbolt.md), all little endian:
  *
  *   page header       OFFSET SIZE
  *     id                 0    8   must equal the page's index

@@ -2,7 +2,7 @@
  *
  * Reads pages with pread (memory = a few page buffers per tree level, never
  * the whole file) and walks every bucket in key order, handing key/values to
- * a visitor.  As it goes it checks what `bbolt check` checks (spec §9.10):
+ * a visitor.  As it goes it checks what `bbolt check` checks (docs/formats/bbolt.md):
  * both meta pages (magic, version, FNV-1a checksum), page bounds, page ids,
  * page types, element bounds, key order within pages and across the tree,
  * child keys within the parent's key range, overflow bounds, each page

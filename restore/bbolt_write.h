@@ -7,7 +7,7 @@
  * pending page per level, so memory is O(tree depth x page size) plus the
  * list of bucket names, whatever the database size.
  *
- * Layout produced (spec §9.9): pages 0 and 1 meta (txid 2 and 1), no
+ * Layout produced (docs/formats/bbolt.md): pages 0 and 1 meta (txid 2 and 1), no
  * persisted freelist (freelist = 0xFFFF..FF, as etcd's NoFreelistSync
  * files), then every bucket's pages, then the root bucket's pages; every
  * page below the high-water mark is reachable.  Branch keys equal their

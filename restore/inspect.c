@@ -201,7 +201,7 @@ eb_inspect_file(const char *path, eb_inspect_result *r, eb_err *err)
 		goto out;
 	}
 	r->structure_ok = 1;
-	/* HashKV inputs (spec §11.2) */
+	/* HashKV inputs (docs/formats/hashkv.md) */
 	r->compact_rev = c.have_fin ? (int64_t)c.fin : -1;
 	if (c.have_sched && (!c.have_fin || c.sched > c.fin)) {
 		r->compact_rev = (int64_t)c.sched;

@@ -1,7 +1,7 @@
 /* restore/inspect.h - what a snapshot holds, offline: the numbers of
  * `etcdutl snapshot status` (hash, revision, total keys, total size), the
  * sha256 trailer check, the full bbolt structure check, and the HashKV of
- * the keyspace at the snapshot's revision (spec §11.2, etcd 3.4 rules), so
+ * the keyspace at the snapshot's revision (docs/formats/hashkv.md, etcd 3.4 rules), so
  * a backup can be compared with a live member's `etcdctl endpoint hashkv`.
  *
  * Memory: page buffers for the walk, plus 32 bytes per distinct user key

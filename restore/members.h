@@ -1,8 +1,8 @@
 /* restore/members.h - the new cluster's membership, as etcdctl/etcdutl
  * compute it from --initial-cluster and --initial-cluster-token
- * (spec §2): canonical sorted peer URLs, member IDs = first 8 bytes of
+ * (docs/formats/ids.md): canonical sorted peer URLs, member IDs = first 8 bytes of
  * SHA-1(urls... || token), cluster ID = SHA-1 over the sorted IDs, and the
- * JSON documents etcd keeps about members (spec §7, §8). */
+ * JSON documents etcd keeps about members (docs/formats/ids.md, wal.md). */
 #ifndef EB_RESTORE_MEMBERS_H
 #define EB_RESTORE_MEMBERS_H
 

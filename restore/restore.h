@@ -1,6 +1,6 @@
 /* restore/restore.h - snapshot -> data directory (or one per member).
  *
- * The result is the 3.5-style restore of spec §4.6/§4.7, booted by etcd
+ * The result is the 3.5-style restore of docs/formats/restore.md, booted by etcd
  * 3.4, 3.5 and 3.6: the backend is rewritten from scratch (members and
  * members_removed replaced by the new membership, meta/consistent_index =
  * N, meta/term = 1, optional revision bump / compaction mark / alarm

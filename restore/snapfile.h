@@ -1,6 +1,6 @@
 /* restore/snapfile.h - the member/snap/<term>-<index>.snap file: a
- * snappb.Snapshot {crc, raftpb.Snapshot{v2 store JSON, metadata}} (spec §6.6,
- * §7). */
+ * snappb.Snapshot {crc, raftpb.Snapshot{v2 store JSON, metadata}}
+ * (docs/formats/wal.md). */
 #ifndef EB_RESTORE_SNAPFILE_H
 #define EB_RESTORE_SNAPFILE_H
 

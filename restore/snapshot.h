@@ -1,6 +1,6 @@
 /* restore/snapshot.h - a snapshot file as `etcdctl snapshot save` writes it:
  * the bbolt image, optionally followed by a 32-byte SHA-256 of the image
- * (present iff size % 512 == 32, spec §1.3). */
+ * (present iff size % 512 == 32, docs/formats/snapshot.md). */
 #ifndef EB_RESTORE_SNAPSHOT_H
 #define EB_RESTORE_SNAPSHOT_H
 

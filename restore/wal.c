@@ -1,4 +1,4 @@
-/* restore/wal.c - etcd WAL records (spec §5, §6).
+/* restore/wal.c - etcd WAL records (docs/formats/wal.md).
  *
  * Record framing (8-byte aligned):
  *   OFFSET  SIZE  content

@@ -1,4 +1,4 @@
-/* restore/wal.h - etcd write-ahead log records (spec §5): the writer used
+/* restore/wal.h - etcd write-ahead log records (docs/formats/wal.md): the writer used
  * by restore and a strict reader used by tests, inspect and fuzzing. */
 #ifndef EB_RESTORE_WAL_H
 #define EB_RESTORE_WAL_H
@@ -17,7 +17,7 @@
 #define EB_WAL_SNAPSHOT 5
 #define EB_WAL_SEGMENT_BYTES 64000000u
 
-/* Appends the complete WAL of a fresh restore to out (spec §4.5): CRC,
+/* Appends the complete WAL of a fresh restore to out (docs/formats/wal.md): CRC,
  * metadata {local id, cluster id}, empty snapshot, one ConfChange AddNode
  * entry per member (ascending id, context = member JSON), HardState
  * {term 1, vote smallest id, commit N}, snapshot {N, 1, ConfState voters}

@@ -1,6 +1,6 @@
 /* tests/unit/test_restore_formats.c - spec test vectors for the restore
- * formats: CRC-32C, member/cluster IDs (spec §2.7), the WAL bytes of the
- * default restore (spec §5.4), the bbolt meta vector (§9.2), and a
+ * formats: CRC-32C, member/cluster IDs (docs/formats/ids.md), the WAL bytes of the
+ * default restore (docs/formats/wal.md), the bbolt meta vector (docs/formats/bbolt.md), and a
  * write-then-read round trip of the bbolt writer through the validating
  * reader with overflow values and multi-level trees. */
 #include <fcntl.h>
@@ -142,7 +142,7 @@ test_bolt_roundtrip(void)
 	CHECK("bolt_roundtrip_content", r.keys == want_keys && r.bytes == want_bytes && r.buckets == 4);
 	CHECK("bolt_roundtrip_compact", rc == 0 && st.free_pages == 0 && st.max_depth >= 3 && st.overflow_pages > 0);
 	eb_bolt_close(b);
-	/* The meta vector of spec §9.2 */
+	/* The meta vector of docs/formats/bbolt.md */
 	uint8_t m[56];
 	const char *mh = "edda0ced020000000010000000000000030000000000000000000000000000000200000000000000"
 	                 "04000000000000000200000000000000";
