@@ -78,7 +78,7 @@ cmd_inspect(int argc, char **argv)
 	}
 	eb_inspect_result r;
 	if (!rc)
-		rc = eb_inspect_file(file, &r, &err);
+		rc = eb_inspect_file(file, NULL, &r, &err);
 	if (tmp[0])
 		eb_dir_remove(tmp);
 	if (rc) {
@@ -86,10 +86,14 @@ cmd_inspect(int argc, char **argv)
 		return eb_exit_code(rc);
 	}
 	const char *sha = r.sha_status == EB_SHA_OK ? "ok" : r.sha_status == EB_SHA_MISMATCH ? "MISMATCH" : "absent";
+	/* etcdutl's "total keys": key/value pairs of every bucket up to 3.5,
+	 * live user keys from 3.6 (a snapshot with a storage version) */
+	unsigned long long nkeys = r.storage_version[0] ? r.live_keys : r.total_keys;
 	if (c.json) {
 		printf("{\"hash\":%u,\"revision\":%llu,\"totalKey\":%llu,\"totalSize\":%llu,",
-		       r.hash, (unsigned long long)r.revision, (unsigned long long)r.total_keys,
-		       (unsigned long long)r.total_size);
+		       r.hash, (unsigned long long)r.revision, nkeys, (unsigned long long)r.total_size);
+		if (r.storage_version[0])
+			printf("\"version\":\"%s\",", r.storage_version);
 		if (id[0])
 			printf("\"backup\":\"%s\",", id);
 		printf("\"sha256\":\"%s\",\"structure\":\"%s\",", sha, r.structure_ok ? "ok" : "corrupt");
@@ -113,10 +117,12 @@ cmd_inspect(int argc, char **argv)
 		printf("|   HASH   | REVISION | TOTAL KEYS | TOTAL SIZE |\n");
 		printf("+----------+----------+------------+------------+\n");
 		printf("| %08x | %8llu | %10llu | %10s |\n", r.hash, (unsigned long long)r.revision,
-		       (unsigned long long)r.total_keys, hs);
+		       nkeys, hs);
 		printf("+----------+----------+------------+------------+\n");
 		if (id[0])
 			printf("backup:       %s\n", id);
+		if (r.storage_version[0])
+			printf("storage:      etcd %s\n", r.storage_version);
 		printf("sha256:       %s%s%s\n", sha, r.sha_status == EB_SHA_ABSENT ? " (no trailer: a db file, not a saved snapshot)" : "",
 		       r.sha_status == EB_SHA_ABSENT ? "" : "");
 		if (r.structure_ok)

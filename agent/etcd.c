@@ -302,7 +302,8 @@ is_auth_error(int code, const char *msg)
 	return code == GRPC_STATUS_UNAUTHENTICATED || code == GRPC_STATUS_PERMISSION_DENIED ||
 	       strstr(msg, "auth:") || strstr(msg, "authentication failed") ||
 	       strstr(msg, "permission denied") || strstr(msg, "user name is empty") ||
-	       strstr(msg, "invalid auth token") || strstr(msg, "user not found");
+	       strstr(msg, "invalid auth token") || strstr(msg, "user not found") ||
+	       strstr(msg, "user name not found");
 }
 
 static const char *
@@ -334,7 +335,7 @@ status_error(eb_etcd *c, const char *what, grpc_status_code code,
 			hint = " (check --user and --password)";
 		else if (strstr(details, "permission denied"))
 			hint = " (snapshots and hashes need the root role)";
-		else if (strstr(details, "user not found"))
+		else if (strstr(details, "user not found") || strstr(details, "user name not found"))
 			hint = c->user ? " (check --user)"
 			               : " (auth is enabled: without --user, etcd takes the user from the client certificate's CN; pass --user and --password)";
 	} else if (code == GRPC_STATUS_UNAVAILABLE) {

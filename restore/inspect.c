@@ -63,6 +63,8 @@ struct ictx {
 	int keep_nonempty;
 	uint64_t sched, fin;
 	int have_sched, have_fin;
+	int64_t want_rev;   /* HashKV at this revision; 0 = the snapshot's */
+	int new_rules;
 };
 
 /* User key of an mvccpb.KeyValue (field 1); NULL/0 when absent. */
@@ -122,6 +124,9 @@ i_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 			c->fin = eb_be64(v);
 			c->have_fin = 1;
 		}
+		if (c->in_meta && kl == 14 && !memcmp(k, "storageVersion", 14))
+			snprintf(c->r->storage_version, sizeof c->r->storage_version, "%.*s",
+			         (int)(vl < 15 ? vl : 15), (const char *)v);
 	}
 	if (!c->in_key || kl < 17)
 		return 0;
@@ -132,6 +137,10 @@ i_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 	uint64_t kh = eb_fnv1a64(uk, ukl);
 	if (c->pass == 1) {
 		c->r->revision = main;
+		/* the key index for HashKV(rev) holds each key's latest record
+		 * at or below rev */
+		if (c->want_rev > 0 && (int64_t)main > c->want_rev)
+			return 0;
 		struct slot *s = kmap_get(&c->km, kh, 1);
 		if (!s)
 			return eb_err_set(err, EB_ENOMEM, "out of memory indexing keys for HashKV");
@@ -140,8 +149,10 @@ i_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 		s->tomb = (uint8_t)tomb;
 		return 0;
 	}
-	/* pass 2: the HashKV filter at rev = current (etcd 3.4 rules) */
+	/* pass 2: the HashKV filter at rev (docs/formats/hashkv.md) */
 	if ((int64_t)main > c->r->hashkv_rev)
+		return 0;
+	if (c->new_rules && tomb && (int64_t)main == c->r->compact_rev)
 		return 0;
 	if ((int64_t)main <= c->r->compact_rev && c->keep_nonempty) {
 		struct slot *s = kmap_get(&c->km, kh, 0);
@@ -154,11 +165,22 @@ i_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 }
 
 int
-eb_inspect_file(const char *path, eb_inspect_result *r, eb_err *err)
+eb_hashkv_new_rules_for(const char *v)
+{
+	unsigned maj, min, pat;
+	if (!v || sscanf(v[0] == 'v' ? v + 1 : v, "%u.%u.%u", &maj, &min, &pat) != 3 || maj != 3)
+		return -1;
+	if (min >= 6)
+		return 1;
+	return (min == 5 && pat >= 16) || (min == 4 && pat >= 34);
+}
+
+int
+eb_inspect_file(const char *path, const eb_inspect_opts *o, eb_inspect_result *r, eb_err *err)
 {
 	eb_snapshot s;
 	eb_bolt *b = NULL;
-	struct ictx c = {.r = r};
+	struct ictx c = {.r = r, .want_rev = o ? o->hashkv_rev : 0, .new_rules = o ? o->new_rules : -1};
 	eb_err serr;
 	int rc;
 
@@ -210,9 +232,27 @@ eb_inspect_file(const char *path, eb_inspect_result *r, eb_err *err)
 	r->hashkv_rev = (int64_t)r->revision > r->compact_rev ? (int64_t)r->revision : r->compact_rev;
 	if (r->hashkv_rev < 1)
 		r->hashkv_rev = 1;
+	if (c.want_rev > 0) {
+		if (c.want_rev > r->hashkv_rev) {
+			rc = eb_err_set(err, EB_EINVAL, "HashKV at revision %lld: the snapshot ends at revision %lld",
+			                (long long)c.want_rev, (long long)r->hashkv_rev);
+			goto out;
+		}
+		if (c.want_rev < r->compact_rev) {
+			rc = eb_err_set(err, EB_EINVAL, "HashKV at revision %lld: the snapshot is compacted up to %lld",
+			                (long long)c.want_rev, (long long)r->compact_rev);
+			goto out;
+		}
+		r->hashkv_rev = c.want_rev;
+	}
+	if (c.new_rules < 0)
+		c.new_rules = r->storage_version[0] != '\0';
 	for (size_t i = 0; i < c.km.cap; i++)
-		if (c.km.s[i].used && !c.km.s[i].tomb)
+		if (c.km.s[i].used && !c.km.s[i].tomb) {
 			c.keep_nonempty = 1;
+			if (c.want_rev == 0)
+				r->live_keys++;
+		}
 	/* A pending compaction at C would keep, per key, its latest record
 	 * <= C if that is a put; every such record that HashKV(current) hashes
 	 * is the key's latest record overall, hence among those: simulating

@@ -24,7 +24,9 @@ typedef struct eb_inspect_result {
 	/* etcdutl snapshot status */
 	uint32_t hash;             /* CRC-32C of every bucket name, key, value */
 	uint64_t revision;         /* main revision of the last `key` entry */
-	uint64_t total_keys;       /* key/value pairs in all buckets */
+	uint64_t total_keys;       /* key/value pairs in all buckets (etcdutl <= 3.5) */
+	uint64_t live_keys;        /* user keys whose latest record is a put (3.6+) */
+	char storage_version[16];  /* meta/storageVersion (3.6+ snapshots), "" if none */
 	uint64_t total_size;       /* high-water mark x page size */
 	/* structure check */
 	int structure_ok;
@@ -39,9 +41,23 @@ typedef struct eb_inspect_result {
 	                                  * the value is approximate */
 } eb_inspect_result;
 
+/* How HashKV is computed: at which revision (0 = the snapshot's), and
+ * whether a tombstone exactly at the compaction revision is left out (the
+ * rule of etcd 3.4.34+, 3.5.16+, 3.6+; -1 = choose by the snapshot: on
+ * when it carries a storage version, i.e. comes from 3.6+). */
+typedef struct eb_inspect_opts {
+	int64_t hashkv_rev;
+	int new_rules;
+} eb_inspect_opts;
+
 /* Fails (with err) only when the file cannot be read at all; a hash
  * mismatch or structure problem is reported in r (the caller decides the
- * exit code). */
-int eb_inspect_file(const char *path, eb_inspect_result *r, eb_err *err);
+ * exit code).  opts may be NULL (current revision, rules by snapshot). */
+int eb_inspect_file(const char *path, const eb_inspect_opts *opts, eb_inspect_result *r,
+                    eb_err *err);
+
+/* The rule for an etcd version string ("3.5.35"): 1 for 3.4.34+, 3.5.16+
+ * and 3.6+, 0 before, -1 when it cannot tell. */
+int eb_hashkv_new_rules_for(const char *etcd_version);
 
 #endif

@@ -18,8 +18,9 @@ static const char usage[] =
 "\n"
 "Builds the data directory of a NEW etcd cluster member from a snapshot, as\n"
 "`etcdutl snapshot restore` does (same flags, same member and cluster IDs),\n"
-"for etcd 3.4, 3.5 and 3.6.  The snapshot is checked first (sha256 trailer,\n"
-"full bbolt structure check); the output is built in a temp dir beside the\n"
+"for etcd 3.4, 3.5, 3.6 and 3.7.  The snapshot is checked first (sha256\n"
+"trailer, full bbolt structure check, every record etcd decodes at boot);\n"
+"the output is built in a temp dir beside the\n"
 "target and renamed into place only when complete: on any error nothing is\n"
 "left behind.  An existing non-empty data dir is never touched.\n"
 "\n"
@@ -59,6 +60,16 @@ static const char usage[] =
 "                                 default=http://localhost:2380)\n"
 "  --initial-cluster-token TOKEN  (default etcd-cluster); member IDs depend on\n"
 "                                 the peer URLs and this token only\n"
+"\n"
+"Target:\n"
+"  --target-version 3.4|3.5|3.6|3.7\n"
+"                                 the etcd that will run on the data dir: its\n"
+"                                 etcdutl's exact WAL and .snap bytes, and a\n"
+"                                 refusal when the snapshot is newer than it\n"
+"                                 (etcd refuses data of a newer version).\n"
+"                                 Default: the snapshot's own storage version\n"
+"                                 (3.6+ snapshots carry it), else a form that\n"
+"                                 3.4 to 3.7 all boot\n"
 "\n"
 "Disaster recovery (etcdutl 3.5.10+ semantics):\n"
 "  --bump-revision N              raise the revision by N above the snapshot's,\n"
@@ -104,7 +115,7 @@ main(int argc, char **argv)
 	};
 	enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
 	       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-	       O_S3COMPAT };
+	       O_S3COMPAT, O_TARGET };
 	eb_store_opts so;
 	static const struct option lo[] = {
 		{"from", required_argument, 0, O_FROM},
@@ -125,6 +136,7 @@ main(int argc, char **argv)
 		{"s3-path-style", optional_argument, 0, O_S3PATH},
 		{"s3-ca-file", required_argument, 0, O_S3CA},
 		{"s3-compat", required_argument, 0, O_S3COMPAT},
+		{"target-version", required_argument, 0, O_TARGET},
 		{"help", no_argument, 0, O_HELP},
 		{0, 0, 0, 0},
 	};
@@ -164,6 +176,7 @@ main(int argc, char **argv)
 			break;
 		case O_ALL: o.all_members_dir = optarg; break;
 		case O_BACKUP: backup = optarg; break;
+		case O_TARGET: o.target_version = optarg; break;
 		case O_S3EP:
 		case O_S3REGION:
 		case O_S3PATH:
@@ -223,6 +236,12 @@ main(int argc, char **argv)
 	       o.from, r.hash_checked ? " (sha256 verified)" : " (hash check skipped)",
 	       (unsigned long long)r.revision, (unsigned long long)r.keys_copied,
 	       (unsigned long long)r.db_size, (unsigned long long)r.cluster_id);
+	if (r.target_minor)
+		printf("for etcd 3.%d%s%s%s\n", r.target_minor, r.storage_version[0] ? " (snapshot storage version " : "",
+		       r.storage_version, r.storage_version[0] ? ")" : "");
+	else
+		printf("for etcd 3.4 to 3.%d (the snapshot has no storage version; --target-version picks one)\n",
+		       EB_RESTORE_MAX_MINOR);
 	for (size_t i = 0; i < r.members; i++) {
 		int here = o.all_members_dir || !strcmp(r.member_names[i], o.name);
 		if (!here)

@@ -41,6 +41,7 @@ struct xform {
 	enum mode mode;
 	size_t next_req;
 	uint64_t latest_main;
+	char storage_version[16]; /* meta/storageVersion seen, "" when none */
 	uint8_t bucket[64]; /* the bucket being copied, for record checks */
 	size_t bucket_len;
 	/* meta overrides, sorted by key */
@@ -196,6 +197,9 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 	case M_MEMBERS:
 		return 0;
 	case M_META:
+		if (kl == 14 && !memcmp(k, "storageVersion", 14))
+			snprintf(x->storage_version, sizeof x->storage_version, "%.*s",
+			         (int)(vl < 15 ? vl : 15), (const char *)v);
 		if ((rc = meta_overrides(x, k, kl, &replaced, err)) || replaced)
 			return rc;
 		break;
@@ -272,13 +276,14 @@ write_wal(const char *p, const eb_wbuf *wal, eb_err *err)
 }
 
 static int
-build_member(const eb_membership *c, size_t idx, struct target *t, const eb_wbuf *snap, eb_err *err)
+build_member(const eb_membership *c, size_t idx, struct target *t, const eb_wbuf *snap,
+             const eb_raft_form *form, eb_err *err)
 {
 	char p[4300];
 	eb_wbuf wal = {0};
 	int rc;
 
-	if ((rc = eb_wal_build(&wal, c, idx, 1, err)))
+	if ((rc = eb_wal_build(&wal, c, idx, form, err)))
 		goto out;
 	snprintf(p, sizeof p, "%s/member/snap/%016llx-%016llx.snap", t->dir, 1ull, (unsigned long long)c->n);
 	if ((rc = eb_file_write(p, 0666, snap->p, snap->len, err)))
@@ -307,7 +312,21 @@ struct run {
 	eb_bw *w;
 	struct target *tg;
 	struct xform x;
+	int target;         /* --target-version's minor, 0 = not given */
+	eb_raft_form form;  /* how the raft records are encoded */
 };
+
+/* "3.6", "3.6.0", "v3.6.16" -> 6; 0 when not a 3.x version. */
+static int
+minor_of(const char *v)
+{
+	unsigned maj, min;
+	if (v[0] == 'v')
+		v++;
+	if (sscanf(v, "%u.%u", &maj, &min) != 2 || maj != 3)
+		return 0;
+	return (int)min;
+}
 
 static const char *
 target_dir(const struct run *r)
@@ -327,6 +346,12 @@ check_request(struct run *r, eb_err *err)
 		return eb_err_set(err, EB_EINVAL, "--bump-revision needs --mark-compacted (as in etcdutl)");
 	if (o->mark_compacted && !o->bump_revision)
 		return eb_err_set(err, EB_EINVAL, "--mark-compacted needs --bump-revision N > 0 (as in etcdutl)");
+	if (o->target_version) {
+		r->target = minor_of(o->target_version);
+		if (r->target < 4 || r->target > EB_RESTORE_MAX_MINOR)
+			return eb_err_set(err, EB_EINVAL, "--target-version %s: give an etcd version from 3.4 to 3.%d",
+			                  o->target_version, EB_RESTORE_MAX_MINOR);
+	}
 	if (r->all) {
 		if (o->wal_dir)
 			return eb_err_set(err, EB_EINVAL, "--wal-dir cannot be combined with --all-members (each member's WAL goes to <dir>/<name>/member/wal)");
@@ -488,6 +513,34 @@ rewrite_db(struct run *r, const int *fds, eb_err *err)
 	return 0;
 }
 
+/* Step 6b: the etcd version the output is for.  etcd refuses a data dir
+ * whose storage version is newer than itself (downgrades go through
+ * `etcdutl migrate`, one minor at a time): so do we, before anything is
+ * installed. */
+static int
+choose_target(struct run *r, eb_err *err)
+{
+	const char *sv = r->x.storage_version;
+	int snap = sv[0] ? minor_of(sv) : 0;
+	snprintf(r->res->storage_version, sizeof r->res->storage_version, "%s", sv);
+	if (sv[0] && snap == 0)
+		return eb_err_set(err, EB_ECORRUPT, "the snapshot's storage version \"%s\" is not an etcd 3.x version", sv);
+	if (snap > EB_RESTORE_MAX_MINOR)
+		return eb_err_set(err, EB_EINVAL,
+		                  "the snapshot was written by etcd %s (storage version); this etcd-restore knows "
+		                  "etcd 3.4 to 3.%d: use that etcd's etcdutl snapshot restore", sv,
+		                  EB_RESTORE_MAX_MINOR);
+	r->res->target_minor = r->target ? r->target : snap;
+	if (r->target && snap > r->target)
+		return eb_err_set(err, EB_EINVAL,
+		                  "the snapshot comes from etcd 3.%d (storage version %s) and etcd 3.%d refuses "
+		                  "data written by a newer version: restore it with --target-version 3.%d (the "
+		                  "snapshot's), then downgrade the running cluster one minor at a time",
+		                  snap, sv, r->target, snap);
+	eb_raft_form_for(r->res->target_minor, &r->form);
+	return 0;
+}
+
 /* Step 7: the new database read back through the validating reader before
  * anything is renamed into place: a writer bug or a bad disk shows up here,
  * not when etcd opens it.  The files are identical; the first is checked.
@@ -520,9 +573,9 @@ static int
 write_raft_state(struct run *r, eb_err *err)
 {
 	eb_wbuf snap = {0};
-	int rc = eb_snapfile_build(&snap, &r->c, err);
+	int rc = eb_snapfile_build(&snap, &r->c, &r->form, err);
 	for (size_t i = 0; rc == 0 && i < r->nt; i++)
-		rc = build_member(&r->c, r->all ? i : (size_t)r->local, &r->tg[i], &snap, err);
+		rc = build_member(&r->c, r->all ? i : (size_t)r->local, &r->tg[i], &snap, &r->form, err);
 	eb_wbuf_free(&snap);
 	for (size_t i = 0; rc == 0 && i < r->nt; i++) {
 		int fd = r->tg[i].dbfd;
@@ -606,6 +659,8 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 		rc = make_targets(&r, fds, err);
 	if (rc == 0)
 		rc = rewrite_db(&r, fds, err);
+	if (rc == 0)
+		rc = choose_target(&r, err);
 	if (rc == 0)
 		rc = read_back(&r, err);
 	if (rc == 0)

@@ -21,6 +21,9 @@
 #include "storage/store.h"
 #include "restore/snapshot.h"
 
+/* The newest etcd minor (3.x) whose data dirs this tool writes. */
+#define EB_RESTORE_MAX_MINOR 7
+
 typedef struct eb_restore_opts {
 	const char *from;            /* snapshot file, or a store with backup */
 	const char *backup;          /* backup id or "latest": from is a store */
@@ -35,6 +38,13 @@ typedef struct eb_restore_opts {
 	uint64_t bump_revision;
 	int mark_compacted;
 	int clear_alarms;
+	/* The etcd minor the data dir is for: "3.4" ... "3.7" (a patch part
+	 * is allowed); NULL = the snapshot's own storage version (3.6+
+	 * snapshots carry one), else the form every supported version boots.
+	 * It picks the byte form of the raft records (the one that version's
+	 * etcdutl writes) and refuses a version older than the snapshot's
+	 * storage version, which etcd would refuse to start on. */
+	const char *target_version;
 	const eb_store_opts *store_opts; /* S3 settings for a store; NULL = env */
 } eb_restore_opts;
 
@@ -47,7 +57,9 @@ typedef struct eb_restore_result {
 	uint64_t keys_copied;  /* key/value pairs written to the backend */
 	uint64_t db_size;
 	int hash_checked;
-	char backup_id[96];    /* the backup restored, with opts.backup */
+	char backup_id[96];
+	char storage_version[16]; /* meta/storageVersion of the snapshot, "" if none */
+	int target_minor;         /* the etcd 3.x the output is for, 0 = any */    /* the backup restored, with opts.backup */
 } eb_restore_result;
 
 /* SIGINT/SIGTERM (common/interrupt.h) stop a run at the next key or chunk through the normal error path. */

@@ -21,7 +21,7 @@ node_head(eb_wbuf *b, const char *path, size_t idx)
 }
 
 int
-eb_v2_json(eb_wbuf *b, const eb_membership *c, eb_err *err)
+eb_v2_json(eb_wbuf *b, const eb_membership *c, const eb_raft_form *form, eb_err *err)
 {
 	char path[128];
 	eb_wbuf attrs = {0};
@@ -79,7 +79,9 @@ eb_v2_json(eb_wbuf *b, const eb_membership *c, eb_err *err)
 	eb_wbuf_fmt(b, "],\"Size\":%zu,\"Front\":0,\"Back\":%zu,\"Capacity\":1000},", c->n, c->n);
 	eb_wbuf_fmt(b, "\"StartIndex\":1,\"LastIndex\":%zu}},", c->n);
 	eb_wbuf_fmt(b, "\"CurrentIndex\":%zu,", c->n);
-	eb_wbuf_str(b, "\"Stats\":{\"getsSuccess\":0,\"getsFail\":0,\"setsSuccess\":0,\"setsFail\":0,"
+	eb_wbuf_str(b, form->v2_gets_fail ? "\"Stats\":{\"getsSuccess\":0,\"getsFail\":1,"
+	                                  : "\"Stats\":{\"getsSuccess\":0,\"getsFail\":0,");
+	eb_wbuf_str(b, "\"setsSuccess\":0,\"setsFail\":0,"
 	              "\"deleteSuccess\":0,\"deleteFail\":0,\"updateSuccess\":0,\"updateFail\":0,");
 	eb_wbuf_fmt(b, "\"createSuccess\":%zu,", c->n);
 	eb_wbuf_str(b, "\"createFail\":0,\"compareAndSwapSuccess\":0,\"compareAndSwapFail\":0,"
@@ -93,14 +95,12 @@ eb_v2_json(eb_wbuf *b, const eb_membership *c, eb_err *err)
 }
 
 int
-eb_snapfile_build(eb_wbuf *out, const eb_membership *c, eb_err *err)
+eb_snapfile_build(eb_wbuf *out, const eb_membership *c, const eb_raft_form *form, eb_err *err)
 {
 	eb_wbuf json = {0}, cs = {0}, md = {0}, snap = {0};
-	int rc = eb_v2_json(&json, c, err);
+	int rc = eb_v2_json(&json, c, form, err);
 	if (!rc) {
-		for (size_t i = 0; i < c->n; i++)
-			eb_pb_uint(&cs, 1, c->m[i].id);
-		eb_pb_uint(&cs, 5, 0);
+		eb_confstate(&cs, c, form);
 		eb_pb_bytes(&md, 1, cs.p, cs.len);
 		eb_pb_uint(&md, 2, c->n);
 		eb_pb_uint(&md, 3, 1);

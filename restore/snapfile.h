@@ -10,11 +10,13 @@
 #include "common/err.h"
 #include "restore/bytes.h"
 #include "restore/members.h"
+#include "restore/wal.h"
 
 /* The v2 store JSON etcd's restore produces (membership only). */
-int eb_v2_json(eb_wbuf *out, const eb_membership *c, eb_err *err);
+int eb_v2_json(eb_wbuf *out, const eb_membership *c, const eb_raft_form *form, eb_err *err);
 /* Whole .snap file contents for term 1, index N. */
-int eb_snapfile_build(eb_wbuf *out, const eb_membership *c, eb_err *err);
+int eb_snapfile_build(eb_wbuf *out, const eb_membership *c, const eb_raft_form *form,
+                      eb_err *err);
 
 typedef struct eb_snapfile_info {
 	uint64_t index, term;

@@ -36,17 +36,28 @@ record(eb_wbuf *out, uint32_t *chain, int type, const eb_wbuf *data)
 	eb_wbuf_free(&r);
 }
 
-static void
-confstate(eb_wbuf *b, const eb_membership *c)
+void
+eb_raft_form_for(int minor, eb_raft_form *f)
+{
+	if (minor == 0)
+		minor = 5;
+	f->wal_confstate = minor >= 5;
+	f->zero_fields = minor <= 6;
+	f->v2_gets_fail = minor >= 6;
+}
+
+void
+eb_confstate(eb_wbuf *b, const eb_membership *c, const eb_raft_form *form)
 {
 	for (size_t i = 0; i < c->n; i++)
 		eb_pb_uint(b, 1, c->m[i].id);
-	eb_pb_uint(b, 5, 0); /* auto_leave, always emitted */
+	if (form->zero_fields)
+		eb_pb_uint(b, 5, 0); /* auto_leave false */
 }
 
 int
 eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
-             int with_confstate, eb_err *err)
+             const eb_raft_form *form, eb_err *err)
 {
 	uint32_t chain = 0;
 	eb_wbuf d = {0}, cc = {0}, js = {0}, cs = {0};
@@ -63,7 +74,8 @@ eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
 		eb_wbuf_reset(&js);
 		eb_rmember_json(&js, &c->m[i]);
 		eb_wbuf_reset(&cc);
-		eb_pb_uint(&cc, 1, 0); /* ID */
+		if (form->zero_fields)
+			eb_pb_uint(&cc, 1, 0); /* ID */
 		eb_pb_uint(&cc, 2, 0); /* AddNode */
 		eb_pb_uint(&cc, 3, c->m[i].id);
 		eb_pb_bytes(&cc, 4, js.p, js.len);
@@ -82,8 +94,8 @@ eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
 	eb_wbuf_reset(&d);
 	eb_pb_uint(&d, 1, c->n);
 	eb_pb_uint(&d, 2, 1);
-	if (with_confstate) {
-		confstate(&cs, c);
+	if (form->wal_confstate) {
+		eb_confstate(&cs, c, form);
 		eb_pb_bytes(&d, 3, cs.p, cs.len);
 	}
 	record(out, &chain, EB_WAL_SNAPSHOT, &d);

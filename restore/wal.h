@@ -17,13 +17,31 @@
 #define EB_WAL_SNAPSHOT 5
 #define EB_WAL_SEGMENT_BYTES 64000000u
 
+/* How the etcd a restore is for encodes the raft records: the meaning is
+ * the same, the bytes are those of that version's etcdutl (measured in
+ * tests/it/t_restore_member.sh; docs/formats/wal.md). */
+typedef struct eb_raft_form {
+	int wal_confstate; /* the final WAL snapshot carries ConfState (3.5+) */
+	int zero_fields;   /* gogo protobuf (<= 3.6) writes ConfChange.ID 0 and
+	                    * ConfState.auto_leave false; google protobuf
+	                    * (3.7) leaves zero values out */
+	int v2_gets_fail;  /* the .snap's v2 stats: etcdutl 3.6+ count one
+	                    * failed get */
+} eb_raft_form;
+
+/* The form for etcd 3.<minor>; minor 0 = the default form, which every
+ * supported version boots (3.5's). */
+void eb_raft_form_for(int minor, eb_raft_form *f);
+
 /* Appends the complete WAL of a fresh restore to out (docs/formats/wal.md): CRC,
  * metadata {local id, cluster id}, empty snapshot, one ConfChange AddNode
  * entry per member (ascending id, context = member JSON), HardState
  * {term 1, vote smallest id, commit N}, snapshot {N, 1, ConfState voters}
- * (ConfState omitted when with_confstate is 0: the 3.4-exact form). */
+ * (without ConfState in the 3.4 form). */
 int eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
-                 int with_confstate, eb_err *err);
+                 const eb_raft_form *form, eb_err *err);
+/* raftpb.ConfState {voters, auto_leave} of the members, in form's encoding. */
+void eb_confstate(eb_wbuf *b, const eb_membership *c, const eb_raft_form *form);
 
 /* What a strict read of a WAL segment found. */
 typedef struct eb_wal_info {

@@ -62,11 +62,36 @@ unit_tests() { # flavour dir
 	done
 }
 
+# The etcd version matrix: files with the line "# versions: all" run on
+# etcd 3.4 (Debian's, as every file) and again on each other version in
+# EB_ETCD_VERSIONS (default all: 3.5 3.6 3.7, built by tests/etcd-versions.sh
+# from the pins in tests/etcd-versions.txt and cached in build/etcd).
+EB_ETCD_VERSIONS=${EB_ETCD_VERSIONS:-"3.4 3.5 3.6 3.7"}
+extra_versions() { local v; for v in $EB_ETCD_VERSIONS; do [ "$v" != 3.4 ] && printf '%s ' "$v"; done; }
+
 it_tests() { # flavour bindir files...
-	local fl=$1 bindir=$2 t; shift 2
+	local fl=$1 bindir=$2 t v; shift 2
 	for t in "$@"; do
 		EB_BIN="$bindir" EB_FLAVOUR="$fl" run_one "$fl $(basename "$t")" 1200 bash "$t"
+		[ "$fl" = rel ] && grep -q "^# versions: all" "$t" || continue
+		for v in $(extra_versions); do
+			EB_ETCD_VERSION=$v EB_BIN="$bindir" EB_FLAVOUR="$fl" \
+				run_one "$fl[etcd $v] $(basename "$t")" 1200 bash "$t"
+		done
 	done
+}
+
+# Builds (or finds in the cache) every version of the matrix first: one
+# PASS per version, or a FAIL naming the build error (the tests of that
+# version then fail too: a version is never left out in silence).
+build_versions() {
+	local v
+	[ -n "$(extra_versions)" ] || return 0
+	run_one "etcd versions: $(extra_versions)" 3000 bash -c '
+		for v in '"$(extra_versions)"'; do
+			if out=$(tests/etcd-versions.sh "$v" 2>&1); then echo "PASS etcd_$v built: ${out#* }"
+			else echo "FAIL etcd_$v: the build failed: $(echo "$out" | tail -5 | tr "\n" " ")"; fi
+		done'
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -91,6 +116,7 @@ tsan_reports() {
 	if [ "$n" -gt 0 ]; then failn=$((failn + n)); failed_names+=("$1"); fi
 }
 
+build_versions
 if [ $# -gt 0 ]; then
 	it_tests rel "$top/bin" "$@"
 else

@@ -27,9 +27,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (eb_membership_parse(&c, s, tok, &err) == 0) {
 		eb_membership_check_advertise(&c, 0, adv, &err);
 		eb_wbuf b = {0};
-		eb_wal_build(&b, &c, 0, 1, &err);
+		eb_raft_form form;
+	eb_raft_form_for(0, &form);
+	eb_wal_build(&b, &c, 0, &form, &err);
 		eb_wbuf_reset(&b);
-		eb_snapfile_build(&b, &c, &err);
+		eb_snapfile_build(&b, &c, &form, &err);
 		eb_wbuf_free(&b);
 		eb_membership_dispose(&c);
 	}

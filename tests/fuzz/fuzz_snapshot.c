@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	eb_err err;
 	eb_err_init(&err);
 	eb_inspect_result r;
-	eb_inspect_file(path, &r, &err);
+	eb_inspect_file(path, NULL, &r, &err);
 	close(fd);
 	return 0;
 }

@@ -38,10 +38,12 @@ main(int argc, char **argv)
 	eb_membership c;
 	eb_membership_parse(&c, "a=http://127.0.0.1:1,b=http://127.0.0.1:2", "t", &err);
 	eb_wbuf b = {0};
-	eb_wal_build(&b, &c, 0, 1, &err);
+	eb_raft_form form;
+	eb_raft_form_for(0, &form);
+	eb_wal_build(&b, &c, 0, &form, &err);
 	put(argv[1], "fuzz_wal", "seed", b.p, b.len);
 	eb_wbuf_reset(&b);
-	eb_snapfile_build(&b, &c, &err);
+	eb_snapfile_build(&b, &c, &form, &err);
 	put(argv[1], "fuzz_snapfile", "seed", b.p, b.len);
 	const char *man = "{\n  \"format\": 1,\n  \"id\": \"20261121T044315Z-r12\",\n"
 		"  \"created\": \"2026-11-21T04:43:15Z\",\n  \"created_unix\": 1795236195,\n"

@@ -56,10 +56,10 @@ for kv in json.load(sys.stdin).get("kvs", []):
 }
 
 # hashkv URL REV: the HashKV value only.
-hashkv() { ectl "$1" endpoint hashkv --rev "$2" | awk '{print $2}'; }
+hashkv() { ectl "$1" endpoint hashkv --rev "$2" -w json | jq -r '.[0].HashKV.hash'; }
 
 # snap_rev FILE: the revision etcdctl reports for a snapshot.
-snap_rev() { etcdctl snapshot status -w json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'; }
+snap_rev() { eutl snapshot status -w json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'; }
 
 # start_restored NAME DATADIR INITIAL TOKEN PEERURL [etcd flags]: boots etcd on a restored dir.
 # Sets R_URL and R_PID.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# versions: all
 # Three members: status shows every member and agreeing hashes; the snapshot
 # comes from a follower unless --member says otherwise; a stopped member is
 # reported by name with a non-zero exit, and backups still work.

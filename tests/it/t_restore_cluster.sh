@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# versions: all
 # etcd-restore --all-members: one run writes the data dir of every member
 # of a 3-member cluster from one read of the snapshot; each member's IDs
 # equal etcdctl's, the three etcd processes form a cluster, serve the
@@ -26,13 +27,20 @@ check all_members_exit test -d "$T/out/n3/member"
 expect_eq all_members_dirs "$(ls "$T/out" | tr '\n' ' ')" "n1 n2 n3 "
 i=0
 for n in n1 n2 n3; do
-	etcdctl snapshot restore "$T/snap.db" --name $n --initial-cluster "$IC" --initial-cluster-token tok3 \
+	eutl snapshot restore "$T/snap.db" --name $n --initial-cluster "$IC" --initial-cluster-token tok3 \
 		--initial-advertise-peer-urls "${PEERS[$i]}" --data-dir "$T/ref-$n" >/dev/null 2>&1 || die "etcdctl restore $n failed"
 	expect_eq "ids_equal_etcdctl_$n" "$($CHECK --ids "$T/out/$n/member/wal")" "$($CHECK --ids "$T/ref-$n/member/wal")"
 	expect_eq "wal_records_equal_etcdctl_$n" "$($CHECK --wal-cmp "$T/out/$n/member/wal" "$T/ref-$n/member/wal" 2>&1)" same
 	expect_match "independent_checks_$n" "$($CHECK "$T/out/$n" --members 3 2>&1)" '^ok '
-	check "snap_identical_$n" cmp -s "$T/out/$n/member/snap/0000000000000001-0000000000000003.snap" \
-		"$T/ref-$n/member/snap/0000000000000001-0000000000000003.snap"
+	# byte for byte up to 3.5; etcdutl 3.6+ create the members in Go map
+	# order, so only their v2 indexes may differ
+	if version_ge "$EB_ETCD_VERSION" 3.6; then
+		expect_eq "snap_equal_$n" "$($CHECK --snap-cmp "$T/out/$n/member/snap/0000000000000001-0000000000000003.snap" \
+			"$T/ref-$n/member/snap/0000000000000001-0000000000000003.snap" 2>&1)" same
+	else
+		check "snap_identical_$n" cmp -s "$T/out/$n/member/snap/0000000000000001-0000000000000003.snap" \
+			"$T/ref-$n/member/snap/0000000000000001-0000000000000003.snap"
+	fi
 	i=$((i + 1))
 done
 check same_db_for_all cmp -s "$T/out/n1/member/snap/db" "$T/out/n3/member/snap/db"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
+# versions: all
 # san: yes
-# etcd-backup inspect: the numbers of `etcdctl snapshot status`, the
+# etcd-backup inspect: the numbers of `eutl snapshot status`, the
 # spec's HashKV test vector, HashKV equal to the live member's at the
 # snapshot revision, corrupt inputs reported with exit 5, and inspect of a
 # backup fetched from a local store.
@@ -27,7 +28,7 @@ CASE=status
 populate "$U" 400 || die "populate failed"
 ectl "$U" snapshot save "$T/snap.db" >/dev/null 2>&1 || die "snapshot save failed"
 j=$($INSPECT -w json "$T/snap.db")
-s=$(etcdctl snapshot status -w json "$T/snap.db")
+s=$(eutl snapshot status -w json "$T/snap.db")
 for f in hash revision totalKey totalSize; do
 	expect_eq "status_$f" "$(jget $f <<<"$j")" "$(jget $f <<<"$s")"
 done

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
+# versions: all
 # san: yes
 # etcd-restore, one member: restore a populated snapshot (thousands of keys,
 # overflow values, deletes, a compaction, a lease, auth users/roles), check
 # the produced files independently, boot real etcd on it and compare every
 # key/value/revision/version/lease and HashKV with the source at the
-# snapshot revision; IDs equal etcdctl snapshot restore's with the same flags.
+# snapshot revision; IDs equal etcdutl snapshot restore's with the same
+# flags, and with --target-version so do the .snap and WAL bytes.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
 
@@ -26,14 +28,27 @@ out=$("$RESTORE" --from "$T/snap.db" "${flags[@]}" --data-dir "$T/r1" 2>&1)
 check restore_exit test -d "$T/r1/member"
 expect_match restore_reports_hash "$out" 'sha256 verified'
 check restore_no_temp_left bash -c "! ls -a '$T' | grep -q restore-"
-etcdctl snapshot restore "$T/snap.db" "${flags[@]}" --data-dir "$T/ref" >/dev/null 2>&1 || die "etcdctl restore failed"
-expect_eq ids_equal_etcdctl "$($CHECK --ids "$T/r1/member/wal")" "$($CHECK --ids "$T/ref/member/wal")"
-check snap_file_identical_to_etcdctl cmp -s "$T/r1/member/snap/0000000000000001-0000000000000001.snap" \
-	"$T/ref/member/snap/0000000000000001-0000000000000001.snap"
-expect_eq wal_records_identical_to_etcdctl "$($CHECK --wal-cmp "$T/r1/member/wal" "$T/ref/member/wal" 2>&1)" same
+eutl snapshot restore "$T/snap.db" "${flags[@]}" --data-dir "$T/ref" >/dev/null 2>&1 || die "etcdctl restore failed"
+expect_eq ids_equal_etcdutl "$($CHECK --ids "$T/r1/member/wal")" "$($CHECK --ids "$T/ref/member/wal")"
+SNAPF=member/snap/0000000000000001-0000000000000001.snap
+WALF=member/wal/0000000000000000-0000000000000000.wal
+if version_ge "$EB_ETCD_VERSION" 3.6; then
+	# a 3.6+ snapshot names its version: the default output is that
+	# version's etcdutl's, byte for byte
+	check default_is_snapshot_version_snap_identical cmp -s "$T/r1/$SNAPF" "$T/ref/$SNAPF"
+	check default_is_snapshot_version_wal_identical cmp -s "$T/r1/$WALF" "$T/ref/$WALF"
+	expect_match default_reports_target "$out" "for etcd $EB_ETCD_VERSION \(snapshot storage version $EB_ETCD_VERSION.0\)"
+else
+	expect_eq wal_records_identical_but_confstate "$($CHECK --wal-cmp "$T/r1/member/wal" "$T/ref/member/wal" 2>&1)" same
+	expect_match default_reports_any "$out" "for etcd 3.4 to 3.7"
+fi
+# --target-version: that version's etcdutl's .snap and whole WAL segment
+"$RESTORE" --from "$T/snap.db" "${flags[@]}" --target-version "$EB_ETCD_VERSION" --data-dir "$T/rt" >/dev/null 2>&1
+check target_snap_file_identical_to_etcdutl cmp -s "$T/rt/$SNAPF" "$T/ref/$SNAPF"
+check target_wal_segment_identical_to_etcdutl cmp -s "$T/rt/$WALF" "$T/ref/$WALF"
 chk=$($CHECK "$T/r1" --members 1 2>&1)
 expect_match independent_file_checks "$chk" '^ok '
-st=$(etcdctl snapshot status -w json "$T/r1/member/snap/db" 2>&1)
+st=$(eutl snapshot status -w json "$T/r1/member/snap/db" 2>&1)
 expect_match bbolt_check_by_etcdctl_status "$st" "\"revision\":$REV"
 expect_eq db_perms "$(stat -c %a "$T/r1/member/snap/db")" 600
 expect_eq wal_size "$(stat -c %s "$T/r1/member/wal/0000000000000000-0000000000000000.wal")" 64000000

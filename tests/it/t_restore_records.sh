@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
+# versions: all
 # san: yes
 # A snapshot whose sha256 trailer and bbolt structure are intact but that
 # holds a record etcd cannot decode at boot (or never writes) is refused:
 # etcd-restore exits 5 naming the bucket and key, writes no data dir and no
 # temp dir; inspect calls the structure damaged (exit 5).  Each damaged
 # snapshot is made by hand as an attacker would: one record changed in
-# place, the trailer recomputed.  etcdctl's own restore refusing the first
-# proves the damage is one etcd itself cannot load.
+# place, the trailer recomputed.  etcd refusing the first (etcdctl 3.4's
+# restore, or etcd 3.5+ at boot on etcdutl's restore) proves the damage is
+# one etcd itself cannot load.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
 
@@ -65,12 +67,26 @@ for kind in kv_not_protobuf kv_mod_revision lease_not_protobuf; do
 	expect_eq "${kind}__inspect_exits_5" "$?" 5
 	expect_match "${kind}__inspect_reports" "$(cat "$T/$kind.ins")" "bucket $bucket"
 done
-CASE=etcdctl
-# etcd's own restore cannot load the first one either
-if ectl "$SRC" snapshot restore "$T/kv_not_protobuf.db" --data-dir "$T/ctl.etcd" >"$T/ctl.out" 2>&1; then
-	fail etcdctl__refuses_kv_not_protobuf "etcdctl restored it: the damage is not one etcd refuses"
+CASE=etcd
+# etcd itself cannot load the first one: etcdctl 3.4's restore refuses it;
+# etcdutl 3.5+ copies it, and etcd then dies at boot rebuilding its index
+if [ "$EB_ETCD_VERSION" = 3.4 ]; then
+	if eutl snapshot restore "$T/kv_not_protobuf.db" --data-dir "$T/ctl.etcd" >"$T/ctl.out" 2>&1; then
+		fail etcd__refuses_kv_not_protobuf "etcdctl restored it: the damage is not one etcd refuses"
+	else
+		pass etcd__refuses_kv_not_protobuf
+	fi
 else
-	pass etcdctl__refuses_kv_not_protobuf
+	P=http://127.0.0.1:$(free_port)
+	eutl snapshot restore "$T/kv_not_protobuf.db" --name x1 --initial-cluster "x1=$P" \
+		--initial-advertise-peer-urls "$P" --data-dir "$T/ctl.etcd" >"$T/ctl.out" 2>&1 || die "etcdutl restore failed"
+	start_restored x1 "$T/ctl.etcd" "x1=$P" etcd-cluster "$P"
+	for _ in $(seq 150); do kill -0 "$R_PID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$R_PID" 2>/dev/null; then
+		fail etcd__refuses_kv_not_protobuf "etcd still runs on etcdutl's restore of it after 15 s"
+	else
+		expect_match etcd__refuses_kv_not_protobuf "$(cat "$T/ctl.etcd.log")" "unmarshal"
+	fi
 fi
 # and the intact snapshot restores (no false alarm on leases, auth, compaction)
 "$RESTORE" --from "$T/snap.db" --data-dir "$T/good.etcd" >/dev/null 2>"$T/good.err"

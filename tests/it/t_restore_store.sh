@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# versions: all
 # etcd-restore --from STORE --backup ID|latest: restore straight from a
 # local backup store (zstd object verified while it streams), boot etcd on
 # it and compare with the source; a damaged stored object or an unknown id

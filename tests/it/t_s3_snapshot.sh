@@ -41,7 +41,7 @@ expect_eq no-pending-upload "$(pending_uploads "$B")" 0
 
 CASE=restore
 zstd -dc "$T/obj.zst" >"$T/snap.db"
-ectl "$EP" snapshot restore "$T/snap.db" --name r1 --data-dir "$T/restored" \
+eutl snapshot restore "$T/snap.db" --name r1 --data-dir "$T/restored" \
 	--initial-cluster r1=http://127.0.0.1:1 --initial-advertise-peer-urls http://127.0.0.1:1 >/dev/null 2>&1
 check etcdctl-restores-from-s3-object test -d "$T/restored/member"
 RP=$(free_port)

@@ -65,7 +65,10 @@ test_wal_default(void)
 	eb_wbuf w = {0};
 	eb_err_init(&err);
 	ASSERT_OK(eb_membership_parse(&c, "default=http://localhost:2380", "etcd-cluster", &err), &err);
-	ASSERT_OK(eb_wal_build(&w, &c, 0, 0, &err), &err);
+	eb_raft_form f34, f35;
+	eb_raft_form_for(4, &f34);
+	eb_raft_form_for(5, &f35);
+	ASSERT_OK(eb_wal_build(&w, &c, 0, &f34, &err), &err);
 	size_t n = strlen(hex) / 2;
 	uint8_t *want = malloc(n);
 	for (size_t i = 0; i < n; i++)
@@ -76,12 +79,12 @@ test_wal_default(void)
 	CHECK("wal_reader_accepts_own_wal", eb_wal_read(w.p, w.len, &in, &err) == 0 &&
 	      in.hs_commit == 1 && in.snap_index == 1 && in.entries == 1 && in.node_id == 0x8e9e05c52164694dull);
 	eb_wbuf_reset(&w);
-	ASSERT_OK(eb_wal_build(&w, &c, 0, 1, &err), &err);
+	ASSERT_OK(eb_wal_build(&w, &c, 0, &f35, &err), &err);
 	CHECK("wal_confstate_length", w.len == 288 && eb_wal_read(w.p, w.len, &in, &err) == 0 && in.snap_voters == 1);
 	w.p[100] ^= 1;
 	CHECK("wal_reader_detects_flip", eb_wal_read(w.p, w.len, &in, &err) != 0);
 	eb_wbuf snap = {0};
-	ASSERT_OK(eb_snapfile_build(&snap, &c, &err), &err);
+	ASSERT_OK(eb_snapfile_build(&snap, &c, &f35, &err), &err);
 	eb_snapfile_info si;
 	CHECK("snap_default_size_and_crc", snap.len == 6490 && eb_snapfile_read(snap.p, snap.len, &si, &err) == 0 &&
 	      si.index == 1 && si.term == 1 && si.voters == 1);
