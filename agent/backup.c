@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/deep.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "storage/async_stage.h"
@@ -117,6 +118,13 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	if (zs) zs->ops->free(zs);
 	if (stored) stored->ops->free(stored);
 	if (sink) sink->ops->free(sink);
+	/* the object is committed: prove it equals the cluster (HashKV of
+	 * every member at the revision), then write the manifest */
+	if (rc == 0) {
+		snprintf(man->storage_version, sizeof man->storage_version, "%s",
+		         eb_etcd_snapshot_storage_version(m->conn));
+		eb_deep_record(o->cluster, m, man);
+	}
 	if (rc == 0)
 		rc = eb_manifest_to_json(man, &json, err);
 	if (rc == 0) {

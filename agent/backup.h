@@ -20,6 +20,7 @@ typedef struct eb_backup_opts {
 	size_t ntags;
 	eb_etcd_progress_fn progress;
 	void *progress_arg;
+	eb_cluster *cluster;      /* members to compare HashKV with; may be NULL */
 } eb_backup_opts;
 
 typedef struct eb_backup_result {

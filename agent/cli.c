@@ -19,7 +19,7 @@ enum {
 	O_DIAL, O_CMDTO, O_IDLE, O_TO, O_FROM, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
 	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
-	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_HELP = 'h',
+	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -65,6 +65,8 @@ static const optdef defs[] = {
 	{{"write-out", required_argument, 0, O_WRITEOUT}, CLI_FORMAT},
 	{{"output-format", required_argument, 0, O_FORMAT}, CLI_FORMAT},
 	{{"tmp-dir", required_argument, 0, O_TMPDIR}, CLI_TMPDIR},
+	{{"deep", no_argument, 0, O_DEEP}, CLI_DEEP},
+	{{"verify-deep", no_argument, 0, O_VERIFYDEEP}, CLI_SNAPSHOT},
 	{{"progress", no_argument, 0, O_PROGRESS}, CLI_SNAPSHOT},
 	{{"no-progress", no_argument, 0, O_NOPROGRESS}, CLI_SNAPSHOT},
 	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
@@ -248,6 +250,8 @@ apply(cli *c, int id, const char *arg)
 	case O_IDLE: return set_timeout(c, "snapshot-idle-timeout", arg, &c->etcd.stream_idle_ms);
 	case O_TO: case O_FROM: c->store = arg; c->store_given = 1; return 0;
 	case O_TMPDIR: c->tmp_dir = arg; return 0;
+	case O_DEEP:
+	case O_VERIFYDEEP: c->deep = 1; return 0;
 	case O_S3EP:
 	case O_S3REGION:
 	case O_S3PATH:

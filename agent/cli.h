@@ -24,7 +24,8 @@ enum {
 	CLI_METRICS = 1 << 7,  /* --metrics-file, --pushgateway-url */
 	CLI_FORMAT = 1 << 8,   /* -o/-w table|json */
 	CLI_FILEARG = 1 << 9,  /* one positional FILE */
-	CLI_TMPDIR = 1 << 10   /* --tmp-dir DIR */
+	CLI_TMPDIR = 1 << 10,  /* --tmp-dir DIR */
+	CLI_DEEP = 1 << 11     /* verify --deep */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -70,6 +71,7 @@ typedef struct cli {
 	const char *pushgateway_url;
 	int json;                 /* -o json */
 	int progress;             /* 1 = always, 0 = never, -1 = when stderr is a tty */
+	int deep;                 /* verify --deep, snapshot --verify-deep */
 } cli;
 
 /* Parses argv (argv[0] is the subcommand) for a command that takes the

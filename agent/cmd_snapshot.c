@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "agent/backup.h"
+#include "agent/deep.h"
 #include "agent/cli.h"
 #include "agent/cmds.h"
 #include "agent/prune.h"
@@ -25,6 +26,11 @@ static const char usage[] =
 "failure (hash mismatch, short stream, member lost) nothing is left in the\n"
 "store.  The stored object decompresses to exactly what 'etcdctl snapshot\n"
 "save' writes, so any etcd tool can restore it.\n"
+"\n"
+"Right after the stream the member and every other reachable member are\n"
+"asked for HashKV at the snapshot's revision; the answer is recorded in the\n"
+"manifest.  Members that disagree are named and the run exits 7 (the backup\n"
+"is kept: it may be the one you need).\n"
 "\n"
 "Member choice (--member): auto (default) = reachable, no alarm, up to date\n"
 "(applied index within 1000 entries of the newest member), a follower\n"
@@ -48,6 +54,10 @@ ETCD_FLAGS_HELP
 "  --metrics-file FILE          Prometheus textfile (node_exporter collector)\n"
 "  --pushgateway-url URL        push the same metrics to a Pushgateway\n"
 "  --progress, --no-progress    progress line on stderr (default: if a tty)\n"
+"  --verify-deep                read the backup back from the store and compare\n"
+"                               its keyspace's HashKV with the cluster's (exit 5\n"
+"                               when it differs; see 'verify --help')\n"
+"  --tmp-dir DIR                for --verify-deep (default $TMPDIR or /tmp)\n"
 "  -o, -w, --write-out FMT      table (one summary line, default) or json\n"
 COMMON_FLAGS_HELP
 "\n"
@@ -133,6 +143,10 @@ print_summary(const eb_manifest *m, double secs, int json)
 	       m->id, m->revision, a, b,
 	       m->stored_size ? (double)m->snapshot_size / (double)m->stored_size : 0.0, secs,
 	       secs > 0 ? (double)m->snapshot_size / 1048576.0 / secs : 0.0, m->endpoint);
+	if (m->has_hashkv)
+		printf("hashkv %" PRIu32 " at revision %" PRId64 "%s%s\n", m->hashkv, m->hashkv_revision,
+		       m->hashkv_disagreement[0] ? ", MEMBERS DISAGREE: " : " (all members agree)",
+		       m->hashkv_disagreement);
 }
 
 static void
@@ -168,7 +182,8 @@ cmd_snapshot(int argc, char **argv)
 	int rc, probed = 0, prune_rc = 0;
 
 	rc = cli_parse(&c, argc, argv,
-	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT, usage);
+	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT |
+	               CLI_TMPDIR, usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_metrics_init(&mt);
@@ -196,6 +211,7 @@ cmd_snapshot(int argc, char **argv)
 		pr.t0 = eb_mono_s();
 		bo.progress = on_progress;
 		bo.progress_arg = &pr;
+		bo.cluster = &cl;
 		mt.db_size_bytes = m->st.db_size;
 		rc = eb_backup_run(m, st, &bo, &man, &res, &err);
 		if (rc < 0 && pr.on)
@@ -209,6 +225,27 @@ cmd_snapshot(int argc, char **argv)
 		EB_LOG(EB_LOG_INFO, "snapshot", "backup %s stored as %s (snapshot sha256 %s)",
 		       man.id, man.object, man.snapshot_sha256);
 		print_summary(&man, res.seconds, c.json);
+		if (man.hashkv_disagreement[0]) {
+			/* the backup is kept (it may be the one needed), but the
+			 * cluster is not consistent: exit 7 naming who differs */
+			EB_LOG(EB_LOG_ERROR, "snapshot", "members disagree on HashKV at revision %" PRId64
+			       ": %s streamed %" PRIu32 ", but %s; backup %s kept, check the members "
+			       "(docs/disaster-recovery.md)", man.hashkv_revision, m->endpoint, man.hashkv,
+			       man.hashkv_disagreement, man.id);
+			prune_rc = EB_EUNHEALTHY;
+		}
+		if (c.deep) {
+			eb_err de;
+			eb_err_init(&de);
+			if (eb_deep_verify(st, &man, c.tmp_dir, &de) < 0) {
+				EB_LOG(EB_LOG_ERROR, "snapshot", "--verify-deep: %s", de.msg);
+				prune_rc = de.code ? de.code : EB_ECORRUPT;
+			} else {
+				EB_LOG(EB_LOG_INFO, "snapshot", "--verify-deep: backup %s read back; its HashKV at "
+				       "revision %" PRId64 " equals the cluster's (%" PRIu32 ")", man.id,
+				       man.hashkv_revision, man.hashkv);
+			}
+		}
 		if (eb_prune_wanted(&c.keep)) {
 			eb_err pe;
 			eb_err_init(&pe);

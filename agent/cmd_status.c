@@ -68,28 +68,35 @@ check_certs(const cli *c, const eb_cluster *cl, cert_left *out)
 static void
 print_table(const eb_cluster *c, const cert_left *certs)
 {
-	printf("%-28s %-16s %-8s %-6s %10s %6s %10s %10s %9s %9s  %s\n", "ENDPOINT", "ID",
-	       "VERSION", "LEADER", "REVISION", "TERM", "INDEX", "APPLIED", "DB SIZE",
+	printf("%-28s %-16s %-8s %-7s %-6s %10s %6s %10s %10s %21s %9s  %s\n", "ENDPOINT", "ID",
+	       "VERSION", "STORAGE", "LEADER", "REVISION", "TERM", "INDEX", "APPLIED", "DB SIZE / QUOTA",
 	       "IN USE", "ALARMS/ERRORS");
 	for (size_t i = 0; i < c->n; i++) {
 		const eb_member *m = &c->m[i];
 		char db[32], inuse[32];
 		int alarm;
 		if (!m->ok) {
-			printf("%-28s %-16s %-8s %-6s %10s %6s %10s %10s %9s %9s  unreachable: %s\n",
-			       m->endpoint, "-", "-", "-", "-", "-", "-", "-", "-", "-", m->err.msg);
+			printf("%-28s %-16s %-8s %-7s %-6s %10s %6s %10s %10s %21s %9s  unreachable: %s\n",
+			       m->endpoint, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", m->err.msg);
 			continue;
 		}
 		eb_fmt_bytes((uint64_t)m->st.db_size, db, sizeof db);
+		if (m->st.db_size_quota > 0) { /* 3.6+: "db size / quota" */
+			size_t l = strlen(db);
+			snprintf(db + l, sizeof db - l, " / ");
+			eb_fmt_bytes((uint64_t)m->st.db_size_quota, db + l + 3, sizeof db - l - 3);
+		}
 		eb_fmt_bytes((uint64_t)m->st.db_size_in_use, inuse, sizeof inuse);
 		alarm = eb_cluster_alarm_of(c, m->st.member_id);
-		printf("%-28s %016" PRIx64 " %-8s %-6s %10" PRId64 " %6" PRIu64 " %10" PRIu64
-		       " %10" PRIu64 " %9s %9s  %s%s%s\n",
+		printf("%-28s %016" PRIx64 " %-8s %-7s %-6s %10" PRId64 " %6" PRIu64 " %10" PRIu64
+		       " %10" PRIu64 " %21s %9s  %s%s%s%s%s\n",
 		       m->endpoint, m->st.member_id, m->st.version,
+		       m->st.storage_version[0] ? m->st.storage_version : "-",
 		       m->st.leader == m->st.member_id ? "true" : "false", m->st.revision,
 		       m->st.raft_term, m->st.raft_index, m->st.raft_applied_index, db, inuse,
 		       alarm ? eb_etcd_alarm_name(alarm) : "", alarm && m->st.errors[0] ? "; " : "",
-		       m->st.errors);
+		       m->st.errors, m->st.downgrade_enabled ? " downgrade to " : "",
+		       m->st.downgrade_enabled ? m->st.downgrade_target : "");
 	}
 	for (size_t i = 0; i < c->n; i++)
 		if (certs[i].known)
@@ -134,11 +141,25 @@ print_json(const eb_cluster *c, const cert_left *certs, int healthy)
 		eb_buf_printf(&b, ",\"is_leader\":%s,\"is_learner\":%s,\"revision\":%" PRId64
 		              ",\"raft_term\":%" PRIu64 ",\"raft_index\":%" PRIu64
 		              ",\"raft_applied_index\":%" PRIu64 ",\"db_size\":%" PRId64
-		              ",\"db_size_in_use\":%" PRId64 ",\"alarm\":",
+		              ",\"db_size_in_use\":%" PRId64 ",",
 		              m->st.leader == m->st.member_id ? "true" : "false",
 		              m->st.is_learner ? "true" : "false", m->st.revision, m->st.raft_term,
 		              m->st.raft_index, m->st.raft_applied_index, m->st.db_size,
 		              m->st.db_size_in_use);
+		if (m->st.storage_version[0]) {
+			eb_buf_puts(&b, "\"storage_version\":");
+			eb_buf_json_str(&b, m->st.storage_version);
+			eb_buf_puts(&b, ",");
+		}
+		if (m->st.db_size_quota > 0)
+			eb_buf_printf(&b, "\"db_size_quota\":%" PRId64 ",", m->st.db_size_quota);
+		if (m->st.storage_version[0]) {
+			eb_buf_printf(&b, "\"downgrade\":{\"enabled\":%s,\"target_version\":",
+			              m->st.downgrade_enabled ? "true" : "false");
+			eb_buf_json_str(&b, m->st.downgrade_target);
+			eb_buf_puts(&b, "},");
+		}
+		eb_buf_puts(&b, "\"alarm\":");
 		if (alarm)
 			eb_buf_json_str(&b, eb_etcd_alarm_name(alarm));
 		else

@@ -6,6 +6,7 @@
 
 #include "agent/cli.h"
 #include "agent/cmds.h"
+#include "agent/deep.h"
 #include "agent/util.h"
 #include "common/exitcodes.h"
 #include "common/json.h"
@@ -18,10 +19,17 @@ static const char verify_usage[] =
 "Reads a backup back from the store and checks the stored object's sha256\n"
 "and size, the zstd frames, etcd's sha256 trailer and the snapshot's sha256\n"
 "against the manifest.  Writes nothing.  --backup all checks every backup.\n"
+"With --deep it also recomputes the keyspace's HashKV offline, with the\n"
+"rules of the etcd version that wrote it, and compares it with the HashKV\n"
+"the cluster's member answered when the backup was taken: a backup that\n"
+"differs from the cluster fails even when every sha256 matches.\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
 "  --backup ID|latest|all       which backup (default latest)\n"
+"  --deep                       also compare the keyspace with the cluster's\n"
+"                               HashKV (fetches the object to --tmp-dir)\n"
+"  --tmp-dir DIR                for --deep (default $TMPDIR or /tmp)\n"
 STORE_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json\n"
 COMMON_FLAGS_HELP;
@@ -49,14 +57,21 @@ print_row(const char *id, const char *error, int json, int first)
 	}
 }
 
+static const char *deep_tmp; /* --deep: where the object is fetched to */
+
 static int
 verify_one(eb_store *st, const eb_manifest *m, int json, int first, eb_err *err)
 {
 	eb_stream *sink = NULL;
-	int rc = eb_null_sink_new(&sink, err);
-	if (rc == 0)
-		rc = eb_catalog_fetch(st, m, sink, err);
-	eb_stream_free_chain(sink);
+	int rc;
+	if (deep_tmp) {
+		rc = eb_deep_verify(st, m, deep_tmp, err); /* fetches and checks every digest too */
+	} else {
+		rc = eb_null_sink_new(&sink, err);
+		if (rc == 0)
+			rc = eb_catalog_fetch(st, m, sink, err);
+		eb_stream_free_chain(sink);
+	}
 	print_row(m->id, rc == 0 ? NULL : err->msg, json, first);
 	return rc;
 }
@@ -107,9 +122,11 @@ cmd_verify(int argc, char **argv)
 	cli c;
 	eb_store *st = NULL;
 	eb_err err;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT, verify_usage);
+	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_DEEP | CLI_TMPDIR,
+	                   verify_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
+	deep_tmp = c.deep ? c.tmp_dir : NULL;
 	eb_err_init(&err);
 	rc = cli_open_store(&c, &st, &err);
 	if (rc < 0)

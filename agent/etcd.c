@@ -43,6 +43,7 @@ struct eb_etcd {
 	char *user, *password, *token;
 	grpc_channel *ch;
 	grpc_completion_queue *cq;
+	char snap_version[16]; /* SnapshotResponse.version of the last stream */
 };
 
 void
@@ -551,6 +552,14 @@ eb_etcd_status_get(eb_etcd *c, eb_etcd_status *out, eb_err *err)
 	out->db_size_in_use = s->dbsizeinuse;
 	out->is_learner = s->islearner;
 	snprintf(out->version, sizeof out->version, "%s", s->version ? s->version : "");
+	snprintf(out->storage_version, sizeof out->storage_version, "%s",
+	         s->storageversion ? s->storageversion : "");
+	out->db_size_quota = s->dbsizequota;
+	if (s->downgradeinfo) {
+		out->downgrade_enabled = s->downgradeinfo->enabled;
+		snprintf(out->downgrade_target, sizeof out->downgrade_target, "%s",
+		         s->downgradeinfo->targetversion ? s->downgradeinfo->targetversion : "");
+	}
 	for (size_t i = 0; i < s->n_errors; i++) {
 		size_t n = strlen(out->errors);
 		snprintf(out->errors + n, sizeof out->errors - n, "%s%s", n ? "; " : "", s->errors[i]);
@@ -734,6 +743,8 @@ on_message(eb_etcd *c, grpc_byte_buffer *bb, snap_count *n, eb_stream *sink,
 		n->have_first = 1;
 		n->expect_db = m->remaining_bytes + m->blob.len;
 	}
+	if (m->version && m->version[0]) /* 3.6+: the storage version */
+		snprintf(c->snap_version, sizeof c->snap_version, "%s", m->version);
 	rc = eb_stream_write(sink, m->blob.data, m->blob.len, err);
 	n->got += m->blob.len;
 	protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -846,4 +857,10 @@ out:
 	if (sc.call)
 		grpc_call_unref(sc.call);
 	return rc;
+}
+
+const char *
+eb_etcd_snapshot_storage_version(const eb_etcd *c)
+{
+	return c->snap_version;
 }

@@ -51,6 +51,10 @@ typedef struct eb_etcd_status {
 	int64_t db_size, db_size_in_use;
 	int is_learner;
 	char version[32];
+	char storage_version[16];  /* 3.6+, "" before */
+	int64_t db_size_quota;     /* 3.6+, 0 before */
+	int downgrade_enabled;     /* 3.6+ */
+	char downgrade_target[16];
 	char errors[256]; /* StatusResponse.errors joined, "" when none */
 } eb_etcd_status;
 
@@ -83,6 +87,10 @@ typedef void (*eb_etcd_progress_fn)(uint64_t done, uint64_t total, void *arg);
  * Fails unless the stream ended with status OK and carried exactly the
  * announced number of bytes plus the trailer.  *out_db_size gets the
  * announced database size. */
+/* The storage version the last snapshot stream named (3.6+ send it in
+ * every message), "" when none did. */
+const char *eb_etcd_snapshot_storage_version(const eb_etcd *c);
+
 int eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn,
                      void *arg, uint64_t *out_db_size, eb_err *err);
 

@@ -119,6 +119,18 @@ eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 	snprintf(n, sizeof n, "%d", m->compression_level);
 	kv_num(&b, "compression_level", n, 0);
 	kv_str(&b, "tool_version", m->tool_version, 0);
+	if (m->storage_version[0])
+		kv_str(&b, "storage_version", m->storage_version, 0);
+	if (m->has_hashkv) {
+		snprintf(n, sizeof n, "%" PRIu32, m->hashkv);
+		kv_num(&b, "hashkv", n, 0);
+		snprintf(n, sizeof n, "%" PRId64, m->hashkv_revision);
+		kv_num(&b, "hashkv_revision", n, 0);
+		snprintf(n, sizeof n, "%" PRId64, m->hashkv_compact_revision);
+		kv_num(&b, "hashkv_compact_revision", n, 0);
+		if (m->hashkv_disagreement[0])
+			kv_str(&b, "hashkv_disagreement", m->hashkv_disagreement, 0);
+	}
 	eb_buf_puts(&b, "  \"tags\": [");
 	for (size_t i = 0; i < m->ntags; i++) {
 		if (i)
@@ -219,6 +231,27 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 	    (rc = check_sha("stored_sha256", m->stored_sha256, err)) < 0)
 		goto out;
 	m->compression_level = (int)lvl;
+	/* optional fields (newer manifests) */
+	if (eb_json_get(j, "storage_version") &&
+	    (rc = copy_str(j, "storage_version", m->storage_version, sizeof m->storage_version, err)) < 0)
+		goto out;
+	if (eb_json_get(j, "hashkv")) {
+		uint64_t h = 0;
+		if ((rc = eb_json_get_u64(j, "hashkv", &h, err)) < 0 ||
+		    (rc = eb_json_get_i64(j, "hashkv_revision", &m->hashkv_revision, err)) < 0 ||
+		    (rc = eb_json_get_i64(j, "hashkv_compact_revision", &m->hashkv_compact_revision, err)) < 0)
+			goto out;
+		if (h > UINT32_MAX || m->hashkv_revision < 1) {
+			rc = eb_err_set(err, EB_ECORRUPT, "manifest hashkv fields are out of range");
+			goto out;
+		}
+		m->hashkv = (uint32_t)h;
+		m->has_hashkv = 1;
+		if (eb_json_get(j, "hashkv_disagreement") &&
+		    (rc = copy_str(j, "hashkv_disagreement", m->hashkv_disagreement,
+		                   sizeof m->hashkv_disagreement, err)) < 0)
+			goto out;
+	}
 	if (strcmp(m->compression, "zstd") != 0 && strcmp(m->compression, "none") != 0) {
 		rc = eb_err_set(err, EB_ECORRUPT, "unknown compression \"%s\"", m->compression);
 		goto out;

@@ -29,6 +29,7 @@ typedef struct eb_manifest {
 	uint64_t member_id;
 	char endpoint[256];      /* member it was streamed from */
 	char etcd_version[32];
+	char storage_version[16];/* 3.6+: the storage version the stream named */
 	int64_t revision;        /* Status/HashKV revision right before streaming */
 	uint64_t raft_term;
 	uint64_t raft_index;
@@ -42,6 +43,12 @@ typedef struct eb_manifest {
 	char compression[16];    /* "zstd" or "none" */
 	int compression_level;
 	char tool_version[32];
+	/* HashKV at hashkv_revision, asked of the member streamed from right
+	 * after the stream (has_hashkv 0: not recorded, older manifests) */
+	int has_hashkv;
+	uint32_t hashkv;
+	int64_t hashkv_revision, hashkv_compact_revision;
+	char hashkv_disagreement[512]; /* members whose HashKV differs, "" if none */
 	char **tags;             /* --tag labels, owned */
 	size_t ntags;
 } eb_manifest;
