@@ -4,6 +4,17 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export ETCDCTL_API=3
+# BENCH_ETCD_VERSION 3.4 (Debian's, default) or 3.5/3.6/3.7 (tests/etcd-versions.sh):
+# that version's etcd, etcdctl and etcdutl come first in PATH, and the
+# reference restore tool is its etcdutl (etcdctl in 3.4).
+BENCH_ETCD_VERSION=${BENCH_ETCD_VERSION:-3.4}
+if [ "$BENCH_ETCD_VERSION" != 3.4 ]; then
+	_ev=$("$TOP/tests/etcd-versions.sh" "$BENCH_ETCD_VERSION") || { echo "etcd $BENCH_ETCD_VERSION is not available" >&2; exit 1; }
+	PATH="${_ev#* }:$PATH"
+fi
+REF_RESTORE=etcdctl
+[ "$BENCH_ETCD_VERSION" != 3.4 ] && REF_RESTORE=etcdutl
+echo "etcd $(etcd --version | sed -n 's/etcd Version: //p')" >&2
 W=${BENCH_DIR:-$(mktemp -d /var/tmp/ebbench.XXXXXX)}
 _PIDS=()
 trap 'for p in "${_PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 1; [ -z "${KEEP:-}" ] && rm -rf "$W"' EXIT

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/restore.sh - etcd-restore against `etcdctl snapshot restore` on a
+# bench/restore.sh - etcd-restore against `etcdctl snapshot restore` (3.4) or
+# `etcdutl snapshot restore` (3.5+, BENCH_ETCD_VERSION) on a
 # snapshot of SIZE_MB (default 1024) written by real etcd: Kubernetes-like
 # keys (1-8 KB values, updates and deletes) plus some large values.  Runs
 # both tools alternately RUNS times (default 3) on the same file with warm
@@ -10,10 +11,12 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 size_mb=${1:-1024}
 runs=${2:-3}
-dir=${BENCH_DIR:-/tmp/eb-bench}
-export ETCDCTL_API=3
+# the etcd version (BENCH_ETCD_VERSION) and its reference restore tool
+BENCH_DIR_SAVED=${BENCH_DIR-}
+BENCH_DIR=/dev/null . "$top/bench/lib.sh"; trap - EXIT
+dir=${BENCH_DIR_SAVED:-/tmp/eb-bench}
 mkdir -p "$dir"
-snap=$dir/snap-${size_mb}m.db
+snap=$dir/snap-${size_mb}m-etcd$BENCH_ETCD_VERSION.db
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 if [ ! -f "$snap" ]; then
@@ -58,7 +61,7 @@ PY
 	rm -rf "$dir/src"
 fi
 ls -l "$snap" >&2
-etcdctl snapshot status -w table "$snap" >&2
+"$REF_RESTORE" snapshot status -w table "$snap" >&2
 
 flags=(--name m1 --initial-cluster m1=http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380
        --initial-cluster-token bench)
@@ -76,7 +79,7 @@ measure() { # label cmd... -> "label wall_s rss_kb"
 res=()
 for i in $(seq "$runs"); do
 	res+=("$(measure etcd-restore "$top/bin/etcd-restore" --from "$snap" "${flags[@]}" --data-dir "$dir/out")")
-	res+=("$(measure etcdctl etcdctl snapshot restore "$snap" "${flags[@]}" --data-dir "$dir/out")")
+	res+=("$(measure etcdctl "$REF_RESTORE" snapshot restore "$snap" "${flags[@]}" --data-dir "$dir/out")")
 done
 printf '%s\n' "${res[@]}" | awk -v sz="$(stat -c %s "$snap")" '
 { n[$1]++; t[$1]+=$2; if ($3>r[$1]) r[$1]=$3; all[$1]=all[$1] sprintf(" %.2f", $2) }

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # make bench: every benchmark in bench/ (each prints its own table).
 cd "$(dirname "$0")/.." || exit 1
-for b in bench/snapshot.sh bench/restore.sh bench/s3.sh; do
-	[ -x "$b" ] || continue
-	echo "== $b"
-	bash "$b" || echo "$b FAILED"
+# snapshot and restore against etcd 3.4 and 3.7 (BENCH_ETCD_VERSIONS), each
+# as a ratio to that version's etcdctl / etcdutl; S3 once.
+for v in ${BENCH_ETCD_VERSIONS:-3.4 3.7}; do
+	for b in bench/snapshot.sh bench/restore.sh; do
+		echo "== $b (etcd $v)"
+		BENCH_ETCD_VERSION=$v bash "$b" || echo "$b FAILED"
+	done
 done
+echo "== bench/s3.sh"
+bash bench/s3.sh || echo "bench/s3.sh FAILED"

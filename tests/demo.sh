@@ -8,8 +8,8 @@
 #   6. etcd booted on it: the keys and the revision came back
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-B="$TOP/bin"
-D="$TOP/build/demo"
+B="${EB_BIN:-$TOP/bin}"
+D="${EB_DEMO_DIR:-$TOP/build/demo}"
 export ETCDCTL_API=3
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
