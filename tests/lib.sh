@@ -209,6 +209,17 @@ etcd_wait_all() {
 	done
 }
 
+# wait_answers URL PID: until the member at URL answers Status (also with an
+# active alarm, which 3.5+ count as unhealthy); fails at once when PID exits.
+wait_answers() {
+	for _ in $(seq 100); do
+		ectl "$1" endpoint status --command-timeout 2s >/dev/null 2>&1 && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
 stop_pid() { kill -TERM "$1" 2>/dev/null; for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
 
 # put_keys URL PREFIX COUNT: COUNT small keys PREFIX0..PREFIXn-1.

@@ -75,9 +75,7 @@ open(p, "wb").write(bytes(d))
 PY
 IC=$(IFS=,; for i in 0 1 2; do printf '%s%s=%s' "$([ $i -gt 0 ] && echo ,)" "${CL_NAMES[$i]}" "${CL_PEERS[$i]}"; done)
 etcd_start_member 2 "$IC" h-token
-up=0
-for _ in $(seq 100); do ectl "${CL_URLS[2]}" endpoint status --command-timeout 2s >/dev/null 2>&1 && { up=1; break; }; kill -0 "${CL_PIDS[2]}" 2>/dev/null || break; sleep 0.2; done
-[ $up = 1 ] || die "the changed member did not start: $(tail -3 "${CL_DIRS[2]}/etcd.log")"
+wait_answers "${CL_URLS[2]}" "${CL_PIDS[2]}" || die "the changed member did not start: $(tail -3 "${CL_DIRS[2]}/etcd.log")"
 S2=$T/store2
 out=$("$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --member "${CL_URLS[0]}" --to "$S2" --no-progress 2>"$T/e2")
 expect_eq diverged__exits_7 "$?" 7

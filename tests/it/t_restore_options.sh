@@ -39,9 +39,7 @@ P=http://127.0.0.1:$(free_port)
 start_restored a1 "$T/a1" "a1=$P" etcd-cluster "$P"
 # 3.5+ report a member with an active alarm as unhealthy: wait for it to
 # answer instead
-up=0
-for _ in $(seq 100); do ectl "$R_URL" endpoint status --command-timeout 2s >/dev/null 2>&1 && { up=1; break; }; sleep 0.2; done
-[ $up = 1 ] || { tail -20 "$T/a1.log"; die "restore did not start"; }
+wait_answers "$R_URL" "$R_PID" || { tail -20 "$T/a1.log"; die "restore did not start"; }
 expect_match alarm_carried_without_flag "$(ectl "$R_URL" alarm list)" 'NOSPACE'
 check_fails writes_blocked_by_old_alarm ectl "$R_URL" put /k/new v
 expect_eq no_bump_revision "$(revision "$R_URL")" "$REV"

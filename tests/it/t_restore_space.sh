@@ -39,11 +39,5 @@ PEER=http://127.0.0.1:$(free_port)
 expect_eq space__with_room_succeeds "$?" 0
 expect_eq space__wal_preallocated "$(du -B1 "$T/roomy/m.etcd/member/wal/0000000000000000-0000000000000000.wal" | cut -f1)" 64000000
 start_restored r1 "$T/roomy/m.etcd" "r1=$PEER" etcd-cluster "$PEER"
-ok=0
-for _ in $(seq 100); do
-	kill -0 "$R_PID" 2>/dev/null || break
-	ectl "$R_URL" endpoint health --command-timeout 1s >/dev/null 2>&1 && { ok=1; break; }
-	sleep 0.2
-done
-[ $ok = 1 ] && pass space__restored_boots || fail space__restored_boots "$(tail -3 "$T/roomy/m.etcd.log")"
+wait_answers "$R_URL" "$R_PID" && pass space__restored_boots || fail space__restored_boots "$(tail -3 "$T/roomy/m.etcd.log")"
 [ "$_NFAIL" -eq 0 ]

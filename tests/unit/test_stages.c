@@ -458,6 +458,21 @@ test_catalog__list_find_fetch_delete(void)
 	eb_store_free(st);
 }
 
+/* A manifest of backup 20260101T000000Z-r5 naming `object`, made-up digests. */
+static void
+small_manifest(eb_manifest *m, const char *object)
+{
+	eb_manifest_init(m);
+	snprintf(m->id, sizeof m->id, "20260101T000000Z-r5");
+	snprintf(m->object, sizeof m->object, "%s", object);
+	snprintf(m->compression, sizeof m->compression, "zstd");
+	memset(m->snapshot_sha256, 'a', 64);
+	memset(m->db_sha256, 'b', 64);
+	memset(m->stored_sha256, 'c', 64);
+	m->db_size = 100;
+	m->snapshot_size = 132;
+}
+
 static void
 test_manifest__rejects_damage_without_crash(void)
 {
@@ -465,15 +480,7 @@ test_manifest__rejects_damage_without_crash(void)
 	char *json = NULL;
 	eb_err err;
 	eb_err_init(&err);
-	eb_manifest_init(&m);
-	snprintf(m.id, sizeof m.id, "20260101T000000Z-r5");
-	snprintf(m.object, sizeof m.object, "20260101T000000Z-r5.snapshot.db.zst");
-	snprintf(m.compression, sizeof m.compression, "zstd");
-	memset(m.snapshot_sha256, 'a', 64);
-	memset(m.db_sha256, 'b', 64);
-	memset(m.stored_sha256, 'c', 64);
-	m.db_size = 100;
-	m.snapshot_size = 132;
+	small_manifest(&m, "20260101T000000Z-r5.snapshot.db.zst");
 	m.cluster_id = 0xfedcba9876543210ULL;
 	eb_manifest_add_tag(&m, "pre-upgrade \"1.29\"", &err);
 	ASSERT_OK(eb_manifest_to_json(&m, &json, &err), &err);
@@ -656,15 +663,7 @@ test_manifest__object_must_match_id(void)
 	char *json = NULL;
 	eb_err err;
 	eb_err_init(&err);
-	eb_manifest_init(&m);
-	snprintf(m.id, sizeof m.id, "20260101T000000Z-r5");
-	snprintf(m.object, sizeof m.object, "20260101T000000Z-r4.snapshot.db.zst");
-	snprintf(m.compression, sizeof m.compression, "zstd");
-	memset(m.snapshot_sha256, 'a', 64);
-	memset(m.db_sha256, 'b', 64);
-	memset(m.stored_sha256, 'c', 64);
-	m.db_size = 100;
-	m.snapshot_size = 132;
+	small_manifest(&m, "20260101T000000Z-r4.snapshot.db.zst");
 	ASSERT_OK(eb_manifest_to_json(&m, &json, &err), &err);
 	CHECK("manifest__foreign_object_refused",
 	      eb_manifest_from_json(&back, json, strlen(json), &err) == EB_ECORRUPT &&
