@@ -1,6 +1,8 @@
 /* restore/datadir.c - see datadir.h. */
 #include "restore/datadir.h"
 
+#include "common/fsutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -68,62 +70,17 @@ eb_dir_make_temp(const char *target, char *out, size_t outlen, eb_err *err)
 }
 
 int
-eb_dir_mkdirs(const char *path, eb_err *err)
-{
-	char p[4096];
-	if ((size_t)snprintf(p, sizeof p, "%s", path) >= sizeof p)
-		return eb_err_set(err, EB_EINVAL, "path too long: %s", path);
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0700) && errno != EEXIST)
-				return eb_err_sys(err, EB_EIO, errno, "mkdir %s", p);
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
-int
 eb_file_write(const char *path, int mode, const void *buf, size_t len, eb_err *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int rc;
 	if (fd < 0)
 		return eb_err_sys(err, EB_EIO, errno, "create %s", path);
-	const char *p = buf;
-	while (len) {
-		ssize_t r = write(fd, p, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			return eb_err_sys(err, EB_EIO, e, "write %s", path);
-		}
-		p += r;
-		len -= (size_t)r;
-	}
-	if (fsync(fd)) {
-		int e = errno;
-		close(fd);
-		return eb_err_sys(err, EB_EIO, e, "fsync %s", path);
-	}
-	if (close(fd))
-		return eb_err_sys(err, EB_EIO, errno, "close %s", path);
-	return 0;
-}
-
-int
-eb_dir_fsync(const char *path, eb_err *err)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return eb_err_sys(err, EB_EIO, errno, "open dir %s", path);
-	int rc = fsync(fd) ? eb_err_sys(err, EB_EIO, errno, "fsync dir %s", path) : 0;
-	close(fd);
+	rc = eb_write_all(fd, buf, len, path, err);
+	if (rc == 0 && fsync(fd))
+		rc = eb_err_sys(err, EB_EIO, errno, "fsync %s", path);
+	if (close(fd) && rc == 0)
+		rc = eb_err_sys(err, EB_EIO, errno, "close %s", path);
 	return rc;
 }
 
@@ -162,7 +119,7 @@ eb_dir_commit(const char *from, const char *to, eb_err *err)
 		return eb_err_sys(err, EB_EIO, errno, "rename %s to %s", from, to);
 	char dir[4096], base[4096];
 	split(to, dir, base, sizeof dir);
-	return eb_dir_fsync(dir, err);
+	return eb_fsync_dir(dir, err);
 }
 
 static int

@@ -12,12 +12,9 @@
 int eb_dir_check_free(const char *path, const char *flag, eb_err *err);
 /* mkdtemp "<dir of target>/.<base of target>.restore-XXXXXX" into out. */
 int eb_dir_make_temp(const char *target, char *out, size_t outlen, eb_err *err);
-/* mkdir -p with mode 0700 for every missing component under an existing root. */
-int eb_dir_mkdirs(const char *path, eb_err *err);
 /* Writes a whole file (O_EXCL) with mode, fsyncs it. */
 int eb_file_write(const char *path, int mode, const void *buf, size_t len,
                   eb_err *err);
-int eb_dir_fsync(const char *path, eb_err *err);
 /* fsync every directory in the tree (files are fsynced when written). */
 int eb_tree_fsync_dirs(const char *root, eb_err *err);
 /* Renames from onto to (to absent or an empty dir), fsyncs to's parent. */

@@ -484,7 +484,7 @@ make_targets(struct run *r, int *fds, eb_err *err)
 		if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof t->dir || (size_t)n2 >= sizeof t->waldir)
 			return eb_err_set(err, EB_EINVAL, "output path too long");
 		snprintf(p, sizeof p, "%s/member/snap", t->dir);
-		if ((rc = eb_dir_mkdirs(p, err)) || (rc = eb_dir_mkdirs(t->waldir, err)))
+		if ((rc = eb_mkdir_p(p, err)) || (rc = eb_mkdir_p(t->waldir, err)))
 			return rc;
 		snprintf(p, sizeof p, "%s/member/snap/db", t->dir);
 		t->dbfd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
