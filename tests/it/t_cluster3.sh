@@ -18,7 +18,20 @@ expect_eq "hashes agree" "$(jq -r .hashes_agree <<<"$out")" true
 expect_eq "all HashKV values equal" "$(jq '[.endpoints[].hashkv] | unique | length' <<<"$out")" 1
 LEADER=$(jq -r '.endpoints[] | select(.is_leader) | .member_id' <<<"$out")
 LEADER_EP=$(jq -r '.endpoints[] | select(.is_leader) | .endpoint' <<<"$out")
+# every version's own Status fields: 3.6+ report the storage version, the
+# quota and the downgrade state; before, those stay out
+if version_ge "$EB_ETCD_VERSION" 3.6; then
+	expect_eq "status storage version (3.6+)" "$(jq -r '.endpoints[0].storage_version' <<<"$out")" "$EB_ETCD_VERSION.0"
+	check "status db quota (3.6+)" test "$(jq -r '.endpoints[0].db_size_quota' <<<"$out")" -gt 0
+	expect_eq "status downgrade off (3.6+)" "$(jq -r '.endpoints[0].downgrade.enabled' <<<"$out")" false
+else
+	expect_eq "status has no storage version before 3.6" "$(jq -r '.endpoints[0].storage_version // "none"' <<<"$out")" none
+fi
+expect_match "status version is this etcd's" "$(jq -r '.endpoints[0].version' <<<"$out")" "^$EB_ETCD_VERSION\\."
 table=$("$BACKUP" status --endpoints "$CL_ENDPOINTS")
+if version_ge "$EB_ETCD_VERSION" 3.6; then
+	expect_match "status table shows db size / quota (3.6+)" "$table" "KiB / [0-9.]+ GiB"
+fi
 expect_match "table says all members agree" "$table" "all members agree"
 
 CASE=member-choice
