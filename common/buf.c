@@ -1,6 +1,7 @@
 #include "common/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +23,40 @@ eb_buf_dispose(eb_buf *b)
 	eb_buf_init(b);
 }
 
+int
+eb_buf_grow(void **p, size_t *cap, size_t need, size_t max)
+{
+	size_t ncap;
+	void *np;
+	if (need <= *cap)
+		return 0;
+	if ((max && need > max) || need > SIZE_MAX / 2)
+		return -1;
+	ncap = *cap ? *cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	if (max && ncap > max)
+		ncap = max;
+	np = realloc(*p, ncap);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
 static int
 reserve(eb_buf *b, size_t more)
 {
-	size_t max = b->max ? b->max : DEFAULT_MAX, cap;
-	char *p;
+	void *p = b->p;
 	if (b->oom)
 		return -1;
-	if (b->len + more + 1 <= b->cap)
-		return 0;
-	if (b->len + more + 1 > max) {
-		b->oom = 1;
-		return -1;
-	}
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	if (cap > max)
-		cap = max;
-	p = realloc(b->p, cap);
-	if (!p) {
+	if (more > SIZE_MAX / 2 - b->len ||
+	    eb_buf_grow(&p, &b->cap, b->len + more + 1, b->max ? b->max : DEFAULT_MAX) < 0) {
 		b->oom = 1;
 		return -1;
 	}
 	b->p = p;
-	b->cap = cap;
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+
 void
 eb_wbuf_free(eb_wbuf *b)
 {
@@ -24,24 +26,15 @@ eb_wbuf_reset(eb_wbuf *b)
 int
 eb_wbuf_reserve(eb_wbuf *b, size_t extra)
 {
+	void *p = b->p;
 	if (b->oom)
 		return -1;
-	if (extra > SIZE_MAX / 2 - b->len) {
+	/* the growth rule of common/buf.h, without its text cap */
+	if (extra > SIZE_MAX / 2 - b->len || eb_buf_grow(&p, &b->cap, b->len + extra, 0) < 0) {
 		b->oom = 1;
 		return -1;
 	}
-	if (b->len + extra <= b->cap)
-		return 0;
-	size_t ncap = b->cap ? b->cap : 256;
-	while (ncap < b->len + extra)
-		ncap *= 2;
-	uint8_t *np = realloc(b->p, ncap);
-	if (!np) {
-		b->oom = 1;
-		return -1;
-	}
-	b->p = np;
-	b->cap = ncap;
+	b->p = p;
 	return 0;
 }
 
