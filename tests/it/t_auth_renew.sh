@@ -19,13 +19,13 @@ ectl "$EP" auth enable >/dev/null 2>&1 || die "auth enable failed"
 CASE=unary
 t0=$SECONDS
 TOOLS=$TOP/build/${EB_FLAVOUR:-rel}/tools
-EB_LOAD_USER=root:rootpw "$TOOLS/eb_load" "$EP" 6000 1000 renew/ 2>"$T/load.err"
+EB_LOAD_USER=root:rootpw "$TOOLS/eb_load" "$EP" 15000 1000 renew/ 2>"$T/load.err"
 rc=$?
 n="a client busy longer than the token's life keeps working"
 if [ $rc -eq 0 ]; then pass "$n"; else fail "$n" "exit $rc: $(tail -3 "$T/load.err")"; fi
 check "the run really outlived the token (>= 3 s)" test $((SECONDS - t0)) -ge 3
 expect_match "the rejected token was renewed" "$(cat "$T/load.err")" "token rejected .*invalid auth token.*authenticating again"
-expect_eq "every write arrived" "$(ECTL_USER=root:rootpw ectl "$EP" get renew/ --prefix --keys-only | grep -c "^renew/")" 6000
+expect_eq "every write arrived" "$(ECTL_USER=root:rootpw ectl "$EP" get renew/ --prefix --keys-only | grep -c "^renew/")" 15000
 
 CASE=stream
 # the Snapshot stream itself starting with an expired token: renewed once,
