@@ -67,6 +67,6 @@ cmd_prune(int argc, char **argv)
 	if (rc == 0)
 		rc = eb_prune_run(st, &c.keep, cid, c.dry_run, c.json, &err);
 	if (rc == 0)
-		eb_prune_abort_incomplete(st, c.abort_incomplete_s, c.dry_run);
+		eb_prune_clean_incomplete(st, c.abort_incomplete_s, c.dry_run);
 	return cli_finish(&c, st, rc, &err);
 }

@@ -257,7 +257,7 @@ cmd_snapshot(int argc, char **argv)
 			}
 		}
 		if (eb_prune_wanted(&c.keep) || c.abort_incomplete_s >= 0)
-			eb_prune_abort_incomplete(st, c.abort_incomplete_s, 0);
+			eb_prune_clean_incomplete(st, c.abort_incomplete_s, 0);
 		eb_manifest_dispose(&man);
 	} else {
 		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);

@@ -12,7 +12,7 @@
 #include "storage/retention.h"
 
 void
-eb_prune_abort_incomplete(eb_store *st, long older_than_s, int dry_run)
+eb_prune_clean_incomplete(eb_store *st, long older_than_s, int dry_run)
 {
 	eb_err e;
 	int n = 0;
@@ -36,9 +36,8 @@ eb_prune_wanted(const cli_keep *k)
 	return k->last > 0 || k->hourly >= 0 || k->daily >= 0 || k->weekly >= 0 || k->monthly >= 0;
 }
 
-/* Deletes backup i unless a backup that stays (or one of another cluster,
- * or an unreadable manifest's) names the same object: never delete what a
- * kept manifest references.  Object names are derived from ids, so this
+/* Deletes backup i unless a backup that stays (of this cluster or another)
+ * names the same object: never delete what a kept manifest references.  Object names are derived from ids, so this
  * only bites on a store someone edited by hand.  Stops between backups on
  * SIGINT/SIGTERM (each delete is short and is not cut in half). */
 static int

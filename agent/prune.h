@@ -18,7 +18,7 @@ int eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cluster_id, int dr
  * (default 24 h when < 0): temp files in a local store, multipart uploads
  * under an S3 prefix.  With dry_run only counts.  Logs what it did; never
  * fails the run. */
-void eb_prune_abort_incomplete(eb_store *st, long older_than_s, int dry_run);
+void eb_prune_clean_incomplete(eb_store *st, long older_than_s, int dry_run);
 
 /* Non-zero when any --keep-* flag was given. */
 int eb_prune_wanted(const cli_keep *keep);

@@ -65,71 +65,69 @@ valid_id(const char *id)
 	return 1;
 }
 
+/* one "key": value line of the manifest (tags close the object) */
 static void
-kv_str(eb_buf *b, const char *k, const char *v, int last)
+kv_str(eb_buf *b, const char *k, const char *v)
 {
 	eb_buf_printf(b, "  \"%s\": ", k);
 	eb_buf_json_str(b, v);
-	eb_buf_puts(b, last ? "\n" : ",\n");
+	eb_buf_puts(b, ",\n");
 }
 
 static void
-kv_num(eb_buf *b, const char *k, const char *fmt_v, int last)
+kv_i64(eb_buf *b, const char *k, int64_t v)
 {
-	eb_buf_printf(b, "  \"%s\": %s%s", k, fmt_v, last ? "\n" : ",\n");
+	eb_buf_printf(b, "  \"%s\": %" PRId64 ",\n", k, v);
+}
+
+static void
+kv_u64(eb_buf *b, const char *k, uint64_t v)
+{
+	eb_buf_printf(b, "  \"%s\": %" PRIu64 ",\n", k, v);
+}
+
+/* 64-bit ids as hex strings: JSON tools that use doubles keep them */
+static void
+kv_hex(eb_buf *b, const char *k, uint64_t v)
+{
+	eb_buf_printf(b, "  \"%s\": \"%016" PRIx64 "\",\n", k, v);
 }
 
 int
 eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 {
 	eb_buf b;
-	char n[64];
 	eb_buf_init(&b);
 	eb_buf_puts(&b, "{\n");
-	snprintf(n, sizeof n, "%d", m->format);
-	kv_num(&b, "format", n, 0);
-	kv_str(&b, "id", m->id, 0);
-	kv_str(&b, "created", m->created, 0);
-	snprintf(n, sizeof n, "%" PRId64, m->created_unix);
-	kv_num(&b, "created_unix", n, 0);
-	/* 64-bit ids as hex strings: JSON tools that use doubles keep them */
-	snprintf(n, sizeof n, "%016" PRIx64, m->cluster_id);
-	kv_str(&b, "cluster_id", n, 0);
-	snprintf(n, sizeof n, "%016" PRIx64, m->member_id);
-	kv_str(&b, "member_id", n, 0);
-	kv_str(&b, "endpoint", m->endpoint, 0);
-	kv_str(&b, "etcd_version", m->etcd_version, 0);
-	snprintf(n, sizeof n, "%" PRId64, m->revision);
-	kv_num(&b, "revision", n, 0);
-	snprintf(n, sizeof n, "%" PRIu64, m->raft_term);
-	kv_num(&b, "raft_term", n, 0);
-	snprintf(n, sizeof n, "%" PRIu64, m->raft_index);
-	kv_num(&b, "raft_index", n, 0);
-	snprintf(n, sizeof n, "%" PRIu64, m->db_size);
-	kv_num(&b, "db_size", n, 0);
-	snprintf(n, sizeof n, "%" PRIu64, m->snapshot_size);
-	kv_num(&b, "snapshot_size", n, 0);
-	kv_str(&b, "snapshot_sha256", m->snapshot_sha256, 0);
-	kv_str(&b, "db_sha256", m->db_sha256, 0);
-	kv_str(&b, "object", m->object, 0);
-	snprintf(n, sizeof n, "%" PRIu64, m->stored_size);
-	kv_num(&b, "stored_size", n, 0);
-	kv_str(&b, "stored_sha256", m->stored_sha256, 0);
-	kv_str(&b, "compression", m->compression, 0);
-	snprintf(n, sizeof n, "%d", m->compression_level);
-	kv_num(&b, "compression_level", n, 0);
-	kv_str(&b, "tool_version", m->tool_version, 0);
+	kv_i64(&b, "format", m->format);
+	kv_str(&b, "id", m->id);
+	kv_str(&b, "created", m->created);
+	kv_i64(&b, "created_unix", m->created_unix);
+	kv_hex(&b, "cluster_id", m->cluster_id);
+	kv_hex(&b, "member_id", m->member_id);
+	kv_str(&b, "endpoint", m->endpoint);
+	kv_str(&b, "etcd_version", m->etcd_version);
+	kv_i64(&b, "revision", m->revision);
+	kv_u64(&b, "raft_term", m->raft_term);
+	kv_u64(&b, "raft_index", m->raft_index);
+	kv_u64(&b, "db_size", m->db_size);
+	kv_u64(&b, "snapshot_size", m->snapshot_size);
+	kv_str(&b, "snapshot_sha256", m->snapshot_sha256);
+	kv_str(&b, "db_sha256", m->db_sha256);
+	kv_str(&b, "object", m->object);
+	kv_u64(&b, "stored_size", m->stored_size);
+	kv_str(&b, "stored_sha256", m->stored_sha256);
+	kv_str(&b, "compression", m->compression);
+	kv_i64(&b, "compression_level", m->compression_level);
+	kv_str(&b, "tool_version", m->tool_version);
 	if (m->storage_version[0])
-		kv_str(&b, "storage_version", m->storage_version, 0);
+		kv_str(&b, "storage_version", m->storage_version);
 	if (m->has_hashkv) {
-		snprintf(n, sizeof n, "%" PRIu32, m->hashkv);
-		kv_num(&b, "hashkv", n, 0);
-		snprintf(n, sizeof n, "%" PRId64, m->hashkv_revision);
-		kv_num(&b, "hashkv_revision", n, 0);
-		snprintf(n, sizeof n, "%" PRId64, m->hashkv_compact_revision);
-		kv_num(&b, "hashkv_compact_revision", n, 0);
+		kv_u64(&b, "hashkv", m->hashkv);
+		kv_i64(&b, "hashkv_revision", m->hashkv_revision);
+		kv_i64(&b, "hashkv_compact_revision", m->hashkv_compact_revision);
 		if (m->hashkv_disagreement[0])
-			kv_str(&b, "hashkv_disagreement", m->hashkv_disagreement, 0);
+			kv_str(&b, "hashkv_disagreement", m->hashkv_disagreement);
 	}
 	eb_buf_puts(&b, "  \"tags\": [");
 	for (size_t i = 0; i < m->ntags; i++) {
