@@ -298,21 +298,24 @@ stop_workers(up *u)
 	u->started = 0;
 }
 
-/* The ETag the object at our key has now, quotes stripped; "" if none. */
+/* HEAD of our key: its ETag (quotes stripped) and size; "" and -1 when
+ * there is no object (or no answer). */
 static void
-head_etag(up *u, char *out, size_t len)
+head_object(up *u, char *etag, size_t len, int64_t *size)
 {
 	eb_s3_call c = {0};
 	eb_http_resp r;
 	eb_err e;
 	eb_err_init(&e);
-	out[0] = '\0';
+	etag[0] = '\0';
+	*size = -1;
 	c.op = "HeadObject";
 	c.method = "HEAD";
 	c.key = u->key;
 	if (eb_s3_call_do(u->s, u->h, &c, &r, &e) == 0) {
 		const char *p = r.etag[0] == '"' ? r.etag + 1 : r.etag;
-		snprintf(out, len, "%.*s", (int)strcspn(p, "\""), p);
+		snprintf(etag, len, "%.*s", (int)strcspn(p, "\""), p);
+		*size = r.content_length;
 	}
 	eb_http_resp_dispose(&r);
 }
@@ -327,7 +330,8 @@ exists_is_ours(up *u, const uint8_t *body, size_t body_len)
 {
 	char got[80], want[80];
 	uint8_t md5[EB_MD5_LEN];
-	head_etag(u, got, sizeof got);
+	int64_t size;
+	head_object(u, got, sizeof got, &size);
 	if (!u->upload_id) {
 		eb_md5_buf(body, body_len, md5);
 		eb_hex(md5, sizeof md5, want);
@@ -381,18 +385,10 @@ put_single(up *u, eb_err *err)
 static int
 object_has_size(up *u, uint64_t size)
 {
-	eb_s3_call c = {0};
-	eb_http_resp r;
-	eb_err e;
-	int ok;
-	eb_err_init(&e);
-	c.op = "HeadObject";
-	c.method = "HEAD";
-	c.key = u->key;
-	ok = eb_s3_call_do(u->s, u->h, &c, &r, &e) == 0 &&
-	     r.content_length == (int64_t)size;
-	eb_http_resp_dispose(&r);
-	return ok;
+	char etag[80];
+	int64_t have;
+	head_object(u, etag, sizeof etag, &have);
+	return have == (int64_t)size;
 }
 
 static int
@@ -420,8 +416,9 @@ complete(up *u, eb_err *err)
 	 * instant could slip between the two on such a server) */
 	{
 		char have[80];
-		head_etag(u, have, sizeof have);
-		if (have[0]) {
+		int64_t size;
+		head_object(u, have, sizeof have, &size);
+		if (size >= 0 || have[0]) {
 			eb_sbuf_dispose(&x);
 			eb_s3_query_dispose(&qq);
 			free(qs);
