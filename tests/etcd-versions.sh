@@ -58,8 +58,12 @@ GO
 		tail -n 20 "$w/build.log" >&2
 		return 1
 	fi
-	"$w/out/etcd" --version | grep -q "etcd Version: ${ver#v}" ||
-		{ echo "etcd-versions: built etcd does not report ${ver#v}" >&2; return 1; }
+	# read the whole output first: grep -q closing the pipe early would make
+	# pipefail report etcd's SIGPIPE as a failure
+	local said
+	said=$("$w/out/etcd" --version 2>&1) || true
+	grep -q "etcd Version: ${ver#v}" <<<"$said" ||
+		{ echo "etcd-versions: built etcd does not report ${ver#v}: $said" >&2; return 1; }
 	mkdir -p "$dir"
 	rm -rf "$dir/bin"
 	mv "$w/out" "$dir/bin"
@@ -71,7 +75,7 @@ mkdir -p "$cache"
 rc=0
 for minor in "${want[@]}"; do
 	if [ "$minor" = 3.4 ]; then
-		command -v etcd >/dev/null && etcd --version | grep -q 'etcd Version: 3.4' ||
+		command -v etcd >/dev/null && grep -q 'etcd Version: 3.4' <<<"$(etcd --version 2>&1)" ||
 			{ echo "etcd-versions: etcd 3.4 is Debian's etcd-server package: not installed (make deps)" >&2; rc=1; continue; }
 		echo "3.4 $(dirname "$(command -v etcd)")"
 		continue

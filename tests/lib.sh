@@ -56,7 +56,7 @@ if [ "$EB_ETCD_VERSION" != 3.4 ]; then
 		die "etcd $EB_ETCD_VERSION is not available: $(tail -3 "$T/etcd-versions.err" | tr '\n' ' ')"
 	PATH="${_ev#* }:$PATH"
 fi
-command -v etcd >/dev/null && etcd --version 2>/dev/null | grep -q "etcd Version: $EB_ETCD_VERSION\." ||
+command -v etcd >/dev/null && grep -q "etcd Version: $EB_ETCD_VERSION\." <<<"$(etcd --version 2>/dev/null)" ||
 	die "etcd $EB_ETCD_VERSION is not first in PATH ($(command -v etcd || echo none))"
 # eutl ARGS...: the offline tool of this version (etcdctl in 3.4, etcdutl from
 # 3.5: snapshot restore / status)
