@@ -29,6 +29,7 @@
 
 #include "common/interrupt.h"
 #include "common/crypto.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "rpc.pb-c.h"
 
@@ -87,20 +88,14 @@ eb_etcd_endpoint(const eb_etcd *c)
 static int
 read_pem(const char *path, const char *flag, char **out, eb_err *err)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
 	size_t n;
-	if (!f)
-		return eb_err_sys(err, EB_EINVAL, errno, "cannot read %s %s", flag, path);
-	buf = malloc(MAX_PEM + 1);
-	if (!buf) {
-		fclose(f);
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	}
-	n = fread(buf, 1, MAX_PEM, f);
-	fclose(f);
-	buf[n] = '\0';
+	eb_err e;
+	eb_err_init(&e);
+	if (eb_read_file(path, MAX_PEM, &buf, &n, &e) < 0)
+		return eb_err_set(err, EB_EINVAL, "cannot read %s: %s", flag, e.msg);
 	if (n == 0 || !strstr(buf, "-----BEGIN")) {
+		eb_wipe(buf, n);
 		free(buf);
 		return eb_err_set(err, EB_EINVAL, "%s %s is not a PEM file", flag, path);
 	}

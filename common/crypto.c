@@ -89,11 +89,13 @@ eb_md5_buf(const void *buf, size_t len, uint8_t out[EB_MD5_LEN])
 	EVP_Digest(buf, len, out, &n, EVP_md5(), NULL);
 }
 
-void
-eb_base64(const uint8_t *buf, size_t len, char *out)
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t
+eb_base64_enc(const uint8_t *buf, size_t len, char *out, int pad)
 {
-	static const char t[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *t = b64_alphabet;
 	size_t i, o = 0;
 	for (i = 0; i + 2 < len; i += 3) {
 		uint32_t v = (uint32_t)buf[i] << 16 | (uint32_t)buf[i + 1] << 8 | buf[i + 2];
@@ -103,10 +105,66 @@ eb_base64(const uint8_t *buf, size_t len, char *out)
 	if (i < len) {
 		uint32_t v = (uint32_t)buf[i] << 16 | (i + 1 < len ? (uint32_t)buf[i + 1] << 8 : 0);
 		out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? t[(v >> 6) & 63] : '=';
-		out[o++] = '=';
+		if (i + 1 < len)
+			out[o++] = t[(v >> 6) & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
 	}
 	out[o] = '\0';
+	return o;
+}
+
+void
+eb_base64(const uint8_t *buf, size_t len, char *out)
+{
+	eb_base64_enc(buf, len, out, 1);
+}
+
+static int
+b64_val(char c)
+{
+	const char *p = c ? strchr(b64_alphabet, c) : NULL;
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+int
+eb_base64_dec(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len, int pad)
+{
+	size_t o = 0, i = 0, rem;
+	if (pad) {
+		if (n % 4)
+			return -1;
+		if (n && s[n - 1] == '=')
+			n--;
+		if (n && s[n - 1] == '=')
+			n--;
+	}
+	rem = n % 4;
+	if (rem == 1)
+		return -1;
+	for (; i + 4 <= n; i += 4) {
+		int a = b64_val(s[i]), b = b64_val(s[i + 1]), c = b64_val(s[i + 2]), d = b64_val(s[i + 3]);
+		if ((a | b | c | d) < 0 || o + 3 > cap)
+			return -1;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o++] = (uint8_t)(v >> 16); out[o++] = (uint8_t)(v >> 8); out[o++] = (uint8_t)v;
+	}
+	if (rem) {
+		int a = b64_val(s[i]), b = b64_val(s[i + 1]), c = rem == 3 ? b64_val(s[i + 2]) : 0;
+		if ((a | b | c) < 0 || o + rem - 1 > cap)
+			return -1;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+		/* canonical: the unused low bits must be zero */
+		if ((rem == 2 && (v & 0xffff)) || (rem == 3 && (v & 0xff)))
+			return -1;
+		out[o++] = (uint8_t)(v >> 16);
+		if (rem == 3)
+			out[o++] = (uint8_t)(v >> 8);
+	}
+	*out_len = o;
+	return 0;
 }
 
 void

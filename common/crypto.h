@@ -32,6 +32,14 @@ void eb_hmac_sha256(const void *key, size_t key_len, const void *msg,
 void eb_md5_buf(const void *buf, size_t len, uint8_t out[EB_MD5_LEN]);
 /* Standard base64 with padding of len bytes into out (4*((len+2)/3)+1). */
 void eb_base64(const uint8_t *buf, size_t len, char *out);
+/* The same with or without the '=' padding (age and SSH armour differ);
+ * returns the length written (NUL excluded). */
+size_t eb_base64_enc(const uint8_t *buf, size_t len, char *out, int pad);
+/* Strict, canonical decoding of n characters (no whitespace; padding
+ * required when pad, forbidden otherwise; unused bits zero) into at most
+ * cap bytes: 0 with *out_len set, -1 on anything else. */
+int eb_base64_dec(const char *s, size_t n, uint8_t *out, size_t cap,
+                  size_t *out_len, int pad);
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated). */
 void eb_hex(const uint8_t *buf, size_t len, char *out);

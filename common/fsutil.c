@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/crypto.h"
+
 int
 eb_mkdir_p(const char *path, eb_err *err)
 {
@@ -112,4 +114,42 @@ eb_write_file_atomic(const char *path, const void *buf, size_t len,
 		return rc;
 	}
 	return eb_fsync_dir(dir, err);
+}
+
+int
+eb_read_file(const char *path, size_t max, char **out, size_t *len, eb_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *b = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (fd < 0)
+		return eb_err_sys(err, EB_EINVAL, errno, "cannot open %s", path);
+	if (!(b = malloc(max + 2)))
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	while (rc == 0 && n <= max) {
+		ssize_t r = read(fd, b + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = eb_err_sys(err, EB_EINVAL, errno, "cannot read %s", path);
+		else if (r == 0)
+			break;
+		else
+			n += (size_t)r;
+	}
+	close(fd);
+	if (rc == 0 && n > max)
+		rc = eb_err_set(err, EB_EINVAL, "%s is larger than %zu bytes: not the file expected",
+		                path, max);
+	if (rc < 0) {
+		if (b)
+			eb_wipe(b, max + 2);
+		free(b);
+		return rc;
+	}
+	b[n] = '\0';
+	*out = b;
+	*len = n;
+	return 0;
 }

@@ -19,6 +19,12 @@ void eb_dirname(const char *path, char *out, size_t out_len);
  * With no_replace, fails with EB_EEXIST if path already exists. */
 int eb_write_file_atomic(const char *path, const void *buf, size_t len,
                          int no_replace, eb_err *err);
+/* Reads a small file (a key, a token, a PEM) whole into *out (malloc'd,
+ * NUL-terminated, *len bytes).  A file larger than max is refused, never
+ * cut.  The caller wipes secrets before freeing.  EB_EINVAL (the file is
+ * configuration) naming path and errno. */
+int eb_read_file(const char *path, size_t max, char **out, size_t *len,
+                 eb_err *err);
 /* Full write(2) loop. */
 int eb_write_all(int fd, const void *buf, size_t len, const char *what,
                  eb_err *err);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/crypto.h"
+#include "common/fsutil.h"
 #include "common/env.h"
 #include "common/json.h"
 #include "storage/s3/http.h"
@@ -94,22 +95,14 @@ eb_s3_parse_iso8601(const char *s)
 static char *
 read_small_file(const char *path, size_t max, eb_err *err, const char *what)
 {
-	FILE *f = fopen(path, "rb");
-	char *b;
+	char *b = NULL;
 	size_t n;
-	if (!f) {
-		eb_err_sys(err, EB_EAUTH, errno, "%s %s: cannot read", what, path);
+	eb_err e;
+	eb_err_init(&e);
+	if (eb_read_file(path, max, &b, &n, &e) < 0) {
+		eb_err_set(err, EB_EAUTH, "%s: %s", what, e.msg);
 		return NULL;
 	}
-	b = malloc(max + 1);
-	if (!b) {
-		fclose(f);
-		eb_err_set(err, EB_ENOMEM, "out of memory");
-		return NULL;
-	}
-	n = fread(b, 1, max, f);
-	fclose(f);
-	b[n] = '\0';
 	while (n && isspace((unsigned char)b[n - 1]))
 		b[--n] = '\0';
 	return b;
