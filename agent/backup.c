@@ -9,6 +9,7 @@
 #include "agent/deep.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "crypt/age_stage.h"
 #include "storage/async_stage.h"
 #include "storage/digest.h"
 #include "storage/zstd_stage.h"
@@ -57,7 +58,8 @@ int
 eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man,
               eb_backup_result *res, eb_err *err)
 {
-	eb_stream *sink = NULL, *stored = NULL, *zs = NULL, *async = NULL, *trailer = NULL;
+	eb_stream *sink = NULL, *stored = NULL, *age = NULL, *zs = NULL, *async = NULL,
+		*trailer = NULL;
 	uint8_t d[EB_SHA256_LEN];
 	uint64_t db_size = 0;
 	char mname[128], *json = NULL;
@@ -70,6 +72,13 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	if (rc < 0)
 		return rc;
 	snprintf(man->compression, sizeof man->compression, "%s", zstd ? "zstd" : "none");
+	if (o->age && o->age->n) {
+		snprintf(man->encryption, sizeof man->encryption, "age");
+		for (size_t i = 0; i < o->age->n && rc == 0; i++)
+			rc = eb_manifest_add_recipient(man, o->age->v[i].text, err);
+		if (rc < 0)
+			return rc;
+	}
 	rc = make_id(man, time(NULL), err);
 	if (rc < 0)
 		return rc;
@@ -84,11 +93,13 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		rc = eb_store_put_stream(st, man->object, &sink, err);
 	if (rc == 0)
 		rc = eb_sha256_stage_new(&stored, sink, err);
+	if (rc == 0 && eb_manifest_encrypted(man))
+		rc = eb_age_encrypt_new(&age, o->age, stored, err);
 	if (rc == 0 && zstd)
-		rc = eb_zstd_compress_new(&zs, o->level, stored, err);
-	/* receive + hash here, compress + store on a worker thread */
+		rc = eb_zstd_compress_new(&zs, o->level, age ? age : stored, err);
+	/* receive + hash here, compress + encrypt + store on a worker thread */
 	if (rc == 0)
-		rc = eb_async_stage_new(&async, zs ? zs : stored, err);
+		rc = eb_async_stage_new(&async, zs ? zs : age ? age : stored, err);
 	if (rc == 0)
 		rc = eb_trailer_stage_new(&trailer, async, err);
 	if (rc == 0)
@@ -116,6 +127,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	if (trailer) trailer->ops->free(trailer);
 	if (async) async->ops->free(async);
 	if (zs) zs->ops->free(zs);
+	if (age) age->ops->free(age);
 	if (stored) stored->ops->free(stored);
 	if (sink) sink->ops->free(sink);
 	/* the object is committed: prove it equals the cluster (HashKV of

@@ -1,7 +1,9 @@
-/* agent/backup.h - one backup run: etcd stream -> verify -> compress -> store.
+/* agent/backup.h - one backup run: etcd stream -> verify -> compress ->
+ * (encrypt) -> store.
  *
  *   Snapshot RPC --> etcd trailer check --> sha256 (snapshot) --> zstd
- *       --> sha256 (stored object) --> store sink (file / S3 multipart)
+ *       --> age (with recipients) --> sha256 (stored object)
+ *       --> store sink (file / S3 multipart)
  *
  * The store object commits only after the trailer check passed at finish;
  * then the manifest is written, last.  Any failure frees the chain, which
@@ -10,6 +12,7 @@
 #define EB_BACKUP_H
 
 #include "agent/cluster.h"
+#include "crypt/age.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
 
@@ -21,6 +24,7 @@ typedef struct eb_backup_opts {
 	eb_etcd_progress_fn progress;
 	void *progress_arg;
 	eb_cluster *cluster;      /* members to compare HashKV with; may be NULL */
+	const eb_age_recipients *age; /* encrypt to these; NULL or none: plain */
 } eb_backup_opts;
 
 typedef struct eb_backup_result {

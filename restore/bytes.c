@@ -254,3 +254,46 @@ eb_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 		return c;
 	return al < bl ? -1 : al > bl ? 1 : 0;
 }
+
+const uint8_t *
+eb_rd_take(eb_rd *r, size_t n)
+{
+	const uint8_t *p;
+	if (r->bad || r->len - r->off < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+uint32_t
+eb_rd_be32(eb_rd *r)
+{
+	const uint8_t *p = eb_rd_take(r, 4);
+	return p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+const uint8_t *
+eb_rd_sshstr(eb_rd *r, size_t *len)
+{
+	uint32_t n = eb_rd_be32(r);
+	const uint8_t *p = eb_rd_take(r, n);
+	*len = p ? n : 0;
+	return p;
+}
+
+void
+eb_wbuf_be32(eb_wbuf *b, uint32_t v)
+{
+	uint8_t p[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+	eb_wbuf_put(b, p, 4);
+}
+
+void
+eb_wbuf_sshstr(eb_wbuf *b, const void *p, size_t n)
+{
+	eb_wbuf_be32(b, (uint32_t)n);
+	eb_wbuf_put(b, p, n);
+}

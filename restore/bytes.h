@@ -31,6 +31,9 @@ void eb_wbuf_le16(eb_wbuf *b, uint16_t v);
 void eb_wbuf_le32(eb_wbuf *b, uint32_t v);
 void eb_wbuf_le64(eb_wbuf *b, uint64_t v);
 void eb_wbuf_be64(eb_wbuf *b, uint64_t v);
+void eb_wbuf_be32(eb_wbuf *b, uint32_t v);
+/* SSH wire "string": big-endian uint32 length, then the bytes. */
+void eb_wbuf_sshstr(eb_wbuf *b, const void *p, size_t n);
 /* protobuf: varint, tag+varint field, tag+bytes field */
 void eb_wbuf_varint(eb_wbuf *b, uint64_t v);
 void eb_pb_uint(eb_wbuf *b, unsigned field, uint64_t v);
@@ -63,6 +66,11 @@ static inline void eb_rd_init(eb_rd *r, const void *p, size_t len)
 { r->p = p; r->len = len; r->off = 0; r->bad = 0; }
 static inline size_t eb_rd_left(const eb_rd *r) { return r->bad ? 0 : r->len - r->off; }
 uint64_t eb_rd_varint(eb_rd *r);
+/* n bytes at the cursor (NULL and r->bad when fewer are left). */
+const uint8_t *eb_rd_take(eb_rd *r, size_t n);
+uint32_t eb_rd_be32(eb_rd *r);
+/* SSH wire "string": a big-endian uint32 length and that many bytes. */
+const uint8_t *eb_rd_sshstr(eb_rd *r, size_t *len);
 /* Next protobuf field: returns 0 at end, 1 with field and wt set and either
  * val (varint) or data/dlen (length-delimited); sets r->bad on garbage
  * or unsupported wire types. */

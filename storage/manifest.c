@@ -13,29 +13,55 @@ eb_manifest_init(eb_manifest *m)
 {
 	memset(m, 0, sizeof *m);
 	m->format = EB_MANIFEST_FORMAT;
+	snprintf(m->encryption, sizeof m->encryption, "none");
+}
+
+static void
+strs_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static int
+strs_add(char ***v, size_t *n, const char *s, eb_err *err)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	*v = nv;
+	if (!(nv[*n] = strdup(s)))
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
 }
 
 void
 eb_manifest_dispose(eb_manifest *m)
 {
-	for (size_t i = 0; i < m->ntags; i++)
-		free(m->tags[i]);
-	free(m->tags);
-	m->tags = NULL;
-	m->ntags = 0;
+	strs_free(&m->tags, &m->ntags);
+	strs_free(&m->recipients, &m->nrecipients);
 }
 
 int
 eb_manifest_add_tag(eb_manifest *m, const char *tag, eb_err *err)
 {
-	char **v = realloc(m->tags, (m->ntags + 1) * sizeof *v);
-	if (!v)
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	m->tags = v;
-	if (!(v[m->ntags] = strdup(tag)))
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	m->ntags++;
-	return 0;
+	return strs_add(&m->tags, &m->ntags, tag, err);
+}
+
+int
+eb_manifest_add_recipient(eb_manifest *m, const char *r, eb_err *err)
+{
+	return strs_add(&m->recipients, &m->nrecipients, r, err);
+}
+
+int
+eb_manifest_encrypted(const eb_manifest *m)
+{
+	return strcmp(m->encryption, "age") == 0;
 }
 
 void
@@ -47,8 +73,15 @@ eb_manifest_name(const char *id, char *out, size_t out_len)
 void
 eb_manifest_object_name(const eb_manifest *m, char *out, size_t out_len)
 {
-	snprintf(out, out_len, "%s.snapshot.db%s", m->id,
-	         strcmp(m->compression, "zstd") == 0 ? ".zst" : "");
+	snprintf(out, out_len, "%s.snapshot.db%s%s", m->id,
+	         strcmp(m->compression, "zstd") == 0 ? ".zst" : "",
+	         eb_manifest_encrypted(m) ? ".age" : "");
+}
+
+void
+eb_manifest_sig_name(const char *id, char *out, size_t out_len)
+{
+	snprintf(out, out_len, "%s%s.sig", id, EB_MANIFEST_SUFFIX);
 }
 
 /* ids are made of [0-9A-Za-z._-], never start with '.', and are short */
@@ -84,6 +117,19 @@ static void
 kv_u64(eb_buf *b, const char *k, uint64_t v)
 {
 	eb_buf_printf(b, "  \"%s\": %" PRIu64 ",\n", k, v);
+}
+
+/* "key": ["a", "b"] */
+static void
+kv_strs(eb_buf *b, const char *k, char *const *v, size_t n, int last)
+{
+	eb_buf_printf(b, "  \"%s\": [", k);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			eb_buf_puts(b, ", ");
+		eb_buf_json_str(b, v[i]);
+	}
+	eb_buf_puts(b, last ? "]\n" : "],\n");
 }
 
 /* 64-bit ids as hex strings: JSON tools that use doubles keep them */
@@ -129,13 +175,11 @@ eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 		if (m->hashkv_disagreement[0])
 			kv_str(&b, "hashkv_disagreement", m->hashkv_disagreement);
 	}
-	eb_buf_puts(&b, "  \"tags\": [");
-	for (size_t i = 0; i < m->ntags; i++) {
-		if (i)
-			eb_buf_puts(&b, ", ");
-		eb_buf_json_str(&b, m->tags[i]);
-	}
-	eb_buf_puts(&b, "]\n}\n");
+	kv_str(&b, "encryption", m->encryption);
+	if (eb_manifest_encrypted(m))
+		kv_strs(&b, "age_recipients", m->recipients, m->nrecipients, 0);
+	kv_strs(&b, "tags", m->tags, m->ntags, 1);
+	eb_buf_puts(&b, "}\n");
 	if (b.oom) {
 		eb_buf_dispose(&b);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
@@ -180,11 +224,27 @@ check_sha(const char *key, const char *v, eb_err *err)
 	return 0;
 }
 
+/* an optional array of strings */
+static int
+get_strs(const eb_json *j, const char *key, char ***v, size_t *n, eb_err *err)
+{
+	const eb_json *a = eb_json_get(j, key);
+	int rc = 0;
+	if (!a)
+		return 0;
+	if (a->type != EB_JSON_ARR)
+		return eb_err_set(err, EB_ECORRUPT, "field \"%s\" must be an array", key);
+	for (const eb_json *t = a->child; t && rc == 0; t = t->next)
+		rc = t->type != EB_JSON_STR
+		         ? eb_err_set(err, EB_ECORRUPT, "field \"%s\" must hold strings", key)
+		         : strs_add(v, n, t->str, err);
+	return rc;
+}
+
 int
 eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 {
 	eb_json *j = NULL;
-	const eb_json *tags;
 	int64_t fmt = 0;
 	uint64_t lvl = 0;
 	int rc;
@@ -250,6 +310,16 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 		                   sizeof m->hashkv_disagreement, err)) < 0)
 			goto out;
 	}
+	if (eb_json_get(j, "encryption") &&
+	    (rc = copy_str(j, "encryption", m->encryption, sizeof m->encryption, err)) < 0)
+		goto out;
+	if (strcmp(m->encryption, "none") != 0 && strcmp(m->encryption, "age") != 0) {
+		rc = eb_err_set(err, EB_ECORRUPT, "unknown encryption \"%.20s\" (this version knows "
+		                "none and age)", m->encryption);
+		goto out;
+	}
+	if ((rc = get_strs(j, "age_recipients", &m->recipients, &m->nrecipients, err)) < 0)
+		goto out;
 	if (strcmp(m->compression, "zstd") != 0 && strcmp(m->compression, "none") != 0) {
 		rc = eb_err_set(err, EB_ECORRUPT, "unknown compression \"%s\"", m->compression);
 		goto out;
@@ -274,17 +344,7 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 			goto out;
 		}
 	}
-	tags = eb_json_get(j, "tags");
-	if (tags && tags->type == EB_JSON_ARR) {
-		for (const eb_json *t = tags->child; t; t = t->next) {
-			if (t->type != EB_JSON_STR) {
-				rc = eb_err_set(err, EB_ECORRUPT, "tags must be strings");
-				goto out;
-			}
-			if ((rc = eb_manifest_add_tag(m, t->str, err)) < 0)
-				goto out;
-		}
-	}
+	rc = get_strs(j, "tags", &m->tags, &m->ntags, err);
 out:
 	eb_json_free(j);
 	if (rc < 0)

@@ -1,12 +1,16 @@
 /* storage/manifest.h - the JSON record that makes a backup exist.
  *
- * A backup is two objects in a store:
- *     <id>.snapshot.db.zst   (or .snapshot.db when --compression none)
+ * A backup is two objects in a store (three when signed):
+ *     <id>.snapshot.db.zst   (or .snapshot.db when --compression none;
+ *                            ".age" appended when age-encrypted)
+ *     <id>.manifest.json.sig SSHSIG of the manifest's bytes (--sign-key),
+ *                            written before the manifest
  *     <id>.manifest.json     written LAST: the commit point
  * An object without a manifest is debris from a failed run, never a backup.
  *
- * The stored object decompresses to exactly what `etcdctl snapshot save`
- * writes: the bbolt database followed by etcd's 32-byte sha256 trailer.
+ * The stored object decrypts (age) and decompresses to exactly what
+ * `etcdctl snapshot save` writes: the bbolt database followed by etcd's
+ * 32-byte sha256 trailer.
  */
 #ifndef EB_MANIFEST_H
 #define EB_MANIFEST_H
@@ -43,6 +47,9 @@ typedef struct eb_manifest {
 	char compression[16];    /* "zstd" or "none" */
 	int compression_level;
 	char tool_version[32];
+	char encryption[16];     /* "none" or "age" */
+	char **recipients;       /* age1... public keys it was encrypted to, owned */
+	size_t nrecipients;
 	/* HashKV at hashkv_revision, asked of the member streamed from right
 	 * after the stream (has_hashkv 0: not recorded, older manifests) */
 	int has_hashkv;
@@ -56,6 +63,9 @@ typedef struct eb_manifest {
 void eb_manifest_init(eb_manifest *m);
 void eb_manifest_dispose(eb_manifest *m);
 int eb_manifest_add_tag(eb_manifest *m, const char *tag, eb_err *err);
+int eb_manifest_add_recipient(eb_manifest *m, const char *r, eb_err *err);
+/* 1 when the stored object is age-encrypted. */
+int eb_manifest_encrypted(const eb_manifest *m);
 
 /* Serialises to a malloc'd JSON text (pretty, one field per line). */
 int eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err);
@@ -66,8 +76,10 @@ int eb_manifest_from_json(eb_manifest *m, const char *json, size_t len,
 
 /* "<id>.manifest.json" into out (size >= 128). */
 void eb_manifest_name(const char *id, char *out, size_t out_len);
+/* "<id>.manifest.json.sig" into out (size >= 128). */
+void eb_manifest_sig_name(const char *id, char *out, size_t out_len);
 /* The one object name a backup may have: "<id>.snapshot.db", plus ".zst"
- * when compressed.  A manifest naming any other object is refused, so no
+ * when compressed, plus ".age" when encrypted.  A manifest naming any other object is refused, so no
  * manifest can point at (and have prune delete) another backup's data. */
 void eb_manifest_object_name(const eb_manifest *m, char *out, size_t out_len);
 
