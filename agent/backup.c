@@ -36,6 +36,21 @@ make_id(eb_manifest *m, time_t t, eb_err *err)
 	return 0;
 }
 
+/* <id>.manifest.json.sig: the SSHSIG of the manifest's exact bytes */
+static int
+put_signature(eb_store *st, const eb_ssh_signer *s, const char *id, const char *json,
+              int *written, eb_err *err)
+{
+	char name[160], *sig = NULL;
+	int rc = eb_sshsig_sign(s, EB_SSHSIG_NAMESPACE, json, strlen(json), &sig, err);
+	eb_manifest_sig_name(id, name, sizeof name);
+	if (rc == 0)
+		rc = eb_store_put_bytes(st, name, sig, strlen(sig), err);
+	*written = rc == 0;
+	free(sig);
+	return rc;
+}
+
 static int
 fill_from_status(eb_member *m, eb_manifest *man, eb_err *err)
 {
@@ -63,7 +78,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	uint8_t d[EB_SHA256_LEN];
 	uint64_t db_size = 0;
 	char mname[128], *json = NULL;
-	int zstd = strcmp(o->compression, "zstd") == 0;
+	int zstd = strcmp(o->compression, "zstd") == 0, committed = 0, signed_obj = 0;
 	double t0 = eb_mono_s();
 	int rc;
 
@@ -112,6 +127,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		                (unsigned long long)trailer->nbytes_in);
 	if (rc == 0)
 		rc = eb_stream_finish(trailer, err); /* trailer check, then commit */
+	committed = rc == 0;
 	if (rc == 0) {
 		man->db_size = eb_trailer_stage_db_size(trailer);
 		man->snapshot_size = man->db_size + EB_SHA256_LEN;
@@ -139,15 +155,26 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	}
 	if (rc == 0)
 		rc = eb_manifest_to_json(man, &json, err);
+	/* the signature before the manifest: a signed backup never exists
+	 * unsigned, not even for a moment */
+	if (rc == 0 && o->signer)
+		rc = put_signature(st, o->signer, man->id, json, &signed_obj, err);
+	/* COMMIT POINT: the manifest makes the backup exist */
 	if (rc == 0) {
 		eb_manifest_name(man->id, mname, sizeof mname);
 		rc = eb_store_put_bytes(st, mname, json, strlen(json), err);
-		if (rc < 0) {
-			/* no manifest = no backup: remove the object so it is not debris */
-			eb_err e2;
-			eb_err_init(&e2);
-			eb_store_delete(st, man->object, &e2);
+	}
+	if (rc < 0 && man->object[0] && committed) {
+		/* no manifest = no backup: remove the signature and the object so
+		 * they are not debris */
+		eb_err e2;
+		char sname[160];
+		eb_err_init(&e2);
+		if (signed_obj) {
+			eb_manifest_sig_name(man->id, sname, sizeof sname);
+			eb_store_delete(st, sname, &e2);
 		}
+		eb_store_delete(st, man->object, &e2);
 	}
 	free(json);
 	res->seconds = eb_mono_s() - t0;

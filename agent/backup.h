@@ -13,6 +13,7 @@
 
 #include "agent/cluster.h"
 #include "crypt/age.h"
+#include "crypt/sshsig.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
 
@@ -25,6 +26,7 @@ typedef struct eb_backup_opts {
 	void *progress_arg;
 	eb_cluster *cluster;      /* members to compare HashKV with; may be NULL */
 	const eb_age_recipients *age; /* encrypt to these; NULL or none: plain */
+	const eb_ssh_signer *signer;  /* sign the manifest; NULL: unsigned */
 } eb_backup_opts;
 
 typedef struct eb_backup_result {

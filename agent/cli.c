@@ -19,7 +19,8 @@ enum {
 	O_DIAL, O_CMDTO, O_IDLE, O_TO, O_FROM, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
 	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
-	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP, O_HELP = 'h',
+	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
+	O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -69,6 +70,12 @@ static const optdef defs[] = {
 	{{"verify-deep", no_argument, 0, O_VERIFYDEEP}, CLI_SNAPSHOT},
 	{{"progress", no_argument, 0, O_PROGRESS}, CLI_SNAPSHOT},
 	{{"no-progress", no_argument, 0, O_NOPROGRESS}, CLI_SNAPSHOT},
+	{{"age-recipient", required_argument, 0, O_AGERCPT}, CLI_WRITEKEYS},
+	{{"age-recipients-file", required_argument, 0, O_AGERCPTS}, CLI_WRITEKEYS},
+	{{"sign-key", required_argument, 0, O_SIGNKEY}, CLI_WRITEKEYS},
+	{{"age-identity", required_argument, 0, O_AGEID}, CLI_READKEYS},
+	{{"age-passphrase-file", required_argument, 0, O_AGEPASS}, CLI_READKEYS},
+	{{"trusted-keys", required_argument, 0, O_TRUSTED}, CLI_READKEYS},
 	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
 	{{"log-level", required_argument, 0, O_LOGLVL}, 0},
 	{{"help", no_argument, 0, O_HELP}, 0},
@@ -263,6 +270,14 @@ apply(cli *c, int id, const char *arg)
 			return usage_error(c, "%s", e.msg);
 		return 0;
 	}
+	case O_AGERCPT: case O_AGERCPTS: case O_SIGNKEY:
+	case O_AGEID: case O_AGEPASS: case O_TRUSTED: {
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_keys_flag(&c->keys, flag_name(id), arg, &e) != 0)
+			return usage_error(c, "--%s: %s", flag_name(id), e.msg);
+		return 0;
+	}
 	case O_COMP:
 		if (strcmp(arg, "zstd") && strcmp(arg, "none"))
 			return usage_error(c, "--compression must be zstd or none, not '%s'", arg);
@@ -387,6 +402,7 @@ cli_dispose(cli *c)
 {
 	free(c->endpoints_buf);
 	c->endpoints_buf = NULL;
+	eb_keys_dispose(&c->keys);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "agent/etcd.h"
+#include "crypt/keys.h"
 #include "storage/store.h"
 
 /* Which flag groups a subcommand takes. */
@@ -25,7 +26,9 @@ enum {
 	CLI_FORMAT = 1 << 8,   /* -o/-w table|json */
 	CLI_FILEARG = 1 << 9,  /* one positional FILE */
 	CLI_TMPDIR = 1 << 10,  /* --tmp-dir DIR */
-	CLI_DEEP = 1 << 11     /* verify --deep */
+	CLI_DEEP = 1 << 11,    /* verify --deep */
+	CLI_READKEYS = 1 << 12,  /* --age-identity, --age-passphrase-file, --trusted-keys */
+	CLI_WRITEKEYS = 1 << 13  /* --age-recipient(s-file), --sign-key */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -72,6 +75,7 @@ typedef struct cli {
 	int json;                 /* -o json */
 	int progress;             /* 1 = always, 0 = never, -1 = when stderr is a tty */
 	int deep;                 /* verify --deep, snapshot --verify-deep */
+	eb_keys keys;             /* age and signature keys (crypt/keys.h) */
 } cli;
 
 /* Parses argv (argv[0] is the subcommand) for a command that takes the

@@ -20,12 +20,15 @@ static const char get_usage[] =
 "etcd's sha256 trailer, then writes a plain snapshot file, byte-identical\n"
 "to what 'etcdctl snapshot save' wrote, which 'etcdctl snapshot restore'\n"
 "and 'etcd-restore --from FILE' accept.  The file appears only when every\n"
-"check passed; an existing file is not overwritten.\n"
+"check passed; an existing file is not overwritten.  An age-encrypted\n"
+"backup needs --age-identity; with --trusted-keys an unsigned backup, or one\n"
+"signed by another key, is refused.\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
 "  --backup ID|latest           which backup (see 'etcd-backup list')\n"
 "  --output FILE                where to write the snapshot\n"
+READ_KEYS_HELP
 STORE_FLAGS_HELP
 COMMON_FLAGS_HELP;
 
@@ -37,7 +40,9 @@ cmd_get(int argc, char **argv)
 	eb_stream *sink = NULL;
 	eb_manifest m;
 	eb_err err;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_OUTFILE, get_usage);
+	eb_read_keys k;
+	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_OUTFILE | CLI_READKEYS,
+	                   get_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
@@ -46,14 +51,15 @@ cmd_get(int argc, char **argv)
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
+	k = eb_keys_read(&c.keys);
 	rc = cli_open_store(&c, &st, &err);
 	if (rc == 0)
-		rc = eb_catalog_find(st, c.backup, &m, &err);
+		rc = eb_catalog_find(st, c.backup, &k, &m, &err);
 	if (rc < 0)
 		return cli_finish(&c, st, rc, &err);
 	rc = eb_file_sink_new(&sink, c.output, EB_FILE_NO_REPLACE, &err);
 	if (rc == 0)
-		rc = eb_catalog_fetch(st, &m, sink, &err);
+		rc = eb_catalog_fetch(st, &m, &k, sink, &err);
 	eb_stream_free_chain(sink); /* unfinished = temp file removed */
 	if (rc == 0)
 		EB_LOG(EB_LOG_INFO, "get", "backup %s (revision %" PRId64 ") verified and written to %s",

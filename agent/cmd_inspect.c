@@ -31,6 +31,9 @@ static const char usage[] =
 "  --backup ID|latest  backup to fetch from the store (verified on the fly;\n"
 "                      staged in --tmp-dir, removed afterwards)\n"
 "  --tmp-dir DIR       where a fetched backup is staged (default $TMPDIR or /tmp)\n"
+"  FILE may also be age-encrypted and/or zstd-compressed (a stored object\n"
+"  copied out of the store): it is decoded into --tmp-dir first.\n"
+READ_KEYS_HELP
 "  --s3-endpoint URL, --s3-region R, --s3-path-style, --s3-ca-file F,\n"
 "  --s3-compat LIST    S3 settings, as for 'etcd-backup snapshot'\n"
 "  -o, -w, --write-out F   table (default) or json\n"
@@ -44,7 +47,8 @@ cmd_inspect(int argc, char **argv)
 	cli c;
 	const char *from;
 	int prc = cli_parse(&c, argc, argv,
-	                    CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR, usage);
+	                    CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR | CLI_READKEYS,
+	                    usage);
 	if (prc)
 		return prc == 1 ? 0 : EB_EXIT_USAGE;
 	/* a snapshot file (positional or --from), or --backup from a store
@@ -66,14 +70,23 @@ cmd_inspect(int argc, char **argv)
 	char tmp[4096] = "", path[4200], id[96] = "";
 	int rc = 0;
 	const char *file = from;
-	if (backup) {
+	eb_read_keys keys = eb_keys_read(&c.keys);
+	int decode = backup ? 0 : eb_local_needs_decoding(from, &err);
+	if (decode < 0) {
+		fprintf(stderr, "etcd-backup inspect: %s\n", err.msg);
+		cli_dispose(&c);
+		return eb_exit_code(decode);
+	}
+	if (backup || decode) {
 		snprintf(tmp, sizeof tmp, "%s/etcd-backup-inspect.XXXXXX", tmpdir);
 		if (!mkdtemp(tmp)) {
 			fprintf(stderr, "etcd-backup inspect: cannot create a temp dir in %s (set --tmp-dir)\n", tmpdir);
+			cli_dispose(&c);
 			return EB_EXIT_STORAGE;
 		}
 		snprintf(path, sizeof path, "%s/snapshot.db", tmp);
-		rc = eb_fetch_backup(from, &c.store_opts, backup, path, id, sizeof id, &err);
+		rc = backup ? eb_fetch_backup(from, &c.store_opts, &keys, backup, path, id, sizeof id, &err)
+		            : eb_decode_local(from, &keys, path, &err); /* age and/or zstd file */
 		file = path;
 	}
 	eb_inspect_result r;
@@ -81,6 +94,7 @@ cmd_inspect(int argc, char **argv)
 		rc = eb_inspect_file(file, NULL, &r, &err);
 	if (tmp[0])
 		eb_dir_remove(tmp);
+	cli_dispose(&c);
 	if (rc) {
 		fprintf(stderr, "etcd-backup inspect: %s\n", err.msg);
 		return eb_exit_code(rc);

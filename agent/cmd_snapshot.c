@@ -25,7 +25,9 @@ static const char usage[] =
 "last, so a backup exists only when it is complete and verified.  On any\n"
 "failure (hash mismatch, short stream, member lost) nothing is left in the\n"
 "store.  The stored object decompresses to exactly what 'etcdctl snapshot\n"
-"save' writes, so any etcd tool can restore it.\n"
+"save' writes, so any etcd tool can restore it.  With --age-recipient the\n"
+"object is age-encrypted after compression (<id>.snapshot.db.zst.age):\n"
+"'age -d -i key.txt OBJECT | zstd -d' gives the etcdctl file.\n"
 "\n"
 "Right after the stream the member and every other reachable member are\n"
 "asked for HashKV at the snapshot's revision; the answer is recorded in the\n"
@@ -58,6 +60,7 @@ ETCD_FLAGS_HELP
 "                               its keyspace's HashKV with the cluster's (exit 5\n"
 "                               when it differs; see 'verify --help')\n"
 "  --tmp-dir DIR                for --verify-deep (default $TMPDIR or /tmp)\n"
+WRITE_KEYS_HELP
 "  -o, -w, --write-out FMT      table (one summary line, default) or json\n"
 COMMON_FLAGS_HELP
 "\n"
@@ -183,9 +186,16 @@ cmd_snapshot(int argc, char **argv)
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT |
-	               CLI_TMPDIR, usage);
+	               CLI_TMPDIR | CLI_WRITEKEYS, usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
+	if (c.deep && c.keys.rcpt.n) {
+		fprintf(stderr, "etcd-backup snapshot: --verify-deep reads the backup back, which an "
+		        "age-encrypted backup allows only with its private key; run 'etcd-backup verify "
+		        "--deep --age-identity FILE' where that key is\n");
+		cli_dispose(&c);
+		return EB_EXIT_USAGE;
+	}
 	eb_metrics_init(&mt);
 	eb_err_init(&err);
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
@@ -212,6 +222,8 @@ cmd_snapshot(int argc, char **argv)
 		bo.progress = on_progress;
 		bo.progress_arg = &pr;
 		bo.cluster = &cl;
+		bo.age = c.keys.rcpt.n ? &c.keys.rcpt : NULL;
+		bo.signer = c.keys.have_signer ? &c.keys.signer : NULL;
 		mt.db_size_bytes = m->st.db_size;
 		rc = eb_backup_run(m, st, &bo, &man, &res, &err);
 		if (rc < 0 && pr.on)
@@ -237,7 +249,7 @@ cmd_snapshot(int argc, char **argv)
 		if (c.deep) {
 			eb_err de;
 			eb_err_init(&de);
-			if (eb_deep_verify(st, &man, c.tmp_dir, &de) < 0) {
+			if (eb_deep_verify(st, &man, NULL, c.tmp_dir, &de) < 0) {
 				EB_LOG(EB_LOG_ERROR, "snapshot", "--verify-deep: %s", de.msg);
 				prune_rc = de.code ? de.code : EB_ECORRUPT;
 			} else {

@@ -23,6 +23,10 @@ static const char verify_usage[] =
 "rules of the etcd version that wrote it, and compares it with the HashKV\n"
 "the cluster's member answered when the backup was taken: a backup that\n"
 "differs from the cluster fails even when every sha256 matches.\n"
+"An age-encrypted backup is decrypted and checked whole with\n"
+"--age-identity; without one only the stored object's sha256 and size are\n"
+"checked, and the row says that the content was not.  With --trusted-keys\n"
+"every manifest must carry a valid signature by one of the keys.\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
@@ -30,13 +34,14 @@ static const char verify_usage[] =
 "  --deep                       also compare the keyspace with the cluster's\n"
 "                               HashKV (fetches the object to --tmp-dir)\n"
 "  --tmp-dir DIR                for --deep (default $TMPDIR or /tmp)\n"
+READ_KEYS_HELP
 STORE_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json\n"
 COMMON_FLAGS_HELP;
 
 /* One result row (table or JSON) of verify. */
 static void
-print_row(const char *id, const char *error, int json, int first)
+print_row(const char *id, const char *error, const char *note, int json, int first)
 {
 	if (json) {
 		eb_buf b;
@@ -48,31 +53,63 @@ print_row(const char *id, const char *error, int json, int first)
 			eb_buf_json_str(&b, error);
 		else
 			eb_buf_puts(&b, "null");
+		eb_buf_printf(&b, ",\"content_checked\":%s", note ? "false" : "true");
+		if (note) {
+			eb_buf_puts(&b, ",\"note\":");
+			eb_buf_json_str(&b, note);
+		}
 		eb_buf_puts(&b, "}");
 		if (b.p)
 			fputs(b.p, stdout);
 		eb_buf_dispose(&b);
 	} else {
-		printf("%-28s %s%s\n", id, error ? "FAILED: " : "OK", error ? error : "");
+		printf("%-28s %s%s%s%s\n", id, error ? "FAILED: " : "OK", error ? error : "",
+		       !error && note ? " " : "", !error && note ? note : "");
 	}
 }
 
 static const char *deep_tmp; /* --deep: where the object is fetched to */
+static eb_read_keys keys;    /* --age-identity, --trusted-keys */
 
+static const char stored_only[] =
+	"(stored object only: it is age-encrypted and no --age-identity was given, so its "
+	"content was not checked)";
+
+/* m: a manifest from the catalog; with --trusted-keys it is read again
+ * from the bytes its signature covers */
 static int
-verify_one(eb_store *st, const eb_manifest *m, int json, int first, eb_err *err)
+verify_one(eb_store *st, const eb_manifest *cat_m, int json, int first, eb_err *err)
 {
 	eb_stream *sink = NULL;
-	int rc;
-	if (deep_tmp) {
-		rc = eb_deep_verify(st, m, deep_tmp, err); /* fetches and checks every digest too */
+	eb_manifest signed_m;
+	const eb_manifest *m = cat_m;
+	const char *note = NULL;
+	int rc = 0, have_signed = 0;
+	if (keys.trusted) {
+		rc = eb_catalog_load_signed(st, cat_m->id, keys.trusted, &signed_m, NULL, err);
+		have_signed = rc == 0;
+		if (have_signed)
+			m = &signed_m;
+	}
+	if (rc < 0) {
+		/* refused before reading the object */
+	} else if (eb_manifest_encrypted(m) && !eb_read_keys_can_decrypt(&keys)) {
+		if (deep_tmp)
+			rc = eb_err_set(err, EB_EINVAL, "--deep on an encrypted backup needs --age-identity");
+		else
+			rc = eb_catalog_check_stored(st, m, err);
+		note = stored_only;
+	} else if (deep_tmp) {
+		rc = eb_deep_verify(st, m, &keys, deep_tmp, err); /* every digest too */
 	} else {
 		rc = eb_null_sink_new(&sink, err);
 		if (rc == 0)
-			rc = eb_catalog_fetch(st, m, sink, err);
+			rc = eb_catalog_fetch(st, m, &keys, sink, err);
 		eb_stream_free_chain(sink);
 	}
-	print_row(m->id, rc == 0 ? NULL : err->msg, json, first);
+	print_row(cat_m->id, rc == 0 ? NULL : err->msg, note, json, first);
+	if (have_signed)
+		eb_manifest_dispose(&signed_m);
 	return rc;
 }
 
@@ -104,7 +141,7 @@ verify_all(eb_store *st, int json, eb_err *err)
 		snprintf(id, sizeof id, "%.*s", (int)(strlen(cat.bad[i].name) - strlen(EB_MANIFEST_SUFFIX)),
 		         cat.bad[i].name);
 		snprintf(why, sizeof why, "manifest %s is unreadable: %s", cat.bad[i].name, cat.bad[i].why);
-		print_row(id, why, json, cat.n == 0 && i == 0);
+		print_row(id, why, NULL, json, cat.n == 0 && i == 0);
 		if (!worst || worst == EB_ENOTFOUND) {
 			worst = EB_ECORRUPT;
 			eb_err_set(err, EB_ECORRUPT, "%s", why);
@@ -122,11 +159,13 @@ cmd_verify(int argc, char **argv)
 	cli c;
 	eb_store *st = NULL;
 	eb_err err;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_DEEP | CLI_TMPDIR,
+	int rc = cli_parse(&c, argc, argv,
+	                   CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_DEEP | CLI_TMPDIR | CLI_READKEYS,
 	                   verify_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	deep_tmp = c.deep ? c.tmp_dir : NULL;
+	keys = eb_keys_read(&c.keys);
 	eb_err_init(&err);
 	rc = cli_open_store(&c, &st, &err);
 	if (rc < 0)
@@ -137,12 +176,12 @@ cmd_verify(int argc, char **argv)
 		rc = verify_all(st, c.json, &err);
 	} else {
 		eb_manifest m;
-		rc = eb_catalog_find(st, c.backup ? c.backup : "latest", &m, &err);
+		rc = eb_catalog_find(st, c.backup ? c.backup : "latest", &keys, &m, &err);
 		if (rc == 0) {
 			rc = verify_one(st, &m, c.json, 1, &err);
 			eb_manifest_dispose(&m);
 		} else if (rc != EB_EINVAL) {
-			print_row(c.backup ? c.backup : "latest", err.msg, c.json, 1);
+			print_row(c.backup ? c.backup : "latest", err.msg, NULL, c.json, 1);
 		}
 	}
 	if (c.json)

@@ -50,7 +50,8 @@ eb_deep_record(eb_cluster *cl, eb_member *m, eb_manifest *man)
 }
 
 int
-eb_deep_verify(eb_store *st, const eb_manifest *man, const char *tmpdir, eb_err *err)
+eb_deep_verify(eb_store *st, const eb_manifest *man, const eb_read_keys *keys,
+               const char *tmpdir, eb_err *err)
 {
 	char dir[4096], path[4200];
 	eb_stream *sink = NULL;
@@ -66,7 +67,7 @@ eb_deep_verify(eb_store *st, const eb_manifest *man, const char *tmpdir, eb_err 
 	/* the stored object, checked against every digest on the way in */
 	rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err);
 	if (rc == 0)
-		rc = eb_catalog_fetch(st, man, sink, err);
+		rc = eb_catalog_fetch(st, man, keys, sink, err);
 	eb_stream_free_chain(sink);
 	io.hashkv_rev = man->hashkv_revision;
 	io.new_rules = eb_hashkv_new_rules_for(man->etcd_version);

@@ -12,6 +12,7 @@
 #define EB_AGENT_DEEP_H
 
 #include "agent/cluster.h"
+#include "storage/catalog.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
 
@@ -24,6 +25,7 @@ void eb_deep_record(eb_cluster *cl, eb_member *m, eb_manifest *man);
 /* Fetches the backup into a temp dir under tmpdir and recomputes HashKV at
  * the manifest's revision.  EB_ECORRUPT when it differs from the recorded
  * one, or when the manifest records none. */
-int eb_deep_verify(eb_store *st, const eb_manifest *man, const char *tmpdir, eb_err *err);
+int eb_deep_verify(eb_store *st, const eb_manifest *man, const eb_read_keys *keys,
+                   const char *tmpdir, eb_err *err);
 
 #endif

@@ -32,6 +32,22 @@
 "  AWS_PROFILE and the shared files, web identity (IRSA), container and\n" \
 "  instance-metadata credentials, in the AWS SDK order.\n"
 
+#define READ_KEYS_HELP \
+"  --age-identity FILE          decrypt age-encrypted backups with this\n" \
+"                               identity file (age-keygen; repeatable)\n" \
+"  --age-passphrase-file FILE   ... or with the passphrase on FILE's first\n" \
+"                               line (files that age -p wrote)\n" \
+"  --trusted-keys FILE          refuse any backup whose manifest is not\n" \
+"                               signed by one of these ssh-ed25519 public\n" \
+"                               keys (authorized_keys or allowed_signers)\n"
+#define WRITE_KEYS_HELP \
+"  --age-recipient age1...      encrypt to this age public key (repeatable;\n" \
+"                               the private key need not be on the cluster)\n" \
+"  --age-recipients-file FILE   recipients, one per line, # comments (age -R)\n" \
+"  --sign-key FILE              sign the manifest with this OpenSSH ed25519\n" \
+"                               private key (ssh-keygen -t ed25519 -N \"\"):\n" \
+"                               writes <id>.manifest.json.sig (SSHSIG,\n" \
+"                               namespace etcd-backup) before the manifest\n"
 #define COMMON_FLAGS_HELP \
 "  --log-format text|json       log lines on stderr (default text)\n" \
 "  --log-level LEVEL            debug, info (default), warn, error\n" \

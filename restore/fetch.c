@@ -1,16 +1,24 @@
 /* restore/fetch.c - see fetch.h. */
 #include "restore/fetch.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "crypt/age.h"
+#include "crypt/age_stage.h"
 #include "storage/catalog.h"
 #include "storage/file_sink.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
+#include "storage/zstd_stage.h"
 
 int
-eb_fetch_backup(const char *url, const eb_store_opts *opts, const char *id,
-                const char *path, char *id_out, size_t id_out_len, eb_err *err)
+eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *keys,
+                const char *id, const char *path, char *id_out, size_t id_out_len,
+                eb_err *err)
 {
 	eb_store *st = NULL;
 	eb_store_opts so;
@@ -22,18 +30,68 @@ eb_fetch_backup(const char *url, const eb_store_opts *opts, const char *id,
 	eb_manifest_init(&m);
 	if ((rc = eb_store_open(&st, url, opts ? opts : &so, err)))
 		goto out;
-	if ((rc = eb_catalog_find(st, id, &m, err)))
+	if ((rc = eb_catalog_find(st, id, keys, &m, err)))
 		goto out;
 	if (id_out)
 		snprintf(id_out, id_out_len, "%s", m.id);
 	if ((rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err)))
 		goto out;
-	rc = eb_catalog_fetch(st, &m, sink, err);
+	rc = eb_catalog_fetch(st, &m, keys, sink, err);
 out:
 	if (sink)
 		eb_stream_free_chain(sink); /* aborts (removes the file) unless finished */
 	eb_manifest_dispose(&m);
 	if (st)
 		eb_store_free(st);
+	return rc;
+}
+
+int
+eb_local_needs_decoding(const char *in, eb_err *err)
+{
+	static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+	uint8_t head[32];
+	ssize_t n;
+	int fd = open(in, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return eb_err_sys(err, errno == ENOENT ? EB_ENOTFOUND : EB_EIO, errno,
+		                  "cannot open %s", in);
+	n = read(fd, head, sizeof head);
+	close(fd);
+	if (n < 0)
+		return eb_err_sys(err, EB_EIO, errno, "cannot read %s", in);
+	return eb_age_sniff(head, (size_t)n) || (n >= 4 && memcmp(head, zstd_magic, 4) == 0);
+}
+
+int
+eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_err *err)
+{
+	eb_stream *sink = NULL, *unz = NULL, *age = NULL;
+	uint8_t head[32];
+	int rc, fd, is_age = 0;
+	ssize_t n;
+	if ((fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
+		return eb_err_sys(err, EB_EIO, errno, "cannot open %s", in);
+	n = read(fd, head, sizeof head);
+	close(fd);
+	is_age = n > 0 && eb_age_sniff(head, (size_t)n);
+	if (is_age && !eb_read_keys_can_decrypt(keys))
+		return eb_err_set(err, EB_EINVAL, "%s is age-encrypted: pass --age-identity FILE (or "
+		                  "--age-passphrase-file for age -p files)", in);
+	/* built back to front */
+	rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err);
+	if (rc == 0)
+		rc = eb_zstd_auto_new(&unz, sink, err);
+	if (rc == 0)
+		sink = NULL;
+	if (rc == 0 && is_age && (rc = eb_age_decrypt_new(&age, keys->age, unz, err)) == 0)
+		unz = NULL;
+	if (rc == 0)
+		rc = eb_file_push(in, age ? age : unz, err);
+	if (rc == 0)
+		rc = eb_stream_finish(age ? age : unz, err);
+	if (rc < 0 && is_age)
+		eb_err_set(err, rc, "decrypting %s", in);
+	eb_stream_free_chain(age ? age : unz ? unz : sink);
 	return rc;
 }

@@ -1,22 +1,35 @@
-/* restore/fetch.h - a backup from a store (folder, file://, s3://) as a
- * plain snapshot file (db + sha256 trailer, as etcdctl saves it).
+/* restore/fetch.h - a backup from a store (folder, file://, s3://), or a
+ * local file that is age-encrypted and/or zstd-compressed, as a plain
+ * snapshot file (db + sha256 trailer, as etcdctl saves it).
  *
  * The catalog streams it with bounded memory: GET -> sha256 of the stored
- * object -> zstd decompress -> trailer check -> sha256 of the snapshot ->
- * file.  The bbolt reader needs random access, so the plain snapshot is
- * staged once in `path` (callers put it inside their temp dir on the
- * target's filesystem and delete it afterwards). */
+ * object -> age decrypt -> zstd decompress -> trailer check -> sha256 of
+ * the snapshot -> file.  The bbolt reader needs random access, so the plain
+ * snapshot is staged once in `path` (callers put it inside their temp dir
+ * on the target's filesystem and delete it afterwards). */
 #ifndef EB_RESTORE_FETCH_H
 #define EB_RESTORE_FETCH_H
 
 #include <stddef.h>
 
 #include "common/err.h"
+#include "storage/catalog.h"
 #include "storage/store.h"
 
-/* id: exact backup id or "latest"; id_out receives the id found. */
+/* id: exact backup id or "latest"; id_out receives the id found.  keys
+ * (may be NULL): identities to decrypt, trusted signers to demand. */
 int eb_fetch_backup(const char *store_url, const eb_store_opts *opts,
-                    const char *id, const char *path,
+                    const eb_read_keys *keys, const char *id, const char *path,
                     char *id_out, size_t id_out_len, eb_err *err);
+
+/* 1 when the local file `in` needs decoding first: it starts with an age
+ * header ("age-encryption.org/") or a zstd frame; 0 when it is plain;
+ * negative when it cannot be read. */
+int eb_local_needs_decoding(const char *in, eb_err *err);
+/* Decodes `in` (age with keys->age, then zstd when a frame follows) into
+ * the new file `path`, which exists only when every check passed (age's
+ * tags and final chunk, zstd's frame checksum). */
+int eb_decode_local(const char *in, const eb_read_keys *keys, const char *path,
+                    eb_err *err);
 
 #endif

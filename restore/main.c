@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypt/keys.h"
 #include "common/err.h"
 #include "common/exitcodes.h"
 #include "common/interrupt.h"
@@ -41,6 +42,17 @@ static const char usage[] =
 "  --s3-ca-file FILE  --s3-compat LIST\n"
 "                                 S3 settings, as for etcd-backup\n"
 "  --skip-hash-check              do not require/verify the sha256 trailer\n"
+"  --age-identity FILE            decrypt with this age identity file\n"
+"                                 (age-keygen; repeatable): an encrypted backup\n"
+"                                 from a store, or a FILE that starts with an\n"
+"                                 age header (a stored .zst.age object, or a\n"
+"                                 snapshot that `age -r` encrypted); a zstd\n"
+"                                 FILE is decompressed too\n"
+"  --age-passphrase-file FILE     decrypt a FILE that `age -p` encrypted, with\n"
+"                                 the passphrase on FILE's first line\n"
+"  --trusted-keys FILE            with --backup: refuse a backup whose manifest\n"
+"                                 is not signed (SSHSIG) by one of these\n"
+"                                 ssh-ed25519 public keys\n"
 "\n"
 "Output (one member):\n"
 "  --name NAME                    this member's name (default \"default\")\n"
@@ -115,7 +127,8 @@ main(int argc, char **argv)
 	};
 	enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
 	       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-	       O_S3COMPAT, O_TARGET };
+	       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED };
+	static eb_keys keys; /* wiped before exit */
 	eb_store_opts so;
 	static const struct option lo[] = {
 		{"from", required_argument, 0, O_FROM},
@@ -137,6 +150,9 @@ main(int argc, char **argv)
 		{"s3-ca-file", required_argument, 0, O_S3CA},
 		{"s3-compat", required_argument, 0, O_S3COMPAT},
 		{"target-version", required_argument, 0, O_TARGET},
+		{"age-identity", required_argument, 0, O_AGEID},
+		{"age-passphrase-file", required_argument, 0, O_AGEPASS},
+		{"trusted-keys", required_argument, 0, O_TRUSTED},
 		{"help", no_argument, 0, O_HELP},
 		{0, 0, 0, 0},
 	};
@@ -190,6 +206,18 @@ main(int argc, char **argv)
 			}
 			break;
 		}
+		case O_AGEID:
+		case O_AGEPASS:
+		case O_TRUSTED: {
+			eb_err e;
+			eb_err_init(&e);
+			if (eb_keys_flag(&keys, lo[li].name, optarg, &e) != 0) {
+				fprintf(stderr, "etcd-restore: --%s: %s\n", lo[li].name, e.msg);
+				eb_keys_dispose(&keys);
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 		case O_HELP: fputs(usage, stdout); return 0;
 		default:
@@ -209,6 +237,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	o.backup = backup;
+	o.keys = eb_keys_read(&keys);
 	if (o.all_members_dir && o.data_dir) {
 		fprintf(stderr, "etcd-restore: --data-dir and --all-members exclude each other\n");
 		return 2;
@@ -226,6 +255,7 @@ main(int argc, char **argv)
 	eb_err_init(&err);
 	eb_restore_result r;
 	int rc = eb_restore_run(&o, &r, &err);
+	eb_keys_dispose(&keys);
 	if (rc) {
 		fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
 		return eb_exit_code(rc);

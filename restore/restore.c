@@ -375,15 +375,26 @@ check_request(struct run *r, eb_err *err)
 static int
 stage_backup(struct run *r, eb_err *err)
 {
-	int rc;
+	int rc, decode = 0;
 	r->from = r->o->from;
-	if (!r->o->backup)
-		return 0;
+	if (!r->o->backup) {
+		/* a local file: plain, or age-encrypted and/or zstd (a stored
+		 * object copied out, or a snapshot that `age` encrypted) */
+		if (r->o->keys.trusted)
+			return eb_err_set(err, EB_EINVAL, "--trusted-keys checks a backup's signed "
+			                  "manifest: use --from STORE --backup ID (a snapshot file has none)");
+		if ((decode = eb_local_needs_decoding(r->from, err)) <= 0)
+			return decode;
+	}
 	if ((rc = eb_dir_make_temp(target_dir(r), r->tmp, sizeof r->tmp, err)))
 		return rc;
 	snprintf(r->staged, sizeof r->staged, "%s/.snapshot.db", r->tmp);
-	if ((rc = eb_fetch_backup(r->o->from, r->o->store_opts, r->o->backup, r->staged,
-	                          r->res->backup_id, sizeof r->res->backup_id, err)))
+	if (decode)
+		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, err);
+	else
+		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->o->backup,
+		                     r->staged, r->res->backup_id, sizeof r->res->backup_id, err);
+	if (rc)
 		return rc;
 	r->from = r->staged;
 	return 0;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "storage/catalog.h"
 #include "storage/store.h"
 #include "restore/snapshot.h"
 
@@ -46,6 +47,7 @@ typedef struct eb_restore_opts {
 	 * storage version, which etcd would refuse to start on. */
 	const char *target_version;
 	const eb_store_opts *store_opts; /* S3 settings for a store; NULL = env */
+	eb_read_keys keys;           /* age identities; trusted signers (store only) */
 } eb_restore_opts;
 
 typedef struct eb_restore_result {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/crypto.h"
+#include "crypt/age_stage.h"
 #include "storage/digest.h"
 #include "storage/zstd_stage.h"
 
@@ -108,14 +109,38 @@ add_bad(eb_catalog *c, const char *name, const char *why, eb_err *err)
 	return 0;
 }
 
+/* The manifest `name`; with trusted keys, only when its signature object
+ * verifies over the exact bytes that are then parsed (nothing is read
+ * twice, so nothing can change in between).  fp: the signer, or "". */
 static int
-load_one(eb_store *st, const char *name, eb_manifest *m, eb_err *err)
+load_signed(eb_store *st, const char *name, const eb_ssh_keys *trusted, eb_manifest *m,
+            char *fp, eb_err *err)
 {
-	char *text = NULL, want[128];
-	size_t len = 0;
+	char *text = NULL, *sig = NULL, want[128], signame[160];
+	size_t len = 0, slen = 0;
 	int rc = eb_store_get_bytes(st, name, EB_MANIFEST_MAX, &text, &len, err);
+	if (fp)
+		fp[0] = '\0';
 	if (rc < 0)
 		return rc;
+	if (trusted) {
+		snprintf(signame, sizeof signame, "%s.sig", name);
+		eb_err e1;
+		eb_err_init(&e1);
+		rc = eb_store_get_bytes(st, signame, 64 * 1024, &sig, &slen, &e1);
+		if (rc == EB_ENOTFOUND)
+			rc = eb_err_set(err, EB_EAUTH, "%s is not signed (no %s), and --trusted-keys "
+			                "demands a signature", name, signame);
+		else if (rc < 0)
+			rc = eb_err_set(err, rc, "%s", e1.msg);
+		else
+			rc = eb_sshsig_verify(sig, slen, EB_SSHSIG_NAMESPACE, text, len, trusted, fp, err);
+		free(sig);
+		if (rc < 0) {
+			free(text);
+			return eb_err_set(err, rc, "manifest %s", name);
+		}
+	}
 	rc = eb_manifest_from_json(m, text, len, err);
 	free(text);
 	if (rc < 0)
@@ -126,6 +151,21 @@ load_one(eb_store *st, const char *name, eb_manifest *m, eb_err *err)
 		return eb_err_set(err, EB_ECORRUPT, "manifest %s names backup %s", name, m->id);
 	}
 	return 0;
+}
+
+int
+eb_catalog_load_signed(eb_store *st, const char *id, const eb_ssh_keys *trusted,
+                       eb_manifest *out, char *fp, eb_err *err)
+{
+	char name[128];
+	eb_manifest_name(id, name, sizeof name);
+	return load_signed(st, name, trusted, out, fp, err);
+}
+
+static int
+load_one(eb_store *st, const char *name, eb_manifest *m, eb_err *err)
+{
+	return load_signed(st, name, NULL, m, NULL, err);
 }
 
 int
@@ -183,24 +223,30 @@ eb_catalog_dispose(eb_catalog *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int
-copy_manifest(eb_manifest *dst, const eb_manifest *src, eb_err *err)
+
+static int find_any(eb_store *st, const char *id, eb_manifest *out, eb_err *err);
+
+int
+eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k, eb_manifest *out,
+                eb_err *err)
 {
-	*dst = *src;
-	dst->tags = NULL;
-	dst->ntags = 0;
-	for (size_t i = 0; i < src->ntags; i++) {
-		int rc = eb_manifest_add_tag(dst, src->tags[i], err);
-		if (rc < 0) {
-			eb_manifest_dispose(dst);
-			return rc;
-		}
-	}
+	char fp[EB_SSH_FP_MAX], found[96];
+	int rc = find_any(st, id, out, err);
+	if (rc < 0 || !k || !k->trusted)
+		return rc;
+	/* --trusted-keys: the manifest used is the one whose bytes verified */
+	snprintf(found, sizeof found, "%s", out->id);
+	eb_manifest_dispose(out);
+	rc = eb_catalog_load_signed(st, found, k->trusted, out, fp, err);
+	if (rc < 0)
+		return eb_err_set(err, rc, "backup %s refused%s", found,
+		                  strcmp(id, "latest") == 0 ? " (it is the latest; name a trusted one "
+		                  "with --backup ID, see 'etcd-backup list --trusted-keys')" : "");
 	return 0;
 }
 
-int
-eb_catalog_find(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
+static int
+find_any(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 {
 	eb_catalog c;
 	int rc;
@@ -232,7 +278,7 @@ eb_catalog_find(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 	} else if (c.n == 0) {
 		rc = eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
 	} else if (strcmp(id, "latest") == 0) {
-		rc = copy_manifest(out, &c.v[0], err);
+		rc = eb_manifest_copy(out, &c.v[0], err);
 	} else {
 		rc = eb_err_set(err, EB_ENOTFOUND,
 		                "no backup %s in %s (newest is %s; run 'etcd-backup list --from %s')",
@@ -243,10 +289,10 @@ eb_catalog_find(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 }
 
 int
-eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
-                 eb_err *err)
+eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
+                 eb_stream *sink, eb_err *err)
 {
-	eb_stream *stored = NULL, *unz = NULL, *trailer = NULL;
+	eb_stream *stored = NULL, *unz = NULL, *age = NULL, *trailer = NULL;
 	uint8_t want_stored[32], want_snap[32], want_db[32];
 	char what[400];
 	int rc;
@@ -254,6 +300,12 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
 	    eb_unhex(m->snapshot_sha256, want_snap, 32) < 0 ||
 	    eb_unhex(m->db_sha256, want_db, 32) < 0)
 		return eb_err_set(err, EB_ECORRUPT, "manifest of %s has bad digests", m->id);
+	if (eb_manifest_encrypted(m) && !eb_read_keys_can_decrypt(k))
+		return eb_err_set(err, EB_EINVAL,
+		                  "backup %s is age-encrypted (to %s%s): pass --age-identity FILE with "
+		                  "the identity of one of its recipients", m->id,
+		                  m->nrecipients ? m->recipients[0] : "unknown recipients",
+		                  m->nrecipients > 1 ? " and others" : "");
 	/* built back to front: each stage's next is the one after it; the
 	 * trailer stage checks etcd's trailer and the snapshot's manifest
 	 * digest in one hashing pass */
@@ -264,8 +316,10 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
 	}
 	if (rc == 0 && strcmp(m->compression, "zstd") == 0)
 		rc = eb_zstd_decompress_new(&unz, trailer, err);
+	if (rc == 0 && eb_manifest_encrypted(m))
+		rc = eb_age_decrypt_new(&age, k->age, unz ? unz : trailer, err);
 	if (rc == 0) {
-		rc = eb_sha256_stage_new(&stored, unz ? unz : trailer, err);
+		rc = eb_sha256_stage_new(&stored, age ? age : unz ? unz : trailer, err);
 		snprintf(what, sizeof what, "stored object %s", m->object);
 		if (rc == 0)
 			eb_sha256_stage_expect(stored, want_stored, m->stored_size, what);
@@ -276,6 +330,7 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
 		rc = eb_stream_finish(stored, err);
 	/* free our stages one by one: the sink belongs to the caller */
 	if (stored) stored->ops->free(stored);
+	if (age) age->ops->free(age);
 	if (unz) unz->ops->free(unz);
 	if (trailer) trailer->ops->free(trailer);
 	if (rc == EB_ENOTFOUND)
@@ -286,11 +341,53 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
 }
 
 int
+eb_read_keys_can_decrypt(const eb_read_keys *k)
+{
+	return k && k->age && (k->age->n || k->age->passphrase);
+}
+
+int
+eb_catalog_check_stored(eb_store *st, const eb_manifest *m, eb_err *err)
+{
+	eb_stream *stored = NULL, *sink = NULL;
+	uint8_t want[32];
+	char what[400];
+	int rc;
+	if (eb_unhex(m->stored_sha256, want, 32) < 0)
+		return eb_err_set(err, EB_ECORRUPT, "manifest of %s has bad digests", m->id);
+	rc = eb_null_sink_new(&sink, err);
+	if (rc == 0)
+		rc = eb_sha256_stage_new(&stored, sink, err);
+	if (rc == 0) {
+		sink = NULL;
+		snprintf(what, sizeof what, "stored object %s", m->object);
+		eb_sha256_stage_expect(stored, want, m->stored_size, what);
+		rc = eb_store_get(st, m->object, stored, err);
+	}
+	if (rc == 0)
+		rc = eb_stream_finish(stored, err);
+	eb_stream_free_chain(stored ? stored : sink);
+	if (rc == EB_ENOTFOUND)
+		return eb_err_set(err, EB_ENOTFOUND,
+		                  "backup %s: its manifest exists but object %s is missing",
+		                  m->id, m->object);
+	return rc;
+}
+
+int
 eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err)
 {
-	char name[128];
+	char name[128], sig[160];
+	eb_err e1;
 	int rc;
 	eb_manifest_name(m->id, name, sizeof name);
+	eb_manifest_sig_name(m->id, sig, sizeof sig);
 	rc = eb_store_delete(st, name, err);
+	/* the signature next (a missing one: the backup was not signed) */
+	eb_err_init(&e1);
+	if (rc == 0 && (rc = eb_store_delete(st, sig, &e1)) == EB_ENOTFOUND)
+		rc = 0;
+	else if (rc < 0)
+		eb_err_set(err, rc, "%s", e1.msg);
 	return rc < 0 ? rc : eb_store_delete(st, m->object, err);
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "crypt/age.h"
+#include "crypt/sshsig.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
 #include "storage/stream.h"
@@ -35,6 +37,21 @@ typedef struct eb_catalog {
 } eb_catalog;
 
 int eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err);
+
+/* What a reader brings: identities to decrypt, and the keys whose
+ * signatures it trusts.  NULL (or NULL members): none. */
+typedef struct eb_read_keys {
+	const eb_age_identities *age;
+	const eb_ssh_keys *trusted; /* given: every backup must be signed by one */
+} eb_read_keys;
+int eb_read_keys_can_decrypt(const eb_read_keys *k);
+
+/* Backup `id`'s manifest, checked against its signature object
+ * (<id>.manifest.json.sig) when trusted is not NULL: EB_EAUTH when it is
+ * unsigned or signed by an untrusted key, EB_ECORRUPT when the signature
+ * does not verify.  fp (EB_SSH_FP_MAX, may be NULL): the signer. */
+int eb_catalog_load_signed(eb_store *st, const char *id, const eb_ssh_keys *trusted,
+                           eb_manifest *out, char *fp, eb_err *err);
 void eb_catalog_dispose(eb_catalog *c);
 
 /* Finds a backup by exact id or "latest" and copies its manifest into out
@@ -42,18 +59,23 @@ void eb_catalog_dispose(eb_catalog *c);
  * "latest" fails with EB_ECORRUPT while any manifest is unreadable: the
  * unreadable one may be the newest, and an older backup must not be taken
  * for it in silence. */
-int eb_catalog_find(eb_store *st, const char *id, eb_manifest *out,
-                    eb_err *err);
+int eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k,
+                    eb_manifest *out, eb_err *err);
 
 /* Streams the backup's snapshot (db + trailer, as etcdctl saves it) into
- * sink: GET -> sha256 of stored bytes -> zstd decompress -> etcd trailer
+ * sink: GET -> sha256 of stored bytes -> age decrypt (k->age; EB_EINVAL
+ * when the backup is encrypted and no identity was given) -> zstd
+ * decompress -> etcd trailer
  * check -> sha256 of the snapshot -> sink.  Finishes sink only when every
  * check against the manifest passed; on failure sink is left unfinished
  * (the caller frees it, which aborts it). */
-int eb_catalog_fetch(eb_store *st, const eb_manifest *m, eb_stream *sink,
-                     eb_err *err);
+int eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
+                     eb_stream *sink, eb_err *err);
+/* Checks only the stored object's sha256 and size (verify of an encrypted
+ * backup without an identity: the content stays unchecked). */
+int eb_catalog_check_stored(eb_store *st, const eb_manifest *m, eb_err *err);
 
-/* Deletes the manifest first, then the object: a half-deleted backup is
+/* Deletes the manifest first, then its signature, then the object: a half-deleted backup is
  * never listed.  The object's name is derived from the id (a manifest that
  * names another object never loads). */
 int eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err);

@@ -59,6 +59,22 @@ eb_manifest_add_recipient(eb_manifest *m, const char *r, eb_err *err)
 }
 
 int
+eb_manifest_copy(eb_manifest *dst, const eb_manifest *src, eb_err *err)
+{
+	int rc = 0;
+	*dst = *src;
+	dst->tags = dst->recipients = NULL;
+	dst->ntags = dst->nrecipients = 0;
+	for (size_t i = 0; i < src->ntags && rc == 0; i++)
+		rc = eb_manifest_add_tag(dst, src->tags[i], err);
+	for (size_t i = 0; i < src->nrecipients && rc == 0; i++)
+		rc = eb_manifest_add_recipient(dst, src->recipients[i], err);
+	if (rc < 0)
+		eb_manifest_dispose(dst);
+	return rc;
+}
+
+int
 eb_manifest_encrypted(const eb_manifest *m)
 {
 	return strcmp(m->encryption, "age") == 0;

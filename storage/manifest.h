@@ -64,6 +64,8 @@ void eb_manifest_init(eb_manifest *m);
 void eb_manifest_dispose(eb_manifest *m);
 int eb_manifest_add_tag(eb_manifest *m, const char *tag, eb_err *err);
 int eb_manifest_add_recipient(eb_manifest *m, const char *r, eb_err *err);
+/* A deep copy (dst is disposed separately). */
+int eb_manifest_copy(eb_manifest *dst, const eb_manifest *src, eb_err *err);
 /* 1 when the stored object is age-encrypted. */
 int eb_manifest_encrypted(const eb_manifest *m);
 

@@ -1,6 +1,7 @@
 #include "storage/zstd_stage.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <zstd.h>
 
 typedef struct {
@@ -11,6 +12,9 @@ typedef struct {
 	size_t out_cap;
 	size_t last; /* decompress: last ZSTD_decompressStream hint, 0 = frame done */
 	int level;
+	int mode;    /* auto: -1 undecided, 0 plain (pass through), 1 zstd */
+	uint8_t head[4];
+	size_t nhead;
 } zstage;
 
 static void
@@ -118,6 +122,51 @@ d_finish(eb_stream *s, eb_err *err)
 static const eb_stream_ops d_ops = {"zstd-decompress", d_write, d_finish,
                                     zstage_free};
 
+/* auto: the first four bytes say whether a zstd frame follows */
+static int
+a_decide(zstage *z, eb_err *err)
+{
+	static const uint8_t magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+	z->mode = z->nhead == 4 && memcmp(z->head, magic, 4) == 0;
+	if (z->nhead == 0)
+		return 0;
+	return z->mode ? d_write(&z->base, z->head, z->nhead, err)
+	               : eb_stream_write(z->base.next, z->head, z->nhead, err);
+}
+
+static int
+a_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
+{
+	zstage *z = (zstage *)s;
+	int rc;
+	if (z->mode < 0) {
+		size_t k = 4 - z->nhead < len ? 4 - z->nhead : len;
+		memcpy(z->head + z->nhead, buf, k);
+		z->nhead += k;
+		buf += k;
+		len -= k;
+		if (z->nhead < 4)
+			return 0;
+		if ((rc = a_decide(z, err)) < 0)
+			return rc;
+	}
+	if (!len)
+		return 0;
+	return z->mode ? d_write(s, buf, len, err) : eb_stream_write(s->next, buf, len, err);
+}
+
+static int
+a_finish(eb_stream *s, eb_err *err)
+{
+	zstage *z = (zstage *)s;
+	int rc;
+	if (z->mode < 0 && (rc = a_decide(z, err)) < 0)
+		return rc;
+	return z->mode ? d_finish(s, err) : eb_stream_finish(s->next, err);
+}
+
+static const eb_stream_ops a_ops = {"zstd-auto", a_write, a_finish, zstage_free};
+
 int
 eb_zstd_compress_new(eb_stream **out, int level, eb_stream *next, eb_err *err)
 {
@@ -144,13 +193,14 @@ eb_zstd_compress_new(eb_stream **out, int level, eb_stream *next, eb_err *err)
 	return 0;
 }
 
-int
-eb_zstd_decompress_new(eb_stream **out, eb_stream *next, eb_err *err)
+static int
+decompress_new(eb_stream **out, const eb_stream_ops *ops, eb_stream *next, eb_err *err)
 {
 	zstage *z = calloc(1, sizeof *z);
 	if (!z)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	eb_stream_init(&z->base, &d_ops, next);
+	eb_stream_init(&z->base, ops, next);
+	z->mode = ops == &a_ops ? -1 : 1;
 	z->out_cap = ZSTD_DStreamOutSize();
 	z->out = malloc(z->out_cap);
 	z->d = ZSTD_createDCtx();
@@ -163,4 +213,16 @@ eb_zstd_decompress_new(eb_stream **out, eb_stream *next, eb_err *err)
 	ZSTD_DCtx_setParameter(z->d, ZSTD_d_windowLogMax, 27);
 	*out = &z->base;
 	return 0;
+}
+
+int
+eb_zstd_decompress_new(eb_stream **out, eb_stream *next, eb_err *err)
+{
+	return decompress_new(out, &d_ops, next, err);
+}
+
+int
+eb_zstd_auto_new(eb_stream **out, eb_stream *next, eb_err *err)
+{
+	return decompress_new(out, &a_ops, next, err);
 }

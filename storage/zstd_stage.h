@@ -17,5 +17,8 @@
 int eb_zstd_compress_new(eb_stream **out, int level, eb_stream *next,
                          eb_err *err);
 int eb_zstd_decompress_new(eb_stream **out, eb_stream *next, eb_err *err);
+/* Decompresses when the data starts with a zstd frame's magic, else
+ * passes it through unchanged (a local file that may be either). */
+int eb_zstd_auto_new(eb_stream **out, eb_stream *next, eb_err *err);
 
 #endif

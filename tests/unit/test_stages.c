@@ -413,10 +413,10 @@ test_catalog__list_find_fetch_delete(void)
 	ASSERT_EQ(cat.n, 2);
 	ASSERT_STR(cat.v[0].id, "20260101T010000Z-r20"); /* newest first */
 	eb_catalog_dispose(&cat);
-	ASSERT_OK(eb_catalog_find(st, "latest", &f, &err), &err);
+	ASSERT_OK(eb_catalog_find(st, "latest", NULL, &f, &err), &err);
 	ASSERT_STR(f.id, "20260101T010000Z-r20");
 	cap_init(&c);
-	ASSERT_OK(eb_catalog_fetch(st, &f, &c.base, &err), &err);
+	ASSERT_OK(eb_catalog_fetch(st, &f, NULL, &c.base, &err), &err);
 	ASSERT(c.finished);
 	ASSERT_EQ(c.n, f.snapshot_size);
 	eb_sha256_free(c.h);
@@ -430,7 +430,7 @@ test_catalog__list_find_fetch_delete(void)
 			bad.snapshot_size++;
 		cap_init(&c);
 		eb_err_init(&err);
-		ASSERT_EQ(eb_catalog_fetch(st, &bad, &c.base, &err), EB_ECORRUPT);
+		ASSERT_EQ(eb_catalog_fetch(st, &bad, NULL, &c.base, &err), EB_ECORRUPT);
 		ASSERT(strstr(err.msg, "snapshot of backup") != NULL);
 		ASSERT(!c.finished);
 		eb_sha256_free(c.h);
@@ -444,11 +444,11 @@ test_catalog__list_find_fetch_delete(void)
 	fclose(fp);
 	cap_init(&c);
 	eb_err_init(&err);
-	ASSERT_EQ(eb_catalog_fetch(st, &f, &c.base, &err), EB_ECORRUPT);
+	ASSERT_EQ(eb_catalog_fetch(st, &f, NULL, &c.base, &err), EB_ECORRUPT);
 	ASSERT(!c.finished);
 	eb_sha256_free(c.h);
 	eb_err_init(&err);
-	ASSERT_EQ(eb_catalog_find(st, "20990101T000000Z-r1", &m, &err), EB_ENOTFOUND);
+	ASSERT_EQ(eb_catalog_find(st, "20990101T000000Z-r1", NULL, &m, &err), EB_ENOTFOUND);
 	eb_err_init(&err);
 	ASSERT_OK(eb_catalog_delete(st, &f, &err), &err);
 	ASSERT_OK(eb_catalog_load(&cat, st, &err), &err);
@@ -611,12 +611,12 @@ test_catalog__unreadable_manifest_is_not_skipped(void)
 	ASSERT_STR(cat.bad[0].name, "z-r99.manifest.json");
 	eb_catalog_dispose(&cat);
 	eb_err_init(&err);
-	ASSERT_EQ(eb_catalog_find(st, "latest", &m, &err), EB_ECORRUPT);
+	ASSERT_EQ(eb_catalog_find(st, "latest", NULL, &m, &err), EB_ECORRUPT);
 	CHECK("catalog__latest_names_unreadable", strstr(err.msg, "z-r99.manifest.json") != NULL,
 	      "message: %s", err.msg);
 	/* an explicit id still works */
 	eb_err_init(&err);
-	ASSERT_OK(eb_catalog_find(st, "a-r10", &m, &err), &err);
+	ASSERT_OK(eb_catalog_find(st, "a-r10", NULL, &m, &err), &err);
 	eb_manifest_dispose(&m);
 	eb_store_free(st);
 }
@@ -638,7 +638,7 @@ test_catalog__db_digest_checked_and_output_capped(void)
 	bad = f;
 	bad.db_sha256[5] = bad.db_sha256[5] == 'a' ? 'b' : 'a';
 	cap_init(&c);
-	ASSERT_EQ(eb_catalog_fetch(st, &bad, &c.base, &err), EB_ECORRUPT);
+	ASSERT_EQ(eb_catalog_fetch(st, &bad, NULL, &c.base, &err), EB_ECORRUPT);
 	CHECK("catalog__db_sha256_checked", strstr(err.msg, "db_sha256") != NULL && !c.finished,
 	      "message: %s", err.msg);
 	eb_sha256_free(c.h);
@@ -647,7 +647,7 @@ test_catalog__db_digest_checked_and_output_capped(void)
 	bad.db_size = 968;
 	cap_init(&c);
 	eb_err_init(&err);
-	ASSERT_EQ(eb_catalog_fetch(st, &bad, &c.base, &err), EB_ECORRUPT);
+	ASSERT_EQ(eb_catalog_fetch(st, &bad, NULL, &c.base, &err), EB_ECORRUPT);
 	CHECK("catalog__output_capped_at_snapshot_size", c.n <= 1000 && !c.finished,
 	      "%llu bytes reached the sink: %s", (unsigned long long)c.n, err.msg);
 	eb_sha256_free(c.h);

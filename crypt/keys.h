@@ -1,0 +1,36 @@
+/* crypt/keys.h - the key flags both binaries share, loaded once at flag
+ * parsing (the files are read then, so a wrong path fails before anything
+ * is attempted):
+ *
+ *   --age-recipient age1...     encrypt to (repeatable; public keys only)
+ *   --age-recipients-file FILE  recipients, one per line (as age -R)
+ *   --sign-key FILE             OpenSSH ed25519 private key: sign manifests
+ *   --age-identity FILE         decrypt with (repeatable; age-keygen files)
+ *   --age-passphrase-file FILE  decrypt files `age -p` wrote
+ *   --trusted-keys FILE         demand a signature by one of these keys
+ */
+#ifndef EB_KEYS_H
+#define EB_KEYS_H
+
+#include "crypt/age.h"
+#include "crypt/sshsig.h"
+#include "storage/catalog.h"
+
+typedef struct eb_keys {
+	eb_age_recipients rcpt;
+	eb_age_identities ids;
+	eb_ssh_keys trusted;
+	int have_trusted;
+	eb_ssh_signer signer;
+	int have_signer;
+} eb_keys;
+
+/* Applies flag `name` (without "--"): 0 done, 1 not a key flag, or
+ * EB_EINVAL with the reason (a usage error). */
+int eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err);
+/* What a reader passes to the catalog. */
+eb_read_keys eb_keys_read(const eb_keys *k);
+/* Wipes the secrets. */
+void eb_keys_dispose(eb_keys *k);
+
+#endif
