@@ -18,33 +18,80 @@ static const char list_usage[] =
 "Lists the backups in a store, newest first: by cluster, then revision (a\n"
 "backup whose creation time contradicts its revision, because a clock\n"
 "jumped, is marked).  Only complete backups (with a manifest) are listed;\n"
-"a manifest that cannot be read is listed as UNREADABLE.\n"
+"a manifest that cannot be read is listed as UNREADABLE.  Encrypted backups\n"
+"are marked [age].  With --trusted-keys each manifest's signature is checked\n"
+"and shown ([signed by SHA256:...], or [NOT TRUSTED: why]); the exit status\n"
+"is then 4 when any backup is unsigned or signed by another key, 5 when a\n"
+"signature does not verify.\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
+"  --trusted-keys FILE          check every manifest's signature against these\n"
+"                               ssh-ed25519 public keys\n"
 STORE_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json (an array of\n"
 "                               manifests)\n"
 COMMON_FLAGS_HELP;
 
+/* With --trusted-keys: what the signature of one backup says. */
+typedef struct sigcheck {
+	const char *status; /* NULL (not asked), "trusted", "unsigned", "untrusted", "invalid" */
+	char signer[EB_SSH_FP_MAX];
+	char why[1024];
+} sigcheck;
+
+static int
+check_sig(eb_store *st, const eb_manifest *m, const eb_ssh_keys *trusted, sigcheck *sc)
+{
+	eb_manifest sm;
+	eb_err e;
+	int rc;
+	memset(sc, 0, sizeof *sc);
+	if (!trusted)
+		return 0;
+	eb_err_init(&e);
+	rc = eb_catalog_load_signed(st, m->id, trusted, &sm, sc->signer, &e);
+	if (rc == 0) {
+		eb_manifest_dispose(&sm);
+		sc->status = "trusted";
+		return 0;
+	}
+	memcpy(sc->why, e.msg, sizeof sc->why);
+	sc->status = rc == EB_EAUTH ? (strstr(e.msg, "is not signed") ? "unsigned" : "untrusted")
+	                            : "invalid";
+	return rc;
+}
+
 /* A manifest's JSON with the catalog's findings added. */
 static void
-print_json(const eb_manifest *m, int clock_odd, int first, eb_err *err)
+print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, int first, eb_err *err)
 {
-	char *j = NULL;
+	char *j = NULL, *end;
+	eb_buf b;
 	if (eb_manifest_to_json(m, &j, err) < 0)
 		return;
 	fputs(first ? "\n" : ",\n", stdout);
-	if (clock_odd) {
-		char *end = strrchr(j, '}');
-		if (end)
-			*end = '\0';
-		/* the text before the closing brace ends with a newline */
-		fputs(j, stdout);
-		fputs("  ,\"warnings\": [\"clock contradicts revision\"]\n}", stdout);
-	} else {
-		fputs(j, stdout);
+	if ((end = strrchr(j, '}')))
+		*end = '\0';
+	/* the text before the closing brace ends with a newline */
+	fputs(j, stdout);
+	eb_buf_init(&b);
+	if (clock_odd)
+		eb_buf_puts(&b, "  ,\"warnings\": [\"clock contradicts revision\"]\n");
+	if (sc->status) {
+		eb_buf_printf(&b, "  ,\"signature\": {\"status\": \"%s\", \"signer\": ", sc->status);
+		eb_buf_json_str(&b, sc->signer);
+		eb_buf_puts(&b, ", \"error\": ");
+		if (sc->why[0])
+			eb_buf_json_str(&b, sc->why);
+		else
+			eb_buf_puts(&b, "null");
+		eb_buf_puts(&b, "}\n");
 	}
+	if (b.p)
+		fputs(b.p, stdout);
+	eb_buf_dispose(&b);
+	fputs("}", stdout);
 	free(j);
 }
 
@@ -56,7 +103,9 @@ cmd_list(int argc, char **argv)
 	eb_catalog cat;
 	eb_err err;
 	size_t nodd = 0;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_FORMAT, list_usage);
+	sigcheck *sc = NULL;
+	int worst = 0;
+	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_FORMAT | CLI_READKEYS, list_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
@@ -65,8 +114,18 @@ cmd_list(int argc, char **argv)
 		rc = eb_catalog_load(&cat, st, &err);
 	if (rc < 0)
 		return cli_finish(&c, st, rc, &err);
-	for (size_t i = 0; i < cat.n; i++)
+	sc = calloc(cat.n ? cat.n : 1, sizeof *sc);
+	if (!sc) {
+		eb_catalog_dispose(&cat);
+		return cli_finish(&c, st, eb_err_set(&err, EB_ENOMEM, "out of memory"), &err);
+	}
+	for (size_t i = 0; i < cat.n; i++) {
+		const eb_ssh_keys *tk = c.keys.have_trusted ? &c.keys.trusted : NULL;
+		int r1 = check_sig(st, &cat.v[i], tk, &sc[i]);
 		nodd += cat.clock_odd[i];
+		if (r1 < 0 && (worst == 0 || r1 == EB_ECORRUPT))
+			worst = r1;
+	}
 	for (size_t i = 0; i < cat.nbad; i++)
 		EB_LOG(EB_LOG_WARN, "list", "manifest %s is unreadable: %s", cat.bad[i].name,
 		       cat.bad[i].why);
@@ -76,7 +135,7 @@ cmd_list(int argc, char **argv)
 	if (c.json) {
 		fputs("[", stdout);
 		for (size_t i = 0; i < cat.n; i++)
-			print_json(&cat.v[i], cat.clock_odd[i], i == 0, &err);
+			print_json(&cat.v[i], cat.clock_odd[i], &sc[i], i == 0, &err);
 		for (size_t i = 0; i < cat.nbad; i++) {
 			eb_buf b;
 			eb_buf_init(&b);
@@ -95,12 +154,25 @@ cmd_list(int argc, char **argv)
 		       "REVISION", "SNAPSHOT", "STORED", "ETCD", "TAGS / NOTES");
 		for (size_t i = 0; i < cat.n; i++) {
 			const eb_manifest *m = &cat.v[i];
-			char a[32], b[32], tags[512] = "";
+			char a[32], b[32], tags[2048] = "";
 			eb_fmt_bytes(m->snapshot_size, a, sizeof a);
 			eb_fmt_bytes(m->stored_size, b, sizeof b);
 			for (size_t t = 0; t < m->ntags; t++) {
 				size_t l = strlen(tags);
 				snprintf(tags + l, sizeof tags - l, "%s%s", t ? "," : "", m->tags[t]);
+			}
+			if (eb_manifest_encrypted(m)) {
+				size_t l = strlen(tags);
+				snprintf(tags + l, sizeof tags - l, "%s[age]", tags[0] ? " " : "");
+			}
+			if (sc[i].status) {
+				size_t l = strlen(tags);
+				if (!sc[i].why[0])
+					snprintf(tags + l, sizeof tags - l, "%s[signed by %s]", tags[0] ? " " : "",
+					         sc[i].signer);
+				else
+					snprintf(tags + l, sizeof tags - l, "%s[NOT TRUSTED: %s]", tags[0] ? " " : "",
+					         sc[i].why);
 			}
 			printf("%-52s %-20s %016" PRIx64 " %10" PRId64 " %10s %10s %-8s %s%s%s\n", m->id,
 			       m->created, m->cluster_id, m->revision, a, b, m->etcd_version, tags,
@@ -112,6 +184,12 @@ cmd_list(int argc, char **argv)
 		if (cat.n == 0 && cat.nbad == 0)
 			fprintf(stderr, "no backups in %s\n", st->url);
 	}
+	for (size_t i = 0; i < cat.n; i++)
+		if (sc[i].why[0])
+			EB_LOG(EB_LOG_WARN, "list", "backup %s: %s", cat.v[i].id, sc[i].why);
+	free(sc);
 	eb_catalog_dispose(&cat);
-	return cli_finish(&c, st, 0, &err);
+	if (worst < 0)
+		eb_err_set(&err, worst, "some backups are not signed by a trusted key (see above)");
+	return cli_finish(&c, st, worst, &err);
 }
