@@ -20,7 +20,7 @@ enum {
 	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
-	O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_HELP = 'h',
+	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -47,6 +47,10 @@ static const optdef defs[] = {
 	{{"s3-path-style", optional_argument, 0, O_S3PATH}, CLI_STORE},
 	{{"s3-ca-file", required_argument, 0, O_S3CA}, CLI_STORE},
 	{{"s3-compat", required_argument, 0, O_S3COMPAT}, CLI_STORE},
+	{{"s3-object-lock-mode", required_argument, 0, O_S3LOCKMODE}, CLI_SNAPSHOT},
+	{{"s3-object-lock-days", required_argument, 0, O_S3LOCKDAYS}, CLI_SNAPSHOT},
+	{{"s3-sse", required_argument, 0, O_S3SSE}, CLI_SNAPSHOT},
+	{{"s3-sse-kms-key-id", required_argument, 0, O_S3SSEKMS}, CLI_SNAPSHOT},
 	{{"compression", required_argument, 0, O_COMP}, CLI_SNAPSHOT},
 	{{"compression-level", required_argument, 0, O_COMPLVL}, CLI_SNAPSHOT},
 	{{"tag", required_argument, 0, O_TAG}, CLI_SNAPSHOT},
@@ -263,7 +267,11 @@ apply(cli *c, int id, const char *arg)
 	case O_S3REGION:
 	case O_S3PATH:
 	case O_S3CA:
-	case O_S3COMPAT: {
+	case O_S3COMPAT:
+	case O_S3LOCKMODE:
+	case O_S3LOCKDAYS:
+	case O_S3SSE:
+	case O_S3SSEKMS: {
 		eb_err e;
 		eb_err_init(&e);
 		if (eb_store_opts_flag(&c->store_opts, flag_name(id), arg, &e) != 0)

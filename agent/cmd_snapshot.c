@@ -45,6 +45,12 @@ STORE_FLAGS_HELP
 ETCD_FLAGS_HELP
 "  --member auto|leader|follower|URL   which member to stream from\n"
 "  --snapshot-idle-timeout DUR  fail when etcd sends nothing this long (30s)\n"
+"  --s3-object-lock-mode governance|compliance, --s3-object-lock-days N\n"
+"                               S3 Object Lock retention of the object, the\n"
+"                               signature and the manifest (the bucket must\n"
+"                               have Object Lock enabled; Content-MD5 is sent)\n"
+"  --s3-sse AES256|aws:kms, --s3-sse-kms-key-id ID\n"
+"                               S3 server-side encryption of new objects\n"
 "  --compression zstd|none      (default zstd)\n"
 "  --compression-level N        zstd level 1..19 (default 1: fast)\n"
 "  --tag LABEL                  label stored in the manifest (repeatable),\n"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/interrupt.h"
 #include "common/json.h"
@@ -52,6 +53,33 @@ delete_unreferenced(eb_store *st, const eb_catalog *cat, const int *del, size_t 
 	return rc < 0 ? rc : eb_catalog_delete(st, &cat->v[i], err);
 }
 
+/* Object Lock: a backup any of whose objects is still retained is left
+ * whole (deleting only some of them, or hiding them behind delete markers,
+ * would half-delete it).  1 = retained (until *until), 0 = free. */
+static int
+retained(eb_store *st, const eb_manifest *m, int64_t *until, eb_err *err)
+{
+	char names[3][256];
+	int64_t now = (int64_t)time(NULL), u;
+	eb_manifest_name(m->id, names[0], sizeof names[0]);
+	eb_manifest_sig_name(m->id, names[1], sizeof names[1]);
+	snprintf(names[2], sizeof names[2], "%s", m->object);
+	*until = 0;
+	for (int i = 0; i < 3; i++) {
+		eb_err e;
+		int rc;
+		eb_err_init(&e);
+		rc = eb_store_retained_until(st, names[i], &u, &e);
+		if (rc == EB_ENOTFOUND && i == 1)
+			continue; /* unsigned backup */
+		if (rc < 0)
+			return eb_err_set(err, rc, "cannot read the retention of %s: %s", names[i], e.msg);
+		if (u > *until)
+			*until = u;
+	}
+	return *until > now;
+}
+
 int
 eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int json,
              eb_err *err)
@@ -59,7 +87,7 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 	eb_catalog cat;
 	eb_keep k = {keep->last, keep->hourly, keep->daily, keep->weekly, keep->monthly};
 	int *del = NULL, rc;
-	size_t ndel, nkept = 0, nother = 0;
+	size_t ndel, nkept = 0, nother = 0, nlocked = 0;
 	eb_buf out;
 
 	rc = eb_catalog_load(&cat, st, err);
@@ -94,6 +122,27 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 			nkept++;
 			continue;
 		}
+		{
+			int64_t until;
+			int r1 = retained(st, &cat.v[i], &until, err);
+			if (r1 < 0) {
+				rc = r1;
+				break;
+			}
+			if (r1) {
+				char ts[32];
+				struct tm tm;
+				time_t t = (time_t)until;
+				gmtime_r(&t, &tm);
+				strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+				EB_LOG(EB_LOG_INFO, "prune", "keeping %s: S3 Object Lock retains it until %s "
+				       "(it goes in a later prune)", cat.v[i].id, ts);
+				del[i] = 0;
+				ndel--;
+				nlocked++;
+				continue;
+			}
+		}
 		EB_LOG(EB_LOG_INFO, "prune", "%s %s (revision %" PRId64 ", %s)",
 		       dry_run ? "would delete" : "deleting", cat.v[i].id, cat.v[i].revision,
 		       cat.v[i].created);
@@ -117,7 +166,8 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 	              dry_run ? "true" : "false");
 	if (rc == 0) {
 		EB_LOG(EB_LOG_INFO, "prune", "%s %zu backup(s), kept %zu of cluster %016" PRIx64
-		       "%s", dry_run ? "would delete" : "deleted", ndel, nkept, cid,
+		       "%s%s", dry_run ? "would delete" : "deleted", ndel, nkept + nlocked, cid,
+		       nlocked ? " (some under Object Lock retention)" : "",
 		       nother ? " (backups of other clusters untouched)" : "");
 		if (json && out.p)
 			fputs(out.p, stdout);

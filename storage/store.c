@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/env.h"
 
@@ -19,6 +20,21 @@ eb_store_opts_flag(eb_store_opts *o, const char *name, const char *arg, eb_err *
 	else if (!strcmp(name, "s3-region")) o->s3_region = arg;
 	else if (!strcmp(name, "s3-ca-file")) o->s3_ca_file = arg;
 	else if (!strcmp(name, "s3-compat")) o->s3_compat = arg;
+	else if (!strcmp(name, "s3-object-lock-mode")) {
+		if (!strcasecmp(arg, "governance")) o->s3_lock_mode = "GOVERNANCE";
+		else if (!strcasecmp(arg, "compliance")) o->s3_lock_mode = "COMPLIANCE";
+		else return eb_err_set(err, EB_EINVAL, "--s3-object-lock-mode takes governance or compliance, not '%s'", arg);
+	} else if (!strcmp(name, "s3-object-lock-days")) {
+		char *end;
+		long d = strtol(arg, &end, 10);
+		if (!*arg || *end || d < 1 || d > 36500)
+			return eb_err_set(err, EB_EINVAL, "--s3-object-lock-days takes 1..36500, not '%s'", arg);
+		o->s3_lock_days = (int)d;
+	} else if (!strcmp(name, "s3-sse")) {
+		if (strcmp(arg, "AES256") && strcmp(arg, "aws:kms"))
+			return eb_err_set(err, EB_EINVAL, "--s3-sse takes AES256 or aws:kms, not '%s'", arg);
+		o->s3_sse = arg;
+	} else if (!strcmp(name, "s3-sse-kms-key-id")) o->s3_sse_kms_key = arg;
 	else if (!strcmp(name, "s3-path-style")) {
 		if (!arg || !strcmp(arg, "true")) o->s3_path_style = 1;
 		else if (!strcmp(arg, "false")) o->s3_path_style = 0;
@@ -182,6 +198,14 @@ eb_store_delete(eb_store *st, const char *name, eb_err *err)
 {
 	int rc = check_name(st, name, err);
 	return rc ? rc : st->ops->del(st, name, err);
+}
+
+int
+eb_store_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err)
+{
+	int rc = check_name(st, name, err);
+	*until = 0;
+	return rc ? rc : st->ops->retained_until ? st->ops->retained_until(st, name, until, err) : 0;
 }
 
 int

@@ -39,6 +39,11 @@ typedef struct eb_store_opts {
 	int s3_part_double_every;   /* parts per size step (2000) */
 	int s3_buffers;             /* part buffers in memory (4) */
 	int s3_list_max_keys;       /* ListObjectsV2 page size (server's) */
+	/* New objects (--s3-object-lock-mode/-days, --s3-sse, --s3-sse-kms-key-id) */
+	const char *s3_lock_mode;   /* "GOVERNANCE" / "COMPLIANCE", NULL: none */
+	int s3_lock_days;           /* retention from the write, with lock_mode */
+	const char *s3_sse;         /* "AES256" / "aws:kms", NULL: bucket default */
+	const char *s3_sse_kms_key; /* with aws:kms: the key id, NULL: the default key */
 	/* Called, possibly from a worker thread, before a remote request is
 	 * retried, with one line saying what failed and what happens next, so
 	 * the binary can log it (libraries never print).  May be NULL. */
@@ -88,6 +93,10 @@ typedef struct eb_store_ops {
 	 * temp files of a killed run, multipart uploads never completed. */
 	int (*clean_incomplete)(eb_store *st, int64_t older_than_s, int dry_run, int *n,
 	                        eb_err *err);
+	/* The time (unix seconds) until which Object Lock retention keeps
+	 * `name` from being deleted, 0 when none.  NULL: the store has no
+	 * retention (local folders). */
+	int (*retained_until)(eb_store *st, const char *name, int64_t *until, eb_err *err);
 	void (*free)(eb_store *st);
 } eb_store_ops;
 
@@ -114,6 +123,8 @@ int eb_store_get_bytes(eb_store *st, const char *name, size_t max_len,
                        char **out, size_t *out_len, eb_err *err);
 int eb_store_list_all(eb_store *st, eb_store_list *out, eb_err *err);
 int eb_store_delete(eb_store *st, const char *name, eb_err *err);
+/* Object Lock: see eb_store_ops.retained_until (0 for stores without). */
+int eb_store_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err);
 int eb_store_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n,
                               eb_err *err);
 

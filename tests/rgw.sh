@@ -90,6 +90,11 @@ rgw_data = $D/rgw
 rgw_dns_name = localhost
 rgw_enable_usage_log = false
 rgw_thread_pool_size = 64
+# SSE-KMS against Ceph's testing key backend (keys from the Ceph docs; test
+# only), over plain http on loopback
+rgw_crypt_s3_kms_backend = testing
+rgw_crypt_s3_kms_encryption_keys = testkey-1=YmluCmJvb3N0CmJvb3N0LWJ1aWxkCmNlcGguY29uZgo= testkey-2=aWIKTWFrZWZpbGUKbWFuCm91dApzcmMKVGVzdGluZwo=
+rgw_crypt_require_ssl = false
 CONF
 	local K=$D/keyring
 	monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" "$D/monmap" >/dev/null || return 1

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "common/crypto.h"
@@ -152,6 +153,7 @@ create_upload(up *u, eb_err *err)
 	int rc;
 	c.op = "CreateMultipartUpload";
 	c.method = "POST";
+	c.new_object = 1;
 	c.key = u->key;
 	c.query = "uploads=";
 	c.content_type = "application/octet-stream";
@@ -370,6 +372,7 @@ put_single(up *u, eb_err *err)
 	c.body_len = u->cur ? u->cur->len : 0;
 	c.content_type = "application/octet-stream";
 	c.if_none_match = 1;
+	c.new_object = 1;
 	eb_err_init(&e);
 	rc = eb_s3_call_do(u->s, u->h, &c, &r, &e);
 	eb_http_resp_dispose(&r);
@@ -453,6 +456,52 @@ complete(up *u, eb_err *err)
 	return rc;
 }
 
+/* PutObjectRetention after CompleteMultipartUpload: the lock headers of
+ * CreateMultipartUpload are not applied by every server (Ceph RGW 16
+ * drops them: measured), so the retention is set once more on the
+ * completed object.  No backup exists yet (its manifest comes later). */
+static int
+put_retention(up *u, eb_err *err)
+{
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	char body[256], until[32];
+	time_t t = time(NULL) + (time_t)u->s->lock_days * 86400;
+	struct tm tm;
+	int rc;
+	gmtime_r(&t, &tm);
+	strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(body, sizeof body,
+	         "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>%s</Mode>"
+	         "<RetainUntilDate>%s</RetainUntilDate></Retention>", u->s->lock_mode, until);
+	c.op = "PutObjectRetention";
+	c.method = "PUT";
+	c.key = u->key;
+	c.query = "retention=";
+	c.body = (const uint8_t *)body;
+	c.body_len = strlen(body);
+	c.content_type = "application/xml";
+	rc = eb_s3_call_do(u->s, u->h, &c, &r, err);
+	eb_http_resp_dispose(&r);
+	return rc;
+}
+
+/* the completed object, when something after Complete failed */
+static void
+delete_completed(up *u)
+{
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	eb_err e;
+	eb_err_init(&e);
+	c.op = "DeleteObject";
+	c.method = "DELETE";
+	c.key = u->key;
+	c.cleanup = 1;
+	eb_s3_call_do(u->s, u->h, &c, &r, &e);
+	eb_http_resp_dispose(&r);
+}
+
 static int
 up_finish(eb_stream *st, eb_err *err)
 {
@@ -477,7 +526,9 @@ up_finish(eb_stream *st, eb_err *err)
 		return rc;
 	free(u->upload_id); /* committed: nothing to abort any more */
 	u->upload_id = NULL;
-	return 0;
+	if (u->s->lock_mode && (rc = put_retention(u, err)) < 0)
+		delete_completed(u); /* no unlocked object is left as a backup */
+	return rc;
 }
 
 static void

@@ -215,6 +215,17 @@ tls_and_compat(eb_s3 *s, const eb_store_opts *opts, eb_err *err)
 		if (!(s->ca_file = strdup(ca)))
 			return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
+	if (!!opts->s3_lock_mode != !!opts->s3_lock_days)
+		return eb_err_set(err, EB_EINVAL, "--s3-object-lock-mode and --s3-object-lock-days go "
+		                  "together (the mode and how long)");
+	if (opts->s3_sse_kms_key && (!opts->s3_sse || strcmp(opts->s3_sse, "aws:kms")))
+		return eb_err_set(err, EB_EINVAL, "--s3-sse-kms-key-id needs --s3-sse aws:kms");
+	s->lock_mode = opts->s3_lock_mode;
+	s->lock_days = opts->s3_lock_days;
+	s->sse = opts->s3_sse;
+	s->sse_kms_key = opts->s3_sse_kms_key;
+	if (s->lock_mode)
+		s->compat |= EB_S3_COMPAT_MD5; /* buckets with Object Lock demand Content-MD5 */
 	return parse_compat(s, opts->s3_compat, err);
 }
 
@@ -417,6 +428,7 @@ typedef struct {
 	eb_sbuf path, url;
 	char phash[65], md5b64[32];
 	char etag_pin[256]; /* GET: the first answer's ETag, for resumed reads */
+	char retain_until[32]; /* new objects with Object Lock */
 	get_ctx g;
 	int64_t t0;
 	int refreshed;      /* credentials fetched again once already */
@@ -445,6 +457,12 @@ call_prepare(const eb_s3 *s, const eb_s3_call *c, eb_http_resp *resp, call_state
 		uint8_t d[EB_SHA256_LEN];
 		eb_sha256_buf(c->body ? (const void *)c->body : "", c->body_len, d);
 		eb_hex(d, sizeof d, cs->phash);
+	}
+	if (c->new_object && s->lock_mode) {
+		time_t until = time(NULL) + (time_t)s->lock_days * 86400;
+		struct tm tm;
+		gmtime_r(&until, &tm);
+		strftime(cs->retain_until, sizeof cs->retain_until, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	if ((s->compat & EB_S3_COMPAT_MD5) && c->body) {
 		uint8_t m[EB_MD5_LEN];
@@ -478,6 +496,14 @@ attempt_headers(const eb_s3 *s, const eb_s3_call *c, call_state *cs, const eb_s3
 		hd[nh++] = (eb_s3_hdr){"content-type", c->content_type};
 	if (c->if_none_match)
 		hd[nh++] = (eb_s3_hdr){"if-none-match", "*"};
+	if (c->new_object && s->lock_mode) {
+		hd[nh++] = (eb_s3_hdr){"x-amz-object-lock-mode", s->lock_mode};
+		hd[nh++] = (eb_s3_hdr){"x-amz-object-lock-retain-until-date", cs->retain_until};
+	}
+	if (c->new_object && s->sse)
+		hd[nh++] = (eb_s3_hdr){"x-amz-server-side-encryption", s->sse};
+	if (c->new_object && s->sse_kms_key)
+		hd[nh++] = (eb_s3_hdr){"x-amz-server-side-encryption-aws-kms-key-id", s->sse_kms_key};
 	cs->g.resumed = cs->g.delivered > 0;
 	cs->g.checked = 0;
 	if (c->on_data && cs->g.delivered) {
@@ -495,9 +521,9 @@ static int
 attempt_send(const eb_s3 *s, eb_http *h, const eb_s3_call *c, call_state *cs,
              const eb_s3_creds *cr, eb_http_resp *resp, eb_err *err)
 {
-	eb_s3_hdr hd[12];
-	const char *wire[16];
-	char *lines[13];
+	eb_s3_hdr hd[16];
+	const char *wire[20];
+	char *lines[17];
 	char amz_date[17], range[64], auth[1024];
 	eb_http_req rq = {0};
 	time_t now = time(NULL);

@@ -37,6 +37,9 @@ typedef struct eb_s3 {
 	int part_double_every;  /* parts per size step (2000; tests lower it) */
 	int nbufs;              /* part buffers in memory (uploads in flight + 1) */
 	int list_max_keys;      /* ListObjectsV2 page size; 0: the server's */
+	const char *lock_mode;  /* new objects: Object Lock (from eb_store_opts) */
+	int lock_days;
+	const char *sse, *sse_kms_key;
 	void (*on_retry)(void *arg, const char *msg); /* from eb_store_opts */
 	void *on_retry_arg;
 } eb_s3;
@@ -72,6 +75,9 @@ typedef struct eb_s3_call {
 	/* Clean-up after a failure (abort an upload, delete debris): not
 	 * stopped by SIGINT/SIGTERM, which is what usually caused it. */
 	int cleanup;
+	/* PutObject / CreateMultipartUpload: a new object, which gets the
+	 * store's Object Lock retention and server-side encryption headers. */
+	int new_object;
 } eb_s3_call;
 
 /* Signs, sends and retries one request (see the issue: connection errors,

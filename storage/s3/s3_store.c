@@ -72,6 +72,7 @@ s3_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
 	c.body_len = len;
 	c.content_type = "application/octet-stream";
 	c.if_none_match = 1; /* manifests are never replaced */
+	c.new_object = 1;
 	{
 		eb_err e;
 		eb_err_init(&e);
@@ -468,5 +469,50 @@ s3_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n, eb_
 	return rc;
 }
 
+/* GetObjectRetention: <Retention><Mode>..</Mode><RetainUntilDate>..</...> */
+static int
+s3_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	eb_xml_span d, v;
+	eb_err e;
+	char *key = eb_s3_key(ss->s, name), *t = NULL;
+	int rc;
+	*until = 0;
+	if (!key)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	c.op = "GetObjectRetention";
+	c.method = "GET";
+	c.key = key;
+	c.query = "retention=";
+	eb_err_init(&e);
+	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, &e);
+	if (rc == 0) {
+		d.p = r.body ? r.body : "";
+		d.len = r.len;
+		if (eb_xml_find(d, "RetainUntilDate", &v) == 1 && (t = eb_xml_text(v))) {
+			struct tm tm = {0};
+			const char *end = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+			if (!end)
+				rc = eb_err_set(err, EB_EREMOTE, "S3 GetObjectRetention %s: bad date '%.40s'",
+				                name, t);
+			else
+				*until = (int64_t)timegm(&tm);
+		}
+		free(t);
+	} else if (rc == EB_ENOTFOUND || strstr(e.msg, "ObjectLockConfiguration") ||
+	           strstr(e.msg, "InvalidRequest") || strstr(e.msg, "NoSuchObjectLockConfiguration")) {
+		rc = 0; /* no lock on the bucket, or none on this object */
+	} else {
+		eb_err_set(err, rc, "%s", e.msg);
+	}
+	eb_http_resp_dispose(&r);
+	free(key);
+	return rc;
+}
+
 static const eb_store_ops s3_ops = {"s3", s3_put_stream, s3_put_bytes, s3_get,
-                                    s3_list, s3_del, s3_clean_incomplete, s3_free};
+                                    s3_list, s3_del, s3_clean_incomplete,
+                                    s3_retained_until, s3_free};

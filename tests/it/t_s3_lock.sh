@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# On Ceph RGW: S3 Object Lock and server-side encryption of backups, and
+# an encrypted, signed backup read back by the aws CLI, age and ssh-keygen.
+#  - a bucket created with Object Lock: the object, the signature and the
+#    manifest carry the retention asked for (read back by the aws CLI),
+#    deleting a locked version fails, and prune leaves the locked backup
+#    whole (skipped, said so) while it deletes an unlocked one;
+#  - SSE-KMS with RGW's testing key backend: the objects are stored
+#    encrypted under the key named, and read back intact;
+#  - no byte of a secret put in etcd is in the bucket.
+source "$(dirname "$0")/../lib.sh"
+source "$TOP/tests/rgw.sh"
+source "$(dirname "$0")/restore_common.sh"
+rgw_start || die "RGW did not start"
+K=$T/keys; mkdir -p "$K"
+age-keygen -o "$K/k.txt" 2>/dev/null; R=$(age-keygen -y "$K/k.txt")
+ssh-keygen -q -t ed25519 -N "" -f "$K/sign"
+echo "etcd-backup $(cat "$K/sign.pub")" >"$K/allowed"
+etcd_cluster s 1
+EP=${CL_URLS[0]}
+populate "$EP" 300 || die populate
+"$TOP/build/rel/tools/eb_load" "$EP" 80 100000 blob/ >/dev/null || die "load failed" # > 5 MiB: multipart
+export EB_S3_PART_SIZE=$((5 * 1048576))
+SECRET=SECRET-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+ectl "$EP" put /registry/secrets/default/token "$SECRET" >/dev/null
+S3=(--s3-endpoint "$S3_ENDPOINT")
+snap() { # URL [flags]: one snapshot; prints its id
+	local u=$1; shift
+	"$BACKUP" snapshot --endpoints "$EP" --to "$u" "${S3[@]}" --no-progress "$@" >"$T/snap.out" 2>"$T/snap.err" ||
+		{ echo "snapshot failed: $(tail -2 "$T/snap.err")" >&2; return 1; }
+	sed -n 's/^backup \([^ ]*\) .*/\1/p' "$T/snap.out"
+}
+
+CASE=lock
+B=bk-lock
+s3cli s3api create-bucket --bucket "$B" --object-lock-enabled-for-bucket >/dev/null || die "create lock bucket"
+U=s3://$B/etcd
+OLD=$(snap "$U" --age-recipient "$R" --sign-key "$K/sign") || die "unlocked snapshot"
+t0=$(date -u +%s)
+ID=$(snap "$U" --age-recipient "$R" --sign-key "$K/sign" --s3-object-lock-mode governance --s3-object-lock-days 2) ||
+	fail lock_snapshot "$(cat "$T/snap.err")"
+for o in "$ID.snapshot.db.zst.age" "$ID.manifest.json.sig" "$ID.manifest.json"; do
+	ret=$(s3cli s3api get-object-retention --bucket "$B" --key "etcd/$o" --output json 2>&1)
+	expect_eq "retention_mode__${o#$ID.}" "$(jq -r .Retention.Mode <<<"$ret" 2>/dev/null)" GOVERNANCE
+	until=$(date -u -d "$(jq -r .Retention.RetainUntilDate <<<"$ret" 2>/dev/null)" +%s 2>/dev/null || echo 0)
+	d=$((until - t0 - 2 * 86400))
+	check "retention_two_days__${o#$ID.}" test "$d" -ge -5 -a "$d" -le 120
+done
+VID=$(s3cli s3api list-object-versions --bucket "$B" --prefix "etcd/$ID.manifest.json" --output json | jq -r '.Versions[0].VersionId')
+out=$(s3cli s3api delete-object --bucket "$B" --key "etcd/$ID.manifest.json" --version-id "$VID" 2>&1); rc=$?
+check locked_version_delete_fails test "$rc" -ne 0
+expect_match locked_version_delete_says "$out" 'AccessDenied'
+expect_match lock_object_is_multipart "$(s3cli s3api head-object --bucket "$B" --key "etcd/$ID.snapshot.db.zst.age" --output json | jq -r .ETag)" '-[0-9]+"$'
+out=$("$BACKUP" prune --from "$U" "${S3[@]}" --keep-last 1 2>&1)
+expect_eq prune_deletes_unlocked "$(s3cli s3 ls "s3://$B/etcd/$OLD" | wc -l)" 0
+# keep-last 1 kept the newest ($ID); a newer one makes the locked one due:
+NEW=$(snap "$U" --age-recipient "$R" --sign-key "$K/sign") || die "third snapshot"
+out=$("$BACKUP" prune --from "$U" "${S3[@]}" --keep-last 1 2>&1); rc=$?
+expect_eq prune_exit_0 "$rc" 0
+expect_match prune_says_locked "$out" "keeping $ID: S3 Object Lock retains it until"
+ls_ids=$("$BACKUP" list --from "$U" "${S3[@]}" -o json | jq -r '.[].id' | sort | tr '\n' ' ')
+expect_eq prune_left_locked_and_newest "$ls_ids" "$(printf '%s\n' "$ID" "$NEW" | sort | tr '\n' ' ')"
+expect_eq locked_backup_whole "$(s3cli s3 ls "s3://$B/etcd/$ID" | wc -l)" 3
+check locked_backup_verifies "$BACKUP" verify --from "$U" "${S3[@]}" --backup "$ID" --age-identity "$K/k.txt" --trusted-keys "$K/sign.pub"
+
+CASE=kms
+B2=bk-kms
+s3cli s3 mb "s3://$B2" >/dev/null || die "make bucket"
+U2=s3://$B2/etcd
+ID2=$(snap "$U2" --age-recipient "$R" --sign-key "$K/sign" --s3-sse aws:kms --s3-sse-kms-key-id testkey-1) ||
+	fail kms_snapshot "$(cat "$T/snap.err")"
+for o in "$ID2.snapshot.db.zst.age" "$ID2.manifest.json"; do
+	h=$(s3cli s3api head-object --bucket "$B2" --key "etcd/$o" --output json 2>&1)
+	expect_eq "kms_encrypted__${o#$ID2.}" "$(jq -r '.ServerSideEncryption + " " + .SSEKMSKeyId' <<<"$h")" "aws:kms testkey-1"
+done
+check kms_verifies "$BACKUP" verify --from "$U2" "${S3[@]}" --backup "$ID2" --age-identity "$K/k.txt" --trusted-keys "$K/sign.pub"
+out=$("$BACKUP" snapshot --endpoints "$EP" --to "$U2" "${S3[@]}" --no-progress --s3-sse aws:kms --s3-sse-kms-key-id no-such-key 2>&1); rc=$?
+check kms_unknown_key_fails test "$rc" -ne 0
+expect_eq kms_unknown_key_leaves_nothing "$("$BACKUP" list --from "$U2" "${S3[@]}" -o json | jq length)" 1
+
+CASE=tools
+# the aws CLI downloads; age and zstd decrypt; ssh-keygen checks the signature
+s3cli s3 cp "s3://$B2/etcd/$ID2.snapshot.db.zst.age" "$T/obj.age" >/dev/null
+s3cli s3 cp "s3://$B2/etcd/$ID2.manifest.json" "$T/m.json" >/dev/null
+s3cli s3 cp "s3://$B2/etcd/$ID2.manifest.json.sig" "$T/m.json.sig" >/dev/null
+age -d -i "$K/k.txt" "$T/obj.age" | zstd -dq >"$T/plain.db"
+expect_eq aws_age_zstd_roundtrip "$(sha256sum <"$T/plain.db" | cut -d' ' -f1)" "$(jq -r .snapshot_sha256 "$T/m.json")"
+out=$(ssh-keygen -Y verify -f "$K/allowed" -I etcd-backup -n etcd-backup -s "$T/m.json.sig" <"$T/m.json" 2>&1)
+expect_match ssh_keygen_verifies_s3_manifest "$out" '^Good "etcd-backup" signature'
+mkdir -p "$T/dump"; s3cli s3 cp --recursive "s3://$B/" "$T/dump/lock" >/dev/null; s3cli s3 cp --recursive "s3://$B2/" "$T/dump/kms" >/dev/null
+check no_secret_in_buckets bash -c "! grep -rqa -- '$SECRET' '$T/dump'"
+P=http://127.0.0.1:$(free_port)
+check restore_from_s3_encrypted_signed "$RESTORE" --from "$U2" "${S3[@]}" --backup "$ID2" --age-identity "$K/k.txt" \
+	--trusted-keys "$K/allowed" --name s1 --initial-cluster "s1=$P" --initial-advertise-peer-urls "$P" --data-dir "$T/r"
+exit 0
