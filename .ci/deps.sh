@@ -12,6 +12,9 @@ pkgs=(
 	etcd-server etcd-client zstd openssl jq time python3 procps
 	# a clock that jumped (t_store_safety): libfaketime
 	faketime
+	# oracles of the encryption and signature tests: the age CLI (and
+	# age-keygen), ssh-keygen
+	age openssh-client
 	# make fuzz: libFuzzer (clang + its runtime)
 	clang libclang-rt-14-dev
 	# strict S3 server for the S3 store tests (Ceph RGW on loopback)

@@ -7,7 +7,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/cipher.h"
 #include "common/crypto.h"
+#include "crypt/age.h"
+#include "crypt/age_stage.h"
+#include "crypt/sshsig.h"
 #include "restore/bbolt_write.h"
 #include "restore/bytes.h"
 #include "restore/members.h"
@@ -26,6 +30,102 @@ put(const char *dir, const char *target, const char *name, const void *p, size_t
 		fwrite(p, 1, n, f);
 		fclose(f);
 	}
+}
+
+/* collects a stream's output */
+typedef struct {
+	eb_stream base;
+	eb_wbuf *out;
+} collect;
+static int col_write(eb_stream *s, const uint8_t *p, size_t n, eb_err *e)
+{ (void)e; eb_wbuf_put(((collect *)s)->out, p, n); return 0; }
+static int col_finish(eb_stream *s, eb_err *e) { (void)s; (void)e; return 0; }
+static void col_free(eb_stream *s) { (void)s; }
+static const eb_stream_ops col_ops = {"collect", col_write, col_finish, col_free};
+
+/* age files to the fuzzers' fixed identity (0x42 x 32): empty, short,
+ * exactly one chunk, two chunks; an SSHSIG and a private key of the fixed
+ * signing key */
+static int
+seed_crypt(const char *dir)
+{
+	static const size_t sizes[] = {0, 100, 65536, 70000};
+	uint8_t sk[32], pk[32];
+	eb_age_recipients r = {0};
+	eb_ssh_signer s = {{0}};
+	char text[EB_AGE_RECIPIENT_MAX], name[32], *sig = NULL;
+	eb_err err;
+	eb_err_init(&err);
+	memset(sk, 0x42, sizeof sk);
+	if (eb_x25519(pk, sk, NULL, &err) < 0)
+		return 1;
+	eb_age_recipient_text(pk, text);
+	if (eb_age_recipients_add(&r, text, &err) < 0)
+		return 1;
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		eb_wbuf out = {0};
+		collect c = {{0}, &out};
+		eb_stream *enc = NULL;
+		uint8_t *plain = calloc(1, sizes[i] + 1);
+		eb_stream_init(&c.base, &col_ops, NULL);
+		if (!plain || eb_age_encrypt_new(&enc, &r, &c.base, &err) < 0 ||
+		    eb_stream_write(enc, plain, sizes[i], &err) < 0 || eb_stream_finish(enc, &err) < 0)
+			return 1;
+		enc->ops->free(enc);
+		snprintf(name, sizeof name, "seed-%zu", sizes[i]);
+		put(dir, "fuzz_age", name, out.p, out.len);
+		eb_wbuf_free(&out);
+		free(plain);
+	}
+	eb_age_recipients_dispose(&r);
+	memset(s.seed, 0x42, sizeof s.seed);
+	if (eb_ed25519_public(s.seed, s.pub, &err) < 0 ||
+	    eb_sshsig_sign(&s, EB_SSHSIG_NAMESPACE, "etcd-backup fuzz", 16, &sig, &err) < 0)
+		return 1;
+	put(dir, "fuzz_sshsig", "seed-sig", sig, strlen(sig));
+	free(sig);
+	{
+		/* an openssh-key-v1 private key of the same key, armoured */
+		eb_wbuf k = {0}, blob = {0}, priv = {0};
+		uint8_t sp[64];
+		char *b64;
+		memcpy(sp, s.seed, 32);
+		memcpy(sp + 32, s.pub, 32);
+		eb_wbuf_sshstr(&blob, "ssh-ed25519", 11);
+		eb_wbuf_sshstr(&blob, s.pub, 32);
+		eb_wbuf_be32(&priv, 7);
+		eb_wbuf_be32(&priv, 7);
+		eb_wbuf_sshstr(&priv, "ssh-ed25519", 11);
+		eb_wbuf_sshstr(&priv, s.pub, 32);
+		eb_wbuf_sshstr(&priv, sp, 64);
+		eb_wbuf_sshstr(&priv, "fuzz", 4);
+		for (uint8_t pad = 1; priv.len % 8; pad++)
+			eb_wbuf_u8(&priv, pad);
+		eb_wbuf_put(&k, "openssh-key-v1", 15);
+		eb_wbuf_sshstr(&k, "none", 4);
+		eb_wbuf_sshstr(&k, "none", 4);
+		eb_wbuf_sshstr(&k, "", 0);
+		eb_wbuf_be32(&k, 1);
+		eb_wbuf_sshstr(&k, blob.p, blob.len);
+		eb_wbuf_sshstr(&k, priv.p, priv.len);
+		b64 = malloc(4 * (k.len / 3 + 2) + 128);
+		if (!b64)
+			return 1;
+		strcpy(b64, "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+		eb_base64_enc(k.p, k.len, b64 + strlen(b64), 1);
+		strcat(b64, "\n-----END OPENSSH PRIVATE KEY-----\n");
+		put(dir, "fuzz_sshsig", "seed-key", b64, strlen(b64));
+		free(b64);
+		eb_wbuf_free(&k);
+		eb_wbuf_free(&blob);
+		eb_wbuf_free(&priv);
+	}
+	{
+		static const char line[] = "etcd-backup ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHK+WQQtyAop"
+		                           "228aSaol9G9gI1TtvBXdmPl/xX8CU1Ff backup@test";
+		put(dir, "fuzz_sshsig", "seed-line", line, sizeof line - 1);
+	}
+	return 0;
 }
 
 int
@@ -115,5 +215,5 @@ main(int argc, char **argv)
 	put(argv[1], "fuzz_snapshot", "seed", db, size + 32);
 	free(db);
 	eb_wbuf_free(&b);
-	return 0;
+	return seed_crypt(argv[1]);
 }

@@ -6,6 +6,8 @@
 # verify` accepts our manifest signatures, a secret put in etcd appears in
 # no byte of the store, a restored member serves the source's keyspace,
 # and a damaged or forged backup is refused with nothing written.
+# san: yes
+# tsan: yes
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
 
@@ -54,7 +56,7 @@ CASE=signature
 check sig_written test -f "$MAN.sig"
 out=$(ssh-keygen -Y verify -f "$K/allowed_signers" -I etcd-backup -n etcd-backup -s "$MAN.sig" <"$MAN" 2>&1)
 expect_match ssh_keygen_verifies "$out" '^Good "etcd-backup" signature for etcd-backup with ED25519 key SHA256:'
-expect_match fingerprint_as_ssh_keygen "$(ssh-keygen -lf "$K/sign.pub")" \
+expect_eq fingerprint_as_ssh_keygen "$(ssh-keygen -lf "$K/sign.pub" | cut -d' ' -f2)" \
 	"$(sed -n 's/.*key \(SHA256:[^ ]*\).*/\1/p' <<<"$out")"
 check_fails ssh_keygen_refuses_altered bash -c "sed 's/\"tags\"/\"tagz\"/' '$MAN' | ssh-keygen -Y verify -f '$K/allowed_signers' -I etcd-backup -n etcd-backup -s '$MAN.sig'"
 
@@ -163,6 +165,23 @@ expect_eq list_trusted_exit "$rc" 5
 expect_match list_marks_untrusted "$out" "$FID2 .*NOT TRUSTED: .*not one of the trusted keys"
 expect_match list_marks_age "$out" "$FID2 .*\[age\]"
 expect_eq list_json_status "$("$BACKUP" list --from "$ST" --trusted-keys "$K/trusted.pub" -o json 2>/dev/null | jq -r '[.[].signature.status] | sort | join(",")')" "invalid,untrusted"
+
+CASE=bad_keys
+# keys that cannot work are refused before anything is attempted (exit 2)
+ssh-keygen -q -t ed25519 -N "a passphrase" -f "$K/locked"; ssh-keygen -q -t rsa -b 2048 -N "" -f "$K/rsa"
+n0=$(ls "$ST" | wc -l)
+for kind in locked:passphrase rsa:ed25519; do
+	out=$("$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress --sign-key "$K/${kind%%:*}" 2>&1); rc=$?
+	expect_eq "sign_key_${kind%%:*}_exit_2" "$rc" 2
+	expect_match "sign_key_${kind%%:*}_says" "$out" "${kind#*:}"
+done
+out=$("$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress --age-recipient age1notakey 2>&1); rc=$?
+expect_eq bad_recipient_exit_2 "$rc $(grep -c 'not an age recipient' <<<"$out")" "2 1"
+out=$("$BACKUP" list --from "$ST" --trusted-keys "$K/rsa.pub" 2>&1); rc=$?
+expect_eq rsa_trusted_key_exit_2 "$rc $(grep -c 'only ssh-ed25519' <<<"$out")" "2 1"
+out=$("$BACKUP" get --from "$ST" --backup "$ID" --output "$T/k.db" --age-identity "$K/sign" 2>&1); rc=$?
+expect_eq ssh_key_as_identity_exit_2 "$rc $(grep -c 'not an age identity' <<<"$out")" "2 1"
+check bad_keys_wrote_nothing test "$(ls "$ST" | wc -l)" -eq "$n0" -a ! -e "$T/k.db"
 
 CASE=prune
 "$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress "${ENC[@]}" --sign-key "$K/sign" >"$T/s2.out" 2>&1 || fail second_snapshot "$(cat "$T/s2.out")"

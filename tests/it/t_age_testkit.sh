@@ -4,8 +4,9 @@
 # decrypting stage (tests/it/age_testkit.py says what each must do), plus
 # edge cases of our encrypter read back by the age CLI (empty payload, a
 # last chunk of exactly 64 KiB, many chunks) and the reverse.
+# san: yes
 source "$(dirname "$0")/../lib.sh"
-AGT=$TOP/build/rel/tools/agetool
+AGT=$TOP/build/${EB_FLAVOUR:-rel}/tools/agetool
 CASE=testkit
 TK=$("$TOP/tests/age-testkit.sh") || die "cannot fetch the age testkit"
 mkdir -p "$T/tk"

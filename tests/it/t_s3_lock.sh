@@ -8,6 +8,7 @@
 #  - SSE-KMS with RGW's testing key backend: the objects are stored
 #    encrypted under the key named, and read back intact;
 #  - no byte of a secret put in etcd is in the bucket.
+# san: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 source "$(dirname "$0")/restore_common.sh"
