@@ -12,6 +12,8 @@
 #include "storage/file_sink.h"
 #include "storage/retention.h"
 #include "storage/zstd_stage.h"
+#include "common/cipher.h"
+#include "crypt/age_stage.h"
 #include "tests/unit/harness.h"
 
 static char tmpdir[256];
@@ -215,6 +217,114 @@ mem_finish(eb_stream *s, eb_err *e)
 	return 0;
 }
 static const eb_stream_ops mem_ops = {"mem", mem_write, mem_finish, cap_free};
+
+/* age: encrypt and decrypt back to back, any split, sizes around the
+ * 64 KiB chunk boundaries; an identity that does not match fails. */
+static void
+test_age__roundtrip_random_splits(void)
+{
+	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 131072, 300001};
+	uint8_t sk[32], pk[32], other[32];
+	char text[EB_AGE_RECIPIENT_MAX];
+	eb_age_recipients r = {0};
+	eb_age_identities ids = {0}, wrong = {0};
+	eb_err err;
+	eb_err_init(&err);
+	ASSERT_OK(eb_random(sk, 32, &err), &err);
+	ASSERT_OK(eb_random(other, 32, &err), &err);
+	ASSERT_OK(eb_x25519(pk, sk, NULL, &err), &err);
+	eb_age_recipient_text(pk, text);
+	ASSERT_OK(eb_age_recipients_add(&r, text, &err), &err);
+	eb_age_identity_text(sk, text);
+	ASSERT_OK(eb_age_identities_add(&ids, text, &err), &err);
+	eb_age_identity_text(other, text);
+	ASSERT_OK(eb_age_identities_add(&wrong, text, &err), &err);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		size_t len = sizes[i];
+		uint8_t *data = malloc(len + 1), want[32], got[32];
+		cap_sink c;
+		eb_stream *d = NULL, *e = NULL;
+		for (size_t j = 0; j < len; j++)
+			data[j] = (uint8_t)t_rand();
+		cap_init(&c);
+		ASSERT_OK(eb_age_decrypt_new(&d, &ids, &c.base, &err), &err);
+		ASSERT_OK(eb_age_encrypt_new(&e, &r, d, &err), &err);
+		ASSERT_OK(write_split(e, data, len, &err), &err);
+		ASSERT_OK(eb_stream_finish(e, &err), &err);
+		ASSERT(c.finished);
+		ASSERT_EQ(c.n, len);
+		eb_sha256_final(c.h, got);
+		eb_sha256_buf(data, len, want);
+		ASSERT(memcmp(got, want, 32) == 0);
+		e->ops->free(e);
+		d->ops->free(d);
+		/* the wrong identity: the header is refused, nothing reaches the sink */
+		cap_init(&c);
+		ASSERT_OK(eb_age_decrypt_new(&d, &wrong, &c.base, &err), &err);
+		ASSERT_OK(eb_age_encrypt_new(&e, &r, d, &err), &err);
+		eb_err_init(&err);
+		int rc = write_split(e, data, len, &err);
+		if (rc == 0)
+			rc = eb_stream_finish(e, &err);
+		ASSERT_EQ(rc, EB_ECORRUPT);
+		ASSERT_EQ(c.n, 0);
+		ASSERT(!c.finished);
+		eb_err_init(&err);
+		e->ops->free(e);
+		d->ops->free(d);
+		eb_sha256_free(c.h);
+		free(data);
+	}
+	eb_age_recipients_dispose(&r);
+	eb_age_identities_dispose(&ids);
+	eb_age_identities_dispose(&wrong);
+}
+
+/* A damaged chunk: only the chunks before it reach the next stage, and
+ * finish is never reached (a sink after it would abort). */
+static void
+test_age__damaged_chunk_never_released(void)
+{
+	uint8_t sk[32], pk[32];
+	char text[EB_AGE_RECIPIENT_MAX];
+	eb_age_recipients r = {0};
+	eb_age_identities ids = {0};
+	mem_sink m = {0};
+	cap_sink c;
+	eb_stream *e = NULL, *d = NULL;
+	size_t len = 3 * 65536 + 100, hdr;
+	uint8_t *data = calloc(1, len);
+	eb_err err;
+	eb_err_init(&err);
+	ASSERT_OK(eb_random(sk, 32, &err), &err);
+	ASSERT_OK(eb_x25519(pk, sk, NULL, &err), &err);
+	eb_age_recipient_text(pk, text);
+	ASSERT_OK(eb_age_recipients_add(&r, text, &err), &err);
+	eb_age_identity_text(sk, text);
+	ASSERT_OK(eb_age_identities_add(&ids, text, &err), &err);
+	eb_stream_init(&m.base, &mem_ops, NULL);
+	ASSERT_OK(eb_age_encrypt_new(&e, &r, &m.base, &err), &err);
+	ASSERT_OK(eb_stream_write(e, data, len, &err), &err);
+	ASSERT_OK(eb_stream_finish(e, &err), &err);
+	e->ops->free(e);
+	hdr = (size_t)((uint8_t *)memmem(m.p, m.n, "\n--- ", 5) - m.p) + 5 + 43 + 1 + 16;
+	m.p[hdr + EB_AGE_CHUNK_CT + 10] ^= 1; /* inside the second chunk */
+	cap_init(&c);
+	ASSERT_OK(eb_age_decrypt_new(&d, &ids, &c.base, &err), &err);
+	int rc = eb_stream_write(d, m.p, m.n, &err);
+	if (rc == 0)
+		rc = eb_stream_finish(d, &err);
+	ASSERT_EQ(rc, EB_ECORRUPT);
+	ASSERT_EQ(c.n, 65536); /* the first chunk only */
+	ASSERT(!c.finished);
+	ASSERT(strstr(err.msg, "chunk 1 does not authenticate"));
+	d->ops->free(d);
+	eb_sha256_free(c.h);
+	free(m.p);
+	free(data);
+	eb_age_recipients_dispose(&r);
+	eb_age_identities_dispose(&ids);
+}
 
 static void
 test_zstd__truncated_or_damaged_fails(void)
@@ -732,6 +842,8 @@ main(void)
 	RUN(test_trailer__good_any_split);
 	RUN(test_trailer__bitflip_short_and_missing_fail);
 	RUN(test_zstd__roundtrip_random_splits);
+	RUN(test_age__roundtrip_random_splits);
+	RUN(test_age__damaged_chunk_never_released);
 	RUN(test_zstd__truncated_or_damaged_fails);
 	RUN(test_async__roundtrip_and_order);
 	RUN(test_async__worker_error_surfaces_and_abort_is_clean);
