@@ -389,6 +389,12 @@ parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 		else
 			return usage_error(c, "unexpected argument '%s'", argv[optind]);
 	}
+	if (mask & CLI_READKEYS) {
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_keys_read_env(&c->keys, &e) != 0)
+			return usage_error(c, "%s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)", e.msg);
+	}
 	if (c->progress < 0)
 		c->progress = isatty(2);
 	if ((mask & CLI_STORE) && !c->store)

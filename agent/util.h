@@ -39,7 +39,9 @@
 "                               line (files that age -p wrote)\n" \
 "  --trusted-keys FILE          refuse any backup whose manifest is not\n" \
 "                               signed by one of these ssh-ed25519 public\n" \
-"                               keys (authorized_keys or allowed_signers)\n"
+"                               keys (authorized_keys or allowed_signers)\n" \
+"  (ETCD_BACKUP_AGE_IDENTITY and ETCD_BACKUP_TRUSTED_KEYS name the files\n" \
+"  when the flags are not given)\n"
 #define WRITE_KEYS_HELP \
 "  --age-recipient age1...      encrypt to this age public key (repeatable;\n" \
 "                               the private key need not be on the cluster)\n" \

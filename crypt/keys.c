@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/env.h"
+
 int
 eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err)
 {
@@ -26,6 +28,18 @@ eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err)
 	} else
 		return 1;
 	return rc < 0 ? eb_err_set(err, EB_EINVAL, "--%s", name) : 0;
+}
+
+int
+eb_keys_read_env(eb_keys *k, eb_err *err)
+{
+	const char *v;
+	int rc = 0;
+	if (!k->ids.n && !k->ids.passphrase && (v = eb_env("ETCD_BACKUP_AGE_IDENTITY")))
+		rc = eb_keys_flag(k, "age-identity", v, err);
+	if (rc == 0 && !k->have_trusted && (v = eb_env("ETCD_BACKUP_TRUSTED_KEYS")))
+		rc = eb_keys_flag(k, "trusted-keys", v, err);
+	return rc;
 }
 
 eb_read_keys

@@ -28,6 +28,10 @@ typedef struct eb_keys {
 /* Applies flag `name` (without "--"): 0 done, 1 not a key flag, or
  * EB_EINVAL with the reason (a usage error). */
 int eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err);
+/* After the flags: ETCD_BACKUP_AGE_IDENTITY and ETCD_BACKUP_TRUSTED_KEYS
+ * (file paths) stand in for --age-identity and --trusted-keys when those
+ * were not given (a flag always beats its variable).  0 or EB_EINVAL. */
+int eb_keys_read_env(eb_keys *k, eb_err *err);
 /* What a reader passes to the catalog. */
 eb_read_keys eb_keys_read(const eb_keys *k);
 /* Wipes the secrets. */

@@ -53,6 +53,9 @@ static const char usage[] =
 "  --trusted-keys FILE            with --backup: refuse a backup whose manifest\n"
 "                                 is not signed (SSHSIG) by one of these\n"
 "                                 ssh-ed25519 public keys\n"
+"                                 (ETCD_BACKUP_AGE_IDENTITY and\n"
+"                                 ETCD_BACKUP_TRUSTED_KEYS name the files when\n"
+"                                 the flags are not given)\n"
 "\n"
 "Output (one member):\n"
 "  --name NAME                    this member's name (default \"default\")\n"
@@ -237,6 +240,15 @@ main(int argc, char **argv)
 		return 2;
 	}
 	o.backup = backup;
+	{
+		eb_err e;
+		eb_err_init(&e);
+		if (eb_keys_read_env(&keys, &e) != 0) {
+			fprintf(stderr, "etcd-restore: %s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)\n", e.msg);
+			eb_keys_dispose(&keys);
+			return 2;
+		}
+	}
 	o.keys = eb_keys_read(&keys);
 	if (o.all_members_dir && o.data_dir) {
 		fprintf(stderr, "etcd-restore: --data-dir and --all-members exclude each other\n");

@@ -95,6 +95,11 @@ stop_pid "$R_PID"
 # a local copy of the stored object, and a snapshot that the age CLI encrypted
 # (r1 was booted, which changes its db: compare with a restore of the plain file)
 "$RESTORE" --from "$T/plain-k1.db" "${flags[@]}" --data-dir "$T/r0" >/dev/null || fail restore_plain "restore of the decrypted file failed"
+out=$(ETCD_BACKUP_AGE_IDENTITY=$K/k2.txt ETCD_BACKUP_TRUSTED_KEYS=$K/allowed_signers "$RESTORE" --from "$ST" \
+	--backup "$ID" "${flags[@]}" --data-dir "$T/r5" 2>&1)
+expect_eq restore_keys_from_env "$? $(sha256sum <"$T/r5/member/snap/db" 2>/dev/null | cut -c1-64)" "0 $(sha256sum <"$T/r0/member/snap/db" | cut -c1-64)"
+out=$(ETCD_BACKUP_TRUSTED_KEYS=$K/evil.pub "$BACKUP" get --from "$ST" --backup "$ID" --age-identity "$K/k1.txt" --output "$T/e.db" 2>&1)
+expect_eq trusted_keys_env_applies "$? $(grep -c 'not one of the trusted keys' <<<"$out")" "4 1"
 check restore_local_object "$RESTORE" --from "$OBJ" --age-identity "$K/k1.txt" "${flags[@]}" --data-dir "$T/r2"
 expect_eq restore_local_object_same_db "$(sha256sum <"$T/r2/member/snap/db")" "$(sha256sum <"$T/r0/member/snap/db")"
 age -r "$R1" -o "$T/cli.db.age" "$T/plain-k1.db" || fail age_cli_encrypts "age -r failed"
