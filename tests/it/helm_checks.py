@@ -181,4 +181,25 @@ if variant == "hostpath":
     check("extra_env", env.get("EB_EXTRA", {}).get("value") == "1", env)
     check("extra_volume", "extra" in vols and mounts.get("extra", {}).get("mountPath") == "/extra", vols.keys())
 
+def flags(name):
+    """Every value after --name in args."""
+    return [args[i + 1] for i, a in enumerate(args) if a == name and i + 1 < len(args)]
+
+
+if variant == "encrypted":
+    check("recipients", flags("--age-recipient") == ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"], args)
+    check("recipients_file", flag("--age-recipients-file") == "/etc/etcd-backup/age/recipients.txt"
+          and mounted_at("/etc/etcd-backup/age/recipients.txt") == "age-recipients"
+          and vols["age-recipients"].get("configMap", {}).get("name") == "etcd-backup-recipients", args)
+    check("sign_key", flag("--sign-key") == "/etc/etcd-backup/sign/id_ed25519"
+          and mounted_at("/etc/etcd-backup/sign/id_ed25519") == "sign-key"
+          and vols["sign-key"].get("secret", {}).get("secretName") == "etcd-backup-sign"
+          and mounts["sign-key"].get("readOnly") is True, args)
+    check("object_lock", flag("--s3-object-lock-mode") == "governance" and flag("--s3-object-lock-days") == "30", args)
+    check("sse", flag("--s3-sse") == "aws:kms" and flag("--s3-sse-kms-key-id") == "alias/etcd-backup", args)
+    check("no_private_key_material", not any("AGE-SECRET-KEY" in a for a in args), args)
+elif variant == "default":
+    check("no_encryption_by_default", not flags("--age-recipient") and flag("--sign-key") is None
+          and flag("--s3-object-lock-mode") is None, args)
+
 sys.exit(1 if nfail else 0)

@@ -71,7 +71,7 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa s3-secret pvc hostpath; do
+for v in secret irsa s3-secret pvc hostpath encrypted; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 
@@ -110,6 +110,9 @@ refused() { # name regex helm-args...
 }
 refused helm__refuse_s3_without_bucket 'bucket' --set store.type=s3
 refused helm__refuse_bad_store 'store.type' --set store.type=nfs
+refused helm__refuse_lock_without_days 'objectLock.days' --set store.type=s3 --set store.s3.bucket=bkt --set store.s3.objectLock.mode=governance
+refused helm__refuse_bad_recipient 'ageRecipients' --set encryption.ageRecipients[0]=AGE-SECRET-KEY-1XYZ
+refused helm__refuse_kms_key_without_kms 'sseKmsKeyId' --set store.type=s3 --set store.s3.bucket=bkt --set store.s3.sseKmsKeyId=k
 refused helm__refuse_log_format 'logFormat' --set logFormat=yaml
 refused helm__refuse_negative_keep 'keepLast' --set retention.keepLast=-1
 refused helm__refuse_secret_without_name 'secretName' --set etcd.tls.source=secret
