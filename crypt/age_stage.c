@@ -78,6 +78,18 @@ enc_write(eb_stream *s, const uint8_t *p, size_t len, eb_err *err)
 	int rc = send_header(a, err);
 	while (rc == 0 && len) {
 		size_t k;
+		if (a->buf_len == 0 && len > EB_AGE_CHUNK) {
+			/* a whole chunk with more after it: sealed straight from the
+			 * caller's buffer (no copy) */
+			uint8_t n[EB_AEAD_NONCE_LEN];
+			eb_age_chunk_nonce(a->counter++, 0, n);
+			rc = eb_aead_seal(a->aead, n, p, EB_AGE_CHUNK, a->out, err);
+			if (rc == 0)
+				rc = eb_stream_write(a->base.next, a->out, EB_AGE_CHUNK_CT, err);
+			p += EB_AGE_CHUNK;
+			len -= EB_AGE_CHUNK;
+			continue;
+		}
 		/* a full chunk is sealed only once more data shows it is not the
 		 * last one: the last chunk carries the "last" flag */
 		if (a->buf_len == EB_AGE_CHUNK && (rc = seal_chunk(a, 0, err)))
