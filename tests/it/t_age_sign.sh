@@ -105,6 +105,17 @@ expect_eq restore_local_object_same_db "$(sha256sum <"$T/r2/member/snap/db")" "$
 age -r "$R1" -o "$T/cli.db.age" "$T/plain-k1.db" || fail age_cli_encrypts "age -r failed"
 check restore_age_cli_file "$RESTORE" --from "$T/cli.db.age" --age-identity "$K/k1.txt" "${flags[@]}" --data-dir "$T/r3"
 expect_eq restore_age_cli_same_db "$(sha256sum <"$T/r3/member/snap/db")" "$(sha256sum <"$T/r0/member/snap/db")"
+# a snapshot that `age -p` encrypted (scrypt): age reads the passphrase from
+# a terminal only, so it gets one from script(1)
+echo 'correct horse battery' >"$K/pass.txt"
+(sleep 1; echo 'correct horse battery'; sleep 1; echo 'correct horse battery'; sleep 1) |
+	script -qc "age -p -o '$T/pass.db.age' '$T/plain-k1.db'" /dev/null >/dev/null 2>&1
+expect_match age_p_wrote_scrypt "$(sed -n 2p "$T/pass.db.age" | cut -c1-10)" '^-> scrypt'
+check restore_age_passphrase_file "$RESTORE" --from "$T/pass.db.age" --age-passphrase-file "$K/pass.txt" "${flags[@]}" --data-dir "$T/r6"
+expect_eq restore_age_passphrase_same_db "$(sha256sum <"$T/r6/member/snap/db" 2>/dev/null)" "$(sha256sum <"$T/r0/member/snap/db")"
+echo wrong >"$K/wrong-pass.txt"
+out=$("$RESTORE" --from "$T/pass.db.age" --age-passphrase-file "$K/wrong-pass.txt" "${flags[@]}" --data-dir "$T/r7" 2>&1); rc=$?
+expect_eq restore_wrong_passphrase "$rc $(test -e "$T/r7" && echo dir || echo nodir)" "5 nodir"
 out=$("$RESTORE" --from "$T/cli.db.age" "${flags[@]}" --data-dir "$T/r4" 2>&1); rc=$?
 expect_eq restore_file_without_identity "$rc" 2
 expect_match restore_file_without_identity_says "$out" 'age-encrypted: pass --age-identity'
