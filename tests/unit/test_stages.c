@@ -258,6 +258,7 @@ test_age__roundtrip_random_splits(void)
 		ASSERT(memcmp(got, want, 32) == 0);
 		e->ops->free(e);
 		d->ops->free(d);
+		eb_sha256_free(c.h);
 		/* the wrong identity: the header is refused, nothing reaches the sink */
 		cap_init(&c);
 		ASSERT_OK(eb_age_decrypt_new(&d, &wrong, &c.base, &err), &err);
