@@ -153,3 +153,39 @@ eb_read_file(const char *path, size_t max, char **out, size_t *len, eb_err *err)
 	*len = n;
 	return 0;
 }
+
+int
+eb_each_line(const char *path, size_t max, int (*fn)(void *ctx, const char *line, eb_err *err),
+             void *ctx, size_t *nlines, eb_err *err)
+{
+	char *text = NULL, *line, *next;
+	size_t len = 0, lineno = 0;
+	int rc = eb_read_file(path, max, &text, &len, err);
+	*nlines = 0;
+	if (rc < 0)
+		return rc;
+	for (line = text; rc == 0 && line && *line; line = next) {
+		char *e;
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		e = line + strlen(line);
+		while (e > line && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (!*line || *line == '#')
+			continue;
+		(*nlines)++;
+		{
+			eb_err e1;
+			eb_err_init(&e1);
+			if ((rc = fn(ctx, line, &e1)) < 0)
+				eb_err_set(err, rc, "%s line %zu: %s", path, lineno, e1.msg);
+		}
+	}
+	eb_wipe(text, len);
+	free(text);
+	return rc;
+}

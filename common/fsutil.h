@@ -25,6 +25,13 @@ int eb_write_file_atomic(const char *path, const void *buf, size_t len,
  * configuration) naming path and errno. */
 int eb_read_file(const char *path, size_t max, char **out, size_t *len,
                  eb_err *err);
+/* Calls fn on each line of the small file path (at most max bytes) that is
+ * not blank or a '#' comment, with surrounding blanks and a CR trimmed.  A
+ * failing fn stops the walk; its message is given as "PATH line N: why".  *nlines: the lines given to fn.  The file's bytes are wiped
+ * afterwards (key files).  */
+int eb_each_line(const char *path, size_t max,
+                 int (*fn)(void *ctx, const char *line, eb_err *err), void *ctx,
+                 size_t *nlines, eb_err *err);
 /* Full write(2) loop. */
 int eb_write_all(int fd, const void *buf, size_t len, const char *what,
                  eb_err *err);

@@ -185,39 +185,6 @@ eb_age_recipients_add(eb_age_recipients *r, const char *text, eb_err *err)
 	return 0;
 }
 
-/* Calls fn on each line of path that is not blank or a '#' comment, with
- * surrounding blanks trimmed.  The file's bytes are wiped afterwards. */
-static int
-each_line(const char *path, const char *what,
-          int (*fn)(void *ctx, const char *line, eb_err *err), void *ctx,
-          size_t *nlines, eb_err *err)
-{
-	char *text = NULL, *save = NULL;
-	size_t len = 0;
-	int rc = eb_read_file(path, 1 << 20, &text, &len, err);
-	if (rc < 0)
-		return eb_err_set(err, rc, "cannot read the %s file %s", what, path);
-	*nlines = 0;
-	for (char *line = strtok_r(text, "\r\n", &save); line && rc == 0;
-	     line = strtok_r(NULL, "\r\n", &save)) {
-		char *e;
-		while (*line == ' ' || *line == '\t')
-			line++;
-		e = line + strlen(line);
-		while (e > line && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (!*line || *line == '#')
-			continue;
-		rc = fn(ctx, line, err);
-		(*nlines)++;
-	}
-	eb_wipe(text, len);
-	free(text);
-	if (rc < 0)
-		return eb_err_set(err, rc, "in %s", path);
-	return 0;
-}
-
 static int
 add_recipient_line(void *ctx, const char *line, eb_err *err)
 {
@@ -228,7 +195,7 @@ int
 eb_age_recipients_load(eb_age_recipients *r, const char *path, eb_err *err)
 {
 	size_t n;
-	int rc = each_line(path, "age recipients", add_recipient_line, r, &n, err);
+	int rc = eb_each_line(path, 1 << 20, add_recipient_line, r, &n, err);
 	if (rc == 0 && n == 0)
 		rc = eb_err_set(err, EB_EINVAL, "age recipients file %s names no recipient", path);
 	return rc;
@@ -281,7 +248,7 @@ int
 eb_age_identities_load(eb_age_identities *ids, const char *path, eb_err *err)
 {
 	size_t n;
-	int rc = each_line(path, "age identity", add_identity_line, ids, &n, err);
+	int rc = eb_each_line(path, 1 << 20, add_identity_line, ids, &n, err);
 	if (rc == 0 && n == 0)
 		rc = eb_err_set(err, EB_EINVAL, "age identity file %s holds no identity", path);
 	return rc;

@@ -45,6 +45,17 @@ payload_aead(agestage *a, const uint8_t fk[EB_AGE_FILE_KEY_LEN], eb_err *err)
 	return rc;
 }
 
+/* moves up to cap - buf_len bytes of *p into the chunk buffer */
+static void
+take(agestage *a, size_t cap, const uint8_t **p, size_t *len)
+{
+	size_t k = cap - a->buf_len < *len ? cap - a->buf_len : *len;
+	memcpy(a->buf + a->buf_len, *p, k);
+	a->buf_len += k;
+	*p += k;
+	*len -= k;
+}
+
 /* ---- encrypt ---------------------------------------------------------- */
 
 static int
@@ -77,7 +88,6 @@ enc_write(eb_stream *s, const uint8_t *p, size_t len, eb_err *err)
 	agestage *a = (agestage *)s;
 	int rc = send_header(a, err);
 	while (rc == 0 && len) {
-		size_t k;
 		if (a->buf_len == 0 && len > EB_AGE_CHUNK) {
 			/* a whole chunk with more after it: sealed straight from the
 			 * caller's buffer (no copy) */
@@ -94,11 +104,7 @@ enc_write(eb_stream *s, const uint8_t *p, size_t len, eb_err *err)
 		 * last one: the last chunk carries the "last" flag */
 		if (a->buf_len == EB_AGE_CHUNK && (rc = seal_chunk(a, 0, err)))
 			break;
-		k = EB_AGE_CHUNK - a->buf_len < len ? EB_AGE_CHUNK - a->buf_len : len;
-		memcpy(a->buf + a->buf_len, p, k);
-		a->buf_len += k;
-		p += k;
-		len -= k;
+		take(a, EB_AGE_CHUNK, &p, &len);
 	}
 	return rc;
 }
@@ -186,16 +192,11 @@ feed_payload(agestage *a, const uint8_t *p, size_t len, eb_err *err)
 {
 	int rc = 0;
 	while (rc == 0 && len) {
-		size_t k;
 		/* a full chunk is opened as "not last" only once more bytes
 		 * follow it */
 		if (a->buf_len == EB_AGE_CHUNK_CT && (rc = open_chunk(a, 0, err)))
 			break;
-		k = EB_AGE_CHUNK_CT - a->buf_len < len ? EB_AGE_CHUNK_CT - a->buf_len : len;
-		memcpy(a->buf + a->buf_len, p, k);
-		a->buf_len += k;
-		p += k;
-		len -= k;
+		take(a, EB_AGE_CHUNK_CT, &p, &len);
 	}
 	return rc;
 }

@@ -269,26 +269,17 @@ eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 	return eb_err_set(err, EB_EINVAL, "a line holds no ssh-ed25519 public key: \"%.60s\"", line);
 }
 
+static int
+add_key_line(void *ctx, const char *line, eb_err *err)
+{
+	return eb_ssh_keys_add_line(ctx, line, err);
+}
+
 int
 eb_ssh_keys_load(eb_ssh_keys *k, const char *path, eb_err *err)
 {
-	char *text = NULL, *save = NULL;
-	size_t len = 0, lineno = 0;
-	int rc = eb_read_file(path, 1 << 20, &text, &len, err);
-	if (rc < 0)
-		return eb_err_set(err, rc, "cannot read the trusted keys %s", path);
-	for (char *l = strtok_r(text, "\n", &save); l && rc == 0; l = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		l[strcspn(l, "\r")] = '\0';
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (!*l || *l == '#')
-			continue;
-		rc = eb_ssh_keys_add_line(k, l, err);
-		if (rc < 0)
-			eb_err_set(err, rc, "line %zu of %s", lineno, path);
-	}
-	free(text);
+	size_t n;
+	int rc = eb_each_line(path, 1 << 20, add_key_line, k, &n, err);
 	if (rc == 0 && k->n == 0)
 		rc = eb_err_set(err, EB_EINVAL, "trusted keys file %s holds no ssh-ed25519 key", path);
 	return rc;
