@@ -17,6 +17,7 @@ WORKDIR /src
 COPY Makefile ./
 COPY proto/ proto/
 COPY common/ common/
+COPY crypt/ crypt/
 COPY storage/ storage/
 COPY agent/ agent/
 COPY restore/ restore/

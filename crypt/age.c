@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/cipher.h"
 #include "common/crypto.h"
@@ -165,6 +166,12 @@ int
 eb_age_recipients_add(eb_age_recipients *r, const char *text, eb_err *err)
 {
 	eb_age_recipient *v, one;
+	if (strncasecmp(text, "AGE-SECRET-KEY-", 15) == 0 || strncmp(text, "AGE-PLUGIN-", 11) == 0)
+		/* never echo it: it is a private key */
+		return eb_err_set(err, EB_EINVAL,
+		                  "an age identity (a PRIVATE key) was given where a recipient belongs: "
+		                  "give its public key (age-keygen -y FILE prints it), and keep the "
+		                  "identity off the cluster");
 	if (strncmp(text, "ssh-", 4) == 0)
 		return eb_err_set(err, EB_EINVAL,
 		                  "age recipient \"%.40s...\": SSH keys are not supported as "

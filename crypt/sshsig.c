@@ -266,7 +266,12 @@ eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 		k->v[k->n++] = key;
 		return 0;
 	}
-	return eb_err_set(err, EB_EINVAL, "a line holds no ssh-ed25519 public key: \"%.60s\"", line);
+	/* the line is not echoed: it may be part of a private key given by
+	 * mistake */
+	if (strstr(line, "PRIVATE KEY"))
+		return eb_err_set(err, EB_EINVAL, "this is a private key: give the public key (the .pub "
+		                  "file, or ssh-keygen -y -f KEY)");
+	return eb_err_set(err, EB_EINVAL, "the line holds no ssh-ed25519 public key");
 }
 
 static int

@@ -135,6 +135,8 @@ header_cb(char *buf, size_t size, size_t n, void *ud)
 	size_t len = size * n;
 	if (len > 5 && strncasecmp(buf, "etag:", 5) == 0)
 		copy_hval(buf + 5, len - 5, x->resp->etag, sizeof x->resp->etag);
+	else if (len > 29 && strncasecmp(buf, "x-amz-server-side-encryption:", 29) == 0)
+		copy_hval(buf + 29, len - 29, x->resp->sse, sizeof x->resp->sse);
 	else if (len > 12 && strncasecmp(buf, "retry-after:", 12) == 0)
 		copy_hval(buf + 12, len - 12, x->resp->retry_after,
 		          sizeof x->resp->retry_after);

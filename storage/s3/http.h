@@ -41,6 +41,7 @@ typedef struct eb_http_resp {
 	size_t len;
 	char etag[256];       /* ETag response header, quotes kept */
 	char retry_after[32];
+	char sse[32];         /* x-amz-server-side-encryption response header */
 	int64_t content_length; /* Content-Length of the answer, -1 unknown */
 } eb_http_resp;
 

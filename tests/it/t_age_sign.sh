@@ -197,6 +197,13 @@ out=$("$BACKUP" list --from "$ST" --trusted-keys "$K/rsa.pub" 2>&1); rc=$?
 expect_eq rsa_trusted_key_exit_2 "$rc $(grep -c 'only ssh-ed25519' <<<"$out")" "2 1"
 out=$("$BACKUP" get --from "$ST" --backup "$ID" --output "$T/k.db" --age-identity "$K/sign" 2>&1); rc=$?
 expect_eq ssh_key_as_identity_exit_2 "$rc $(grep -c 'not an age identity' <<<"$out")" "2 1"
+# a private key where a public one belongs: refused, and never echoed
+out=$("$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress --age-recipients-file "$K/k1.txt" 2>&1); rc=$?
+expect_eq identity_as_recipient_exit_2 "$rc $(grep -c 'PRIVATE key' <<<"$out")" "2 1"
+check identity_as_recipient_not_echoed bash -c "! grep -q AGE-SECRET-KEY-1 <<<'$out'"
+out=$("$BACKUP" list --from "$ST" --trusted-keys "$K/sign" 2>&1); rc=$?
+expect_eq private_key_as_trusted_exit_2 "$rc $(grep -c 'this is a private key' <<<"$out")" "2 1"
+check private_key_as_trusted_not_echoed bash -c "! grep -qF -- '$(sed -n 2p "$K/sign")' <<<'$out'"
 check bad_keys_wrote_nothing test "$(ls "$ST" | wc -l)" -eq "$n0" -a ! -e "$T/k.db"
 
 CASE=prune

@@ -21,6 +21,14 @@ LEADER_EP=$(jq -r '.endpoints[] | select(.is_leader) | .endpoint' <<<"$out")
 # every version's own Status fields: 3.6+ report the storage version, the
 # quota and the downgrade state; before, those stay out
 if version_ge "$EB_ETCD_VERSION" 3.6; then
+	# a new cluster's members raise their storage version on their own,
+	# seconds after the cluster version settles (measured: 3.7 members
+	# still said 3.5.0 right after start): wait for it, up to 30 s
+	for _ in $(seq 60); do
+		[ "$(jq -r '.endpoints[0].storage_version' <<<"$out")" = "$EB_ETCD_VERSION.0" ] && break
+		sleep 0.5
+		out=$("$BACKUP" status --endpoints "$CL_ENDPOINTS" -o json 2>"$T/st.err")
+	done
 	expect_eq "status storage version (3.6+)" "$(jq -r '.endpoints[0].storage_version' <<<"$out")" "$EB_ETCD_VERSION.0"
 	check "status db quota (3.6+)" test "$(jq -r '.endpoints[0].db_size_quota' <<<"$out")" -gt 0
 	expect_eq "status downgrade off (3.6+)" "$(jq -r '.endpoints[0].downgrade.enabled' <<<"$out")" false
