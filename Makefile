@@ -18,7 +18,8 @@
 #                   run its binaries against a real etcd (in make test too)
 #
 # Folders are the data path: agent/ (etcd -> stream), storage/ (stages and
-# stores), restore/ (store -> data dir), common/ (errors, logs, json, crypto).
+# stores), crypt/ (age encryption, SSH signatures, key flags), restore/
+# (store -> data dir), common/ (errors, logs, json, crypto, the OpenSSL wrappers).
 # Every X/main.c is a program entry; every other .c is library code.
 
 SAN ?= 0

@@ -57,7 +57,7 @@ expect_match image__entrypoint "$df" '^ENTRYPOINT \["etcd-backup"\]'
 # The chart's non-root uid is the image's.
 expect_match image__chart_uid "$(cat helm/etcd-backup/templates/_helpers.tpl)" '"runAsUser" 65532'
 # Every folder the build stage needs is copied in (the Makefile's sources).
-for d in common storage agent restore proto; do
+for d in common crypt storage agent restore proto; do
 	expect_match "image__copies_$d" "$df" "^COPY $d/ $d/"
 done
 
