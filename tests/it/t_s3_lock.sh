@@ -84,10 +84,10 @@ expect_eq kms_unknown_key_leaves_nothing "$("$BACKUP" list --from "$U2" "${S3[@]
 # SSE-S3 (AES256): applied, or refused because the server does not apply
 # it (then nothing of the run is left); never claimed and not done
 n0=$(s3cli s3 ls "s3://$B2/etcd/" | wc -l)
-out=$("$BACKUP" snapshot --endpoints "$EP" --to "$U2" "${S3[@]}" --no-progress --s3-sse AES256 2>&1); rc=$?
+out=$("$BACKUP" snapshot --endpoints "$EP" --to "$U2" "${S3[@]}" --no-progress --s3-sse AES256 --age-recipient "$R" 2>&1); rc=$?
 if [ "$rc" = 0 ]; then
 	ID3=$(sed -n 's/^backup \([^ ]*\) .*/\1/p' <<<"$out")
-	expect_eq sse_s3_applied "$(s3cli s3api head-object --bucket "$B2" --key "etcd/$ID3.snapshot.db.zst" --output json | jq -r .ServerSideEncryption)" AES256
+	expect_eq sse_s3_applied "$(s3cli s3api head-object --bucket "$B2" --key "etcd/$ID3.snapshot.db.zst.age" --output json | jq -r .ServerSideEncryption)" AES256
 else
 	expect_match sse_s3_refused_says "$out" "s3-sse AES256 was asked, but the server answered"
 	expect_eq sse_s3_refused_leaves_nothing "$(s3cli s3 ls "s3://$B2/etcd/" | wc -l)" "$n0"
