@@ -71,6 +71,12 @@ cmd_inspect(int argc, char **argv)
 	int rc = 0;
 	const char *file = from;
 	eb_read_keys keys = eb_keys_read(&c.keys);
+	if (!backup && keys.trusted) {
+		fprintf(stderr, "etcd-backup inspect: --trusted-keys checks a backup's signed manifest: use "
+		        "--from STORE --backup ID (a snapshot file has none)\n");
+		cli_dispose(&c);
+		return EB_EXIT_USAGE;
+	}
 	int decode = backup ? 0 : eb_local_needs_decoding(from, &err);
 	if (decode < 0) {
 		fprintf(stderr, "etcd-backup inspect: %s\n", err.msg);

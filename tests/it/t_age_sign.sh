@@ -81,6 +81,10 @@ check verify_deep_with_identity "$BACKUP" verify --from "$ST" --backup "$ID" --d
 	--trusted-keys "$K/allowed_signers"
 out=$("$BACKUP" inspect "$OBJ" --age-identity "$K/k1.txt" -w json); rc=$?
 expect_eq inspect_encrypted_file "$rc $(jq -r .revision <<<"$out")" "0 $REV"
+out=$("$BACKUP" inspect "$OBJ" --age-identity "$K/k1.txt" --trusted-keys "$K/trusted.pub" 2>&1); rc=$?
+expect_eq inspect_file_with_trusted_keys_refused "$rc $(grep -c 'signed manifest' <<<"$out")" "2 1"
+out=$("$BACKUP" inspect --from "$ST" --backup "$ID" --age-identity "$K/k1.txt" --trusted-keys "$K/trusted.pub" -w json); rc=$?
+expect_eq inspect_backup_signed "$rc $(jq -r .revision <<<"$out")" "0 $REV"
 
 CASE=restore
 P=http://127.0.0.1:$(free_port)
