@@ -486,22 +486,6 @@ put_retention(up *u, eb_err *err)
 	return rc;
 }
 
-/* the completed object, when something after Complete failed */
-static void
-delete_completed(up *u)
-{
-	eb_s3_call c = {0};
-	eb_http_resp r;
-	eb_err e;
-	eb_err_init(&e);
-	c.op = "DeleteObject";
-	c.method = "DELETE";
-	c.key = u->key;
-	c.cleanup = 1;
-	eb_s3_call_do(u->s, u->h, &c, &r, &e);
-	eb_http_resp_dispose(&r);
-}
-
 static int
 up_finish(eb_stream *st, eb_err *err)
 {
@@ -526,8 +510,11 @@ up_finish(eb_stream *st, eb_err *err)
 		return rc;
 	free(u->upload_id); /* committed: nothing to abort any more */
 	u->upload_id = NULL;
-	if (u->s->lock_mode && (rc = put_retention(u, err)) < 0)
-		delete_completed(u); /* no unlocked object is left as a backup */
+	if (u->s->lock_mode && (rc = put_retention(u, err)) < 0) {
+		eb_err e;
+		eb_err_init(&e);
+		eb_s3_delete_key(u->s, u->h, u->key, &e); /* no unlocked object is left */
+	}
 	return rc;
 }
 

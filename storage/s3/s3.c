@@ -632,6 +632,21 @@ may_retry(eb_s3 *s, const eb_s3_call *c, call_state *cs, int attempt, int retry,
 	       s->retry_budget_ms - (eb_mono_ms() - cs->t0) > 0;
 }
 
+int
+eb_s3_delete_key(eb_s3 *s, eb_http *h, const char *key, eb_err *err)
+{
+	eb_s3_call c = {0};
+	eb_http_resp r;
+	int rc;
+	c.op = "DeleteObject";
+	c.method = "DELETE";
+	c.key = key;
+	c.cleanup = 1;
+	rc = eb_s3_call_do(s, h, &c, &r, err);
+	eb_http_resp_dispose(&r);
+	return rc;
+}
+
 /* Last step: --s3-sse asked for server-side encryption of a new object,
  * so the answer must say it was applied (a server that ignores the header
  * would store the object in the clear while we claim otherwise).  A PUT
@@ -639,20 +654,12 @@ may_retry(eb_s3 *s, const eb_s3_call *c, call_state *cs, int attempt, int retry,
 static int
 check_sse(eb_s3 *s, eb_http *h, const eb_s3_call *c, const eb_http_resp *resp, eb_err *err)
 {
-	eb_s3_call d = {0};
-	eb_http_resp dr;
 	eb_err e;
 	if (!c->new_object || !s->sse || strcmp(resp->sse, s->sse) == 0)
 		return 0;
-	if (strcmp(c->method, "PUT") == 0) {
-		d.op = "DeleteObject";
-		d.method = "DELETE";
-		d.key = c->key;
-		d.cleanup = 1;
-		eb_err_init(&e);
-		eb_s3_call_do(s, h, &d, &dr, &e);
-		eb_http_resp_dispose(&dr);
-	}
+	eb_err_init(&e);
+	if (strcmp(c->method, "PUT") == 0)
+		eb_s3_delete_key(s, h, c->key, &e);
 	return eb_err_set(err, EB_EREMOTE,
 	                  "S3 %s s3://%s/%s: --s3-sse %s was asked, but the server answered "
 	                  "server-side encryption '%s': it does not apply it; nothing was kept "

@@ -91,4 +91,8 @@ int eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c,
 /* Full key of a store-relative name (prefix + name), malloc'd. */
 char *eb_s3_key(const eb_s3 *s, const char *name);
 
+/* DeleteObject of a full key, as a clean-up request (not stopped by
+ * SIGINT/SIGTERM; callers check for signals between requests). */
+int eb_s3_delete_key(eb_s3 *s, eb_http *h, const char *key, eb_err *err);
+
 #endif

@@ -125,18 +125,11 @@ static int
 s3_del(eb_store *st, const char *name, eb_err *err)
 {
 	s3_store *ss = (s3_store *)st;
-	eb_s3_call c = {0};
-	eb_http_resp r;
 	char *key = eb_s3_key(ss->s, name);
 	int rc;
 	if (!key)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	c.op = "DeleteObject";
-	c.method = "DELETE";
-	c.key = key;
-	c.cleanup = 1; /* one short request; callers check for signals between */
-	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
-	eb_http_resp_dispose(&r);
+	rc = eb_s3_delete_key(ss->s, ss->h, key, err);
 	free(key);
 	return rc;
 }
