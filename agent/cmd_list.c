@@ -57,8 +57,8 @@ check_sig(eb_store *st, const eb_manifest *m, const eb_ssh_keys *trusted, sigche
 		return 0;
 	}
 	memcpy(sc->why, e.msg, sizeof sc->why);
-	sc->status = rc == EB_EAUTH ? (strstr(e.msg, "is not signed") ? "unsigned" : "untrusted")
-	                            : "invalid";
+	/* an unsigned manifest has no signer; an untrusted one names it */
+	sc->status = rc != EB_EAUTH ? "invalid" : sc->signer[0] ? "untrusted" : "unsigned";
 	return rc;
 }
 

@@ -75,17 +75,19 @@ static const char stored_only[] =
 	"(stored object only: it is age-encrypted and no --age-identity was given, so its "
 	"content was not checked)";
 
-/* m: a manifest from the catalog; with --trusted-keys it is read again
- * from the bytes its signature covers */
+/* cat_m: a manifest; with --trusted-keys and unless it came from
+ * eb_catalog_find (which checked it), it is read again from the bytes its
+ * signature covers */
 static int
-verify_one(eb_store *st, const eb_manifest *cat_m, int json, int first, eb_err *err)
+verify_one(eb_store *st, const eb_manifest *cat_m, int sig_checked, int json, int first,
+           eb_err *err)
 {
 	eb_stream *sink = NULL;
 	eb_manifest signed_m;
 	const eb_manifest *m = cat_m;
 	const char *note = NULL;
 	int rc = 0, have_signed = 0;
-	if (keys.trusted) {
+	if (keys.trusted && !sig_checked) {
 		rc = eb_catalog_load_signed(st, cat_m->id, keys.trusted, &signed_m, NULL, err);
 		have_signed = rc == 0;
 		if (have_signed)
@@ -125,7 +127,7 @@ verify_all(eb_store *st, int json, eb_err *err)
 	for (size_t i = 0; i < cat.n; i++) {
 		eb_err e1;
 		eb_err_init(&e1);
-		rc = verify_one(st, &cat.v[i], json, i == 0, &e1);
+		rc = verify_one(st, &cat.v[i], 0, json, i == 0, &e1);
 		if (rc == EB_EINTR) {
 			eb_err_set(err, rc, "%s", e1.msg);
 			worst = rc;
@@ -178,7 +180,7 @@ cmd_verify(int argc, char **argv)
 		eb_manifest m;
 		rc = eb_catalog_find(st, c.backup ? c.backup : "latest", &keys, &m, &err);
 		if (rc == 0) {
-			rc = verify_one(st, &m, c.json, 1, &err);
+			rc = verify_one(st, &m, 1, c.json, 1, &err);
 			eb_manifest_dispose(&m);
 		} else if (rc != EB_EINVAL) {
 			print_row(c.backup ? c.backup : "latest", err.msg, NULL, c.json, 1);

@@ -27,7 +27,7 @@ eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err)
 		k->have_signer = rc == 0;
 	} else
 		return 1;
-	return rc < 0 ? eb_err_set(err, EB_EINVAL, "--%s", name) : 0;
+	return rc < 0 ? EB_EINVAL : 0; /* a bad key file is a usage error */
 }
 
 int

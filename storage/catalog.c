@@ -138,7 +138,7 @@ load_signed(eb_store *st, const char *name, const eb_ssh_keys *trusted, eb_manif
 		free(sig);
 		if (rc < 0) {
 			free(text);
-			return eb_err_set(err, rc, "manifest %s", name);
+			return rc;
 		}
 	}
 	rc = eb_manifest_from_json(m, text, len, err);
@@ -231,15 +231,17 @@ eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k, eb_manifest
                 eb_err *err)
 {
 	char fp[EB_SSH_FP_MAX], found[96];
+	eb_err e1;
 	int rc = find_any(st, id, out, err);
 	if (rc < 0 || !k || !k->trusted)
 		return rc;
 	/* --trusted-keys: the manifest used is the one whose bytes verified */
 	snprintf(found, sizeof found, "%s", out->id);
 	eb_manifest_dispose(out);
-	rc = eb_catalog_load_signed(st, found, k->trusted, out, fp, err);
+	eb_err_init(&e1);
+	rc = eb_catalog_load_signed(st, found, k->trusted, out, fp, &e1);
 	if (rc < 0)
-		return eb_err_set(err, rc, "backup %s refused%s", found,
+		return eb_err_set(err, rc, "backup %s refused: %s%s", found, e1.msg,
 		                  strcmp(id, "latest") == 0 ? " (it is the latest; name a trusted one "
 		                  "with --backup ID, see 'etcd-backup list --trusted-keys')" : "");
 	return 0;
