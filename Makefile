@@ -159,7 +159,7 @@ FUZZ_DIR = build/fuzz
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # the decoders and what they use; no network or storage code
-FUZZ_LIB = restore/bbolt_read.c restore/bbolt_write.c restore/bytes.c restore/crc32c.c \
+FUZZ_LIB = restore/bbolt_read.c restore/bbolt_write.c common/bytes.c restore/crc32c.c \
            restore/members.c restore/records.c restore/snapfile.c restore/snapshot.c \
            restore/wal.c restore/inspect.c common/crypto.c common/err.c common/interrupt.c \
            storage/s3/xml.c common/buf.c common/json.c storage/manifest.c \

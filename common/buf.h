@@ -18,7 +18,7 @@ typedef struct eb_buf {
 } eb_buf;
 
 /* The one growth rule of the project's buffers (this text buffer and the
- * byte buffer of the restore formats, restore/bytes.h): makes *p hold at
+ * byte buffer of the restore formats, common/bytes.h): makes *p hold at
  * least need bytes, doubling from 256, never past max (0 = no cap).  0, or
  * -1 with *p and *cap unchanged. */
 int eb_buf_grow(void **p, size_t *cap, size_t need, size_t max);

@@ -39,7 +39,7 @@
 #include "common/cipher.h"
 #include "common/crypto.h"
 #include "common/fsutil.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 
 /* ---- bech32 ---------------------------------------------------------- */
 

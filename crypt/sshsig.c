@@ -33,7 +33,7 @@
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/fsutil.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 
 #define KEYTYPE "ssh-ed25519"
 #define SIG_BEGIN "-----BEGIN SSH SIGNATURE-----"

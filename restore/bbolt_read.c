@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "restore/bytes.h"
+#include "common/bytes.h"
 
 #define MAGIC 0xED0CDAEDu
 #define F_BRANCH 0x01

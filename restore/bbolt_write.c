@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "restore/bbolt_read.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 
 #define F_BRANCH 0x01
 #define F_LEAF 0x02

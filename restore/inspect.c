@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/crypto.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 #include "restore/crc32c.h"
 #include "restore/records.h"
 #include "restore/snapshot.h"

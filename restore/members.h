@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 
 #define EB_MAX_MEMBERS 100
 

@@ -43,7 +43,7 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 
 typedef struct pb_field {
 	unsigned num, wt;

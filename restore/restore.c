@@ -20,7 +20,7 @@
 #include "common/fsutil.h"
 #include "restore/bbolt_read.h"
 #include "restore/bbolt_write.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 #include "restore/datadir.h"
 #include "restore/fetch.h"
 #include "restore/members.h"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 #include "restore/members.h"
 #include "restore/wal.h"
 

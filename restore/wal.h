@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 #include "restore/members.h"
 
 #define EB_WAL_METADATA 1

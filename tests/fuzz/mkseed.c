@@ -13,7 +13,7 @@
 #include "crypt/age_stage.h"
 #include "crypt/sshsig.h"
 #include "restore/bbolt_write.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 #include "restore/members.h"
 #include "restore/snapfile.h"
 #include "restore/wal.h"

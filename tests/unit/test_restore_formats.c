@@ -12,7 +12,7 @@
 
 #include "restore/bbolt_read.h"
 #include "restore/bbolt_write.h"
-#include "restore/bytes.h"
+#include "common/bytes.h"
 #include "restore/crc32c.h"
 #include "restore/members.h"
 #include "restore/snapfile.h"

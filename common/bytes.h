@@ -1,11 +1,12 @@
-/* restore/bytes.h - bounds-checked byte helpers shared by the restore formats.
+/* common/bytes.h - bounds-checked byte helpers of the binary formats (the restore
+ * formats, age, SSH keys and signatures).
  *
  * eb_wbuf is a growable output buffer; every append either succeeds or sets
  * buf->oom (checked once by the caller through eb_wbuf_check), so encoders
  * stay linear.  Readers use the eb_rd cursor: every get checks the remaining
  * length and sets rd->bad instead of reading past the end. */
-#ifndef EB_RESTORE_BYTES_H
-#define EB_RESTORE_BYTES_H
+#ifndef EB_BYTES_H
+#define EB_BYTES_H
 
 #include <stddef.h>
 #include <stdint.h>

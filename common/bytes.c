@@ -1,5 +1,5 @@
-/* restore/bytes.c - see bytes.h. */
-#include "restore/bytes.h"
+/* common/bytes.c - see bytes.h. */
+#include "common/bytes.h"
 
 #include <stdarg.h>
 #include <stdio.h>
