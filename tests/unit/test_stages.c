@@ -218,27 +218,37 @@ mem_finish(eb_stream *s, eb_err *e)
 }
 static const eb_stream_ops mem_ops = {"mem", mem_write, mem_finish, cap_free};
 
+/* A fresh X25519 key: its recipient into r (may be NULL), its identity
+ * into ids.  0 or a negative code. */
+static int
+age_key(eb_age_recipients *r, eb_age_identities *ids, eb_err *err)
+{
+	uint8_t sk[32], pk[32];
+	char text[EB_AGE_RECIPIENT_MAX];
+	int rc = eb_random(sk, 32, err);
+	if (rc == 0)
+		rc = eb_x25519(pk, sk, NULL, err);
+	eb_age_recipient_text(pk, text);
+	if (rc == 0 && r)
+		rc = eb_age_recipients_add(r, text, err);
+	eb_age_identity_text(sk, text);
+	if (rc == 0)
+		rc = eb_age_identities_add(ids, text, err);
+	return rc;
+}
+
 /* age: encrypt and decrypt back to back, any split, sizes around the
  * 64 KiB chunk boundaries; an identity that does not match fails. */
 static void
 test_age__roundtrip_random_splits(void)
 {
 	static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 131072, 300001};
-	uint8_t sk[32], pk[32], other[32];
-	char text[EB_AGE_RECIPIENT_MAX];
 	eb_age_recipients r = {0};
 	eb_age_identities ids = {0}, wrong = {0};
 	eb_err err;
 	eb_err_init(&err);
-	ASSERT_OK(eb_random(sk, 32, &err), &err);
-	ASSERT_OK(eb_random(other, 32, &err), &err);
-	ASSERT_OK(eb_x25519(pk, sk, NULL, &err), &err);
-	eb_age_recipient_text(pk, text);
-	ASSERT_OK(eb_age_recipients_add(&r, text, &err), &err);
-	eb_age_identity_text(sk, text);
-	ASSERT_OK(eb_age_identities_add(&ids, text, &err), &err);
-	eb_age_identity_text(other, text);
-	ASSERT_OK(eb_age_identities_add(&wrong, text, &err), &err);
+	ASSERT_OK(age_key(&r, &ids, &err), &err);
+	ASSERT_OK(age_key(NULL, &wrong, &err), &err);
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		size_t len = sizes[i];
 		uint8_t *data = malloc(len + 1), want[32], got[32];
@@ -286,8 +296,6 @@ test_age__roundtrip_random_splits(void)
 static void
 test_age__damaged_chunk_never_released(void)
 {
-	uint8_t sk[32], pk[32];
-	char text[EB_AGE_RECIPIENT_MAX];
 	eb_age_recipients r = {0};
 	eb_age_identities ids = {0};
 	mem_sink m = {0};
@@ -297,12 +305,7 @@ test_age__damaged_chunk_never_released(void)
 	uint8_t *data = calloc(1, len);
 	eb_err err;
 	eb_err_init(&err);
-	ASSERT_OK(eb_random(sk, 32, &err), &err);
-	ASSERT_OK(eb_x25519(pk, sk, NULL, &err), &err);
-	eb_age_recipient_text(pk, text);
-	ASSERT_OK(eb_age_recipients_add(&r, text, &err), &err);
-	eb_age_identity_text(sk, text);
-	ASSERT_OK(eb_age_identities_add(&ids, text, &err), &err);
+	ASSERT_OK(age_key(&r, &ids, &err), &err);
 	eb_stream_init(&m.base, &mem_ops, NULL);
 	ASSERT_OK(eb_age_encrypt_new(&e, &r, &m.base, &err), &err);
 	ASSERT_OK(eb_stream_write(e, data, len, &err), &err);
