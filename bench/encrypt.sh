@@ -11,11 +11,9 @@ export BENCH_DIR=$T/w
 mkdir -p "$BENCH_DIR"
 source "$TOP/bench/lib.sh"
 trap _cleanup EXIT
-source "$TOP/tests/rgw.sh"
 ROUNDS=${ROUNDS:-3}
 SIZE=${SIZE:-1024}
-RGW_MEMSTORE_BYTES=$((8 << 30)) rgw_start >/dev/null 2>&1 || { echo "RGW did not start" >&2; exit 1; }
-s3cli s3 mb s3://bench >/dev/null || exit 1
+bench_rgw
 age-keygen -o "$W/k.txt" 2>/dev/null; R=$(age-keygen -y "$W/k.txt")
 ssh-keygen -q -t ed25519 -N "" -f "$W/sign"
 bench_etcd "enc"

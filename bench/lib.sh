@@ -52,3 +52,11 @@ timed() {
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# bench_rgw: a Ceph RGW on loopback (tests/rgw.sh) with room for GiB
+# objects, and a bucket "bench"; sets S3_ENDPOINT.  Needs tests/lib.sh.
+bench_rgw() {
+	source "$TOP/tests/rgw.sh"
+	RGW_MEMSTORE_BYTES=$((8 << 30)) rgw_start >/dev/null 2>&1 || { echo "RGW did not start" >&2; exit 1; }
+	s3cli s3 mb s3://bench >/dev/null || exit 1
+}

@@ -13,11 +13,9 @@ export BENCH_DIR=$T/w
 mkdir -p "$BENCH_DIR"
 source "$TOP/bench/lib.sh"
 trap _cleanup EXIT
-source "$TOP/tests/rgw.sh"
 ROUNDS=${ROUNDS:-3}
 SIZES=${SIZES:-"256 1024"}
-RGW_MEMSTORE_BYTES=$((8 << 30)) rgw_start >/dev/null 2>&1 || { echo "RGW did not start" >&2; exit 1; }
-s3cli s3 mb s3://bench >/dev/null || exit 1
+bench_rgw
 printf '%-8s %-44s %8s %10s %10s\n' db tool "wall s" "peak RSS" stored
 for mib in $SIZES; do
 	bench_etcd "s3snap$mib"
