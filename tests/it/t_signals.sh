@@ -59,6 +59,14 @@ stop_after 2 INT "$BACKUP" snapshot --endpoints "$EPP" --to "$T/store" --no-prog
 stopped_in_time local_snapshot_sigint 130
 expect_eq local_snapshot_sigint__store_empty "$(ls -A "$T/store" 2>/dev/null)" ""
 
+# encrypted and signed: the age stage and the signature step stop the same
+# way; neither the object, nor a signature, nor a manifest is left
+age-keygen -o "$T/k.txt" 2>/dev/null; ssh-keygen -q -t ed25519 -N "" -f "$T/sign"
+stop_after 2 TERM "$BACKUP" snapshot --endpoints "$EPP" --to "$T/store" --no-progress \
+	--age-recipient "$(age-keygen -y "$T/k.txt")" --sign-key "$T/sign"
+stopped_in_time local_snapshot_encrypted 143
+expect_eq local_snapshot_encrypted__store_empty "$(ls -A "$T/store" 2>/dev/null)" ""
+
 CASE=s3_snapshot
 faultproxy_start "slow 100 3000000"
 S3P=http://127.0.0.1:$PP
