@@ -10,7 +10,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B="${EB_BIN:-$TOP/bin}"
 D="${EB_DEMO_DIR:-$TOP/build/demo}"
-export ETCDCTL_API=3
+unset ETCDCTL_API # v3 is etcdctl's default since 3.4; 3.5+ warn about the variable
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

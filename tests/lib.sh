@@ -8,7 +8,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EB_BIN=${EB_BIN:-$TOP/bin}
 BACKUP="$EB_BIN/etcd-backup"
 RESTORE="$EB_BIN/etcd-restore"
-export ETCDCTL_API=3
+# etcdctl speaks v3 by default since 3.4, and 3.5+ warn about ETCDCTL_API
+unset ETCDCTL_API
 # Servers are on 127.0.0.1 only: no credential lookup may reach the EC2
 # metadata address (tests of it point AWS_EC2_METADATA_SERVICE_ENDPOINT at
 # a local server and set this to false for that command).
@@ -117,14 +118,15 @@ free_port() {
 # cert, and an unrelated second CA (for "wrong CA" cases). The server cert
 # lives 20 days: inside status's 30-day warning window with room to spare
 # (a cert at exactly 30 days left sits on the boundary and made CI flaky).
+# make_certs DIR DAYS: every certificate lives DAYS days instead.
 make_certs() {
-	local d=$1
+	local d=$1 cadays=${2:-30} srvdays=${2:-20}
 	mkdir -p "$d"
 	(
 	cd "$d" || exit 1
 	for ca in ca otherca; do
 		openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.crt \
-			-days 30 -subj "/CN=test-$ca" >/dev/null 2>&1
+			-days "$cadays" -subj "/CN=test-$ca" >/dev/null 2>&1
 	done
 	cat >ext.cnf <<'EXT'
 [srv]
@@ -138,9 +140,9 @@ EXT
 			-subj "/CN=$c" >/dev/null 2>&1
 	done
 	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-		-out server.crt -days 20 -extfile ext.cnf -extensions srv >/dev/null 2>&1
+		-out server.crt -days "$srvdays" -extfile ext.cnf -extensions srv >/dev/null 2>&1
 	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-		-out client.crt -days 30 -extfile ext.cnf -extensions cli >/dev/null 2>&1
+		-out client.crt -days "$cadays" -extfile ext.cnf -extensions cli >/dev/null 2>&1
 	)
 }
 

@@ -102,7 +102,7 @@ check("keep_values_numeric", all(v is not None and v.isdigit() and int(v) > 0 fo
 check("flags_once", all(flag(a) != "<twice>" for a in args if a.startswith("--")), args)
 
 # ---- per variant --------------------------------------------------------------
-kubeadm_pod = variant in ("default", "irsa", "s3-secret", "pvc", "hostpath")
+kubeadm_pod = variant in ("default", "irsa", "pod-identity", "s3-secret", "pvc", "hostpath")
 if kubeadm_pod:
     check("host_network", pod.get("hostNetwork") is True and pod.get("dnsPolicy") == "ClusterFirstWithHostNet", pod.get("hostNetwork"))
     check("node_selector", pod.get("nodeSelector") == {"node-role.kubernetes.io/control-plane": ""}, pod.get("nodeSelector"))
@@ -150,6 +150,17 @@ if variant == "irsa":
     check("no_store_volume", "store" not in vols, vols.keys())
     check("tag", flag("--tag") == "scheduled", flag("--tag"))
     check("retention", keeps == {"--keep-hourly": "24", "--keep-daily": "14", "--keep-weekly": "8", "--keep-monthly": "12"}, keeps)
+
+if variant == "pod-identity":
+    # EKS associates the role with namespace + service-account name: the
+    # name must be the one the values give, and carry no annotation
+    check("sa_named", sa and sa[0]["metadata"]["name"] == "etcd-backup"
+          and pod.get("serviceAccountName") == "etcd-backup", sa)
+    check("no_sa_annotations", not sa[0]["metadata"].get("annotations"), sa)
+    check("s3_url", store == "s3://my-etcd-backups/clusters/prod" and flag("--s3-region") == "eu-central-1"
+          and flag("--s3-endpoint") is None, args)
+    check("no_static_keys", not any(k.startswith("AWS_") for k in env), env)
+    check("no_store_volume", "store" not in vols, vols.keys())
 
 if variant == "s3-secret":
     def from_secret(name, key):

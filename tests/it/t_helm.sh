@@ -71,7 +71,7 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa s3-secret pvc hostpath encrypted; do
+for v in secret irsa pod-identity s3-secret pvc hostpath encrypted; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 

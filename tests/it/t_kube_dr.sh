@@ -3,11 +3,13 @@
 # module proxy by tests/kube-build.sh) on a real etcd 3.7, on loopback.
 #  - the chart, installed with helm into the real API (default values and
 #    each documented variant), is accepted; Pod Security admission enforces
-#    what the chart's README says (the pod of the Job is refused in a
-#    `restricted` namespace, accepted in a `privileged` one);
+#    what the chart's README says (the default Job's pod is refused at the
+#    `restricted` and `baseline` levels, admitted at `privileged`; with
+#    certificates from a Secret and a PVC store `restricted` admits it);
 #    `kubectl create job --from=cronjob/...` makes the Job the runbook
-#    promises.  No kubelet, scheduler or controller-manager runs here, so
-#    no pod starts: t_image.sh proves that the binaries run.
+#    promises, and the controller-manager's Job controller makes its pod.
+#    No kubelet or scheduler runs here, so no pod starts (they stay
+#    Pending): t_image.sh proves that the binaries run.
 #  - disaster recovery: objects (namespace, ConfigMap, Secret, a CRD and a
 #    custom object), a backup, later changes, etcd's data destroyed, a
 #    restore with --bump-revision/--mark-compacted, etcd and the apiserver
@@ -18,41 +20,14 @@
 EB_ETCD_VERSION=${EB_ETCD_VERSION:-3.7}
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
+source "$(dirname "$0")/kube_common.sh"
 CASE=setup
-KB=$("$TOP/tests/kube-build.sh" 2>"$T/kube-build.err") || die "kube-apiserver could not be built: $(tail -5 "$T/kube-build.err" | tr '\n' ' ')"
-PATH=$KB:$PATH
-export KUBECONFIG=$T/kubeconfig
-openssl genrsa -out "$T/sa.key" 2048 2>/dev/null && openssl rsa -in "$T/sa.key" -pubout -out "$T/sa.pub" 2>/dev/null || die "sa key"
-TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "$TOKEN,admin,admin,system:masters" >"$T/tokens.csv"
-API_PORT=$(free_port)
-
-# apiserver_start ETCD_URL: the apiserver on 127.0.0.1:$API_PORT; waits for /readyz
-apiserver_start() {
-	kube-apiserver --etcd-servers="$1" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-		--secure-port="$API_PORT" --cert-dir="$T/apicerts" --token-auth-file="$T/tokens.csv" \
-		--service-account-key-file="$T/sa.pub" --service-account-signing-key-file="$T/sa.key" \
-		--service-account-issuer=https://kubernetes.default.svc --authorization-mode=RBAC \
-		--service-cluster-ip-range=10.96.0.0/16 --enable-priority-and-fairness=false \
-		>"$T/apiserver.log" 2>&1 &
-	API_PID=$!
-	track_pid "$API_PID"
-	for _ in $(seq 240); do
-		curl -ksf -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1 && return 0
-		kill -0 "$API_PID" 2>/dev/null || break
-		sleep 0.5
-	done
-	tail -20 "$T/apiserver.log" >&2
-	return 1
-}
-kubectl config set-cluster t --server "https://127.0.0.1:$API_PORT" --insecure-skip-tls-verify=true >/dev/null
-kubectl config set-credentials admin --token "$TOKEN" >/dev/null
-kubectl config set-context t --cluster t --user admin >/dev/null
-kubectl config use-context t >/dev/null
+kube_setup
 
 etcd_cluster kube 1
 EP=${CL_URLS[0]}
 apiserver_start "$EP" || die "kube-apiserver did not become ready"
+controllers_start || die "kube-controller-manager did not start"
 pass apiserver_ready_on_etcd_$EB_ETCD_VERSION
 
 CASE=chart
@@ -62,7 +37,7 @@ CHART=$TOP/helm/etcd-backup
 kubectl create namespace backup >/dev/null
 kubectl label namespace backup pod-security.kubernetes.io/enforce=privileged >/dev/null
 i=0
-for v in default secret irsa s3-secret pvc hostpath encrypted; do
+for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted; do
 	f=(); [ $v != default ] && f=(-f "$CHART/ci/$v-values.yaml")
 	i=$((i + 1))
 	if out=$("$HELM" install "eb$i" "$CHART" --namespace backup "${f[@]}" 2>&1); then
@@ -71,7 +46,7 @@ for v in default secret irsa s3-secret pvc hostpath encrypted; do
 		fail "helm_install_accepted__$v" "$(head -c 600 <<<"$out")"
 	fi
 done
-expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 7
+expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 8
 # the runbook's pre-upgrade Job, from the default release
 out=$(kubectl -n backup create job --from=cronjob/eb1-etcd-backup pre-upgrade -o json 2>&1) || fail job_from_cronjob "$out"
 expect_eq job_from_cronjob_args "$(jq -c '.spec.template.spec.containers[0].args' <<<"$out")" \
@@ -80,20 +55,41 @@ expect_match job_from_cronjob_snapshot_flags "$(jq -r '.spec.template.spec.conta
 	'^snapshot --endpoints https://127.0.0.1:2379 --cacert /etc/etcd-backup/pki/ca.crt --cert .* --key .* --to /backups'
 expect_eq job_from_cronjob_mounts "$(jq -r '[.spec.template.spec.containers[0].volumeMounts[].name] | sort | join(",")' <<<"$out")" \
 	"$(kubectl -n backup get cronjob eb1-etcd-backup -o json | jq -r '[.spec.jobTemplate.spec.template.spec.containers[0].volumeMounts[].name] | sort | join(",")')"
-# Pod Security: the Job's pod (hostNetwork, hostPath) is what the README's
-# level must admit.  No controller turns the Job into a pod here, so the
-# pod is created from the Job's template: refused under `restricted`,
-# accepted (and left Pending: no scheduler) under `privileged`.
-jq '{apiVersion: "v1", kind: "Pod", metadata: {name: "eb-probe"}, spec: .spec.template.spec}' <<<"$out" >"$T/pod.json"
-kubectl create namespace strict >/dev/null
-kubectl label namespace strict pod-security.kubernetes.io/enforce=restricted >/dev/null
-kubectl -n strict create serviceaccount eb1-etcd-backup >/dev/null # what the chart would make
-out=$(kubectl -n strict create -f "$T/pod.json" 2>&1); rc=$?
-expect_eq psa_restricted_refuses "$rc $(grep -c 'violates PodSecurity "restricted' <<<"$out")" "1 1"
-kubectl label namespace strict pod-security.kubernetes.io/enforce=baseline --overwrite >/dev/null
-out=$(kubectl -n strict create -f "$T/pod.json" 2>&1); rc=$?
-expect_eq psa_baseline_refuses_host_access "$rc $(grep -c 'violates PodSecurity "baseline.*host' <<<"$out")" "1 1"
-check psa_privileged_admits kubectl -n backup create -f "$T/pod.json"
+# Pod Security, on the pods the Job controller makes from these Jobs (the
+# controller-manager runs; no scheduler, so admitted pods stay Pending).
+# job_outcome NS JOB: "pod" once the Job has a pod, or the message of its
+# FailedCreate event (what admission said); waits up to 30 s.
+job_outcome() {
+	local _ msg
+	for _ in $(seq 60); do
+		if [ -n "$(kubectl -n "$1" get pods -l "batch.kubernetes.io/job-name=$2" -o name)" ]; then echo pod; return; fi
+		msg=$(kubectl -n "$1" get events --field-selector "involvedObject.name=$2,reason=FailedCreate" \
+			-o jsonpath='{.items[0].message}' 2>/dev/null)
+		[ -n "$msg" ] && { echo "$msg"; return; }
+		sleep 0.5
+	done
+	echo "neither a pod nor a FailedCreate event"
+}
+# the README's levels: the default pod (hostNetwork, hostPath) needs
+# privileged; certificates from a Secret with a PVC store pass restricted
+expect_eq psa_privileged_admits_job_pod "$(job_outcome backup pre-upgrade)" pod
+pod=$(kubectl -n backup get pods -l batch.kubernetes.io/job-name=pre-upgrade -o json | jq '.items[0]')
+expect_eq job_pod_args "$(jq -c '.spec.containers[0].args' <<<"$pod")" \
+	"$(kubectl -n backup get cronjob eb1-etcd-backup -o json | jq -c '.spec.jobTemplate.spec.template.spec.containers[0].args')"
+expect_eq job_pod_pending_no_kubelet "$(jq -r '.status.phase' <<<"$pod")" Pending
+for level in restricted baseline; do
+	kubectl create namespace "ps-$level" >/dev/null
+	kubectl label namespace "ps-$level" "pod-security.kubernetes.io/enforce=$level" >/dev/null
+	"$HELM" install eb "$CHART" --namespace "ps-$level" >/dev/null 2>&1 || fail "psa_${level}_install" "helm install refused"
+	kubectl -n "ps-$level" create job --from=cronjob/eb-etcd-backup j >/dev/null
+done
+expect_match psa_restricted_refuses_default_pod "$(job_outcome ps-restricted j)" 'violates PodSecurity "restricted:latest": host namespaces \(hostNetwork=true\)'
+expect_match psa_baseline_refuses_host_access "$(job_outcome ps-baseline j)" 'violates PodSecurity "baseline:latest": host namespaces \(hostNetwork=true\), hostPath volumes'
+kubectl create namespace ps-secret >/dev/null
+kubectl label namespace ps-secret pod-security.kubernetes.io/enforce=restricted >/dev/null
+"$HELM" install eb "$CHART" --namespace ps-secret -f "$CHART/ci/secret-values.yaml" >/dev/null 2>&1 || fail psa_secret_install "helm install refused"
+kubectl -n ps-secret create job --from=cronjob/eb-etcd-backup j >/dev/null
+expect_eq psa_restricted_admits_secret_variant "$(job_outcome ps-secret j)" pod
 
 CASE=objects
 kubectl create namespace demo >/dev/null
@@ -122,8 +118,6 @@ check backup_taken test -n "$ID"
 kubectl -n demo create configmap only-after --from-literal=x=1 >/dev/null
 kubectl -n demo patch configmap app-config -p '{"data":{"mode":"green"}}' >/dev/null
 OLD_RV=$(kubectl -n demo get configmap app-config -o jsonpath='{.metadata.resourceVersion}')
-# the list's resourceVersion: the newest any client has seen
-list_rv() { kubectl get --raw /api/v1/configmaps | jq -r .metadata.resourceVersion; }
 MAX_RV=$(list_rv)
 check old_list_rv_read test "$MAX_RV" -gt 0
 
@@ -132,7 +126,7 @@ CASE=disaster
 # restored; etcd and the apiserver started again on it
 restore_and_start() {
 	local name=$1 peer; shift
-	stop_pid "$API_PID"
+	apiserver_stop
 	for p in "${CL_PIDS[@]}" ${R_PID:-}; do stop_pid "$p"; done
 	rm -rf "${CL_DIRS[@]}"
 	peer=http://127.0.0.1:$(free_port)
@@ -151,11 +145,13 @@ expect_eq restored_custom_object "$(kubectl -n demo get widget w1 -o jsonpath='{
 out=$(kubectl -n demo get configmap only-after 2>&1); rc=$?
 expect_eq later_object_gone "$rc $(grep -c NotFound <<<"$out")" "1 1"
 NEW_RV=$(list_rv)
+rvcheck=$(python3 "$TOP/tests/it/runbook_blocks.py" find "$TOP/docs/disaster-recovery.md" bash 'sys.exit(rv <= 1000000000)')
+check runbook_rv_check_passes_after_bump bash -euo pipefail -c "$rvcheck"
 check resource_versions_above_old test "$NEW_RV" -gt "$MAX_RV"
 kubectl -n demo create configmap after-restore --from-literal=y=1 >/dev/null
 check new_object_rv_above_old test "$(kubectl -n demo get configmap after-restore -o jsonpath='{.metadata.resourceVersion}')" -gt "$MAX_RV"
 # an informer resuming its watch from a resourceVersion it saw before
-out=$(timeout 10 curl -ks -H "Authorization: Bearer $TOKEN" \
+out=$(timeout 10 curl -ks -H "Authorization: Bearer $KUBE_TOKEN" \
 	"https://127.0.0.1:$API_PORT/api/v1/namespaces/demo/configmaps?watch=1&resourceVersion=$OLD_RV" 2>&1)
 expect_match watch_old_rv_gone "$out" '"code":410'
 expect_match watch_old_rv_too_old "$out" 'too old resource version'
@@ -169,5 +165,10 @@ restore_and_start plain || die "restore without bump failed"
 # copy, and a watch resumed from OLD_RV can miss what happens in between
 NOB_RV=$(kubectl -n demo get configmap app-config -o jsonpath='{.metadata.resourceVersion}')
 check without_bump_object_rv_goes_backwards test "$NOB_RV" -lt "$OLD_RV"
+# the runbook's own check after a restore (docs/disaster-recovery.md, step
+# 6) catches it: it passes after the bumped restore, fails after this one
+rvcheck=$(python3 "$TOP/tests/it/runbook_blocks.py" find "$TOP/docs/disaster-recovery.md" bash 'sys.exit(rv <= 1000000000)')
+out=$(bash -euo pipefail -c "$rvcheck" 2>&1); rc=$?
+expect_eq without_bump_runbook_check_fails "$rc $(grep -c "^resourceVersion [0-9]\{1,9\}$" <<<"$out")" "1 1"
 check without_bump_list_rv_below_bumped test "$(kubectl get --raw /api/v1/configmaps | jq -r .metadata.resourceVersion)" -lt "$NEW_RV"
 exit 0
