@@ -670,49 +670,55 @@ wait_msg(eb_etcd *c, stream_call *sc, int *timed_out)
 	return ev.success;
 }
 
+/* Starts a streaming call: token, the one request, and (half_close) the
+ * end of our side; the status batch is left in flight (tag_b).  1 when
+ * the headers came, 0 when the call failed at once (the status says why). */
 static int
-start_snapshot(eb_etcd *c, stream_call *sc, grpc_byte_buffer *send, eb_err *err)
+start_stream(eb_etcd *c, stream_call *sc, const char *method, const char *what,
+             grpc_byte_buffer *send, int half_close, eb_err *err)
 {
 	grpc_metadata md;
 	grpc_op ops[4], st;
 	grpc_event ev;
+	size_t nops = 0;
 	memset(ops, 0, sizeof ops);
 	memset(&st, 0, sizeof st);
 	sc->call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-	                                    grpc_slice_from_static_string("/etcdserverpb.Maintenance/Snapshot"),
+	                                    grpc_slice_from_static_string(method),
 	                                    NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
 	md.key = grpc_slice_from_static_string("token");
 	md.value = c->token ? grpc_slice_from_copied_string(c->token) : grpc_empty_slice();
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[0].data.send_initial_metadata.count = c->token ? 1 : 0;
-	ops[0].data.send_initial_metadata.metadata = &md;
-	ops[1].op = GRPC_OP_SEND_MESSAGE;
-	ops[1].data.send_message.send_message = send;
-	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[3].data.recv_initial_metadata.recv_initial_metadata = &sc->imd;
+	ops[nops].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[nops].data.send_initial_metadata.count = c->token ? 1 : 0;
+	ops[nops++].data.send_initial_metadata.metadata = &md;
+	ops[nops].op = GRPC_OP_SEND_MESSAGE;
+	ops[nops++].data.send_message.send_message = send;
+	if (half_close)
+		ops[nops++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[nops].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[nops++].data.recv_initial_metadata.recv_initial_metadata = &sc->imd;
 	st.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
 	st.data.recv_status_on_client.trailing_metadata = &sc->tmd;
 	st.data.recv_status_on_client.status = &sc->code;
 	st.data.recv_status_on_client.status_details = &sc->details;
 	st.data.recv_status_on_client.error_string = &sc->dbg;
-	if (grpc_call_start_batch(sc->call, ops, 4, &sc->tag_a, NULL) != GRPC_CALL_OK) {
+	if (grpc_call_start_batch(sc->call, ops, nops, &sc->tag_a, NULL) != GRPC_CALL_OK) {
 		grpc_slice_unref(md.value);
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the snapshot call", c->endpoint);
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the %s call", c->endpoint, what);
 	}
 	if (grpc_call_start_batch(sc->call, &st, 1, &sc->tag_b, NULL) != GRPC_CALL_OK) {
 		/* batch A is in flight: collect it before giving up */
 		grpc_call_cancel(sc->call, NULL);
 		grpc_completion_queue_pluck(c->cq, &sc->tag_a, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 		grpc_slice_unref(md.value);
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the snapshot call", c->endpoint);
+		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the %s call", c->endpoint, what);
 	}
 	/* headers must come within dial + command timeout */
 	ev = grpc_completion_queue_pluck(c->cq, &sc->tag_a,
 	                                 deadline_in(c->o.dial_timeout_ms + c->o.command_timeout_ms), NULL);
 	if (ev.type == GRPC_QUEUE_TIMEOUT) {
 		grpc_call_cancel_with_status(sc->call, GRPC_STATUS_DEADLINE_EXCEEDED,
-		                             "snapshot did not start in time", NULL);
+		                             "the stream did not start in time", NULL);
 		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_a, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 	}
 	grpc_slice_unref(md.value);
@@ -792,7 +798,7 @@ snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	grpc_metadata_array_init(&sc.imd);
 	grpc_metadata_array_init(&sc.tmd);
 	send = pack(&req.base);
-	ok = start_snapshot(c, &sc, send, err);
+	ok = start_stream(c, &sc, "/etcdserverpb.Maintenance/Snapshot", "snapshot", send, 1, err);
 	if (ok < 0) {
 		rc = ok;
 		goto out;
@@ -858,4 +864,168 @@ const char *
 eb_etcd_snapshot_storage_version(const eb_etcd *c)
 {
 	return c->snap_version;
+}
+
+/* ---- lease ---- */
+
+int
+eb_etcd_lease_ttl(eb_etcd *c, int64_t id, int64_t *granted_ttl, int64_t *ttl, eb_err *err)
+{
+	Etcdserverpb__LeaseTimeToLiveRequest req = ETCDSERVERPB__LEASE_TIME_TO_LIVE_REQUEST__INIT;
+	ProtobufCMessage *out;
+	Etcdserverpb__LeaseTimeToLiveResponse *r;
+	int rc;
+	req.id = id;
+	rc = unary(c, "/etcdserverpb.Lease/LeaseTimeToLive", "LeaseTimeToLive", &req.base,
+	           &etcdserverpb__lease_time_to_live_response__descriptor, &out, err);
+	if (rc < 0)
+		return rc;
+	r = (Etcdserverpb__LeaseTimeToLiveResponse *)out;
+	*granted_ttl = r->grantedttl;
+	*ttl = r->ttl;
+	protobuf_c_message_free_unpacked(out, NULL);
+	return 0;
+}
+
+/* ---- watch stream ---- */
+
+/* Collects the in-flight RECV_MESSAGE batch; every 200 ms without a
+ * message it calls fn(NULL) (a tick: flush timers, SIGTERM).  1 = a
+ * message or the end of the stream (*bb NULL), 0 = fn asked to stop or
+ * failed (*stop_rc); the batch is collected either way. */
+static int
+watch_wait(eb_etcd *c, stream_call *sc, eb_watch_fn fn, void *arg, int *stop_rc, eb_err *err)
+{
+	grpc_event ev;
+	for (;;) {
+		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, deadline_in(200), NULL);
+		if (ev.type != GRPC_QUEUE_TIMEOUT)
+			return 1;
+		if ((*stop_rc = fn(arg, NULL, err)) != 0)
+			break;
+	}
+	grpc_call_cancel_with_status(sc->call, GRPC_STATUS_CANCELLED, "watch stopped", NULL);
+	grpc_completion_queue_pluck(c->cq, &sc->tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	return 0;
+}
+
+/* Decodes one WatchResponse and hands it to fn. */
+static int
+watch_deliver(eb_etcd *c, grpc_byte_buffer *bb, eb_watch_fn fn, void *arg, eb_err *err)
+{
+	Etcdserverpb__WatchResponse *m = (Etcdserverpb__WatchResponse *)unpack(
+		&etcdserverpb__watch_response__descriptor, bb);
+	eb_watch_event *ev = NULL;
+	eb_watch_resp r;
+	int rc;
+	if (!m)
+		return eb_err_set(err, EB_ECORRUPT, "etcd %s: undecodable watch message", c->endpoint);
+	memset(&r, 0, sizeof r);
+	if (m->n_events && !(ev = calloc(m->n_events, sizeof *ev))) {
+		protobuf_c_message_free_unpacked(&m->base, NULL);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < m->n_events; i++) {
+		const Mvccpb__Event *e = m->events[i];
+		const Mvccpb__KeyValue *kv = e->kv;
+		if (!kv) {
+			free(ev);
+			protobuf_c_message_free_unpacked(&m->base, NULL);
+			return eb_err_set(err, EB_ECORRUPT, "etcd %s: watch event without a key", c->endpoint);
+		}
+		ev[i].is_delete = e->type == MVCCPB__EVENT__EVENT_TYPE__DELETE;
+		ev[i].key = kv->key.data;
+		ev[i].key_len = kv->key.len;
+		ev[i].value = kv->value.data;
+		ev[i].value_len = kv->value.len;
+		ev[i].create_revision = kv->create_revision;
+		ev[i].mod_revision = kv->mod_revision;
+		ev[i].version = kv->version;
+		ev[i].lease = kv->lease;
+	}
+	r.header_revision = m->header ? m->header->revision : 0;
+	r.created = m->created;
+	r.canceled = m->canceled;
+	r.compact_revision = m->compact_revision;
+	r.cancel_reason = m->cancel_reason ? m->cancel_reason : "";
+	r.n = m->n_events;
+	r.events = ev;
+	rc = fn(arg, &r, err);
+	free(ev);
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	return rc;
+}
+
+int
+eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *err)
+{
+	Etcdserverpb__WatchRequest req = ETCDSERVERPB__WATCH_REQUEST__INIT;
+	Etcdserverpb__WatchCreateRequest cr = ETCDSERVERPB__WATCH_CREATE_REQUEST__INIT;
+	static uint8_t zero = 0;
+	stream_call sc;
+	grpc_byte_buffer *send;
+	int rc = 0, ok;
+	char details[512];
+
+	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
+		return rc;
+	cr.key.data = &zero; /* key "\0" .. range_end "\0": every key */
+	cr.key.len = 1;
+	cr.range_end.data = &zero;
+	cr.range_end.len = 1;
+	cr.start_revision = start_rev;
+	cr.progress_notify = 1;
+	req.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
+	req.create_request = &cr;
+	memset(&sc, 0, sizeof sc);
+	sc.details = grpc_empty_slice();
+	grpc_metadata_array_init(&sc.imd);
+	grpc_metadata_array_init(&sc.tmd);
+	send = pack(&req.base);
+	/* our side stays open: etcd's clients never half-close a watch */
+	ok = start_stream(c, &sc, "/etcdserverpb.Watch/Watch", "watch", send, 0, err);
+	if (ok < 0) {
+		rc = ok;
+		goto out;
+	}
+	while (ok && rc == 0) {
+		grpc_byte_buffer *bb = NULL;
+		grpc_op op;
+		memset(&op, 0, sizeof op);
+		op.op = GRPC_OP_RECV_MESSAGE;
+		op.data.recv_message.recv_message = &bb;
+		if (grpc_call_start_batch(sc.call, &op, 1, &sc.tag_m, NULL) != GRPC_CALL_OK)
+			break;
+		if (!watch_wait(c, &sc, fn, arg, &rc, err)) {
+			if (bb)
+				grpc_byte_buffer_destroy(bb);
+			break;
+		}
+		if (!bb)
+			break; /* the stream ended: the status says why */
+		rc = watch_deliver(c, bb, fn, arg, err);
+		grpc_byte_buffer_destroy(bb);
+	}
+	if (rc != 0) /* fn stopped or failed: end the call */
+		grpc_call_cancel_with_status(sc.call, GRPC_STATUS_CANCELLED, "watch stopped", NULL);
+	grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	if (rc > 0)
+		rc = 0; /* fn asked to stop */
+	else if (rc == 0) {
+		copy_details(sc.details, details, sizeof details);
+		rc = status_error(c, "watch", sc.code == GRPC_STATUS_OK ? GRPC_STATUS_UNAVAILABLE : sc.code,
+		                  details[0] ? details : "the member ended the watch stream", err);
+	}
+out:
+	if (sc.dbg) {
+		EB_LOG(EB_LOG_DEBUG, "grpc", "%s Watch: %s", c->endpoint, sc.dbg);
+		gpr_free((void *)sc.dbg);
+	}
+	grpc_slice_unref(sc.details);
+	grpc_metadata_array_destroy(&sc.imd);
+	grpc_metadata_array_destroy(&sc.tmd);
+	grpc_byte_buffer_destroy(send);
+	if (sc.call)
+		grpc_call_unref(sc.call);
+	return rc;
 }

@@ -94,4 +94,39 @@ const char *eb_etcd_snapshot_storage_version(const eb_etcd *c);
 int eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn,
                      void *arg, uint64_t *out_db_size, eb_err *err);
 
+/* The granted TTL and the remaining TTL (-1: expired or revoked) of a
+ * lease, in seconds. */
+int eb_etcd_lease_ttl(eb_etcd *c, int64_t id, int64_t *granted_ttl, int64_t *ttl,
+                      eb_err *err);
+
+/* One event of a watch: the key-value as etcd stores it at mod_revision
+ * (a delete carries the key and mod_revision only). */
+typedef struct eb_watch_event {
+	int is_delete;
+	const uint8_t *key, *value;
+	size_t key_len, value_len;
+	int64_t create_revision, mod_revision, version, lease;
+} eb_watch_event;
+
+/* One WatchResponse; events are valid during the callback only.  Events
+ * come in revision order, the events of one revision in the order etcd
+ * applied them (their sub-revision). */
+typedef struct eb_watch_resp {
+	int64_t header_revision;
+	int created, canceled;
+	int64_t compact_revision; /* set with canceled: history before it is gone */
+	const char *cancel_reason;
+	size_t n;
+	const eb_watch_event *events;
+} eb_watch_resp;
+
+/* resp NULL: a tick, about every 200 ms while no message comes (timers,
+ * SIGTERM).  Return 0 to go on, > 0 to stop, < 0 (with err) to fail. */
+typedef int (*eb_watch_fn)(void *arg, const eb_watch_resp *resp, eb_err *err);
+
+/* Watches every key from start_rev (progress notifications on) until fn
+ * stops it (returns 0) or fails (its code).  A stream the member ends is an
+ * error (EB_EREMOTE or the status's code): reconnect and resume. */
+int eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *err);
+
 #endif

@@ -17,6 +17,7 @@
 #include "restore/members.h"
 #include "restore/snapfile.h"
 #include "restore/wal.h"
+#include "storage/segment.h"
 
 static void
 put(const char *dir, const char *target, const char *name, const void *p, size_t n)
@@ -171,6 +172,21 @@ main(int argc, char **argv)
 		put(argv[1], "fuzz_records", "kv", kv, sizeof kv);
 		put(argv[1], "fuzz_records", "lease", lease, sizeof lease);
 		put(argv[1], "fuzz_records", "user", user, sizeof user);
+	}
+
+	/* a segment: puts (one with a lease), a two-event txn, a delete, a lease */
+	{
+		eb_seg_writer sw;
+		eb_seg_writer_init(&sw, 41);
+		eb_seg_event(&sw, 0, 42, 1000, (const uint8_t *)"a", 1, (const uint8_t *)"1", 1, 42, 1, 0, &err);
+		eb_seg_event(&sw, 0, 43, 1001, (const uint8_t *)"b", 1, (const uint8_t *)"2", 1, 43, 1, 7, &err);
+		eb_seg_lease(&sw, 7, 60, &err);
+		eb_seg_event(&sw, 0, 44, 1002, (const uint8_t *)"a", 1, (const uint8_t *)"3", 1, 42, 2, 0, &err);
+		eb_seg_event(&sw, 0, 44, 1002, (const uint8_t *)"c", 1, (const uint8_t *)"", 0, 44, 1, 0, &err);
+		eb_seg_event(&sw, 1, 45, 1003, (const uint8_t *)"b", 1, NULL, 0, 0, 0, 0, &err);
+		eb_seg_finish(&sw, &err);
+		put(argv[1], "fuzz_segment", "seed", sw.b.p, sw.b.len);
+		eb_seg_writer_dispose(&sw);
 	}
 
 	/* a small etcd-like db with 1024-byte pages: multi-level key bucket,
