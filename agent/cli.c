@@ -20,7 +20,8 @@ enum {
 	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
-	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_HELP = 'h',
+	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED,
+	O_SEGINT, O_SEGMAX, O_FULLINT, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -80,6 +81,9 @@ static const optdef defs[] = {
 	{{"age-identity", required_argument, 0, O_AGEID}, CLI_READKEYS},
 	{{"age-passphrase-file", required_argument, 0, O_AGEPASS}, CLI_READKEYS},
 	{{"trusted-keys", required_argument, 0, O_TRUSTED}, CLI_READKEYS},
+	{{"segment-interval", required_argument, 0, O_SEGINT}, CLI_REPLICATE},
+	{{"segment-max-bytes", required_argument, 0, O_SEGMAX}, CLI_REPLICATE},
+	{{"full-interval", required_argument, 0, O_FULLINT}, CLI_REPLICATE},
 	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
 	{{"log-level", required_argument, 0, O_LOGLVL}, 0},
 	{{"help", no_argument, 0, O_HELP}, 0},
@@ -199,6 +203,9 @@ defaults(cli *c, const char *cmd)
 	c->keep.last = c->keep.hourly = c->keep.daily = c->keep.weekly = c->keep.monthly = -1;
 	c->abort_incomplete_s = -1;
 	c->progress = -1;
+	c->segment_interval_ms = 10000;
+	c->segment_max_bytes = 8 << 20;
+	c->full_interval_ms = 86400000LL;
 	c->tmp_dir = eb_env("TMPDIR") ? eb_env("TMPDIR") : "/tmp";
 }
 
@@ -316,6 +323,24 @@ apply(cli *c, int id, const char *arg)
 		if (cli_duration_ms(arg, &ms) < 0)
 			return usage_error(c, "--abort-incomplete-after '%s' is not a duration like 24h", arg);
 		c->abort_incomplete_s = (long)(ms / 1000);
+		return 0;
+	}
+	case O_SEGINT:
+		if (cli_duration_ms(arg, &c->segment_interval_ms) < 0 || c->segment_interval_ms < 100)
+			return usage_error(c, "--segment-interval '%s' is not a duration of at least 100ms, like 10s", arg);
+		return 0;
+	case O_FULLINT:
+		if (cli_duration_ms(arg, &c->full_interval_ms) < 0)
+			return usage_error(c, "--full-interval '%s' is not a duration like 24h (0: never)", arg);
+		return 0;
+	case O_SEGMAX: {
+		char *end;
+		errno = 0;
+		c->segment_max_bytes = strtoll(arg, &end, 10);
+		if (!errno && end != arg && (*end == 'K' || *end == 'M') && c->segment_max_bytes < (1LL << 30))
+			c->segment_max_bytes <<= *end++ == 'K' ? 10 : 20;
+		if (errno || end == arg || *end || c->segment_max_bytes < 4096 || c->segment_max_bytes > (1LL << 30))
+			return usage_error(c, "--segment-max-bytes '%s' is not a byte count (K, M) in 4K..1024M", arg);
 		return 0;
 	}
 	case O_METRICS: c->metrics_file = arg; return 0;

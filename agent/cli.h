@@ -28,7 +28,8 @@ enum {
 	CLI_TMPDIR = 1 << 10,  /* --tmp-dir DIR */
 	CLI_DEEP = 1 << 11,    /* verify --deep */
 	CLI_READKEYS = 1 << 12,  /* --age-identity, --age-passphrase-file, --trusted-keys */
-	CLI_WRITEKEYS = 1 << 13  /* --age-recipient(s-file), --sign-key */
+	CLI_WRITEKEYS = 1 << 13, /* --age-recipient(s-file), --sign-key */
+	CLI_REPLICATE = 1 << 14  /* --segment-interval, --segment-max-bytes, --full-interval */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -76,6 +77,10 @@ typedef struct cli {
 	int progress;             /* 1 = always, 0 = never, -1 = when stderr is a tty */
 	int deep;                 /* verify --deep, snapshot --verify-deep */
 	eb_keys keys;             /* age and signature keys (crypt/keys.h) */
+	/* replicate */
+	long long segment_interval_ms; /* 10s */
+	long long segment_max_bytes;   /* 8 MiB */
+	long long full_interval_ms;    /* 24h, 0 = never */
 } cli;
 
 /* Parses argv (argv[0] is the subcommand) for a command that takes the

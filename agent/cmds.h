@@ -12,5 +12,6 @@ int cmd_get(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_replicate(int argc, char **argv);
 
 #endif

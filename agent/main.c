@@ -15,6 +15,7 @@ static const char usage[] =
 "\n"
 "Commands:\n"
 "  snapshot   take a backup: etcd -> sha256 check -> zstd -> store\n"
+"  replicate  continuous backup: a full backup, then every change as segments\n"
 "  status     health of every member: alarms, revisions, HashKV agreement\n"
 "  list       backups in a store, newest first\n"
 "  get        fetch a backup as a plain snapshot file (etcdctl-compatible)\n"
@@ -37,7 +38,7 @@ main(int argc, char **argv)
 		{"snapshot", cmd_snapshot, 1}, {"status", cmd_status, 1},
 		{"list", cmd_list, 0},         {"get", cmd_get, 0},
 		{"verify", cmd_verify, 0},     {"prune", cmd_prune, 0},
-		{"inspect", cmd_inspect, 0},
+		{"inspect", cmd_inspect, 0},   {"replicate", cmd_replicate, 1},
 	};
 	int rc;
 

@@ -1,0 +1,489 @@
+/* agent/replicate.c - continuous backup (see replicate.h). */
+#include "agent/replicate.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/interrupt.h"
+#include "common/log.h"
+#include "crypt/age_stage.h"
+#include "storage/catalog.h"
+#include "storage/chain.h"
+#include "storage/digest.h"
+#include "storage/segment.h"
+#include "storage/zstd_stage.h"
+
+typedef struct rep {
+	eb_store *st;
+	const eb_replicate_opts *o;
+	eb_replicate_stats *stats;
+	eb_cluster cl;
+	int probed;
+	eb_member *m;
+	/* the chain being written */
+	char base[96];
+	uint64_t cluster_id;
+	eb_seg_writer w;
+	int64_t next_rev;       /* the first revision not yet received */
+	int64_t seg_start_ms;   /* monotonic time the open segment got its first event */
+	int64_t full_ms;        /* monotonic time of the chain's full backup */
+	/* a new full was taken at switch_rev: events up to it end the old chain */
+	int64_t switch_rev;
+	char switch_base[96];
+	int64_t *leases;        /* lease IDs recorded in this chain, sorted */
+	size_t nleases, capleases;
+	int compacted;          /* the watch was cancelled: history is gone */
+	int64_t compact_rev;
+	int stopped;            /* SIGTERM seen, open segment committed */
+} rep;
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- chain state ---- */
+
+/* The newest full backup of the cluster etcd reports, and where its chain
+ * ends.  0 with base "" when the store has none. */
+static int
+find_chain(rep *r, eb_err *err)
+{
+	eb_catalog cat;
+	eb_store_list l = {0};
+	eb_chain ch;
+	const eb_manifest *b = NULL;
+	eb_err e1;
+	int rc;
+	eb_err_init(&e1);
+	r->base[0] = 0;
+	rc = eb_catalog_load(&cat, r->st, &e1);
+	if (rc == EB_ENOTFOUND)
+		return 0; /* a folder not made yet: the first full backup makes it */
+	if (rc < 0)
+		return eb_err_set(err, rc, "%s", e1.msg);
+	for (size_t i = 0; i < cat.n && !b; i++)
+		if (cat.v[i].cluster_id == r->m->st.cluster_id)
+			b = &cat.v[i]; /* highest revision first */
+	if (b) {
+		rc = eb_store_list_all(r->st, &l, err);
+		if (rc == 0)
+			rc = eb_chain_load(r->st, &l, b->id, b->revision, &ch, err);
+		if (rc == 0) {
+			snprintf(r->base, sizeof r->base, "%s", b->id);
+			r->next_rev = ch.last_rev + 1;
+			if (ch.gap_after)
+				EB_LOG(EB_LOG_WARN, "replicate", "the chain of %s has a gap after revision %" PRId64
+				       ": continuing from there", b->id, ch.gap_after);
+			EB_LOG(EB_LOG_INFO, "replicate", "resuming the chain of full backup %s (revision %" PRId64
+			       ", %zu segments) at revision %" PRId64, b->id, b->revision, ch.n, r->next_rev);
+			eb_chain_dispose(&ch);
+		}
+		eb_store_list_dispose(&l);
+	}
+	eb_catalog_dispose(&cat);
+	return rc;
+}
+
+static int
+take_full(rep *r, char *id, size_t cap, int64_t *rev, eb_err *err)
+{
+	eb_manifest man;
+	eb_backup_result res;
+	eb_backup_opts bo = r->o->full;
+	int rc;
+	bo.cluster = &r->cl;
+	rc = eb_backup_run(r->m, r->st, &bo, &man, &res, err);
+	if (rc < 0)
+		return rc;
+	snprintf(id, cap, "%s", man.id);
+	*rev = man.revision;
+	r->stats->fulls++;
+	EB_LOG(EB_LOG_INFO, "replicate", "full backup %s at revision %" PRId64 " (%.1fs)", man.id,
+	       man.revision, res.seconds);
+	eb_manifest_dispose(&man);
+	return 0;
+}
+
+static void
+start_chain(rep *r, const char *base, int64_t rev)
+{
+	if (base != r->base)
+		snprintf(r->base, sizeof r->base, "%s", base);
+	eb_seg_writer_dispose(&r->w);
+	eb_seg_writer_init(&r->w, rev);
+	r->next_rev = rev + 1;
+	r->nleases = 0;
+	r->full_ms = eb_mono_ms();
+}
+
+/* ---- one segment into the store ---- */
+
+static int
+store_object(rep *r, eb_segman *sm, eb_err *err)
+{
+	eb_stream *sink = NULL, *stored = NULL, *age = NULL, *zs = NULL, *head;
+	uint8_t d[EB_SHA256_LEN];
+	const eb_backup_opts *f = &r->o->full;
+	int zstd = strcmp(f->compression, "zstd") == 0;
+	int rc = eb_store_put_stream(r->st, sm->object, &sink, err);
+	if (rc == 0)
+		rc = eb_sha256_stage_new(&stored, sink, err);
+	if (rc == 0 && f->age && f->age->n)
+		rc = eb_age_encrypt_new(&age, f->age, stored, err);
+	if (rc == 0 && zstd)
+		rc = eb_zstd_compress_new(&zs, f->level, age ? age : stored, err);
+	head = zs ? zs : age ? age : stored;
+	if (rc == 0)
+		rc = eb_stream_write(head, r->w.b.p, r->w.b.len, err);
+	if (rc == 0)
+		rc = eb_stream_finish(head, err); /* the object commits here */
+	if (rc == 0) {
+		eb_sha256_stage_digest(stored, d);
+		eb_hex(d, EB_SHA256_LEN, sm->stored_sha256);
+		sm->stored_size = stored->nbytes_in;
+	}
+	if (zs) zs->ops->free(zs);
+	if (age) age->ops->free(age);
+	if (stored) stored->ops->free(stored);
+	if (sink) sink->ops->free(sink);
+	return rc;
+}
+
+static void
+live_hashkv(rep *r, eb_segman *sm)
+{
+	int64_t crev, hrev;
+	eb_err e;
+	eb_err_init(&e);
+	if (eb_etcd_hashkv(r->m->conn, sm->last_rev, &sm->hashkv, &crev, &hrev, &e) == 0) {
+		sm->has_hashkv = 1;
+		sm->hashkv_compact_rev = crev;
+	} else {
+		EB_LOG(EB_LOG_DEBUG, "replicate", "no HashKV at revision %" PRId64 ": %s", sm->last_rev, e.msg);
+	}
+}
+
+/* Commits the open segment (if it has events) and opens the next one. */
+static int
+flush(rep *r, eb_err *err)
+{
+	eb_segman sm;
+	char name[256], *json = NULL;
+	uint8_t d[EB_SHA256_LEN];
+	int rc;
+	if (!r->w.events)
+		return 0;
+	memset(&sm, 0, sizeof sm);
+	rc = eb_seg_finish(&r->w, err);
+	snprintf(sm.base, sizeof sm.base, "%s", r->base);
+	sm.cluster_id = r->cluster_id;
+	sm.prev_rev = r->w.prev_rev;
+	sm.first_rev = r->w.first_rev;
+	sm.last_rev = r->w.last_rev;
+	sm.events = r->w.events;
+	sm.leases = r->w.leases;
+	sm.first_ms = r->w.first_ms;
+	sm.last_ms = r->w.last_ms;
+	snprintf(sm.compression, sizeof sm.compression, "%s", r->o->full.compression);
+	snprintf(sm.encryption, sizeof sm.encryption, "%s",
+	         r->o->full.age && r->o->full.age->n ? "age" : "none");
+	snprintf(sm.object, sizeof sm.object, "%s.seg.%" PRId64 "-%" PRId64 "%s%s", sm.base,
+	         sm.first_rev, sm.last_rev, strcmp(sm.compression, "zstd") ? "" : ".zst",
+	         strcmp(sm.encryption, "age") ? "" : ".age");
+	eb_sha256_buf(r->w.b.p, r->w.b.len, d);
+	eb_hex(d, EB_SHA256_LEN, sm.plain_sha256);
+	sm.plain_size = r->w.b.len;
+	if (rc == 0)
+		rc = store_object(r, &sm, err);
+	if (rc == 0) {
+		live_hashkv(r, &sm);
+		rc = eb_segman_to_json(&sm, &json, err);
+	}
+	/* COMMIT POINT: the manifest makes the segment exist */
+	if (rc == 0) {
+		eb_segman_name(sm.base, sm.first_rev, sm.last_rev, name, sizeof name);
+		rc = eb_store_put_bytes(r->st, name, json, strlen(json), err);
+		if (rc < 0) {
+			eb_err e2;
+			eb_err_init(&e2);
+			eb_store_delete(r->st, sm.object, &e2);
+		}
+	}
+	free(json);
+	if (rc < 0)
+		return eb_err_set(err, rc, "segment %" PRId64 "-%" PRId64 " not stored: %s", sm.first_rev,
+		                  sm.last_rev, err->msg);
+	r->stats->segments++;
+	r->stats->last_rev = sm.last_rev;
+	EB_LOG(EB_LOG_INFO, "replicate", "segment %s: revisions %" PRId64 "-%" PRId64 ", %" PRIu64
+	       " events, %" PRIu64 " bytes stored", name, sm.first_rev, sm.last_rev, sm.events, sm.stored_size);
+	eb_seg_writer_dispose(&r->w);
+	eb_seg_writer_init(&r->w, sm.last_rev);
+	return 0;
+}
+
+/* ---- the watch ---- */
+
+static int
+lease_seen(rep *r, int64_t id)
+{
+	size_t lo = 0, hi = r->nleases;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (r->leases[mid] == id)
+			return 1;
+		if (r->leases[mid] < id) lo = mid + 1; else hi = mid;
+	}
+	if (r->nleases == r->capleases) {
+		size_t cap = r->capleases ? r->capleases * 2 : 64;
+		int64_t *t = realloc(r->leases, cap * sizeof *t);
+		if (!t)
+			return 1; /* recorded again later; never lost */
+		r->leases = t;
+		r->capleases = cap;
+	}
+	memmove(r->leases + lo + 1, r->leases + lo, (r->nleases - lo) * sizeof *r->leases);
+	r->leases[lo] = id;
+	r->nleases++;
+	return 0;
+}
+
+static int
+record_lease(rep *r, int64_t id, eb_err *err)
+{
+	int64_t granted = 0, ttl = 0;
+	eb_err e;
+	if (lease_seen(r, id))
+		return 0;
+	eb_err_init(&e);
+	if (eb_etcd_lease_ttl(r->m->conn, id, &granted, &ttl, &e) < 0 || ttl < 0) {
+		/* gone already: its keys' deletes follow in the watch */
+		EB_LOG(EB_LOG_DEBUG, "replicate", "lease %016" PRIx64 ": %s", (uint64_t)id,
+		       e.msg[0] ? e.msg : "expired");
+		return 0;
+	}
+	return eb_seg_lease(&r->w, id, granted, err);
+}
+
+/* Ends the old chain once every event up to the new full's revision is in
+ * it; the new chain starts from that full. */
+static int
+maybe_switch(rep *r, int64_t upcoming_rev, eb_err *err)
+{
+	int rc;
+	if (!r->switch_rev || upcoming_rev <= r->switch_rev)
+		return 0;
+	if ((rc = flush(r, err)) < 0)
+		return rc;
+	start_chain(r, r->switch_base, r->switch_rev);
+	r->switch_rev = 0;
+	return 0;
+}
+
+static int
+on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
+{
+	int64_t now = wall_ms(), from = r->next_rev;
+	int rc;
+	if (resp->canceled) {
+		r->compacted = resp->compact_revision > 0;
+		r->compact_rev = resp->compact_revision;
+		if (!r->compacted)
+			return eb_err_set(err, EB_EREMOTE, "etcd %s cancelled the watch: %s", r->m->endpoint,
+			                  resp->cancel_reason[0] ? resp->cancel_reason : "no reason given");
+		return 1;
+	}
+	for (size_t i = 0; i < resp->n; i++) {
+		const eb_watch_event *e = &resp->events[i];
+		if (e->mod_revision < from)
+			continue; /* had it before a reconnect (a revision never spans responses) */
+		if ((rc = maybe_switch(r, e->mod_revision, err)) < 0)
+			return rc;
+		if (!r->w.events)
+			r->seg_start_ms = eb_mono_ms();
+		rc = eb_seg_event(&r->w, e->is_delete, e->mod_revision, now, e->key, e->key_len, e->value,
+		                  e->value_len, e->create_revision, e->version, e->lease, err);
+		if (rc == 0 && e->lease && !e->is_delete)
+			rc = record_lease(r, e->lease, err);
+		if (rc < 0)
+			return rc;
+		r->next_rev = e->mod_revision + 1;
+		r->stats->events++;
+	}
+	if (resp->n == 0 && resp->header_revision >= r->next_rev && r->w.events == 0)
+		r->next_rev = resp->header_revision + 1; /* progress: nothing was missed */
+	return 0;
+}
+
+static int
+full_due(const rep *r)
+{
+	return r->o->full_interval_ms > 0 && !r->switch_rev &&
+	       eb_mono_ms() - r->full_ms >= r->o->full_interval_ms;
+}
+
+static int
+on_tick(rep *r, eb_err *err)
+{
+	int rc;
+	if (eb_interrupted()) {
+		if ((rc = flush(r, err)) < 0)
+			return rc;
+		r->stopped = 1;
+		return 1;
+	}
+	if (r->w.events && (eb_mono_ms() - r->seg_start_ms >= r->o->segment_interval_ms ||
+	                    r->w.b.len >= r->o->segment_max_bytes) &&
+	    (rc = flush(r, err)) < 0)
+		return rc;
+	if (full_due(r)) {
+		int64_t rev;
+		if ((rc = flush(r, err)) < 0 ||
+		    (rc = take_full(r, r->switch_base, sizeof r->switch_base, &rev, err)) < 0)
+			return rc;
+		r->switch_rev = rev;
+	}
+	/* the new full is at or below what arrived: switch now */
+	if (r->switch_rev && r->next_rev > r->switch_rev && !r->w.events)
+		return maybe_switch(r, r->switch_rev + 1, err);
+	return 0;
+}
+
+static int
+watch_fn(void *arg, const eb_watch_resp *resp, eb_err *err)
+{
+	rep *r = arg;
+	int rc = resp ? on_events(r, resp, err) : 0;
+	if (rc == 0 && r->w.b.len >= r->o->segment_max_bytes)
+		rc = flush(r, err);
+	if (rc == 0)
+		rc = on_tick(r, err);
+	return rc;
+}
+
+/* ---- members ---- */
+
+static int
+connect_member(rep *r, eb_err *err)
+{
+	int rc;
+	if (r->probed) {
+		eb_cluster_dispose(&r->cl);
+		r->probed = 0;
+	}
+	rc = eb_cluster_probe(&r->cl, r->o->endpoints, r->o->nendpoints, r->o->etcd, err);
+	if (rc < 0)
+		return rc;
+	r->probed = 1;
+	rc = eb_cluster_pick(&r->cl, r->o->member, &r->m, err);
+	if (rc == 0 && r->cluster_id && r->m->st.cluster_id != r->cluster_id)
+		rc = eb_err_set(err, EB_EINVAL, "member %s belongs to cluster %016" PRIx64 ", not %016" PRIx64,
+		                r->m->endpoint, r->m->st.cluster_id, r->cluster_id);
+	if (rc == 0) {
+		r->cluster_id = r->m->st.cluster_id;
+		EB_LOG(EB_LOG_INFO, "replicate", "watching %s (member %016" PRIx64 ", revision %" PRId64 ")",
+		       r->m->endpoint, r->m->st.member_id, r->m->st.revision);
+	}
+	return rc;
+}
+
+/* History is gone (or there is no full backup yet): a new full starts a
+ * new chain. */
+static int
+new_chain(rep *r, eb_err *err)
+{
+	char id[96];
+	int64_t rev;
+	int rc;
+	if ((rc = flush(r, err)) < 0 || (rc = take_full(r, id, sizeof id, &rev, err)) < 0)
+		return rc;
+	start_chain(r, id, rev);
+	return 0;
+}
+
+static void
+pause_ms(long long ms)
+{
+	for (long long t = 0; t < ms && !eb_interrupted(); t += 100)
+		usleep(100000);
+}
+
+int
+eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *stats, eb_err *err)
+{
+	rep r;
+	int rc;
+	memset(&r, 0, sizeof r);
+	memset(stats, 0, sizeof *stats);
+	r.st = st;
+	r.o = o;
+	r.stats = stats;
+	eb_seg_writer_init(&r.w, 0);
+
+	/* 1. a member, and the chain to continue (or a first full backup) */
+	rc = connect_member(&r, err);
+	if (rc == 0)
+		rc = find_chain(&r, err);
+	if (rc == 0 && !r.base[0])
+		rc = new_chain(&r, err);
+	else if (rc == 0) {
+		int64_t next = r.next_rev;
+		start_chain(&r, r.base, next - 1);
+	}
+	/* 2. watch until stopped; reconnect on failure, new chain on compaction */
+	while (rc == 0 && !r.stopped && !eb_interrupted()) {
+		eb_err we;
+		eb_err_init(&we);
+		r.compacted = 0;
+		rc = eb_etcd_watch(r.m->conn, r.next_rev, watch_fn, &r, &we);
+		if (rc == 0 && r.compacted) {
+			stats->gaps++;
+			EB_LOG(EB_LOG_WARN, "replicate", "GAP: etcd compacted revisions up to %" PRId64
+			       " before they were read (chain of %s ends at %" PRId64 "); taking a new full backup",
+			       r.compact_rev, r.base, r.next_rev - 1);
+			rc = new_chain(&r, err);
+			continue;
+		}
+		if (rc == EB_EIO || rc == EB_ENOMEM || rc == EB_EINVAL || rc == EB_ECORRUPT) {
+			eb_err_set(err, rc, "%s", we.msg); /* the store or our data: retrying cannot help */
+			break;
+		}
+		if (rc < 0 || (rc == 0 && !r.stopped)) {
+			/* the member went away: commit what arrived, then another member */
+			eb_err fe;
+			eb_err_init(&fe);
+			EB_LOG(EB_LOG_WARN, "replicate", "watch on %s ended: %s; reconnecting", r.m->endpoint,
+			       we.msg[0] ? we.msg : "stream closed");
+			if ((rc = flush(&r, &fe)) < 0) {
+				eb_err_set(err, rc, "%s", fe.msg);
+				break;
+			}
+			stats->reconnects++;
+			do {
+				pause_ms(o->reconnect_ms);
+				eb_err_init(&fe);
+				rc = eb_interrupted() ? 0 : connect_member(&r, &fe);
+				if (rc < 0)
+					EB_LOG(EB_LOG_WARN, "replicate", "no member to watch: %s", fe.msg);
+			} while (rc < 0 && !eb_interrupted());
+		}
+	}
+	/* 3. stopped: whatever is open is committed */
+	if (rc == 0 && !r.stopped)
+		rc = flush(&r, err);
+	eb_seg_writer_dispose(&r.w);
+	free(r.leases);
+	if (r.probed)
+		eb_cluster_dispose(&r.cl);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* storage/chain.h - continuous backup in a store: a full backup and the
+ * segments after it (docs/formats/segment.md, docs/continuous-backup.md).
+ *
+ * Each segment is two objects, written in this order (the commit rule of
+ * a backup):
+ *   <base-id>.seg.<first>-<last>.zst[.age]      the segment, compressed
+ *   <base-id>.seg.<first>-<last>.segment.json   its manifest: COMMIT POINT
+ * A segment exists only once its manifest does.  The chain of a full
+ * backup is the run of segments whose revisions follow each other from the
+ * full backup's revision on; a missing revision ends it (a gap). */
+#ifndef EB_STORAGE_CHAIN_H
+#define EB_STORAGE_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "storage/store.h"
+
+typedef struct eb_segman {
+	char base[96];          /* the full backup's id */
+	char object[192];
+	uint64_t cluster_id;
+	int64_t prev_rev, first_rev, last_rev;
+	uint64_t events, leases;
+	int64_t first_ms, last_ms; /* wall time the first / last revision arrived */
+	char compression[8];    /* "zstd" */
+	char encryption[8];     /* "none" / "age" */
+	char plain_sha256[65], stored_sha256[65];
+	uint64_t plain_size, stored_size;
+	int has_hashkv;         /* live HashKV at last_rev, when etcd had it */
+	uint32_t hashkv;
+	int64_t hashkv_compact_rev;
+} eb_segman;
+
+/* "<base>.seg.<first>-<last>.segment.json" */
+void eb_segman_name(const char *base, int64_t first, int64_t last, char *out, size_t cap);
+/* 1 and the parts when name is a segment manifest's, else 0. */
+int eb_segman_parse_name(const char *name, char *base, size_t cap, int64_t *first,
+                         int64_t *last);
+int eb_segman_to_json(const eb_segman *m, char **out, eb_err *err);
+int eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err);
+
+typedef struct eb_chain {
+	eb_segman *v;           /* contiguous from the full backup's revision */
+	size_t n;
+	int64_t last_rev;       /* the full's revision when n == 0 */
+	int64_t gap_after;      /* > 0: a later segment exists past a gap */
+} eb_chain;
+
+/* The chain of full backup base_id (revision base_rev) from the names in
+ * list (eb_store_list_all), reading each manifest.  Duplicate or
+ * overlapping segments (two writers) are skipped; the first gap ends the
+ * chain. */
+int eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id,
+                  int64_t base_rev, eb_chain *out, eb_err *err);
+void eb_chain_dispose(eb_chain *c);
+
+#endif
