@@ -43,13 +43,6 @@ typedef struct rep {
 	int stopped;            /* SIGTERM seen, open segment committed */
 } rep;
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- chain state ---- */
 
@@ -293,7 +286,7 @@ maybe_switch(rep *r, int64_t upcoming_rev, eb_err *err)
 static int
 on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 {
-	int64_t now = wall_ms(), from = r->next_rev;
+	int64_t now = eb_wall_ms(), from = r->next_rev;
 	int rc;
 	if (resp->canceled) {
 		r->compacted = resp->compact_revision > 0;
@@ -320,8 +313,6 @@ on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 		r->next_rev = e->mod_revision + 1;
 		r->stats->events++;
 	}
-	if (resp->n == 0 && resp->header_revision >= r->next_rev && r->w.events == 0)
-		r->next_rev = resp->header_revision + 1; /* progress: nothing was missed */
 	return 0;
 }
 

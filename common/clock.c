@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <time.h>
 
 int64_t
@@ -16,4 +18,50 @@ eb_mono_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t
+eb_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+eb_rfc3339_ms(const char *s, int64_t *out_ms)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec, n = 0, oh, om, ms = 0, digits = 0;
+	int64_t t;
+	if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -1;
+	s += n;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*s - '0');
+	for (; digits > 0 && digits < 3; digits++)
+		ms *= 10;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = (int64_t)timegm(&tm) * 1000 + ms;
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
+	         oh < 24 && om < 60) {
+		int64_t off = ((int64_t)oh * 60 + om) * 60000;
+		t += *s == '+' ? -off : off;
+		s += 6;
+	}
+	if (*s)
+		return -1;
+	*out_ms = t;
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* common/clock.h - the monotonic clock used for deadlines, retries and
- * throughput figures (never for timestamps shown to people). */
+ * throughput figures (never for timestamps shown to people); the wall
+ * clock and RFC 3339 times for what is recorded and asked by people. */
 #ifndef EB_CLOCK_H
 #define EB_CLOCK_H
 
@@ -10,5 +11,12 @@ int64_t eb_mono_ms(void);
 
 /* Seconds on CLOCK_MONOTONIC, with sub-second precision. */
 double eb_mono_s(void);
+
+/* Milliseconds since the Unix epoch on CLOCK_REALTIME. */
+int64_t eb_wall_ms(void);
+
+/* "2026-12-01T13:36:53Z", "...53.250Z", "...53+01:00" (RFC 3339; a
+ * missing zone is UTC) -> Unix milliseconds.  -1 when malformed. */
+int eb_rfc3339_ms(const char *s, int64_t *out_ms);
 
 #endif

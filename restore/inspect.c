@@ -229,6 +229,10 @@ eb_inspect_file(const char *path, const eb_inspect_opts *o, eb_inspect_result *r
 		r->compact_rev = (int64_t)c.sched;
 		r->compaction_pending = 1;
 	}
+	if (o && o->compact_rev_set) {
+		r->compact_rev = o->compact_rev;
+		r->compaction_pending = 0;
+	}
 	r->hashkv_rev = (int64_t)r->revision > r->compact_rev ? (int64_t)r->revision : r->compact_rev;
 	if (r->hashkv_rev < 1)
 		r->hashkv_rev = 1;

@@ -48,6 +48,11 @@ typedef struct eb_inspect_result {
 typedef struct eb_inspect_opts {
 	int64_t hashkv_rev;
 	int new_rules;
+	/* compact_rev_set: take compact_rev (-1: none) as the compaction
+	 * revision instead of the database's meta (a restore marked compacted
+	 * at its bumped revision, hashed at the revision before the bump) */
+	int compact_rev_set;
+	int64_t compact_rev;
 } eb_inspect_opts;
 
 /* Fails (with err) only when the file cannot be read at all; a hash

@@ -23,12 +23,14 @@
 #include "common/bytes.h"
 #include "restore/datadir.h"
 #include "restore/fetch.h"
+#include "restore/inspect.h"
 #include "restore/members.h"
+#include "restore/replay.h"
 #include "restore/snapfile.h"
 #include "restore/snapshot.h"
 #include "restore/wal.h"
 
-enum mode { M_COPY, M_SKIP, M_MEMBERS, M_META, M_KEY };
+enum mode { M_COPY, M_SKIP, M_MEMBERS, M_META, M_KEY, M_LEASE };
 
 /* Buckets that must exist afterwards, in byte order. */
 static const char *const required[] = {"cluster", "members", "members_removed", "meta"};
@@ -48,6 +50,10 @@ struct xform {
 	struct { const char *k; uint8_t v[17]; size_t vl; } ov[3];
 	size_t nov, ov_i;
 	uint64_t keys;
+	/* point in time: events after the key bucket, leases merged */
+	eb_replay *replay;        /* NULL: a plain restore */
+	int64_t snap_rev;         /* the snapshot's own latest revision */
+	int64_t fin, sched;       /* the snapshot's compaction marks, -1 when none */
 };
 
 static int
@@ -175,6 +181,8 @@ v_begin(void *ctx, const uint8_t *name, size_t len, uint64_t seq, eb_err *err)
 		setup_meta(x);
 	} else if (IS("key"))
 		x->mode = M_KEY;
+	else if (IS("lease") && x->replay)
+		x->mode = M_LEASE;
 #undef IS
 	return 0;
 }
@@ -196,7 +204,15 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 	case M_SKIP:
 	case M_MEMBERS:
 		return 0;
+	case M_LEASE:
+		if ((rc = eb_replay_leases(x->replay, k, kl, err)))
+			return rc;
+		break;
 	case M_META:
+		if (kl == 18 && !memcmp(k, "finishedCompactRev", 18) && vl >= 8)
+			x->fin = (int64_t)eb_be64(v);
+		if (kl == 19 && !memcmp(k, "scheduledCompactRev", 19) && vl >= 8)
+			x->sched = (int64_t)eb_be64(v);
 		if (kl == 14 && !memcmp(k, "storageVersion", 14))
 			snprintf(x->storage_version, sizeof x->storage_version, "%.*s",
 			         (int)(vl < 15 ? vl : 15), (const char *)v);
@@ -215,11 +231,41 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 }
 
 static int
+replay_put(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err *err)
+{
+	return put(ctx, k, kl, v, vl, err);
+}
+
+/* The key bucket's tail in a point-in-time restore: the chain's events
+ * after the snapshot's last revision, up to the target. */
+static int
+replay_events(struct xform *x, eb_err *err)
+{
+	const eb_pitr_plan *p = x->replay->plan;
+	int rc;
+	x->snap_rev = (int64_t)x->latest_main;
+	if (p->rev < x->snap_rev)
+		return eb_err_set(err, EB_ENOTFOUND, "revision %lld is older than full backup %s, which holds "
+		                  "revisions up to %lld (writes raced its start): restore %lld or later",
+		                  (long long)p->rev, p->full.id, (long long)x->snap_rev, (long long)x->snap_rev);
+	x->replay->put = replay_put;
+	x->replay->ctx = x;
+	if ((rc = eb_replay_keys(x->replay, x->snap_rev, err)))
+		return rc;
+	x->latest_main = (uint64_t)p->rev;
+	return 0;
+}
+
+static int
 v_end(void *ctx, eb_err *err)
 {
 	struct xform *x = ctx;
 	int rc, dummy;
 	if (x->mode == M_META && (rc = meta_overrides(x, NULL, 0, &dummy, err)))
+		return rc;
+	if (x->mode == M_LEASE && (rc = eb_replay_leases(x->replay, NULL, 0, err)))
+		return rc;
+	if (x->mode == M_KEY && x->replay && (rc = replay_events(x, err)))
 		return rc;
 	if (x->mode == M_KEY && x->o->mark_compacted && x->o->bump_revision) {
 		/* etcdutl: an empty-valued revision (latest + N, 0) so the new
@@ -312,6 +358,9 @@ struct run {
 	eb_bw *w;
 	struct target *tg;
 	struct xform x;
+	eb_pitr_plan plan;  /* point in time: the full backup and its segments */
+	int have_plan;
+	eb_replay replay;
 	int target;         /* --target-version's minor, 0 = not given */
 	eb_raft_form form;  /* how the raft records are encoded */
 };
@@ -342,6 +391,12 @@ check_request(struct run *r, eb_err *err)
 	int rc;
 	if ((rc = eb_membership_parse(&r->c, o->initial_cluster, o->token, err)))
 		return rc;
+	if (o->pitr && o->backup)
+		return eb_err_set(err, EB_EINVAL, "--backup and --to-revision/--to-time/--to-latest exclude each "
+		                  "other: the point picks its full backup");
+	if (o->pitr && o->keys.trusted)
+		return eb_err_set(err, EB_EINVAL, "--trusted-keys: segments are not signed yet, so a point-in-time "
+		                  "restore cannot prove its signer; restore a signed full backup with --backup ID");
 	if (o->bump_revision && !o->mark_compacted)
 		return eb_err_set(err, EB_EINVAL, "--bump-revision needs --mark-compacted (as in etcdutl)");
 	if (o->mark_compacted && !o->bump_revision)
@@ -377,7 +432,7 @@ stage_backup(struct run *r, eb_err *err)
 {
 	int rc, decode = 0;
 	r->from = r->o->from;
-	if (!r->o->backup) {
+	if (!r->o->backup && !r->o->pitr) {
 		/* a local file: plain, or age-encrypted and/or zstd (a stored
 		 * object copied out, or a snapshot that `age` encrypted) */
 		if (r->o->keys.trusted)
@@ -389,7 +444,18 @@ stage_backup(struct run *r, eb_err *err)
 	if ((rc = eb_dir_make_temp(target_dir(r), r->tmp, sizeof r->tmp, err)))
 		return rc;
 	snprintf(r->staged, sizeof r->staged, "%s/.snapshot.db", r->tmp);
-	if (decode)
+	if (r->o->pitr) {
+		/* the chain that covers the point; its full backup is staged */
+		if ((rc = eb_pitr_plan_make(r->o->from, r->o->store_opts, &r->o->keys, &r->o->want, &r->plan, err)))
+			return rc;
+		r->have_plan = 1;
+		r->replay.plan = &r->plan;
+		r->replay.keys = &r->o->keys;
+		r->res->pitr_rev = r->plan.rev;
+		r->res->segments = r->plan.chain.n;
+		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->plan.full.id,
+		                     r->staged, r->res->backup_id, sizeof r->res->backup_id, err);
+	} else if (decode)
 		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, err);
 	else
 		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->o->backup,
@@ -514,12 +580,14 @@ rewrite_db(struct run *r, const int *fds, eb_err *err)
 	int rc;
 	if ((rc = eb_bw_new(&r->w, fds, (int)r->nt, eb_bolt_get_meta(r->b)->page_size, err)))
 		return rc;
-	r->x = (struct xform){.w = r->w, .o = r->o, .c = &r->c};
+	r->x = (struct xform){.w = r->w, .o = r->o, .c = &r->c, .fin = -1, .sched = -1,
+	                      .replay = r->have_plan ? &r->replay : NULL};
 	if ((rc = eb_bolt_walk(r->b, &v, NULL, err)) ||
 	    (rc = emit_required_before(&r->x, NULL, 0, err)) ||
 	    (rc = eb_bw_finish(r->w, &r->res->db_size, err)))
 		return rc;
 	r->res->keys_copied = r->x.keys;
+	r->res->events = r->replay.events;
 	r->res->revision = r->x.latest_main + (r->o->mark_compacted ? r->o->bump_revision : 0);
 	return 0;
 }
@@ -575,6 +643,51 @@ read_back(struct run *r, eb_err *err)
 		return eb_err_set(err, rc, "the restored database failed its read-back check (nothing was installed): %s", verr.msg);
 	if (r->staged[0] && unlink(r->staged))
 		return eb_err_sys(err, EB_EIO, errno, "remove staged snapshot %s", r->staged);
+	return 0;
+}
+
+/* Step 7b, point in time: the result's HashKV at the target revision must
+ * equal the live HashKV the segment recorded, when one ends exactly there
+ * and etcd had compacted to the same revision as the restored history
+ * (otherwise the two hash different histories: said, not compared). */
+static int
+check_hashkv(struct run *r, eb_err *err)
+{
+	const eb_segman *sm = r->plan.chain.n ? &r->plan.chain.v[r->plan.chain.n - 1] : NULL;
+	int64_t crev = r->x.fin;
+	eb_inspect_opts io = {.hashkv_rev = r->plan.rev, .compact_rev_set = 1};
+	eb_inspect_result ir;
+	char db[4300];
+	int rc;
+	if (!r->have_plan)
+		return 0;
+	if (r->x.sched > r->x.fin)
+		crev = r->x.sched;
+	if (!sm || sm->last_rev != r->plan.rev || !sm->has_hashkv) {
+		snprintf(r->res->hashkv_note, sizeof r->res->hashkv_note, "no live HashKV was recorded at revision "
+		         "%lld (one is recorded at the end of each segment)", (long long)r->plan.rev);
+		return 0;
+	}
+	if (sm->hashkv_compact_rev != crev) {
+		snprintf(r->res->hashkv_note, sizeof r->res->hashkv_note, "etcd had compacted to revision %lld when "
+		         "it was recorded; the restored history starts at %lld", (long long)sm->hashkv_compact_rev,
+		         (long long)crev);
+		return 0;
+	}
+	io.compact_rev = crev;
+	io.new_rules = eb_hashkv_new_rules_for(r->plan.full.etcd_version);
+	snprintf(db, sizeof db, "%s/member/snap/db", r->tg[0].dir);
+	if ((rc = eb_inspect_file(db, &io, &ir, err)))
+		return rc;
+	if (!ir.hashkv_ok)
+		return eb_err_set(err, EB_ECORRUPT, "HashKV of the restored database could not be computed: %s",
+		                  ir.structure_msg);
+	if (ir.hashkv != sm->hashkv)
+		return eb_err_set(err, EB_ECORRUPT, "the restored keyspace differs from the cluster's: HashKV at "
+		                  "revision %lld is %u, the cluster's was %u (nothing was installed)",
+		                  (long long)r->plan.rev, ir.hashkv, sm->hashkv);
+	r->res->hashkv_checked = 1;
+	r->res->hashkv = ir.hashkv;
 	return 0;
 }
 
@@ -636,6 +749,9 @@ run_dispose(struct run *r)
 	eb_bolt_close(r->b);
 	eb_snapshot_close(&r->s);
 	eb_membership_dispose(&r->c);
+	eb_replay_dispose(&r->replay);
+	if (r->have_plan)
+		eb_pitr_plan_dispose(&r->plan);
 }
 
 int
@@ -674,6 +790,8 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 		rc = choose_target(&r, err);
 	if (rc == 0)
 		rc = read_back(&r, err);
+	if (rc == 0)
+		rc = check_hashkv(&r, err);
 	if (rc == 0)
 		rc = write_raft_state(&r, err);
 	if (rc == 0)

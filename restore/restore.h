@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
+#include "restore/pitr.h"
 #include "restore/snapshot.h"
 
 /* The newest etcd minor (3.x) whose data dirs this tool writes. */
@@ -48,6 +49,9 @@ typedef struct eb_restore_opts {
 	const char *target_version;
 	const eb_store_opts *store_opts; /* S3 settings for a store; NULL = env */
 	eb_read_keys keys;           /* age identities; trusted signers (store only) */
+	/* point in time (restore/pitr.h): from a store, instead of backup */
+	int pitr;
+	eb_pitr_want want;
 } eb_restore_opts;
 
 typedef struct eb_restore_result {
@@ -61,7 +65,14 @@ typedef struct eb_restore_result {
 	int hash_checked;
 	char backup_id[96];
 	char storage_version[16]; /* meta/storageVersion of the snapshot, "" if none */
-	int target_minor;         /* the etcd 3.x the output is for, 0 = any */    /* the backup restored, with opts.backup */
+	int target_minor;         /* the etcd 3.x the output is for, 0 = any */
+	/* point in time */
+	int64_t pitr_rev;         /* the revision restored */
+	size_t segments;          /* segments replayed */
+	uint64_t events;          /* their events written */
+	int hashkv_checked;       /* the result's HashKV equals the live one recorded */
+	uint32_t hashkv;
+	char hashkv_note[256];    /* why it was not compared, "" when it was */
 } eb_restore_result;
 
 /* SIGINT/SIGTERM (common/interrupt.h) stop a run at the next key or chunk through the normal error path. */

@@ -1,5 +1,7 @@
 #include "storage/stream.h"
 
+#include "common/bytes.h"
+
 #include <stdlib.h>
 
 #include "common/interrupt.h"
@@ -105,6 +107,41 @@ eb_null_sink_new(eb_stream **out, eb_err *err)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	eb_stream_init(s, &null_ops, NULL);
 	*out = s;
+	return 0;
+}
+
+/* ---- memory sink ---- */
+
+typedef struct {
+	eb_stream base;
+	eb_wbuf *dst;
+	size_t max;
+} mem_sink;
+
+static int
+mem_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
+{
+	mem_sink *m = (mem_sink *)s;
+	if (len > m->max - m->dst->len)
+		return eb_err_set(err, EB_ECORRUPT, "more than the %zu bytes expected", m->max);
+	eb_wbuf_put(m->dst, buf, len);
+	return eb_wbuf_check(m->dst, err);
+}
+
+static int mem_finish(eb_stream *s, eb_err *err) { (void)s; (void)err; return 0; }
+static void mem_free(eb_stream *s) { free(s); }
+static const eb_stream_ops mem_ops = {"memory", mem_write, mem_finish, mem_free};
+
+int
+eb_mem_sink_new(eb_stream **out, eb_wbuf *dst, size_t max, eb_err *err)
+{
+	mem_sink *m = malloc(sizeof *m);
+	if (!m)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	eb_stream_init(&m->base, &mem_ops, NULL);
+	m->dst = dst;
+	m->max = max;
+	*out = &m->base;
 	return 0;
 }
 

@@ -55,6 +55,11 @@ void eb_stream_free_chain(eb_stream *s);
 /* A sink that counts and discards; handy in tests and for `verify`. */
 int eb_null_sink_new(eb_stream **out, eb_err *err);
 
+/* A sink that appends to *dst (which the caller owns and frees), failing
+ * with EB_ECORRUPT past max bytes: small objects read whole (segments). */
+struct eb_wbuf;
+int eb_mem_sink_new(eb_stream **out, struct eb_wbuf *dst, size_t max, eb_err *err);
+
 /* A pass-through stage that fails the write that would carry it past
  * fail_after_bytes.  Tests use it to prove that failures abort cleanly. */
 int eb_fault_stage_new(eb_stream **out, uint64_t fail_after_bytes,

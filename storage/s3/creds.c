@@ -1,6 +1,8 @@
 /* storage/s3/creds.c - see creds.h. */
 #include "storage/s3/creds.h"
 
+#include "common/clock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -70,25 +72,8 @@ creds_copy(eb_s3_creds *dst, const eb_s3_creds *src)
 int64_t
 eb_s3_parse_iso8601(const char *s)
 {
-	struct tm tm = {0};
-	int y, mo, d, h, mi, sec, n = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-		return -1;
-	s += n;
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++)
-			;
-	if (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0 && *s != '\0')
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return (int64_t)timegm(&tm);
+	int64_t ms;
+	return eb_rfc3339_ms(s, &ms) < 0 ? -1 : ms / 1000;
 }
 
 

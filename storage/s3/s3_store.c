@@ -3,6 +3,8 @@
  * multipart.h for how uploads keep them. */
 #include "storage/s3/s3_store.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,13 +488,12 @@ s3_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err)
 		d.p = r.body ? r.body : "";
 		d.len = r.len;
 		if (eb_xml_find(d, "RetainUntilDate", &v) == 1 && (t = eb_xml_text(v))) {
-			struct tm tm = {0};
-			const char *end = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
-			if (!end)
+			int64_t ms;
+			if (eb_rfc3339_ms(t, &ms) < 0)
 				rc = eb_err_set(err, EB_EREMOTE, "S3 GetObjectRetention %s: bad date '%.40s'",
 				                name, t);
 			else
-				*until = (int64_t)timegm(&tm);
+				*until = ms / 1000;
 		}
 		free(t);
 	} else if (rc == EB_ENOTFOUND || strstr(e.msg, "ObjectLockConfiguration") ||

@@ -1,0 +1,267 @@
+/* restore/pitr.c - see pitr.h. */
+#include "restore/pitr.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "crypt/age_stage.h"
+#include "storage/digest.h"
+#include "storage/segment.h"
+#include "storage/zstd_stage.h"
+
+#define MAX_SEGMENT (1u << 30)
+
+void
+eb_pitr_plan_dispose(eb_pitr_plan *p)
+{
+	eb_chain_dispose(&p->chain);
+	eb_manifest_dispose(&p->full);
+	if (p->st)
+		eb_store_free(p->st);
+	p->st = NULL;
+}
+
+int
+eb_pitr_fetch(const eb_pitr_plan *p, size_t i, const eb_read_keys *k, eb_wbuf *out, eb_err *err)
+{
+	const eb_segman *sm = &p->chain.v[i];
+	eb_stream *sink = NULL, *unz = NULL, *age = NULL, *stored = NULL, *head;
+	uint8_t want[EB_SHA256_LEN], got[EB_SHA256_LEN];
+	char what[256];
+	eb_err e1;
+	int rc = 0;
+	eb_err_init(&e1);
+	eb_wbuf_reset(out);
+	if (eb_unhex(sm->stored_sha256, want, EB_SHA256_LEN) < 0 || sm->plain_size > MAX_SEGMENT)
+		return eb_err_set(err, EB_ECORRUPT, "segment %s: bad manifest", sm->object);
+	if (!strcmp(sm->encryption, "age") && !eb_read_keys_can_decrypt(k))
+		return eb_err_set(err, EB_EINVAL, "segment %s is age-encrypted: pass --age-identity FILE",
+		                  sm->object);
+	snprintf(what, sizeof what, "stored segment %s", sm->object);
+	rc = eb_mem_sink_new(&sink, out, (size_t)sm->plain_size, &e1);
+	head = sink;
+	if (rc == 0 && !strcmp(sm->compression, "zstd") && (rc = eb_zstd_decompress_new(&unz, head, &e1)) == 0)
+		head = unz;
+	if (rc == 0 && !strcmp(sm->encryption, "age") && (rc = eb_age_decrypt_new(&age, k->age, head, &e1)) == 0)
+		head = age;
+	if (rc == 0 && (rc = eb_sha256_stage_new(&stored, head, &e1)) == 0) {
+		eb_sha256_stage_expect(stored, want, sm->stored_size, what);
+		head = stored;
+	}
+	if (rc == 0)
+		rc = eb_store_get(p->st, sm->object, head, &e1);
+	if (rc == 0)
+		rc = eb_stream_finish(head, &e1);
+	eb_stream_free_chain(stored ? stored : age ? age : unz ? unz : sink);
+	if (rc < 0)
+		return eb_err_set(err, rc, "segment %s: %s", sm->object, e1.msg);
+	eb_sha256_buf(out->p, out->len, got);
+	if (eb_unhex(sm->plain_sha256, want, EB_SHA256_LEN) < 0 || out->len != sm->plain_size ||
+	    memcmp(got, want, EB_SHA256_LEN))
+		return eb_err_set(err, EB_ECORRUPT, "segment %s: its content does not match the sha256 "
+		                  "its manifest records", sm->object);
+	return 0;
+}
+
+/* ---- choosing ---- */
+
+typedef struct cover {
+	size_t full;         /* index in the catalog */
+	int64_t from, to;    /* revisions restorable: the full's .. the chain's last */
+	int64_t from_ms, to_ms;
+} cover;
+
+static int
+by_from(const void *a, const void *b)
+{
+	const cover *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* "covered: revisions A-B (...); C-D (...); nearest: B and C", oldest first */
+static void
+describe(eb_buf *b, const eb_catalog *cat, cover *cv, size_t n, int64_t rev)
+{
+	int64_t below = -1, above = -1;
+	if (!n) {
+		eb_buf_puts(b, "the store has no full backup");
+		return;
+	}
+	qsort(cv, n, sizeof *cv, by_from);
+	eb_buf_puts(b, "covered:");
+	for (size_t i = 0; i < n; i++) {
+		eb_buf_printf(b, "%s revisions %" PRId64 "-%" PRId64 " (full backup %s%s)", i ? ";" : "",
+		              cv[i].from, cv[i].to, cat->v[cv[i].full].id,
+		              cv[i].to > cv[i].from ? " and its segments" : "");
+		if (cv[i].to < rev && cv[i].to > below)
+			below = cv[i].to;
+		if (cv[i].from > rev && (above < 0 || cv[i].from < above))
+			above = cv[i].from;
+	}
+	if (rev > 0 && (below > 0 || above > 0)) {
+		eb_buf_puts(b, "; nearest:");
+		if (below > 0)
+			eb_buf_printf(b, " %" PRId64 " (before)", below);
+		if (above > 0)
+			eb_buf_printf(b, " %" PRId64 " (after)", above);
+	}
+}
+
+/* The restorable revision range of every full backup, from segment names
+ * only (no manifest read). */
+static int
+covers(eb_store *st, const eb_catalog *cat, const eb_store_list *l, cover **out, size_t *n,
+       eb_err *err)
+{
+	cover *cv = calloc(cat->n ? cat->n : 1, sizeof *cv);
+	if (!cv)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	(void)st;
+	for (size_t i = 0; i < cat->n; i++) {
+		int64_t last = cat->v[i].revision, f, t;
+		char base[96];
+		int grew = 1;
+		/* names in any order: extend while some segment starts right after */
+		while (grew) {
+			grew = 0;
+			for (size_t j = 0; j < l->n; j++)
+				if (eb_segman_parse_name(l->v[j].name, base, sizeof base, &f, &t) &&
+				    !strcmp(base, cat->v[i].id) && f == last + 1) {
+					last = t;
+					grew = 1;
+				}
+		}
+		cv[i].full = i;
+		cv[i].from = cat->v[i].revision;
+		cv[i].to = last;
+		cv[i].from_ms = cat->v[i].created_unix * 1000;
+	}
+	*out = cv;
+	*n = cat->n;
+	return 0;
+}
+
+/* The newest revision received at or before time_ms in segment i. */
+typedef struct { int64_t t, rev; } at_time;
+static int
+on_ev_time(void *arg, int del, int64_t rev, int64_t sub, int64_t ms, const uint8_t *kv, size_t kl,
+           eb_err *err)
+{
+	at_time *a = arg;
+	(void)del; (void)sub; (void)kv; (void)kl; (void)err;
+	if (ms <= a->t)
+		a->rev = rev;
+	return 0;
+}
+
+static int
+rev_at_time(eb_pitr_plan *p, const eb_read_keys *k, int64_t t, eb_err *err)
+{
+	eb_wbuf b = {0};
+	eb_seg_visitor v = {on_ev_time, NULL, NULL};
+	eb_seg_info info;
+	at_time a = {t, p->full.revision};
+	size_t i;
+	int rc = 0;
+	for (i = 0; i < p->chain.n && p->chain.v[i].first_ms <= t; i++)
+		a.rev = p->chain.v[i].prev_rev;
+	if (i > 0 && p->chain.v[i - 1].last_ms <= t)
+		a.rev = p->chain.v[i - 1].last_rev;
+	else if (i > 0) { /* inside segment i-1: its per-revision times */
+		v.arg = &a;
+		rc = eb_pitr_fetch(p, i - 1, k, &b, err);
+		if (rc == 0)
+			rc = eb_seg_read(b.p, b.len, &v, &info, err);
+	}
+	eb_wbuf_free(&b);
+	p->rev = a.rev;
+	return rc;
+}
+
+int
+eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *k,
+                  const eb_pitr_want *w, eb_pitr_plan *p, eb_err *err)
+{
+	eb_catalog cat;
+	eb_store_list l = {0};
+	cover *cv = NULL;
+	size_t n = 0, pick = (size_t)-1;
+	eb_store_opts dflt;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	eb_manifest_init(&p->full);
+	eb_store_opts_init(&dflt);
+	if ((rc = eb_store_open(&p->st, url, so ? so : &dflt, err)) < 0)
+		return rc;
+	memset(&cat, 0, sizeof cat);
+	rc = eb_catalog_load(&cat, p->st, err);
+	if (rc == 0)
+		rc = eb_store_list_all(p->st, &l, err);
+	if (rc == 0)
+		rc = covers(p->st, &cat, &l, &cv, &n, err);
+	/* 1. the chain */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const cover *c = &cv[i];
+		if (w->rev > 0 ? c->from <= w->rev && w->rev <= c->to &&
+		                 (pick == (size_t)-1 || c->from > cv[pick].from)
+		    : w->time_ms > 0 ? c->from_ms <= w->time_ms &&
+		                       (pick == (size_t)-1 || c->from_ms > cv[pick].from_ms)
+		    : (pick == (size_t)-1 || c->to > cv[pick].to))
+			pick = i;
+	}
+	if (rc == 0 && pick == (size_t)-1) {
+		eb_buf b;
+		eb_buf_init(&b);
+		describe(&b, &cat, cv, n, w->rev);
+		if (w->rev > 0)
+			rc = eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is not covered by any full backup "
+			                "and its segments in %s; %s", w->rev, url, b.p ? b.p : "");
+		else
+			rc = eb_err_set(err, EB_ENOTFOUND, "%s in %s; %s", w->time_ms > 0 ?
+			                "no full backup was taken at or before that time" : "no full backup",
+			                url, b.p ? b.p : "");
+		eb_buf_dispose(&b);
+	}
+	/* 2. its full backup (signature checked when trusted keys are given) */
+	if (rc == 0)
+		rc = eb_catalog_find(p->st, cat.v[cv[pick].full].id, k, &p->full, err);
+	/* 3. its segments' manifests */
+	if (rc == 0)
+		rc = eb_chain_load(p->st, &l, p->full.id, p->full.revision, &p->chain, err);
+	if (rc == 0) {
+		if (w->rev > 0)
+			p->rev = w->rev;
+		else if (w->time_ms > 0)
+			rc = rev_at_time(p, k, w->time_ms, err);
+		else
+			p->rev = p->chain.last_rev;
+	}
+	if (rc == 0 && w->time_ms > 0 && p->chain.n && p->chain.v[p->chain.n - 1].last_ms < w->time_ms) {
+		const eb_segman *e = &p->chain.v[p->chain.n - 1];
+		rc = eb_err_set(err, EB_ENOTFOUND, "that time is after the last change recorded in %s: revision %"
+		                PRId64 " at %" PRId64 " ms (Unix); if nothing changed since, restore it with "
+		                "--to-revision %" PRId64 " or --to-latest", url, e->last_rev, e->last_ms, e->last_rev);
+	}
+	if (rc == 0 && p->rev > p->chain.last_rev)
+		rc = eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is past the chain of %s, which ends at %"
+		                PRId64 " (a segment manifest is missing or unreadable)", p->rev, p->full.id,
+		                p->chain.last_rev);
+	/* 4. keep only the segments up to the revision */
+	if (rc == 0) {
+		size_t need = 0;
+		while (need < p->chain.n && p->chain.v[need].prev_rev < p->rev)
+			need++;
+		p->chain.n = need;
+	}
+	free(cv);
+	eb_store_list_dispose(&l);
+	eb_catalog_dispose(&cat);
+	if (rc < 0)
+		eb_pitr_plan_dispose(p);
+	return rc;
+}

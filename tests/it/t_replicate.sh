@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# versions: all
+# Continuous backup and point-in-time restore, on a real etcd:
+#  - `etcd-backup replicate` takes a full backup, then segments; writes in
+#    phases (puts, overwrites, deletes, a prefix delete, a multi-operation
+#    txn, a key on a short lease); restores to revisions at a segment
+#    boundary and inside one, and to a time: etcd booted on each serves
+#    exactly `etcdctl get --rev R` of the source (key, value, create and mod
+#    revision, version, lease) and the same HashKV at R; the restore checks
+#    HashKV against the live one itself at segment ends; the leased key
+#    expires after the restore;
+#  - SIGTERM: exit 0, the open segment committed; kill -9 mid-segment, then
+#    a restart: no gap, no revision twice;
+#  - a compaction while replicate was down: a gap, a new full backup; a
+#    restore into the gap is refused naming the covered ranges, nothing
+#    written; after the gap it works;
+#  - points no chain covers are refused; --bump-revision works with a point.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/restore_common.sh"
+
+etcd_cluster src 1
+EP=${CL_URLS[0]}
+S=$T/store
+put_keys "$EP" base- 30 || die "put failed"
+
+rep_start() { # extra flags
+	"$BACKUP" replicate --endpoints "$EP" --to "$S" --segment-interval "${SEGINT:-1s}" "$@" >>"$T/rep.log" 2>&1 &
+	REP=$!
+	track_pid "$REP"
+}
+wait_for() { # what command...: up to 20 s
+	local what=$1; shift
+	for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
+	echo "timed out waiting for $what" >&2
+	return 1
+}
+has_full() { ls "$S"/*.manifest.json >/dev/null 2>&1; }
+segs() { ls "$S" 2>/dev/null | sed -n 's/.*\.seg\.\([0-9]*\)-\([0-9]*\)\.segment\.json$/\1 \2/p' | sort -n; }
+last_seg_end() { segs | tail -1 | awk '{ print $2 }'; }
+rev_now() { revision "$EP"; }
+
+CASE=replicate
+rep_start
+wait_for "the full backup" has_full || die "no full backup: $(tail -5 "$T/rep.log")"
+FULL_REV=$(python3 -c 'import json,sys,glob; print(json.load(open(glob.glob(sys.argv[1]+"/*.manifest.json")[0]))["revision"])' "$S")
+# phase 1: puts; phase 2: overwrites, deletes, a prefix delete; phase 3: txn, lease
+for i in $(seq 0 19); do ectl "$EP" put "/registry/pods/p$i" "spec-$i" >/dev/null; done
+R1=$(rev_now)
+sleep 1.5
+T_MID=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+R_AT_T=$(rev_now)
+sleep 1.5
+for i in $(seq 0 9); do ectl "$EP" put "/registry/pods/p$i" "spec-$i-v2" >/dev/null; done
+ectl "$EP" del /registry/pods/p19 >/dev/null
+ectl "$EP" del --prefix base-1 >/dev/null
+R2=$(rev_now)
+ectl "$EP" txn >/dev/null <<'TXN'
+
+put /txn/a 1
+put /txn/b 2
+del /registry/pods/p18
+
+
+TXN
+LEASE=$(ectl "$EP" lease grant 12 | awk '{ print $2 }')
+ectl "$EP" put /leased/k v --lease "$LEASE" >/dev/null
+R3=$(rev_now)
+for i in $(seq 0 4); do ectl "$EP" put "/late/$i" x >/dev/null; done
+R4=$(rev_now)
+wait_for "a segment ending at $R4" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$R4" ||
+	fail replicate_segments "no segment ends at $R4: $(segs | tr '\n' ' ')"
+kill -TERM "$REP"; wait "$REP"; rc=$?
+expect_eq replicate_sigterm_exit_0 "$rc" 0
+contiguous() { # FULL LAST: the segments run from FULL+1 to LAST, no gap, no revision twice
+	segs >"$T/segs"
+	python3 - "$1" "$2" "$T/segs" <<'PY'
+import sys
+full, last = int(sys.argv[1]), int(sys.argv[2])
+prev = full
+for line in open(sys.argv[3]).read().split("\n"):
+    if not line: continue
+    f, l = map(int, line.split())
+    assert f == prev + 1, ("gap or duplicate", f, prev)
+    prev = l
+assert prev == last, (prev, last)
+PY
+}
+check replicate_chain_contiguous contiguous "$FULL_REV" "$R4"
+# a revision strictly inside a segment exists among the ones we restore
+inside=$(segs | awk -v r="$R2" '$1 < r && r < $2 { print "yes" }')
+[ -n "$inside" ] || R2=$(segs | awk '$2 > $1 { print $1 + 1; exit }')
+
+# restore_at NAME FLAGS...: a point in time into $T/NAME; etcd booted on it
+restore_at() {
+	local name=$1 peer; shift
+	peer=http://127.0.0.1:$(free_port)
+	"$RESTORE" --from "$S" "$@" --name "$name" --initial-cluster "$name=$peer" \
+		--initial-advertise-peer-urls "$peer" --data-dir "$T/$name" >"$T/$name.restore" 2>&1 || { cat "$T/$name.restore" >&2; return 1; }
+	start_restored "$name" "$T/$name" "$name=$peer" pitr "$peer"
+	wait_healthy "$R_URL"
+}
+
+CASE=restore
+for R in "$R1" "$R2" "$R3" "$R4"; do
+	if ! restore_at "r$R" --to-revision "$R"; then fail "pitr_restore_$R" "etcd-restore failed"; continue; fi
+	expect_eq "pitr_keys_equal_source_at_$R" "$(kv_at "$R_URL")" "$(kv_at "$EP" "$R")"
+	expect_eq "pitr_revision_$R" "$(revision "$R_URL")" "$R"
+	expect_eq "pitr_hashkv_equal_source_at_$R" "$(hashkv "$R_URL" "$R")" "$(hashkv "$EP" "$R")"
+	if grep -q "\.seg\.[0-9]*-$R\.segment\.json" <<<"$(ls "$S")"; then
+		expect_match "pitr_restore_checked_hashkv_$R" "$(cat "$T/r$R.restore")" "HashKV at revision $R: [0-9]+, equal to the cluster's"
+	fi
+	[ "$R" = "$R3" ] && R3_URL=$R_URL || stop_pid "$R_PID"
+done
+# the leased key: there at R3, then gone when its lease expires in the restored cluster
+expect_eq pitr_leased_key_present "$(ectl "$R3_URL" get /leased/k --print-value-only)" v
+expect_match pitr_lease_restored "$(ectl "$R3_URL" lease list)" "$LEASE"
+check pitr_leased_key_expires wait_for "the leased key to expire" bash -c \
+	'[ -z "$(etcdctl --endpoints "$1" get /leased/k --print-value-only 2>/dev/null)" ]' _ "$R3_URL"
+# to a time: the revision the source was at then
+if restore_at rtime --to-time "$T_MID"; then
+	expect_eq pitr_to_time_revision "$(revision "$R_URL")" "$R_AT_T"
+	expect_eq pitr_to_time_keys "$(kv_at "$R_URL")" "$(kv_at "$EP" "$R_AT_T")"
+	stop_pid "$R_PID"
+else
+	fail pitr_to_time "etcd-restore --to-time $T_MID failed"
+fi
+# --to-latest, bumped and marked compacted (the Kubernetes recovery)
+if restore_at rbump --to-latest --bump-revision 1000000 --mark-compacted; then
+	expect_eq pitr_latest_bumped_revision "$(revision "$R_URL")" $((R4 + 1000000))
+	expect_eq pitr_latest_keys "$(kv_at "$R_URL" | cut -d' ' -f1,2)" "$(kv_at "$EP" "$R4" | cut -d' ' -f1,2)"
+	stop_pid "$R_PID"
+else
+	fail pitr_latest_bump "etcd-restore --to-latest --bump-revision failed"
+fi
+# points no chain covers: refused, nothing written
+out=$("$RESTORE" --from "$S" --to-revision $((FULL_REV - 1)) --data-dir "$T/nope1" 2>&1); rc=$?
+expect_eq pitr_before_full_refused "$rc $([ -e "$T/nope1" ] && echo written)" "8 "
+expect_match pitr_before_full_names_ranges "$out" "revisions $FULL_REV-$R4"
+out=$("$RESTORE" --from "$S" --to-revision $((R4 + 100)) --data-dir "$T/nope2" 2>&1); rc=$?
+expect_eq pitr_after_last_refused "$rc $([ -e "$T/nope2" ] && echo written)" "8 "
+check_fails pitr_backup_and_point_refused "$RESTORE" --from "$S" --backup latest --to-latest --data-dir "$T/nope3"
+
+CASE=kill9
+# kill -9 mid-segment (a long interval: the open segment is lost), restart
+SEGINT=30s rep_start
+for i in $(seq 0 9); do ectl "$EP" put "/k9/$i" a >/dev/null; done
+sleep 1
+kill -KILL "$REP"; wait "$REP" 2>/dev/null
+check kill9_nothing_half_written bash -c '! ls "$1" | grep -q "^\." && [ -z "$(ls "$1" | grep -v "\.json$\|\.zst$")" ]' _ "$S"
+rep_start
+for i in $(seq 0 9); do ectl "$EP" put "/k9/$i" b >/dev/null; done
+K9=$(rev_now)
+wait_for "a segment ending at $K9" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$K9" ||
+	fail kill9_resumed "no segment ends at $K9: $(tail -5 "$T/rep.log")"
+kill -TERM "$REP"; wait "$REP"
+expect_eq kill9_one_full_only "$(ls "$S"/*.manifest.json | wc -l)" 1
+check kill9_no_gap_no_duplicate contiguous "$FULL_REV" "$K9"
+if restore_at rk9 --to-revision "$K9"; then
+	expect_eq kill9_restore_equal "$(kv_at "$R_URL")" "$(kv_at "$EP" "$K9")"
+	stop_pid "$R_PID"
+else
+	fail kill9_restore "etcd-restore failed"
+fi
+
+CASE=gap
+# replicate is down; etcd writes and compacts the history it never read
+for i in $(seq 0 9); do ectl "$EP" put "/gap/$i" g >/dev/null; done
+G_IN=$(rev_now)
+for i in $(seq 0 4); do ectl "$EP" put "/gap/$i" h >/dev/null; done
+ectl "$EP" compact "$(rev_now)" --physical >/dev/null
+rep_start
+wait_for "a second full backup" bash -c '[ "$(ls "$1"/*.manifest.json | wc -l)" = 2 ]' _ "$S" ||
+	fail gap_new_full "no new full backup: $(tail -3 "$T/rep.log")"
+for i in $(seq 0 4); do ectl "$EP" put "/after/$i" z >/dev/null; done
+G_AFTER=$(rev_now)
+wait_for "a segment ending at $G_AFTER" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$G_AFTER" ||
+	fail gap_segments "no segment ends at $G_AFTER"
+kill -TERM "$REP"; wait "$REP"
+expect_match gap_logged "$(cat "$T/rep.log")" "GAP: etcd compacted revisions up to"
+out=$("$RESTORE" --from "$S" --to-revision "$G_IN" --data-dir "$T/nope4" 2>&1); rc=$?
+expect_eq gap_restore_refused "$rc $([ -e "$T/nope4" ] && echo written)" "8 "
+expect_match gap_refusal_names_ranges "$out" "covered: revisions $FULL_REV-$K9 .*; revisions [0-9]+-$G_AFTER .*; nearest: $K9 \\(before\\) [0-9]+ \\(after\\)"
+if restore_at rgap --to-revision "$G_AFTER"; then
+	expect_eq gap_restore_after_equal "$(kv_at "$R_URL")" "$(kv_at "$EP" "$G_AFTER")"
+	expect_eq gap_restore_after_hashkv "$(hashkv "$R_URL" "$G_AFTER")" "$(hashkv "$EP" "$G_AFTER")"
+	stop_pid "$R_PID"
+else
+	fail gap_restore_after "etcd-restore failed"
+fi
+exit $((_NFAIL > 0))
