@@ -1029,3 +1029,151 @@ out:
 		grpc_call_unref(sc.call);
 	return rc;
 }
+
+/* ---- the replicate lock: a key under a lease ---- */
+
+int
+eb_etcd_lease_grant(eb_etcd *c, int64_t ttl, int64_t *id, eb_err *err)
+{
+	Etcdserverpb__LeaseGrantRequest req = ETCDSERVERPB__LEASE_GRANT_REQUEST__INIT;
+	ProtobufCMessage *out;
+	int rc;
+	req.ttl = ttl;
+	rc = unary(c, "/etcdserverpb.Lease/LeaseGrant", "LeaseGrant", &req.base,
+	           &etcdserverpb__lease_grant_response__descriptor, &out, err);
+	if (rc < 0)
+		return rc;
+	*id = ((Etcdserverpb__LeaseGrantResponse *)out)->id;
+	protobuf_c_message_free_unpacked(out, NULL);
+	return *id ? 0 : eb_err_set(err, EB_EREMOTE, "etcd %s: LeaseGrant returned no lease", c->endpoint);
+}
+
+int
+eb_etcd_lease_revoke(eb_etcd *c, int64_t id, eb_err *err)
+{
+	Etcdserverpb__LeaseRevokeRequest req = ETCDSERVERPB__LEASE_REVOKE_REQUEST__INIT;
+	ProtobufCMessage *out;
+	int rc;
+	req.id = id;
+	rc = unary(c, "/etcdserverpb.Lease/LeaseRevoke", "LeaseRevoke", &req.base,
+	           &etcdserverpb__lease_revoke_response__descriptor, &out, err);
+	if (rc == 0)
+		protobuf_c_message_free_unpacked(out, NULL);
+	return rc;
+}
+
+/* One keep-alive round trip on its own stream (what `etcdctl lease
+ * keep-alive --once` does): *ttl <= 0 when the lease is gone. */
+int
+eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err)
+{
+	Etcdserverpb__LeaseKeepAliveRequest req = ETCDSERVERPB__LEASE_KEEP_ALIVE_REQUEST__INIT;
+	Etcdserverpb__LeaseKeepAliveResponse *m = NULL;
+	grpc_byte_buffer *send, *bb = NULL;
+	stream_call sc;
+	grpc_op op;
+	grpc_event ev;
+	int rc = 0, ok;
+	char details[512];
+	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
+		return rc;
+	req.id = id;
+	memset(&sc, 0, sizeof sc);
+	sc.details = grpc_empty_slice();
+	grpc_metadata_array_init(&sc.imd);
+	grpc_metadata_array_init(&sc.tmd);
+	send = pack(&req.base);
+	ok = start_stream(c, &sc, "/etcdserverpb.Lease/LeaseKeepAlive", "lease keep-alive", send, 1, err);
+	if (ok > 0) {
+		memset(&op, 0, sizeof op);
+		op.op = GRPC_OP_RECV_MESSAGE;
+		op.data.recv_message.recv_message = &bb;
+		if (grpc_call_start_batch(sc.call, &op, 1, &sc.tag_m, NULL) == GRPC_CALL_OK) {
+			ev = grpc_completion_queue_pluck(c->cq, &sc.tag_m, deadline_in(c->o.command_timeout_ms), NULL);
+			if (ev.type == GRPC_QUEUE_TIMEOUT) {
+				grpc_call_cancel_with_status(sc.call, GRPC_STATUS_DEADLINE_EXCEEDED, "no keep-alive answer", NULL);
+				grpc_completion_queue_pluck(c->cq, &sc.tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+			}
+		}
+		if (bb) {
+			m = (Etcdserverpb__LeaseKeepAliveResponse *)unpack(
+				&etcdserverpb__lease_keep_alive_response__descriptor, bb);
+			grpc_byte_buffer_destroy(bb);
+		}
+		grpc_call_cancel_with_status(sc.call, GRPC_STATUS_CANCELLED, "keep-alive done", NULL);
+		grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	} else if (ok == 0) {
+		grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	}
+	if (ok < 0)
+		rc = ok;
+	else if (m)
+		*ttl = m->ttl;
+	else {
+		copy_details(sc.details, details, sizeof details);
+		rc = status_error(c, "lease keep-alive", sc.code == GRPC_STATUS_OK ? GRPC_STATUS_UNAVAILABLE : sc.code,
+		                  details[0] ? details : "no answer", err);
+	}
+	if (m)
+		protobuf_c_message_free_unpacked(&m->base, NULL);
+	if (sc.dbg)
+		gpr_free((void *)sc.dbg);
+	grpc_slice_unref(sc.details);
+	grpc_metadata_array_destroy(&sc.imd);
+	grpc_metadata_array_destroy(&sc.tmd);
+	grpc_byte_buffer_destroy(send);
+	if (sc.call)
+		grpc_call_unref(sc.call);
+	return rc;
+}
+
+int
+eb_etcd_create_key(eb_etcd *c, const char *key, const char *val, int64_t lease, int *created,
+                   char *holder, size_t cap, eb_err *err)
+{
+	Etcdserverpb__TxnRequest req = ETCDSERVERPB__TXN_REQUEST__INIT;
+	Etcdserverpb__Compare cmp = ETCDSERVERPB__COMPARE__INIT, *cmps[1] = {&cmp};
+	Etcdserverpb__RequestOp put_op = ETCDSERVERPB__REQUEST_OP__INIT, get_op = ETCDSERVERPB__REQUEST_OP__INIT;
+	Etcdserverpb__RequestOp *succ[1] = {&put_op}, *fail[1] = {&get_op};
+	Etcdserverpb__PutRequest put = ETCDSERVERPB__PUT_REQUEST__INIT;
+	Etcdserverpb__RangeRequest get = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	Etcdserverpb__TxnResponse *r;
+	ProtobufCMessage *out;
+	int rc;
+	cmp.result = 0; /* EQUAL */
+	cmp.target = 1; /* CREATE */
+	cmp.key.data = (uint8_t *)key;
+	cmp.key.len = strlen(key);
+	cmp.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION;
+	cmp.create_revision = 0;
+	put.key = cmp.key;
+	put.value.data = (uint8_t *)val;
+	put.value.len = strlen(val);
+	put.lease = lease;
+	put_op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
+	put_op.request_put = &put;
+	get.key = cmp.key;
+	get_op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE;
+	get_op.request_range = &get;
+	req.n_compare = 1;
+	req.compare = cmps;
+	req.n_success = 1;
+	req.success = succ;
+	req.n_failure = 1;
+	req.failure = fail;
+	rc = unary(c, "/etcdserverpb.KV/Txn", "Txn", &req.base, &etcdserverpb__txn_response__descriptor,
+	           &out, err);
+	if (rc < 0)
+		return rc;
+	r = (Etcdserverpb__TxnResponse *)out;
+	*created = r->succeeded;
+	holder[0] = 0;
+	if (!r->succeeded && r->n_responses && r->responses[0]->response_case ==
+	                                             ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE) {
+		Etcdserverpb__RangeResponse *g = r->responses[0]->response_range;
+		if (g->n_kvs)
+			snprintf(holder, cap, "%.*s", (int)g->kvs[0]->value.len, (const char *)g->kvs[0]->value.data);
+	}
+	protobuf_c_message_free_unpacked(out, NULL);
+	return 0;
+}

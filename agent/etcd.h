@@ -99,6 +99,17 @@ int eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn,
 int eb_etcd_lease_ttl(eb_etcd *c, int64_t id, int64_t *granted_ttl, int64_t *ttl,
                       eb_err *err);
 
+/* A lease of ttl seconds; a one-shot keep-alive (*ttl <= 0: the lease is
+ * gone); revoke (its keys are deleted). */
+int eb_etcd_lease_grant(eb_etcd *c, int64_t ttl, int64_t *id, eb_err *err);
+int eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err);
+int eb_etcd_lease_revoke(eb_etcd *c, int64_t id, eb_err *err);
+
+/* Txn: creates key = val under lease only when key does not exist
+ * (*created = 1); otherwise *created = 0 and holder gets its value. */
+int eb_etcd_create_key(eb_etcd *c, const char *key, const char *val, int64_t lease, int *created,
+                       char *holder, size_t cap, eb_err *err);
+
 /* One event of a watch: the key-value as etcd stores it at mod_revision
  * (a delete carries the key and mod_revision only). */
 typedef struct eb_watch_event {

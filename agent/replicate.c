@@ -38,11 +38,111 @@ typedef struct rep {
 	char switch_base[96];
 	int64_t *leases;        /* lease IDs recorded in this chain, sorted */
 	size_t nleases, capleases;
+	int64_t lease;          /* the lock's lease (LOCK_TTL_S), 0 when not held */
+	int64_t ka_ms;          /* monotonic time of the last keep-alive */
+	char lock_key[96];
 	int compacted;          /* the watch was cancelled: history is gone */
 	int64_t compact_rev;
 	int stopped;            /* SIGTERM seen, open segment committed */
 } rep;
 
+
+/* ---- the lock: one writer per store ----
+ *
+ * A key in etcd itself, /etcd-backup/replicate-lock/<sha256 of the store
+ * URL>, created only if absent (Txn) under a lease of LOCK_TTL_S seconds
+ * that the tick keeps alive.  etcd is the one thing every instance must
+ * reach anyway, the lease ends by itself when a holder dies (kill -9,
+ * lost node), and no store feature is needed (conditional writes differ
+ * between S3 servers, and a folder may be on NFS).  Before each segment
+ * commit the lease is renewed: an instance that lost it stops before
+ * writing. */
+#define LOCK_TTL_S 15
+#define LOCK_RENEW_MS 5000
+
+static void pause_ms(long long ms);
+static int lock_renew(struct rep *r, int force, eb_err *err);
+
+/* Takes the lock, waiting while another instance holds it (a standby
+ * takes over within LOCK_TTL_S of the holder's death).  SIGTERM while
+ * waiting: r->stopped, 0. */
+static int
+lock_acquire(rep *r, eb_err *err)
+{
+	uint8_t d[EB_SHA256_LEN];
+	char hex[65], host[128] = "?", val[512], holder[512], said[512] = "";
+	int created = 0, rc;
+	eb_sha256_buf(r->st->url, strlen(r->st->url), d);
+	eb_hex(d, EB_SHA256_LEN, hex);
+	snprintf(r->lock_key, sizeof r->lock_key, "/etcd-backup/replicate-lock/%.32s", hex);
+	gethostname(host, sizeof host - 1);
+	snprintf(val, sizeof val, "host=%s pid=%ld store=%s", host, (long)getpid(), r->st->url);
+	if ((rc = eb_etcd_lease_grant(r->m->conn, LOCK_TTL_S, &r->lease, err)) < 0)
+		return rc;
+	for (;;) {
+		if ((rc = eb_etcd_create_key(r->m->conn, r->lock_key, val, r->lease, &created, holder,
+		                             sizeof holder, err)) < 0 || created)
+			break;
+		if (strcmp(said, holder)) { /* once per holder */
+			EB_LOG(EB_LOG_WARN, "replicate", "another etcd-backup replicate writes to %s (lock %s held by "
+			       "%s): waiting for it (a stopped one's lock ends within %d s)", r->st->url, r->lock_key,
+			       holder[0] ? holder : "?", LOCK_TTL_S);
+			snprintf(said, sizeof said, "%s", holder);
+		}
+		pause_ms(2000);
+		if (eb_interrupted()) {
+			r->stopped = 1;
+			break;
+		}
+		if ((rc = lock_renew(r, 1, err)) < 0)
+			break;
+	}
+	if (rc < 0 || !created) {
+		eb_err e2;
+		eb_err_init(&e2);
+		eb_etcd_lease_revoke(r->m->conn, r->lease, &e2);
+		r->lease = 0;
+		return rc;
+	}
+	r->ka_ms = eb_mono_ms();
+	EB_LOG(EB_LOG_INFO, "replicate", "holding the lock %s (lease %016" PRIx64 ", %d s)", r->lock_key,
+	       (uint64_t)r->lease, LOCK_TTL_S);
+	return 0;
+}
+
+/* Renews the lease; EB_EEXIST when it is gone (another instance may hold
+ * the lock now); a member that does not answer is retried until the
+ * lease would have run out. */
+static int
+lock_renew(rep *r, int force, eb_err *err)
+{
+	int64_t ttl = 0, now = eb_mono_ms();
+	eb_err e;
+	if (!r->lease || (!force && now - r->ka_ms < LOCK_RENEW_MS))
+		return 0;
+	eb_err_init(&e);
+	if (eb_etcd_lease_keepalive(r->m->conn, r->lease, &ttl, &e) == 0) {
+		if (ttl <= 0)
+			return eb_err_set(err, EB_EEXIST, "lost the lock %s (its lease expired): another instance may "
+			                  "write to %s now; stopping without committing", r->lock_key, r->st->url);
+		r->ka_ms = now;
+		return 0;
+	}
+	if (now - r->ka_ms >= (LOCK_TTL_S - 2) * 1000)
+		return eb_err_set(err, EB_EEXIST, "cannot renew the lock %s (%s): stopping before it expires", r->lock_key,
+		                  e.msg);
+	return 0;
+}
+
+static void
+lock_release(rep *r)
+{
+	eb_err e;
+	eb_err_init(&e);
+	if (r->lease && r->m && eb_etcd_lease_revoke(r->m->conn, r->lease, &e) < 0)
+		EB_LOG(EB_LOG_WARN, "replicate", "releasing the lock: %s (it ends within %d s)", e.msg, LOCK_TTL_S);
+	r->lease = 0;
+}
 
 /* ---- chain state ---- */
 
@@ -197,6 +297,8 @@ flush(rep *r, eb_err *err)
 	eb_hex(d, EB_SHA256_LEN, sm.plain_sha256);
 	sm.plain_size = r->w.b.len;
 	if (rc == 0)
+		rc = lock_renew(r, 1, err); /* still ours: nobody else writes this chain */
+	if (rc == 0)
 		rc = store_object(r, &sm, err);
 	if (rc == 0) {
 		live_hashkv(r, &sm);
@@ -327,8 +429,14 @@ static int
 on_tick(rep *r, eb_err *err)
 {
 	int rc;
+	if ((rc = lock_renew(r, 0, err)) < 0)
+		return rc;
 	if (eb_interrupted()) {
-		if ((rc = flush(r, err)) < 0)
+		/* SIGTERM: the open segment commits (a second signal stops it) */
+		eb_interrupt_drain(1);
+		rc = flush(r, err);
+		eb_interrupt_drain(0);
+		if (rc < 0)
 			return rc;
 		r->stopped = 1;
 		return 1;
@@ -424,8 +532,12 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 	/* 1. a member, and the chain to continue (or a first full backup) */
 	rc = connect_member(&r, err);
 	if (rc == 0)
+		rc = lock_acquire(&r, err);
+	if (rc == 0 && !r.stopped)
 		rc = find_chain(&r, err);
-	if (rc == 0 && !r.base[0])
+	if (rc == 0 && r.stopped)
+		;
+	else if (rc == 0 && !r.base[0])
 		rc = new_chain(&r, err);
 	else if (rc == 0) {
 		int64_t next = r.next_rev;
@@ -445,7 +557,7 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 			rc = new_chain(&r, err);
 			continue;
 		}
-		if (rc == EB_EIO || rc == EB_ENOMEM || rc == EB_EINVAL || rc == EB_ECORRUPT) {
+		if (rc == EB_EIO || rc == EB_ENOMEM || rc == EB_EINVAL || rc == EB_ECORRUPT || rc == EB_EEXIST) {
 			eb_err_set(err, rc, "%s", we.msg); /* the store or our data: retrying cannot help */
 			break;
 		}
@@ -469,9 +581,11 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 			} while (rc < 0 && !eb_interrupted());
 		}
 	}
-	/* 3. stopped: whatever is open is committed */
+	/* 3. stopped: whatever is open is committed, then the lock released */
 	if (rc == 0 && !r.stopped)
 		rc = flush(&r, err);
+	if (rc != EB_EEXIST)
+		lock_release(&r);
 	eb_seg_writer_dispose(&r.w);
 	free(r.leases);
 	if (r.probed)

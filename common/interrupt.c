@@ -1,16 +1,19 @@
 #include "common/interrupt.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t sig_seen;
+static volatile sig_atomic_t sig_seen, sig_count;
+static _Atomic int drain_from = -1; /* signals counted when draining began (threads read it) */
 
 static void
 on_signal(int sig)
 {
 	if (!sig_seen)
 		sig_seen = sig;
+	sig_count++;
 }
 
 void
@@ -28,13 +31,21 @@ eb_interrupt_install(void)
 int
 eb_interrupted(void)
 {
+	if (drain_from >= 0 && sig_count <= drain_from)
+		return 0;
 	return sig_seen;
+}
+
+void
+eb_interrupt_drain(int on)
+{
+	drain_from = on ? sig_count : -1;
 }
 
 int
 eb_interrupt_check(eb_err *err, const char *what)
 {
-	int s = sig_seen;
+	int s = eb_interrupted();
 	if (!s)
 		return 0;
 	return eb_err_set(err, EB_EINTR, "interrupted by %s while %s",
@@ -44,7 +55,7 @@ eb_interrupt_check(eb_err *err, const char *what)
 void
 eb_sleep_ms_interruptible(long ms)
 {
-	while (ms > 0 && !sig_seen) {
+	while (ms > 0 && !eb_interrupted()) {
 		long step = ms < 100 ? ms : 100;
 		struct timespec ts = {0, step * 1000000L};
 		nanosleep(&ts, NULL);
@@ -56,4 +67,6 @@ void
 eb_interrupt_reset(void)
 {
 	sig_seen = 0;
+	sig_count = 0;
+	drain_from = -1;
 }

@@ -27,6 +27,11 @@ int eb_interrupted(void);
 /* 0, or EB_EINTR with "interrupted by SIGTERM while WHAT" in err. */
 int eb_interrupt_check(eb_err *err, const char *what);
 
+/* Draining (on): the signals seen so far no longer interrupt, so a last
+ * bounded piece of work can commit (replicate's open segment on SIGTERM);
+ * another signal during the drain interrupts as usual.  Off: as before. */
+void eb_interrupt_drain(int on);
+
 /* Sleeps up to ms milliseconds, waking early when a signal arrives. */
 void eb_sleep_ms_interruptible(long ms);
 

@@ -28,9 +28,9 @@ rep_start() { # extra flags
 	REP=$!
 	track_pid "$REP"
 }
-wait_for() { # what command...: up to 20 s
+wait_for() { # what command...: up to WAIT_S (20) s
 	local what=$1; shift
-	for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
+	for _ in $(seq $((${WAIT_S:-20} * 10))); do "$@" && return 0; sleep 0.1; done
 	echo "timed out waiting for $what" >&2
 	return 1
 }
@@ -43,6 +43,11 @@ CASE=replicate
 rep_start
 wait_for "the full backup" has_full || die "no full backup: $(tail -5 "$T/rep.log")"
 FULL_REV=$(python3 -c 'import json,sys,glob; print(json.load(open(glob.glob(sys.argv[1]+"/*.manifest.json")[0]))["revision"])' "$S")
+# a second instance on the same store waits for the lock, writes nothing
+"$BACKUP" replicate --endpoints "$EP" --to "$S" --segment-interval 1s >"$T/rep2.log" 2>&1 &
+REP2=$!
+track_pid "$REP2"
+check lock_second_instance_waits wait_for "the second instance to wait" grep -q "another etcd-backup replicate writes to" "$T/rep2.log"
 # phase 1: puts; phase 2: overwrites, deletes, a prefix delete; phase 3: txn, lease
 for i in $(seq 0 19); do ectl "$EP" put "/registry/pods/p$i" "spec-$i" >/dev/null; done
 R1=$(rev_now)
@@ -71,6 +76,12 @@ wait_for "a segment ending at $R4" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]
 	fail replicate_segments "no segment ends at $R4: $(segs | tr '\n' ' ')"
 kill -TERM "$REP"; wait "$REP"; rc=$?
 expect_eq replicate_sigterm_exit_0 "$rc" 0
+# the waiting instance takes over once the lock is released; stopped, it
+# leaves the chain as it was
+check lock_standby_takes_over wait_for "the standby to take the lock" grep -q "holding the lock" "$T/rep2.log"
+kill -TERM "$REP2"; wait "$REP2"; rc=$?
+expect_eq lock_standby_sigterm_exit_0 "$rc" 0
+expect_eq lock_standby_no_second_full "$(ls "$S"/*.manifest.json | wc -l)" 1
 contiguous() { # FULL LAST: the segments run from FULL+1 to LAST, no gap, no revision twice
 	segs >"$T/segs"
 	python3 - "$1" "$2" "$T/segs" <<'PY'
@@ -85,7 +96,11 @@ for line in open(sys.argv[3]).read().split("\n"):
 assert prev == last, (prev, last)
 PY
 }
-check replicate_chain_contiguous contiguous "$FULL_REV" "$R4"
+# the chain runs on past R4: the lock key's own changes (released by the
+# first instance, taken by the standby) are etcd changes too
+LAST=$(last_seg_end)
+check replicate_chain_reaches_r4 [ "${LAST:-0}" -ge "$R4" ]
+check replicate_chain_contiguous contiguous "$FULL_REV" "$LAST"
 # a revision strictly inside a segment exists among the ones we restore
 inside=$(segs | awk -v r="$R2" '$1 < r && r < $2 { print "yes" }')
 [ -n "$inside" ] || R2=$(segs | awk '$2 > $1 { print $1 + 1; exit }')
@@ -126,8 +141,8 @@ else
 fi
 # --to-latest, bumped and marked compacted (the Kubernetes recovery)
 if restore_at rbump --to-latest --bump-revision 1000000 --mark-compacted; then
-	expect_eq pitr_latest_bumped_revision "$(revision "$R_URL")" $((R4 + 1000000))
-	expect_eq pitr_latest_keys "$(kv_at "$R_URL" | cut -d' ' -f1,2)" "$(kv_at "$EP" "$R4" | cut -d' ' -f1,2)"
+	expect_eq pitr_latest_bumped_revision "$(revision "$R_URL")" $((LAST + 1000000))
+	expect_eq pitr_latest_keys "$(kv_at "$R_URL" | cut -d' ' -f1,2)" "$(kv_at "$EP" "$LAST" | cut -d' ' -f1,2)"
 	stop_pid "$R_PID"
 else
 	fail pitr_latest_bump "etcd-restore --to-latest --bump-revision failed"
@@ -135,26 +150,33 @@ fi
 # points no chain covers: refused, nothing written
 out=$("$RESTORE" --from "$S" --to-revision $((FULL_REV - 1)) --data-dir "$T/nope1" 2>&1); rc=$?
 expect_eq pitr_before_full_refused "$rc $([ -e "$T/nope1" ] && echo written)" "8 "
-expect_match pitr_before_full_names_ranges "$out" "revisions $FULL_REV-$R4"
-out=$("$RESTORE" --from "$S" --to-revision $((R4 + 100)) --data-dir "$T/nope2" 2>&1); rc=$?
+expect_match pitr_before_full_names_ranges "$out" "revisions $FULL_REV-$LAST .*nearest: $FULL_REV \\(after\\)"
+out=$("$RESTORE" --from "$S" --to-revision $((LAST + 100)) --data-dir "$T/nope2" 2>&1); rc=$?
 expect_eq pitr_after_last_refused "$rc $([ -e "$T/nope2" ] && echo written)" "8 "
 check_fails pitr_backup_and_point_refused "$RESTORE" --from "$S" --backup latest --to-latest --data-dir "$T/nope3"
 
 CASE=kill9
-# kill -9 mid-segment (a long interval: the open segment is lost), restart
+# kill -9 mid-segment (a long interval: the open segment is lost), restart:
+# the new instance waits until the dead one's lock lease ends
 SEGINT=30s rep_start
+wait_for "the lock" grep -q "holding the lock.*" "$T/rep.log"
 for i in $(seq 0 9); do ectl "$EP" put "/k9/$i" a >/dev/null; done
 sleep 1
 kill -KILL "$REP"; wait "$REP" 2>/dev/null
 check kill9_nothing_half_written bash -c '! ls "$1" | grep -q "^\." && [ -z "$(ls "$1" | grep -v "\.json$\|\.zst$")" ]' _ "$S"
+: >"$T/rep.log"
 rep_start
+check kill9_restart_waits_for_dead_lock wait_for "the dead instance's lock" grep -q "another etcd-backup replicate" "$T/rep.log"
+WAIT_S=30 check kill9_restart_takes_lock wait_for "the lock" grep -q "holding the lock" "$T/rep.log"
 for i in $(seq 0 9); do ectl "$EP" put "/k9/$i" b >/dev/null; done
 K9=$(rev_now)
 wait_for "a segment ending at $K9" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$K9" ||
 	fail kill9_resumed "no segment ends at $K9: $(tail -5 "$T/rep.log")"
 kill -TERM "$REP"; wait "$REP"
 expect_eq kill9_one_full_only "$(ls "$S"/*.manifest.json | wc -l)" 1
-check kill9_no_gap_no_duplicate contiguous "$FULL_REV" "$K9"
+K9_LAST=$(last_seg_end)
+check kill9_chain_reaches "[" "${K9_LAST:-0}" -ge "$K9" "]"
+check kill9_no_gap_no_duplicate contiguous "$FULL_REV" "$K9_LAST"
 if restore_at rk9 --to-revision "$K9"; then
 	expect_eq kill9_restore_equal "$(kv_at "$R_URL")" "$(kv_at "$EP" "$K9")"
 	stop_pid "$R_PID"
@@ -179,7 +201,7 @@ kill -TERM "$REP"; wait "$REP"
 expect_match gap_logged "$(cat "$T/rep.log")" "GAP: etcd compacted revisions up to"
 out=$("$RESTORE" --from "$S" --to-revision "$G_IN" --data-dir "$T/nope4" 2>&1); rc=$?
 expect_eq gap_restore_refused "$rc $([ -e "$T/nope4" ] && echo written)" "8 "
-expect_match gap_refusal_names_ranges "$out" "covered: revisions $FULL_REV-$K9 .*; revisions [0-9]+-$G_AFTER .*; nearest: $K9 \\(before\\) [0-9]+ \\(after\\)"
+expect_match gap_refusal_names_ranges "$out" "covered: revisions $FULL_REV-$K9_LAST .*; revisions [0-9]+-[0-9]+ .*; nearest: $K9_LAST \\(before\\) [0-9]+ \\(after\\)"
 if restore_at rgap --to-revision "$G_AFTER"; then
 	expect_eq gap_restore_after_equal "$(kv_at "$R_URL")" "$(kv_at "$EP" "$G_AFTER")"
 	expect_eq gap_restore_after_hashkv "$(hashkv "$R_URL" "$G_AFTER")" "$(hashkv "$EP" "$G_AFTER")"
