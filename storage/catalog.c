@@ -1,5 +1,7 @@
 #include "storage/catalog.h"
 
+#include "storage/chain.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,20 +378,70 @@ eb_catalog_check_stored(eb_store *st, const eb_manifest *m, eb_err *err)
 	return rc;
 }
 
+/* The names of a full backup's segments: manifests (mans) and objects. */
+static int
+segment_names(eb_store *st, const char *id, eb_store_list *mans, eb_store_list *objs, eb_err *err)
+{
+	eb_store_list l = {0};
+	char prefix[128];
+	size_t pl;
+	int rc = eb_store_list_all(st, &l, err);
+	snprintf(prefix, sizeof prefix, "%s.seg.", id);
+	pl = strlen(prefix);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const char *n = l.v[i].name;
+		size_t len = strlen(n);
+		if (strncmp(n, prefix, pl))
+			continue;
+		if (len > 13 && !strcmp(n + len - 13, ".segment.json"))
+			rc = eb_store_list_add(mans, n, l.v[i].size, l.v[i].mtime, err);
+		else
+			rc = eb_store_list_add(objs, n, l.v[i].size, l.v[i].mtime, err);
+	}
+	eb_store_list_dispose(&l);
+	return rc;
+}
+
+static int
+by_first_desc(const void *a, const void *b)
+{
+	char base[96];
+	int64_t fa = 0, fb = 0, l;
+	eb_segman_parse_name(((const eb_store_entry *)a)->name, base, sizeof base, &fa, &l);
+	eb_segman_parse_name(((const eb_store_entry *)b)->name, base, sizeof base, &fb, &l);
+	return fa > fb ? -1 : fa < fb;
+}
+
 int
 eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err)
 {
 	char name[128], sig[160];
+	eb_store_list mans = {0}, objs = {0};
 	eb_err e1;
 	int rc;
 	eb_manifest_name(m->id, name, sizeof name);
 	eb_manifest_sig_name(m->id, sig, sizeof sig);
-	rc = eb_store_delete(st, name, err);
+	/* its chain first, newest segment first: what is left stays a
+	 * contiguous, restorable chain if this stops half-way */
+	rc = segment_names(st, m->id, &mans, &objs, err);
+	if (rc == 0)
+		qsort(mans.v, mans.n, sizeof *mans.v, by_first_desc);
+	for (size_t i = 0; rc == 0 && i < mans.n; i++)
+		rc = eb_store_delete(st, mans.v[i].name, err);
+	if (rc == 0)
+		rc = eb_store_delete(st, name, err);
 	/* the signature next (a missing one: the backup was not signed) */
 	eb_err_init(&e1);
 	if (rc == 0 && (rc = eb_store_delete(st, sig, &e1)) == EB_ENOTFOUND)
 		rc = 0;
 	else if (rc < 0)
 		eb_err_set(err, rc, "%s", e1.msg);
-	return rc < 0 ? rc : eb_store_delete(st, m->object, err);
+	if (rc == 0)
+		rc = eb_store_delete(st, m->object, err);
+	/* the segments' data, which no manifest names any more */
+	for (size_t i = 0; rc == 0 && i < objs.n; i++)
+		rc = eb_store_delete(st, objs.v[i].name, err);
+	eb_store_list_dispose(&mans);
+	eb_store_list_dispose(&objs);
+	return rc;
 }

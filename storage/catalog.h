@@ -75,8 +75,9 @@ int eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
  * backup without an identity: the content stays unchecked). */
 int eb_catalog_check_stored(eb_store *st, const eb_manifest *m, eb_err *err);
 
-/* Deletes the manifest first, then its signature, then the object: a half-deleted backup is
- * never listed.  The object's name is derived from the id (a manifest that
+/* Deletes the backup's segments' manifests first (newest first: what stays
+ * is still a contiguous chain), then its manifest, its signature, its object,
+ * and the segments' objects: a half-deleted backup is never listed.  The object's name is derived from the id (a manifest that
  * names another object never loads). */
 int eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err);
 

@@ -209,4 +209,16 @@ if restore_at rgap --to-revision "$G_AFTER"; then
 else
 	fail gap_restore_after "etcd-restore failed"
 fi
+CASE=prune
+# retention removes a full backup only together with its chain
+OLD_ID=$(python3 -c 'import json,sys,glob; print(min((json.load(open(f))["revision"], json.load(open(f))["id"]) for f in glob.glob(sys.argv[1]+"/*.manifest.json"))[1])' "$S")
+check prune_keep_last_1 "$BACKUP" prune --from "$S" --keep-last 1
+expect_eq prune_old_chain_gone "$(ls "$S" | grep -c "^$OLD_ID")" 0
+check prune_new_chain_kept [ "$(ls "$S" | grep -c '\.segment\.json$')" -ge 1 ]
+if restore_at rpruned --to-latest; then
+	expect_eq prune_latest_still_restores "$(revision "$R_URL")" "$(last_seg_end)"
+	stop_pid "$R_PID"
+else
+	fail prune_latest_still_restores "etcd-restore --to-latest failed after prune"
+fi
 exit $((_NFAIL > 0))
