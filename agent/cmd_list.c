@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/cli.h"
 #include "agent/cmds.h"
@@ -11,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "storage/catalog.h"
+#include "storage/chain.h"
 
 static const char list_usage[] =
 "Usage: etcd-backup list [--from STORE] [flags]\n"
@@ -23,6 +25,10 @@ static const char list_usage[] =
 "and shown ([signed by SHA256:...], or [NOT TRUSTED: why]); the exit status\n"
 "is then 4 when any backup is unsigned or signed by another key, 5 when a\n"
 "signature does not verify.\n"
+"\n"
+"A full backup that `etcd-backup replicate` continued shows its chain on the\n"
+"next line: the segments after it, the revisions and the time up to which\n"
+"it restores (etcd-restore --to-revision / --to-time).\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
@@ -62,9 +68,43 @@ check_sig(eb_store *st, const eb_manifest *m, const eb_ssh_keys *trusted, sigche
 	return rc;
 }
 
+/* A full backup's chain: names, and the last segment's manifest (time). */
+typedef struct chaininfo {
+	eb_chain_span sp;
+	int64_t last_ms; /* 0 when unknown */
+} chaininfo;
+
+static void
+chain_info(eb_store *st, const eb_store_list *l, const eb_manifest *m, chaininfo *ci)
+{
+	eb_segman sm;
+	char *json = NULL;
+	size_t jl;
+	eb_err e;
+	memset(ci, 0, sizeof *ci);
+	eb_chain_scan(l, m->id, m->revision, &ci->sp);
+	eb_err_init(&e);
+	if (ci->sp.n && eb_store_get_bytes(st, ci->sp.last_name, 1 << 16, &json, &jl, &e) == 0 &&
+	    eb_segman_from_json(&sm, json, jl, &e) == 0)
+		ci->last_ms = sm.last_ms;
+	free(json);
+}
+
+static void
+fmt_ms(int64_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%.20s.%03dZ", s, (int)(ms % 1000));
+}
+
 /* A manifest's JSON with the catalog's findings added. */
 static void
-print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, int first, eb_err *err)
+print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, const chaininfo *ci, int first,
+           eb_err *err)
 {
 	char *j = NULL, *end;
 	eb_buf b;
@@ -78,6 +118,13 @@ print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, int first, e
 	eb_buf_init(&b);
 	if (clock_odd)
 		eb_buf_puts(&b, "  ,\"warnings\": [\"clock contradicts revision\"]\n");
+	if (ci->sp.n) {
+		char ts[40];
+		fmt_ms(ci->last_ms, ts, sizeof ts);
+		eb_buf_printf(&b, "  ,\"chain\": {\"segments\": %zu, \"first_revision\": %" PRId64
+		              ", \"last_revision\": %" PRId64 ", \"last_time\": \"%s\"}\n", ci->sp.n,
+		              m->revision, ci->sp.last_rev, ci->last_ms ? ts : "");
+	}
 	if (sc->status) {
 		eb_buf_printf(&b, "  ,\"signature\": {\"status\": \"%s\", \"signer\": ", sc->status);
 		eb_buf_json_str(&b, sc->signer);
@@ -104,6 +151,8 @@ cmd_list(int argc, char **argv)
 	eb_err err;
 	size_t nodd = 0;
 	sigcheck *sc = NULL;
+	chaininfo *ci = NULL;
+	eb_store_list names = {0};
 	int worst = 0;
 	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_FORMAT | CLI_READKEYS, list_usage);
 	if (rc)
@@ -115,7 +164,18 @@ cmd_list(int argc, char **argv)
 	if (rc < 0)
 		return cli_finish(&c, st, rc, &err);
 	sc = calloc(cat.n ? cat.n : 1, sizeof *sc);
-	if (!sc) {
+	ci = calloc(cat.n ? cat.n : 1, sizeof *ci);
+	if (sc && ci && cat.n && eb_store_list_all(st, &names, &err) < 0) {
+		free(sc);
+		free(ci);
+		eb_catalog_dispose(&cat);
+		return cli_finish(&c, st, err.code, &err);
+	}
+	for (size_t i = 0; sc && ci && i < cat.n; i++)
+		chain_info(st, &names, &cat.v[i], &ci[i]);
+	eb_store_list_dispose(&names);
+	if (!sc || !ci) {
+		free(ci);
 		eb_catalog_dispose(&cat);
 		return cli_finish(&c, st, eb_err_set(&err, EB_ENOMEM, "out of memory"), &err);
 	}
@@ -135,7 +195,7 @@ cmd_list(int argc, char **argv)
 	if (c.json) {
 		fputs("[", stdout);
 		for (size_t i = 0; i < cat.n; i++)
-			print_json(&cat.v[i], cat.clock_odd[i], &sc[i], i == 0, &err);
+			print_json(&cat.v[i], cat.clock_odd[i], &sc[i], &ci[i], i == 0, &err);
 		for (size_t i = 0; i < cat.nbad; i++) {
 			eb_buf b;
 			eb_buf_init(&b);
@@ -178,6 +238,13 @@ cmd_list(int argc, char **argv)
 			       m->created, m->cluster_id, m->revision, a, b, m->etcd_version, tags,
 			       cat.clock_odd[i] && tags[0] ? " " : "",
 			       cat.clock_odd[i] ? "[clock contradicts revision]" : "");
+			if (ci[i].sp.n) {
+				char ts[40];
+				fmt_ms(ci[i].last_ms, ts, sizeof ts);
+				printf("  + chain: %zu segment%s, revisions %" PRId64 "-%" PRId64 ", until %s\n",
+				       ci[i].sp.n, ci[i].sp.n == 1 ? "" : "s", m->revision, ci[i].sp.last_rev,
+				       ci[i].last_ms ? ts : "(unknown)");
+			}
 		}
 		for (size_t i = 0; i < cat.nbad; i++)
 			printf("%-52s UNREADABLE: %s\n", cat.bad[i].name, cat.bad[i].why);
@@ -188,6 +255,7 @@ cmd_list(int argc, char **argv)
 		if (sc[i].why[0])
 			EB_LOG(EB_LOG_WARN, "list", "backup %s: %s", cat.v[i].id, sc[i].why);
 	free(sc);
+	free(ci);
 	eb_catalog_dispose(&cat);
 	if (worst < 0)
 		eb_err_set(&err, worst, "some backups are not signed by a trusted key (see above)");

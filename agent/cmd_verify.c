@@ -12,6 +12,8 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "storage/catalog.h"
+#include "storage/chain.h"
+#include "storage/segment.h"
 
 static const char verify_usage[] =
 "Usage: etcd-backup verify --from STORE [--backup ID|latest|all]\n"
@@ -27,6 +29,9 @@ static const char verify_usage[] =
 "--age-identity; without one only the stored object's sha256 and size are\n"
 "checked, and the row says that the content was not.  With --trusted-keys\n"
 "every manifest must carry a valid signature by one of the keys.\n"
+"A full backup continued by `etcd-backup replicate` is followed by a row for\n"
+"its chain (ID+chain): every segment's manifest, stored and plain sha256,\n"
+"and its events' revisions, contiguous from the full backup's revision on.\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
@@ -75,6 +80,50 @@ static const char stored_only[] =
 	"(stored object only: it is age-encrypted and no --age-identity was given, so its "
 	"content was not checked)";
 
+/* The chain of full backup m: every segment fetched, decoded and checked
+ * against its manifest.  *n = segments (0: no chain, no row). */
+static int
+verify_chain(eb_store *st, const eb_manifest *m, size_t *n, int64_t *last, const char **note,
+             eb_err *err)
+{
+	eb_store_list l = {0};
+	eb_chain ch;
+	eb_wbuf b = {0};
+	int rc = eb_store_list_all(st, &l, err);
+	*n = 0;
+	if (rc == 0)
+		rc = eb_chain_load(st, &l, m->id, m->revision, &ch, err);
+	eb_store_list_dispose(&l);
+	if (rc < 0)
+		return rc;
+	*n = ch.n;
+	*last = ch.last_rev;
+	for (size_t i = 0; rc == 0 && i < ch.n; i++) {
+		const eb_segman *sm = &ch.v[i];
+		eb_seg_info info;
+		eb_err e1;
+		if (!strcmp(sm->encryption, "age") && !eb_read_keys_can_decrypt(&keys)) {
+			*note = stored_only; /* the segments' digests need the plain bytes */
+			continue;
+		}
+		eb_err_init(&e1);
+		rc = eb_chain_fetch(st, sm, &keys, &b, err);
+		if (rc == 0 && (rc = eb_seg_read(b.p, b.len, NULL, &info, &e1)) < 0)
+			eb_err_set(err, rc, "segment %s: %s", sm->object, e1.msg);
+		if (rc == 0 && (info.prev_rev != sm->prev_rev || info.first_rev != sm->first_rev ||
+		                info.last_rev != sm->last_rev || info.events != sm->events))
+			rc = eb_err_set(err, EB_ECORRUPT, "segment %s holds revisions %lld-%lld, its manifest says "
+			                "%lld-%lld", sm->object, (long long)info.first_rev, (long long)info.last_rev,
+			                (long long)sm->first_rev, (long long)sm->last_rev);
+	}
+	if (rc == 0 && ch.gap_after)
+		EB_LOG(EB_LOG_WARN, "verify", "backup %s: segments after revision %lld follow a gap and are not part "
+		       "of its chain", m->id, (long long)ch.gap_after);
+	eb_wbuf_free(&b);
+	eb_chain_dispose(&ch);
+	return rc;
+}
+
 /* cat_m: a manifest; with --trusted-keys and unless it came from
  * eb_catalog_find (which checked it), it is read again from the bytes its
  * signature covers */
@@ -110,6 +159,20 @@ verify_one(eb_store *st, const eb_manifest *cat_m, int sig_checked, int json, in
 		eb_stream_free_chain(sink);
 	}
 	print_row(cat_m->id, rc == 0 ? NULL : err->msg, note, json, first);
+	if (rc == 0) {
+		size_t n = 0;
+		int64_t last = 0;
+		const char *cnote = NULL;
+		char id[160];
+		rc = verify_chain(st, m, &n, &last, &cnote, err);
+		snprintf(id, sizeof id, "%s+chain", cat_m->id);
+		if (n || rc < 0) {
+			char ok[128];
+			snprintf(ok, sizeof ok, "(%zu segments, revisions %lld-%lld)", n, (long long)m->revision,
+			         (long long)last);
+			print_row(id, rc == 0 ? NULL : err->msg, cnote ? cnote : json ? NULL : ok, json, 0);
+		}
+	}
 	if (have_signed)
 		eb_manifest_dispose(&signed_m);
 	return rc;

@@ -28,43 +28,7 @@ eb_pitr_plan_dispose(eb_pitr_plan *p)
 int
 eb_pitr_fetch(const eb_pitr_plan *p, size_t i, const eb_read_keys *k, eb_wbuf *out, eb_err *err)
 {
-	const eb_segman *sm = &p->chain.v[i];
-	eb_stream *sink = NULL, *unz = NULL, *age = NULL, *stored = NULL, *head;
-	uint8_t want[EB_SHA256_LEN], got[EB_SHA256_LEN];
-	char what[256];
-	eb_err e1;
-	int rc = 0;
-	eb_err_init(&e1);
-	eb_wbuf_reset(out);
-	if (eb_unhex(sm->stored_sha256, want, EB_SHA256_LEN) < 0 || sm->plain_size > MAX_SEGMENT)
-		return eb_err_set(err, EB_ECORRUPT, "segment %s: bad manifest", sm->object);
-	if (!strcmp(sm->encryption, "age") && !eb_read_keys_can_decrypt(k))
-		return eb_err_set(err, EB_EINVAL, "segment %s is age-encrypted: pass --age-identity FILE",
-		                  sm->object);
-	snprintf(what, sizeof what, "stored segment %s", sm->object);
-	rc = eb_mem_sink_new(&sink, out, (size_t)sm->plain_size, &e1);
-	head = sink;
-	if (rc == 0 && !strcmp(sm->compression, "zstd") && (rc = eb_zstd_decompress_new(&unz, head, &e1)) == 0)
-		head = unz;
-	if (rc == 0 && !strcmp(sm->encryption, "age") && (rc = eb_age_decrypt_new(&age, k->age, head, &e1)) == 0)
-		head = age;
-	if (rc == 0 && (rc = eb_sha256_stage_new(&stored, head, &e1)) == 0) {
-		eb_sha256_stage_expect(stored, want, sm->stored_size, what);
-		head = stored;
-	}
-	if (rc == 0)
-		rc = eb_store_get(p->st, sm->object, head, &e1);
-	if (rc == 0)
-		rc = eb_stream_finish(head, &e1);
-	eb_stream_free_chain(stored ? stored : age ? age : unz ? unz : sink);
-	if (rc < 0)
-		return eb_err_set(err, rc, "segment %s: %s", sm->object, e1.msg);
-	eb_sha256_buf(out->p, out->len, got);
-	if (eb_unhex(sm->plain_sha256, want, EB_SHA256_LEN) < 0 || out->len != sm->plain_size ||
-	    memcmp(got, want, EB_SHA256_LEN))
-		return eb_err_set(err, EB_ECORRUPT, "segment %s: its content does not match the sha256 "
-		                  "its manifest records", sm->object);
-	return 0;
+	return eb_chain_fetch(p->st, &p->chain.v[i], k, out, err);
 }
 
 /* ---- choosing ---- */
@@ -122,22 +86,11 @@ covers(eb_store *st, const eb_catalog *cat, const eb_store_list *l, cover **out,
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	(void)st;
 	for (size_t i = 0; i < cat->n; i++) {
-		int64_t last = cat->v[i].revision, f, t;
-		char base[96];
-		int grew = 1;
-		/* names in any order: extend while some segment starts right after */
-		while (grew) {
-			grew = 0;
-			for (size_t j = 0; j < l->n; j++)
-				if (eb_segman_parse_name(l->v[j].name, base, sizeof base, &f, &t) &&
-				    !strcmp(base, cat->v[i].id) && f == last + 1) {
-					last = t;
-					grew = 1;
-				}
-		}
+		eb_chain_span sp;
+		eb_chain_scan(l, cat->v[i].id, cat->v[i].revision, &sp);
 		cv[i].full = i;
 		cv[i].from = cat->v[i].revision;
-		cv[i].to = last;
+		cv[i].to = sp.last_rev;
 		cv[i].from_ms = cat->v[i].created_unix * 1000;
 	}
 	*out = cv;

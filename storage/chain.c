@@ -7,10 +7,16 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/crypto.h"
+#include "crypt/age_stage.h"
+#include "storage/catalog.h"
+#include "storage/digest.h"
+#include "storage/zstd_stage.h"
 #include "common/json.h"
 
 #define SEG_FORMAT "etcd-backup-segment/1"
 #define MAX_SEGMAN (64u << 10)
+#define MAX_SEGMENT (1u << 30)
 
 void
 eb_segman_name(const char *base, int64_t first, int64_t last, char *out, size_t cap)
@@ -132,6 +138,29 @@ eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 	return rc;
 }
 
+void
+eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev, eb_chain_span *out)
+{
+	int grew = 1;
+	memset(out, 0, sizeof *out);
+	out->last_rev = base_rev;
+	/* names in any order: extend while some segment starts right after */
+	while (grew) {
+		grew = 0;
+		for (size_t j = 0; j < list->n; j++) {
+			char base[96];
+			int64_t f, t;
+			if (eb_segman_parse_name(list->v[j].name, base, sizeof base, &f, &t) &&
+			    !strcmp(base, base_id) && f == out->last_rev + 1) {
+				out->last_rev = t;
+				out->n++;
+				snprintf(out->last_name, sizeof out->last_name, "%s", list->v[j].name);
+				grew = 1;
+			}
+		}
+	}
+}
+
 static int
 by_first(const void *a, const void *b)
 {
@@ -198,4 +227,45 @@ eb_chain_dispose(eb_chain *c)
 {
 	free(c->v);
 	memset(c, 0, sizeof *c);
+}
+
+int
+eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, eb_wbuf *out, eb_err *err)
+{
+	eb_stream *sink = NULL, *unz = NULL, *age = NULL, *stored = NULL, *head;
+	uint8_t want[EB_SHA256_LEN], got[EB_SHA256_LEN];
+	char what[256];
+	eb_err e1;
+	int rc = 0;
+	eb_err_init(&e1);
+	eb_wbuf_reset(out);
+	if (eb_unhex(sm->stored_sha256, want, EB_SHA256_LEN) < 0 || sm->plain_size > MAX_SEGMENT)
+		return eb_err_set(err, EB_ECORRUPT, "segment %s: bad manifest", sm->object);
+	if (!strcmp(sm->encryption, "age") && !eb_read_keys_can_decrypt(k))
+		return eb_err_set(err, EB_EINVAL, "segment %s is age-encrypted: pass --age-identity FILE",
+		                  sm->object);
+	snprintf(what, sizeof what, "stored segment %s", sm->object);
+	rc = eb_mem_sink_new(&sink, out, (size_t)sm->plain_size, &e1);
+	head = sink;
+	if (rc == 0 && !strcmp(sm->compression, "zstd") && (rc = eb_zstd_decompress_new(&unz, head, &e1)) == 0)
+		head = unz;
+	if (rc == 0 && !strcmp(sm->encryption, "age") && (rc = eb_age_decrypt_new(&age, k->age, head, &e1)) == 0)
+		head = age;
+	if (rc == 0 && (rc = eb_sha256_stage_new(&stored, head, &e1)) == 0) {
+		eb_sha256_stage_expect(stored, want, sm->stored_size, what);
+		head = stored;
+	}
+	if (rc == 0)
+		rc = eb_store_get(st, sm->object, head, &e1);
+	if (rc == 0)
+		rc = eb_stream_finish(head, &e1);
+	eb_stream_free_chain(stored ? stored : age ? age : unz ? unz : sink);
+	if (rc < 0)
+		return eb_err_set(err, rc, "segment %s: %s", sm->object, e1.msg);
+	eb_sha256_buf(out->p, out->len, got);
+	if (eb_unhex(sm->plain_sha256, want, EB_SHA256_LEN) < 0 || out->len != sm->plain_size ||
+	    memcmp(got, want, EB_SHA256_LEN))
+		return eb_err_set(err, EB_ECORRUPT, "segment %s: its content does not match the sha256 "
+		                  "its manifest records", sm->object);
+	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/bytes.h"
 #include "common/err.h"
 #include "storage/store.h"
 
@@ -48,6 +49,17 @@ typedef struct eb_chain {
 	int64_t gap_after;      /* > 0: a later segment exists past a gap */
 } eb_chain;
 
+/* The chain of base_id from segment names only (no manifest is read):
+ * its last revision (base_rev when none), how many segments, and the name
+ * of the last one (for its manifest: times, HashKV). */
+typedef struct eb_chain_span {
+	int64_t last_rev;
+	size_t n;
+	char last_name[256];
+} eb_chain_span;
+void eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev,
+                   eb_chain_span *out);
+
 /* The chain of full backup base_id (revision base_rev) from the names in
  * list (eb_store_list_all), reading each manifest.  Duplicate or
  * overlapping segments (two writers) are skipped; the first gap ends the
@@ -55,5 +67,11 @@ typedef struct eb_chain {
 int eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id,
                   int64_t base_rev, eb_chain *out, eb_err *err);
 void eb_chain_dispose(eb_chain *c);
+
+/* A segment's bytes, decrypted (k->age) and decompressed into out (reset
+ * first), after its stored and plain sha256 and sizes equal its manifest. */
+struct eb_read_keys;
+int eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, eb_wbuf *out,
+                   eb_err *err);
 
 #endif

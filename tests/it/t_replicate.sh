@@ -155,6 +155,22 @@ out=$("$RESTORE" --from "$S" --to-revision $((LAST + 100)) --data-dir "$T/nope2"
 expect_eq pitr_after_last_refused "$rc $([ -e "$T/nope2" ] && echo written)" "8 "
 check_fails pitr_backup_and_point_refused "$RESTORE" --from "$S" --backup latest --to-latest --data-dir "$T/nope3"
 
+CASE=verify
+out=$("$BACKUP" verify --from "$S" 2>&1); rc=$?
+expect_eq verify_chain_ok "$rc" 0
+expect_match verify_chain_row "$out" "\+chain OK \([0-9]+ segments, revisions $FULL_REV-$LAST\)"
+expect_match list_shows_chain "$("$BACKUP" list --from "$S")" "\+ chain: [0-9]+ segments, revisions $FULL_REV-$LAST, until 20"
+# one byte of a segment's data flipped: verify and restore refuse it, nothing written
+SEG1=$(ls "$S" | grep '\.seg\..*\.zst$' | head -1)
+cp "$S/$SEG1" "$T/seg.keep"
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=1; open(p,"wb").write(b)' "$S/$SEG1"
+out=$("$BACKUP" verify --from "$S" 2>&1); rc=$?
+expect_eq verify_damaged_segment_exit_5 "$rc" 5
+expect_match verify_damaged_segment_named "$out" "chain FAILED: segment $SEG1"
+out=$("$RESTORE" --from "$S" --to-latest --data-dir "$T/nope5" 2>&1); rc=$?
+expect_eq restore_damaged_segment_refused "$rc $([ -e "$T/nope5" ] && echo written)" "5 "
+cp "$T/seg.keep" "$S/$SEG1"
+
 CASE=kill9
 # kill -9 mid-segment (a long interval: the open segment is lost), restart:
 # the new instance waits until the dead one's lock lease ends
