@@ -55,7 +55,8 @@ describe(eb_buf *b, const eb_catalog *cat, cover *cv, size_t n, int64_t rev)
 		eb_buf_puts(b, "the store has no full backup");
 		return;
 	}
-	qsort(cv, n, sizeof *cv, by_from);
+	if (n > 1)
+		qsort(cv, n, sizeof *cv, by_from);
 	eb_buf_puts(b, "covered:");
 	for (size_t i = 0; i < n; i++) {
 		eb_buf_printf(b, "%s revisions %" PRId64 "-%" PRId64 " (full backup %s%s)", i ? ";" : "",

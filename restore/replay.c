@@ -88,7 +88,8 @@ eb_replay_keys(eb_replay *r, int64_t after, eb_err *err)
 	if (rc < 0)
 		return rc;
 	/* sorted, one record per lease (the first recorded TTL) */
-	qsort(r->leases, r->nleases, sizeof *r->leases, by_id);
+	if (r->nleases)
+		qsort(r->leases, r->nleases, sizeof *r->leases, by_id);
 	for (size_t i = 0; i < r->nleases; i++)
 		if (!n || r->leases[n - 1].id != r->leases[i].id)
 			r->leases[n++] = r->leases[i];

@@ -424,7 +424,7 @@ eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err)
 	/* its chain first, newest segment first: what is left stays a
 	 * contiguous, restorable chain if this stops half-way */
 	rc = segment_names(st, m->id, &mans, &objs, err);
-	if (rc == 0)
+	if (rc == 0 && mans.n)
 		qsort(mans.v, mans.n, sizeof *mans.v, by_first_desc);
 	for (size_t i = 0; rc == 0 && i < mans.n; i++)
 		rc = eb_store_delete(st, mans.v[i].name, err);

@@ -207,7 +207,8 @@ eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id, int6
 		free(all);
 		return rc;
 	}
-	qsort(all, n, sizeof *all, by_first);
+	if (n)
+		qsort(all, n, sizeof *all, by_first);
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].prev_rev == out->last_rev) {
 			all[keep++] = all[i];

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # versions: all
+# san: yes
 # Continuous backup and point-in-time restore, on a real etcd:
 #  - `etcd-backup replicate` takes a full backup, then segments; writes in
 #    phases (puts, overwrites, deletes, a prefix delete, a multi-operation

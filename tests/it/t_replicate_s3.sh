@@ -10,6 +10,7 @@
 #  - etcd-restore --to-latest from s3:// with the identity gives what the
 #    surviving members serve at that revision (keys, revisions, HashKV);
 #    without the identity it is refused, nothing written.
+# tsan: yes
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
 source "$TOP/tests/rgw.sh"
