@@ -43,6 +43,9 @@ ETCD_FLAGS_HELP
 "  --snapshot-idle-timeout DUR  full backups: fail when etcd sends nothing this long\n"
 "  --compression zstd|none      (default zstd), --compression-level N\n"
 "  --tag LABEL                  label of the full backups (repeatable)\n"
+"  --metrics-file FILE          Prometheus textfile, rewritten every 5 s:\n"
+"                               etcd_backup_replicate_lag_revisions, _lag_seconds,\n"
+"                               _last_segment_timestamp_seconds, _gaps_total, ...\n"
 WRITE_KEYS_HELP
 COMMON_FLAGS_HELP;
 
@@ -56,7 +59,8 @@ cmd_replicate(int argc, char **argv)
 	eb_err err;
 	int rc;
 
-	rc = cli_parse(&c, argc, argv, CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_WRITEKEYS | CLI_REPLICATE,
+	rc = cli_parse(&c, argc, argv, CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_WRITEKEYS | CLI_REPLICATE |
+	                               CLI_METRICS,
 	               usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
@@ -76,6 +80,13 @@ cmd_replicate(int argc, char **argv)
 	o.segment_max_bytes = (size_t)c.segment_max_bytes;
 	o.full_interval_ms = c.full_interval_ms;
 	o.reconnect_ms = 1000;
+	o.metrics_file = c.metrics_file;
+	if (c.pushgateway_url) {
+		fprintf(stderr, "etcd-backup replicate: --pushgateway-url is for runs that end; a replicate "
+		        "Deployment is scraped: use --metrics-file (node_exporter textfile) instead\n");
+		cli_dispose(&c);
+		return EB_EXIT_USAGE;
+	}
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
 	if (rc == 0) {
 		EB_LOG(EB_LOG_INFO, "replicate", "replicating to %s (segments every %lld ms or %lld bytes, "

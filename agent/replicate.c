@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/buf.h"
 #include "common/crypto.h"
+#include "common/fsutil.h"
 #include "common/interrupt.h"
 #include "common/log.h"
 #include "crypt/age_stage.h"
@@ -44,6 +46,7 @@ typedef struct rep {
 	int compacted;          /* the watch was cancelled: history is gone */
 	int64_t compact_rev;
 	int stopped;            /* SIGTERM seen, open segment committed */
+	int64_t metrics_ms;     /* monotonic time the textfile was last written */
 } rep;
 
 
@@ -320,6 +323,7 @@ flush(rep *r, eb_err *err)
 		                  sm.last_rev, err->msg);
 	r->stats->segments++;
 	r->stats->last_rev = sm.last_rev;
+	r->stats->last_segment_ms = eb_wall_ms();
 	EB_LOG(EB_LOG_INFO, "replicate", "segment %s: revisions %" PRId64 "-%" PRId64 ", %" PRIu64
 	       " events, %" PRIu64 " bytes stored", name, sm.first_rev, sm.last_rev, sm.events, sm.stored_size);
 	eb_seg_writer_dispose(&r->w);
@@ -390,6 +394,8 @@ on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 {
 	int64_t now = eb_wall_ms(), from = r->next_rev;
 	int rc;
+	if (resp->header_revision > r->stats->etcd_rev)
+		r->stats->etcd_rev = resp->header_revision;
 	if (resp->canceled) {
 		r->compacted = resp->compact_revision > 0;
 		r->compact_rev = resp->compact_revision;
@@ -425,10 +431,56 @@ full_due(const rep *r)
 	       eb_mono_ms() - r->full_ms >= r->o->full_interval_ms;
 }
 
+/* ---- metrics: a textfile for node_exporter, every few seconds ----
+ *
+ *   etcd_backup_replicate_lag_revisions   etcd's newest revision - the last committed
+ *   etcd_backup_replicate_lag_seconds     age of the oldest change not yet committed
+ *   etcd_backup_replicate_last_segment_timestamp_seconds, _last_revision,
+ *   _segments_total, _events_total, _gaps_total, _full_backups_total,
+ *   _reconnects_total, _up */
+#define METRICS_EVERY_MS 5000
+
+static void
+write_metrics(rep *r, int up)
+{
+	const eb_replicate_stats *s = r->stats;
+	int64_t now = eb_wall_ms(), lag = s->etcd_rev > s->last_rev ? s->etcd_rev - s->last_rev : 0;
+	double lag_s = r->w.events ? (double)(now - r->w.first_ms) / 1000.0 : 0.0;
+	eb_buf b;
+	eb_err e;
+	if (!r->o->metrics_file)
+		return;
+	if (r->w.events == 0 && s->etcd_rev <= s->last_rev)
+		lag = 0;
+	eb_buf_init(&b);
+#define G(name, help, type, fmt, v) \
+	eb_buf_printf(&b, "# HELP etcd_backup_replicate_" name " " help "\n# TYPE etcd_backup_replicate_" name \
+	              " " type "\netcd_backup_replicate_" name " " fmt "\n", v)
+	G("up", "1 while replicate runs, 0 once it stopped", "gauge", "%d", up);
+	G("lag_revisions", "etcd's newest revision minus the last committed one", "gauge", "%lld", (long long)lag);
+	G("lag_seconds", "age of the oldest change not yet in a committed segment", "gauge", "%.3f", lag_s);
+	G("last_revision", "the last revision in a committed segment", "gauge", "%lld", (long long)s->last_rev);
+	G("last_segment_timestamp_seconds", "when the last segment was committed", "gauge", "%.3f",
+	  (double)s->last_segment_ms / 1000.0);
+	G("segments_total", "segments committed", "counter", "%llu", (unsigned long long)s->segments);
+	G("events_total", "etcd changes recorded", "counter", "%llu", (unsigned long long)s->events);
+	G("gaps_total", "history etcd compacted before it was read", "counter", "%llu", (unsigned long long)s->gaps);
+	G("full_backups_total", "full backups taken", "counter", "%llu", (unsigned long long)s->fulls);
+	G("reconnects_total", "watches lost and resumed", "counter", "%llu", (unsigned long long)s->reconnects);
+#undef G
+	eb_err_init(&e);
+	if (eb_buf_status(&b) == 0 && eb_write_file_atomic(r->o->metrics_file, b.p, b.len, 0, &e) < 0)
+		EB_LOG(EB_LOG_WARN, "replicate", "metrics: %s", e.msg);
+	eb_buf_dispose(&b);
+	r->metrics_ms = eb_mono_ms();
+}
+
 static int
 on_tick(rep *r, eb_err *err)
 {
 	int rc;
+	if (eb_mono_ms() - r->metrics_ms >= METRICS_EVERY_MS)
+		write_metrics(r, 1);
 	if ((rc = lock_renew(r, 0, err)) < 0)
 		return rc;
 	if (eb_interrupted()) {
@@ -586,6 +638,7 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 		rc = flush(&r, err);
 	if (rc != EB_EEXIST)
 		lock_release(&r);
+	write_metrics(&r, 0);
 	eb_seg_writer_dispose(&r.w);
 	free(r.leases);
 	if (r.probed)

@@ -31,11 +31,14 @@ typedef struct eb_replicate_opts {
 	size_t segment_max_bytes;
 	long long full_interval_ms;
 	long long reconnect_ms;       /* wait before reconnecting (1000) */
+	const char *metrics_file;     /* Prometheus textfile, rewritten every few seconds */
 } eb_replicate_opts;
 
 typedef struct eb_replicate_stats {
 	uint64_t segments, events, fulls, gaps, reconnects;
-	int64_t last_rev;
+	int64_t last_rev;        /* the last revision committed */
+	int64_t etcd_rev;        /* the newest revision etcd reported */
+	int64_t last_segment_ms; /* wall time of the last segment commit */
 } eb_replicate_stats;
 
 /* Runs until SIGTERM/SIGINT (then 0) or a failure that retrying cannot

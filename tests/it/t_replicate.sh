@@ -41,7 +41,7 @@ last_seg_end() { segs | tail -1 | awk '{ print $2 }'; }
 rev_now() { revision "$EP"; }
 
 CASE=replicate
-rep_start
+rep_start --metrics-file "$T/rep.prom"
 wait_for "the full backup" has_full || die "no full backup: $(tail -5 "$T/rep.log")"
 FULL_REV=$(python3 -c 'import json,sys,glob; print(json.load(open(glob.glob(sys.argv[1]+"/*.manifest.json")[0]))["revision"])' "$S")
 # a second instance on the same store waits for the lock, writes nothing
@@ -102,6 +102,19 @@ PY
 LAST=$(last_seg_end)
 check replicate_chain_reaches_r4 [ "${LAST:-0}" -ge "$R4" ]
 check replicate_chain_contiguous contiguous "$FULL_REV" "$LAST"
+# the textfile after the stop: down, nothing behind, the figures of the run
+prom=$(cat "$T/rep.prom" 2>/dev/null)
+expect_match metrics_up_0_after_stop "$prom" '^etcd_backup_replicate_up 0$'
+expect_match metrics_lag_0 "$prom" '^etcd_backup_replicate_lag_revisions 0$'
+expect_match metrics_last_revision "$prom" "^etcd_backup_replicate_last_revision ($R4|$((R4 + 1)))$"
+expect_match metrics_segments "$prom" '^etcd_backup_replicate_segments_total [1-9][0-9]*$'
+expect_match metrics_gaps_0 "$prom" '^etcd_backup_replicate_gaps_total 0$'
+PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") || PROMTOOL=
+if [ -n "$PROMTOOL" ]; then
+	check metrics_promtool_lint bash -c '"$1" check metrics <"$2"' _ "$PROMTOOL" "$T/rep.prom"
+else
+	fail metrics_promtool_lint "no promtool: $(tail -1 "$T/get-promtool.log")"
+fi
 # a revision strictly inside a segment exists among the ones we restore
 inside=$(segs | awk -v r="$R2" '$1 < r && r < $2 { print "yes" }')
 [ -n "$inside" ] || R2=$(segs | awk '$2 > $1 { print $1 + 1; exit }')
