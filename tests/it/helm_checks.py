@@ -101,6 +101,37 @@ keeps = {a: flag(a) for a in args if a.startswith("--keep-")}
 check("keep_values_numeric", all(v is not None and v.isdigit() and int(v) > 0 for v in keeps.values()), keeps)
 check("flags_once", all(flag(a) != "<twice>" for a in args if a.startswith("--")), args)
 
+# ---- the replicate Deployment: only when enabled, the CronJob's pod otherwise
+dep = kind("Deployment")
+check("deployment_only_when_enabled", (len(dep) == 1) == (variant == "replicate"), f"{len(dep)} Deployments")
+if dep:
+    d = dep[0]
+    dpod = d["spec"]["template"]["spec"]
+    dctr = dpod["containers"][0]
+    dargs = dctr["args"]
+    check("replicate_one_replica_recreate", d["spec"]["replicas"] == 1
+          and d["spec"]["strategy"] == {"type": "Recreate"}, d["spec"].get("strategy"))
+    check("replicate_command", dargs[0] == "replicate" and dctr["command"] == ["etcd-backup"], dargs[:1])
+    check("replicate_restart_always", dpod["restartPolicy"] == "Always", dpod.get("restartPolicy"))
+    check("replicate_grace_for_last_segment", dpod.get("terminationGracePeriodSeconds", 30) >= 60,
+          dpod.get("terminationGracePeriodSeconds"))
+    def dflag(n):
+        return dargs[dargs.index(n) + 1] if n in dargs else None
+    check("replicate_intervals", dflag("--segment-interval") == "5s" and dflag("--full-interval") == "12h", dargs)
+    check("replicate_no_retention", not any(a.startswith("--keep-") for a in dargs), dargs)
+    check("replicate_no_pushgateway", "--pushgateway-url" not in dargs, dargs)
+    check("replicate_own_metrics_file", dflag("--metrics-file") == "/metrics/etcd-backup-replicate.prom"
+          and flag("--metrics-file") != dflag("--metrics-file"), (dflag("--metrics-file"), flag("--metrics-file")))
+    # same connection, store and keys as the CronJob: the args but the mode's own
+    same = lambda a: [x for i, x in enumerate(a) if not x.startswith("--keep-") and x not in ("snapshot", "replicate")]
+    for f in ("--endpoints", "--cacert", "--cert", "--key", "--to", "--s3-region", "--age-recipient"):
+        check(f"replicate_same_{f[2:]}", dflag(f) == flag(f), (f, dflag(f), flag(f)))
+    check("replicate_same_volumes", dpod.get("volumes") == pod.get("volumes"), "volumes differ")
+    check("replicate_same_security", dpod.get("securityContext") == pod.get("securityContext")
+          and dctr.get("securityContext") == ctr.get("securityContext"), "security contexts differ")
+    check("replicate_selector_matches", all(d["spec"]["template"]["metadata"]["labels"].get(k) == v
+          for k, v in d["spec"]["selector"]["matchLabels"].items()), d["spec"]["selector"])
+
 # ---- per variant --------------------------------------------------------------
 kubeadm_pod = variant in ("default", "irsa", "pod-identity", "s3-secret", "pvc", "hostpath")
 if kubeadm_pod:

@@ -47,11 +47,11 @@ apiserver_start() {
 	return 1
 }
 
-# controllers_start: kube-controller-manager with the Job and
-# service-account controllers only, no serving port, no leader election.
+# controllers_start: kube-controller-manager with the Job, Deployment,
+# ReplicaSet and service-account controllers only, no serving port, no leader election.
 controllers_start() {
 	kube-controller-manager --kubeconfig="$KUBECONFIG" --secure-port=0 --leader-elect=false \
-		--controllers=job,serviceaccount,serviceaccount-token \
+		--controllers=job,deployment,replicaset,serviceaccount,serviceaccount-token \
 		--service-account-private-key-file="$T/sa.key" --use-service-account-credentials=false \
 		>>"$T/controller-manager.log" 2>&1 &
 	CM_PID=$!

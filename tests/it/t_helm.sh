@@ -71,7 +71,7 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa pod-identity s3-secret pvc hostpath encrypted; do
+for v in secret irsa pod-identity s3-secret pvc hostpath encrypted replicate; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 
@@ -91,6 +91,20 @@ print(" ".join(sorted(seen)))')
 	missing=""
 	for f in $flags; do grep -q -- "$f\b" <<<"$snap_help" || missing+=" $f"; done
 	if [ -z "$missing" ]; then pass helm__flags_known_to_agent; else fail helm__flags_known_to_agent "not in 'etcd-backup snapshot --help':$missing"; fi
+	rep_help=$("$BACKUP" replicate --help 2>&1)
+	rflags=$(cat "$T"/*.yaml | "$PY" -c '
+import sys, yaml
+seen = set()
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d.get("kind") == "Deployment":
+        for a in d["spec"]["template"]["spec"]["containers"][0]["args"]:
+            if a.startswith("--"):
+                seen.add(a)
+print(" ".join(sorted(seen)))')
+	missing=""
+	for f in $rflags; do grep -q -- "$f\b" <<<"$rep_help" || missing+=" $f"; done
+	if [ -n "$rflags" ] && [ -z "$missing" ]; then pass helm__replicate_flags_known_to_agent
+	else fail helm__replicate_flags_known_to_agent "not in 'etcd-backup replicate --help':${missing:- (no Deployment rendered)}"; fi
 	missing=""
 	for f in --from --s3-endpoint --s3-region; do grep -q -- "$f\b" <<<"$list_help" || missing+=" $f"; done
 	if [ -z "$missing" ]; then pass helm__notes_list_flags_known; else fail helm__notes_list_flags_known "not in 'etcd-backup list --help':$missing"; fi

@@ -37,7 +37,7 @@ CHART=$TOP/helm/etcd-backup
 kubectl create namespace backup >/dev/null
 kubectl label namespace backup pod-security.kubernetes.io/enforce=privileged >/dev/null
 i=0
-for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted; do
+for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted replicate; do
 	f=(); [ $v != default ] && f=(-f "$CHART/ci/$v-values.yaml")
 	i=$((i + 1))
 	if out=$("$HELM" install "eb$i" "$CHART" --namespace backup "${f[@]}" 2>&1); then
@@ -46,7 +46,7 @@ for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted; do
 		fail "helm_install_accepted__$v" "$(head -c 600 <<<"$out")"
 	fi
 done
-expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 8
+expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 9
 # the runbook's pre-upgrade Job, from the default release
 out=$(kubectl -n backup create job --from=cronjob/eb1-etcd-backup pre-upgrade -o json 2>&1) || fail job_from_cronjob "$out"
 expect_eq job_from_cronjob_args "$(jq -c '.spec.template.spec.containers[0].args' <<<"$out")" \
@@ -77,6 +77,15 @@ pod=$(kubectl -n backup get pods -l batch.kubernetes.io/job-name=pre-upgrade -o 
 expect_eq job_pod_args "$(jq -c '.spec.containers[0].args' <<<"$pod")" \
 	"$(kubectl -n backup get cronjob eb1-etcd-backup -o json | jq -c '.spec.jobTemplate.spec.template.spec.containers[0].args')"
 expect_eq job_pod_pending_no_kubelet "$(jq -r '.status.phase' <<<"$pod")" Pending
+# the replicate Deployment (ci/replicate-values.yaml, release eb9) gets its pod
+dpod=""
+for _ in $(seq 60); do
+	dpod=$(kubectl -n backup get pods -l app.kubernetes.io/instance=eb9,app.kubernetes.io/component=replicate -o json | jq -c '.items[0] // empty')
+	[ -n "$dpod" ] && break
+	sleep 0.5
+done
+expect_eq replicate_deployment_pod_args "$(jq -c '.spec.containers[0].args[0:1]' <<<"${dpod:-null}")" '["replicate"]'
+expect_eq replicate_deployment_one_pod "$(kubectl -n backup get pods -l app.kubernetes.io/instance=eb9,app.kubernetes.io/component=replicate -o name | wc -l)" 1
 for level in restricted baseline; do
 	kubectl create namespace "ps-$level" >/dev/null
 	kubectl label namespace "ps-$level" "pod-security.kubernetes.io/enforce=$level" >/dev/null
