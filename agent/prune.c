@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "storage/catalog.h"
+#include "storage/chain.h"
 #include "storage/retention.h"
 
 void
@@ -80,6 +81,38 @@ retained(eb_store *st, const eb_manifest *m, int64_t *until, eb_err *err)
 	return *until > now;
 }
 
+/* The full backup whose chain reaches furthest is the one `replicate`
+ * continues: deleting it would orphan the segments being written.  It is
+ * kept whatever the policy says (1 when that undid a deletion). */
+static int
+keep_live_chain(eb_store *st, const eb_catalog *cat, uint64_t cid, int *del)
+{
+	eb_store_list l = {0};
+	eb_chain_span sp, best = {0};
+	size_t bi = (size_t)-1;
+	eb_err e;
+	eb_err_init(&e);
+	if (eb_store_list_all(st, &l, &e) < 0)
+		return 0;
+	for (size_t i = 0; i < cat->n; i++) {
+		if (cat->v[i].cluster_id != cid)
+			continue;
+		eb_chain_scan(&l, cat->v[i].id, cat->v[i].revision, &sp);
+		if (sp.n && (bi == (size_t)-1 || sp.last_rev > best.last_rev)) {
+			best = sp;
+			bi = i;
+		}
+	}
+	eb_store_list_dispose(&l);
+	if (bi == (size_t)-1 || !del[bi])
+		return 0;
+	del[bi] = 0;
+	EB_LOG(EB_LOG_INFO, "prune", "keeping %s: its chain (%zu segments, revisions %" PRId64 "-%" PRId64
+	       ") is the newest, which etcd-backup replicate continues", cat->v[bi].id, best.n,
+	       cat->v[bi].revision, best.last_rev);
+	return 1;
+}
+
 int
 eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int json,
              eb_err *err)
@@ -111,6 +144,7 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
 	ndel = eb_retention_plan(cat.v, cat.n, cid, &k, del);
+	ndel -= keep_live_chain(st, &cat, cid, del);
 	eb_buf_init(&out);
 	eb_buf_puts(&out, "{\"deleted\":[");
 	for (size_t i = 0, first = 1; i < cat.n; i++) {

@@ -240,13 +240,22 @@ else
 	fail gap_restore_after "etcd-restore failed"
 fi
 CASE=prune
-# retention removes a full backup only together with its chain
+# retention removes a full backup only together with its chain, and never
+# the full whose chain replicate continues (the newest chain), even when a
+# newer plain snapshot (the CronJob's) is all keep-last 1 would keep
 OLD_ID=$(python3 -c 'import json,sys,glob; print(min((json.load(open(f))["revision"], json.load(open(f))["id"]) for f in glob.glob(sys.argv[1]+"/*.manifest.json"))[1])' "$S")
-check prune_keep_last_1 "$BACKUP" prune --from "$S" --keep-last 1
+LIVE_ID=$(python3 -c 'import json,sys,glob; print(max((json.load(open(f))["revision"], json.load(open(f))["id"]) for f in glob.glob(sys.argv[1]+"/*.manifest.json"))[1])' "$S")
+ectl "$EP" put /plain x >/dev/null
+"$BACKUP" snapshot --endpoints "$EP" --to "$S" >/dev/null 2>&1 || fail prune_plain_snapshot "snapshot failed"
+out=$("$BACKUP" prune --from "$S" --keep-last 1 2>&1); rc=$?
+expect_eq prune_keep_last_1 "$rc" 0
 expect_eq prune_old_chain_gone "$(ls "$S" | grep -c "^$OLD_ID")" 0
-check prune_new_chain_kept [ "$(ls "$S" | grep -c '\.segment\.json$')" -ge 1 ]
+expect_match prune_live_chain_kept_said "$out" "keeping $LIVE_ID: its chain"
+check prune_live_chain_kept [ -f "$S/$LIVE_ID.manifest.json" ] && [ "$(ls "$S" | grep -c "^$LIVE_ID.*\.segment\.json$")" -ge 1 ]
+expect_eq prune_fulls_left "$(ls "$S"/*.manifest.json | wc -l)" 2
 if restore_at rpruned --to-latest; then
-	expect_eq prune_latest_still_restores "$(revision "$R_URL")" "$(last_seg_end)"
+	# the newest point any backup holds: the plain snapshot, taken after the last change
+	expect_eq prune_latest_still_restores "$(revision "$R_URL")" "$(rev_now)"
 	stop_pid "$R_PID"
 else
 	fail prune_latest_still_restores "etcd-restore --to-latest failed after prune"
