@@ -36,7 +36,7 @@ eb_pitr_fetch(const eb_pitr_plan *p, size_t i, const eb_read_keys *k, eb_wbuf *o
 typedef struct cover {
 	size_t full;         /* index in the catalog */
 	int64_t from, to;    /* revisions restorable: the full's .. the chain's last */
-	int64_t from_ms, to_ms;
+	int64_t from_ms, to_ms; /* the full's creation, the chain's last change */
 } cover;
 
 static int
@@ -85,7 +85,6 @@ covers(eb_store *st, const eb_catalog *cat, const eb_store_list *l, cover **out,
 	cover *cv = calloc(cat->n ? cat->n : 1, sizeof *cv);
 	if (!cv)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	(void)st;
 	for (size_t i = 0; i < cat->n; i++) {
 		eb_chain_span sp;
 		eb_chain_scan(l, cat->v[i].id, cat->v[i].revision, &sp);
@@ -93,6 +92,18 @@ covers(eb_store *st, const eb_catalog *cat, const eb_store_list *l, cover **out,
 		cv[i].from = cat->v[i].revision;
 		cv[i].to = sp.last_rev;
 		cv[i].from_ms = cat->v[i].created_unix * 1000;
+		cv[i].to_ms = cv[i].from_ms;
+		if (sp.n) { /* the time of the chain's last change: its last manifest */
+			eb_segman sm;
+			char *json = NULL;
+			size_t jl;
+			eb_err e;
+			eb_err_init(&e);
+			if (eb_store_get_bytes(st, sp.last_name, 1 << 16, &json, &jl, &e) == 0 &&
+			    eb_segman_from_json(&sm, json, jl, &e) == 0)
+				cv[i].to_ms = sm.last_ms;
+			free(json);
+		}
 	}
 	*out = cv;
 	*n = cat->n;
@@ -163,7 +174,7 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 		const cover *c = &cv[i];
 		if (w->rev > 0 ? c->from <= w->rev && w->rev <= c->to &&
 		                 (pick == (size_t)-1 || c->from > cv[pick].from)
-		    : w->time_ms > 0 ? c->from_ms <= w->time_ms &&
+		    : w->time_ms > 0 ? c->from_ms <= w->time_ms && w->time_ms <= c->to_ms &&
 		                       (pick == (size_t)-1 || c->from_ms > cv[pick].from_ms)
 		    : (pick == (size_t)-1 || c->to > cv[pick].to))
 			pick = i;
@@ -177,8 +188,9 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 			                "and its segments in %s; %s", w->rev, url, b.p ? b.p : "");
 		else
 			rc = eb_err_set(err, EB_ENOTFOUND, "%s in %s; %s", w->time_ms > 0 ?
-			                "no full backup was taken at or before that time" : "no full backup",
-			                url, b.p ? b.p : "");
+			                "no full backup and its segments cover that time (before the first full "
+			                "backup, inside a gap, or after the last change recorded; list shows each "
+			                "chain's time)" : "no full backup", url, b.p ? b.p : "");
 		eb_buf_dispose(&b);
 	}
 	/* 2. its full backup (signature checked when trusted keys are given) */

@@ -167,6 +167,12 @@ expect_eq pitr_before_full_refused "$rc $([ -e "$T/nope1" ] && echo written)" "8
 expect_match pitr_before_full_names_ranges "$out" "revisions $FULL_REV-$LAST .*nearest: $FULL_REV \\(after\\)"
 out=$("$RESTORE" --from "$S" --to-revision $((LAST + 100)) --data-dir "$T/nope2" 2>&1); rc=$?
 expect_eq pitr_after_last_refused "$rc $([ -e "$T/nope2" ] && echo written)" "8 "
+out=$("$RESTORE" --from "$S" --to-time 2099-01-01T00:00:00Z --data-dir "$T/nope6" 2>&1); rc=$?
+expect_eq pitr_time_after_last_refused "$rc $([ -e "$T/nope6" ] && echo written)" "8 "
+expect_match pitr_time_after_last_says "$out" "cover that time"
+out=$("$RESTORE" --from "$S" --to-time 2001-01-01T00:00:00+02:00 --data-dir "$T/nope7" 2>&1); rc=$?
+expect_eq pitr_time_before_first_refused "$rc $([ -e "$T/nope7" ] && echo written)" "8 "
+check_fails pitr_bad_time_refused "$RESTORE" --from "$S" --to-time "yesterday" --data-dir "$T/nope8"
 check_fails pitr_backup_and_point_refused "$RESTORE" --from "$S" --backup latest --to-latest --data-dir "$T/nope3"
 
 CASE=verify

@@ -137,6 +137,11 @@ APISERVER_ETCD=(--etcd-cafile "$PKI/ca.crt" --etcd-certfile "$KPKI/apiserver-etc
 apiserver_start "$CL_ENDPOINTS" "${APISERVER_ETCD[@]}" || die "kube-apiserver did not start on the TLS cluster"
 pass runbook__apiserver_on_tls_etcd
 controllers_start || die "kube-controller-manager did not start"
+# continuous backup beside the snapshots, as the chart's replicate Deployment
+"$BACKUP" replicate --endpoints "$CL_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/healthcheck-client.crt" \
+	--key "$PKI/healthcheck-client.key" --to "$T/store" --segment-interval 1s >"$T/replicate.log" 2>&1 &
+REP_PID=$!
+track_pid "$REP_PID"
 # what the cluster holds before the upgrade: objects, and raw keys
 kubectl create namespace demo >/dev/null
 kubectl -n demo create configmap app-config --from-literal=mode=blue >/dev/null
@@ -206,6 +211,21 @@ expect_eq runbook__pre_cronjob_job_volumes "$(jq -c '.items[0].spec.template.spe
 kubectl -n demo create configmap only-after --from-literal=x=1 >/dev/null
 kubectl -n demo patch configmap app-config -p '{"data":{"mode":"green"}}' >/dev/null
 put_keys "${CL_URLS[0]}" after- 5
+# then the bad change, just after POINT: the Deployment and the ConfigMap
+# deleted; replicate has recorded it all when it is stopped
+sleep 1.1
+POINT=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+sleep 1.1
+kubectl -n demo delete deployment web >/dev/null
+kubectl -n demo delete configmap app-config >/dev/null
+BAD_REV=$(revision "${CL_URLS[0]}")
+for _ in $(seq 100); do
+	ls "$T/store" | grep -q "\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$" &&
+		[ "$(ls "$T/store" | sed -n 's/.*\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$/\1/p' | sort -n | tail -1)" -ge "$BAD_REV" ] && break
+	sleep 0.2
+done
+kill -TERM "$REP_PID"; wait "$REP_PID"
+check runbook__replicate_recorded_bad_change [ "$(ls "$T/store" | sed -n 's/.*\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$/\1/p' | sort -n | tail -1)" -ge "$BAD_REV" ]
 MAX_RV=$(list_rv)
 "$BACKUP" snapshot --endpoints "$CL_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/healthcheck-client.crt" \
 	--key "$PKI/healthcheck-client.key" --to "$T/store" >/dev/null 2>&1 || die "second snapshot failed"
@@ -280,4 +300,32 @@ rev=$(revision "${CL_URLS[2]}")
 check runbook__dr_revision_bumped [ "$rev" -gt 1000000000 ]
 check runbook__dr_post_restore_snapshot run_block "$DR" '--tag post-restore'
 check runbook__dr_old_data_untouched [ -d "${CL_DIRS[0]}/data/member" ]
+
+# ---- 3b: the same recovery to just before the bad change -----------------
+# (the cluster restored above is parked again: every node restores POINT)
+apiserver_stop
+for i in 0 1 2; do stop_pid "${CL_PIDS[$i]}"; done
+for i in 0 1 2; do
+	dr_vars $i
+	sed -i "s#^export OLD_DATA=.* NEW_DATA=[^ ]*#export OLD_DATA=$T/node$i/etcd-restored NEW_DATA=$T/node$i/etcd-pitr#" "$T/vars.sh"
+	echo "export POINT=$POINT" >>"$T/vars.sh"
+	out=$(run_block "$DR" '--to-time "$POINT"' 2>&1) || fail "runbook__dr_pitr_restore_$i" "$(tail -3 <<<"$out")"
+	expect_match "runbook__dr_pitr_point_$i" "$out" "point in time: revision [0-9]+"
+	etcd --name "${CL_NAMES[$i]}" --data-dir "$T/node$i/etcd-pitr" \
+		--listen-client-urls "${CL_URLS[$i]}" --advertise-client-urls "${CL_URLS[$i]}" \
+		--listen-peer-urls "${CL_PEERS[$i]}" --initial-advertise-peer-urls "${CL_PEERS[$i]}" \
+		--initial-cluster "$initial" --initial-cluster-token etcd-restore-test --initial-cluster-state new \
+		--cert-file "$T/certs/server.crt" --key-file "$T/certs/server.key" \
+		--trusted-ca-file "$T/certs/ca.crt" --client-cert-auth >"$T/node$i/etcd-pitr.log" 2>&1 &
+	CL_PIDS[$i]=$!
+	track_pid $!
+done
+etcd_wait_all
+apiserver_start "$CL_ENDPOINTS" "${APISERVER_ETCD[@]}" || die "kube-apiserver did not start on the point-in-time cluster"
+# what the cluster held just before the bad change: the upgrade's writes, and
+# what the bad change deleted
+expect_eq runbook__dr_pitr_configmap_after_upgrade "$(kubectl -n demo get configmap app-config -o jsonpath='{.data.mode}')" green
+expect_eq runbook__dr_pitr_deployment_back "$(kubectl -n demo get deployment web -o jsonpath='{.spec.replicas}')" 3
+expect_eq runbook__dr_pitr_later_object_kept "$(kubectl -n demo get configmap only-after -o jsonpath='{.data.x}')" 1
+check runbook__dr_pitr_rv_above_served [ "$(list_rv)" -gt "$MAX_RV" ]
 exit $((_NFAIL > 0))
