@@ -41,13 +41,11 @@ static int
 put_signature(eb_store *st, const eb_ssh_signer *s, const char *id, const char *json,
               int *written, eb_err *err)
 {
-	char name[160], *sig = NULL;
-	int rc = eb_sshsig_sign(s, EB_SSHSIG_NAMESPACE, json, strlen(json), &sig, err);
-	eb_manifest_sig_name(id, name, sizeof name);
-	if (rc == 0)
-		rc = eb_store_put_bytes(st, name, sig, strlen(sig), err);
+	char name[128];
+	int rc;
+	eb_manifest_name(id, name, sizeof name);
+	rc = eb_store_put_signature(st, s, name, json, err);
 	*written = rc == 0;
-	free(sig);
 	return rc;
 }
 

@@ -92,7 +92,7 @@ verify_chain(eb_store *st, const eb_manifest *m, size_t *n, int64_t *last, const
 	int rc = eb_store_list_all(st, &l, err);
 	*n = 0;
 	if (rc == 0)
-		rc = eb_chain_load(st, &l, m->id, m->revision, &ch, err);
+		rc = eb_chain_load(st, &l, m->id, m->revision, keys.trusted, &ch, err);
 	eb_store_list_dispose(&l);
 	if (rc < 0)
 		return rc;

@@ -643,6 +643,31 @@ typedef struct {
 	int tag_a, tag_b, tag_m;
 } stream_call;
 
+static void
+stream_call_init(stream_call *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	sc->details = grpc_empty_slice();
+	grpc_metadata_array_init(&sc->imd);
+	grpc_metadata_array_init(&sc->tmd);
+}
+
+/* Releases what stream_call_init and start_stream made, and send. */
+static void
+stream_call_dispose(eb_etcd *c, stream_call *sc, const char *what, grpc_byte_buffer *send)
+{
+	if (sc->dbg) {
+		EB_LOG(EB_LOG_DEBUG, "grpc", "%s %s: %s", c->endpoint, what, sc->dbg);
+		gpr_free((void *)sc->dbg);
+	}
+	grpc_slice_unref(sc->details);
+	grpc_metadata_array_destroy(&sc->imd);
+	grpc_metadata_array_destroy(&sc->tmd);
+	grpc_byte_buffer_destroy(send);
+	if (sc->call)
+		grpc_call_unref(sc->call);
+}
+
 /* Waits for one started RECV_MESSAGE batch.  Wakes every 200 ms to notice
  * SIGINT/SIGTERM (common/interrupt.h); on inactivity or interruption it
  * cancels the call and still collects the batch (every started batch must
@@ -793,10 +818,7 @@ snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 
 	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
 		return rc;
-	memset(&sc, 0, sizeof sc);
-	sc.details = grpc_empty_slice();
-	grpc_metadata_array_init(&sc.imd);
-	grpc_metadata_array_init(&sc.tmd);
+	stream_call_init(&sc);
 	send = pack(&req.base);
 	ok = start_stream(c, &sc, "/etcdserverpb.Maintenance/Snapshot", "snapshot", send, 1, err);
 	if (ok < 0) {
@@ -847,16 +869,7 @@ snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	if (rc == 0 && out_db_size)
 		*out_db_size = n.expect_db;
 out:
-	if (sc.dbg) {
-		EB_LOG(EB_LOG_DEBUG, "grpc", "%s Snapshot: %s", c->endpoint, sc.dbg);
-		gpr_free((void *)sc.dbg);
-	}
-	grpc_slice_unref(sc.details);
-	grpc_metadata_array_destroy(&sc.imd);
-	grpc_metadata_array_destroy(&sc.tmd);
-	grpc_byte_buffer_destroy(send);
-	if (sc.call)
-		grpc_call_unref(sc.call);
+	stream_call_dispose(c, &sc, "Snapshot", send);
 	return rc;
 }
 
@@ -977,10 +990,7 @@ eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *
 	cr.progress_notify = 1;
 	req.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
 	req.create_request = &cr;
-	memset(&sc, 0, sizeof sc);
-	sc.details = grpc_empty_slice();
-	grpc_metadata_array_init(&sc.imd);
-	grpc_metadata_array_init(&sc.tmd);
+	stream_call_init(&sc);
 	send = pack(&req.base);
 	/* our side stays open: etcd's clients never half-close a watch */
 	ok = start_stream(c, &sc, "/etcdserverpb.Watch/Watch", "watch", send, 0, err);
@@ -1017,16 +1027,7 @@ eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *
 		                  details[0] ? details : "the member ended the watch stream", err);
 	}
 out:
-	if (sc.dbg) {
-		EB_LOG(EB_LOG_DEBUG, "grpc", "%s Watch: %s", c->endpoint, sc.dbg);
-		gpr_free((void *)sc.dbg);
-	}
-	grpc_slice_unref(sc.details);
-	grpc_metadata_array_destroy(&sc.imd);
-	grpc_metadata_array_destroy(&sc.tmd);
-	grpc_byte_buffer_destroy(send);
-	if (sc.call)
-		grpc_call_unref(sc.call);
+	stream_call_dispose(c, &sc, "Watch", send);
 	return rc;
 }
 
@@ -1078,10 +1079,7 @@ eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err)
 	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
 		return rc;
 	req.id = id;
-	memset(&sc, 0, sizeof sc);
-	sc.details = grpc_empty_slice();
-	grpc_metadata_array_init(&sc.imd);
-	grpc_metadata_array_init(&sc.tmd);
+	stream_call_init(&sc);
 	send = pack(&req.base);
 	ok = start_stream(c, &sc, "/etcdserverpb.Lease/LeaseKeepAlive", "lease keep-alive", send, 1, err);
 	if (ok > 0) {
@@ -1116,14 +1114,7 @@ eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err)
 	}
 	if (m)
 		protobuf_c_message_free_unpacked(&m->base, NULL);
-	if (sc.dbg)
-		gpr_free((void *)sc.dbg);
-	grpc_slice_unref(sc.details);
-	grpc_metadata_array_destroy(&sc.imd);
-	grpc_metadata_array_destroy(&sc.tmd);
-	grpc_byte_buffer_destroy(send);
-	if (sc.call)
-		grpc_call_unref(sc.call);
+	stream_call_dispose(c, &sc, "LeaseKeepAlive", send);
 	return rc;
 }
 

@@ -173,7 +173,7 @@ find_chain(rep *r, eb_err *err)
 	if (b) {
 		rc = eb_store_list_all(r->st, &l, err);
 		if (rc == 0)
-			rc = eb_chain_load(r->st, &l, b->id, b->revision, &ch, err);
+			rc = eb_chain_load(r->st, &l, b->id, b->revision, NULL, &ch, err);
 		if (rc == 0) {
 			snprintf(r->base, sizeof r->base, "%s", b->id);
 			r->next_rev = ch.last_rev + 1;
@@ -276,7 +276,7 @@ flush(rep *r, eb_err *err)
 	eb_segman sm;
 	char name[256], *json = NULL;
 	uint8_t d[EB_SHA256_LEN];
-	int rc;
+	int rc, signed_seg = 0;
 	if (!r->w.events)
 		return 0;
 	memset(&sm, 0, sizeof sm);
@@ -307,15 +307,21 @@ flush(rep *r, eb_err *err)
 		live_hashkv(r, &sm);
 		rc = eb_segman_to_json(&sm, &json, err);
 	}
-	/* COMMIT POINT: the manifest makes the segment exist */
-	if (rc == 0) {
-		eb_segman_name(sm.base, sm.first_rev, sm.last_rev, name, sizeof name);
+	/* the signature before the manifest (as for backups), then the
+	 * COMMIT POINT: the manifest makes the segment exist */
+	eb_segman_name(sm.base, sm.first_rev, sm.last_rev, name, sizeof name);
+	if (rc == 0 && r->o->full.signer && (rc = eb_store_put_signature(r->st, r->o->full.signer, name, json, err)) == 0)
+		signed_seg = 1;
+	if (rc == 0)
 		rc = eb_store_put_bytes(r->st, name, json, strlen(json), err);
-		if (rc < 0) {
-			eb_err e2;
-			eb_err_init(&e2);
-			eb_store_delete(r->st, sm.object, &e2);
-		}
+	if (rc < 0 && sm.stored_size) {
+		eb_err e2;
+		char sig[300];
+		eb_err_init(&e2);
+		snprintf(sig, sizeof sig, "%s.sig", name);
+		if (signed_seg)
+			eb_store_delete(r->st, sig, &e2);
+		eb_store_delete(r->st, sm.object, &e2);
 	}
 	free(json);
 	if (rc < 0)

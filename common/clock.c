@@ -4,12 +4,18 @@
 #include <stdio.h>
 #include <time.h>
 
+static int64_t
+ms_on(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t
 eb_mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ms_on(CLOCK_MONOTONIC);
 }
 
 double
@@ -23,9 +29,7 @@ eb_mono_s(void)
 int64_t
 eb_wall_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ms_on(CLOCK_REALTIME);
 }
 
 int

@@ -198,7 +198,7 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 		rc = eb_catalog_find(p->st, cat.v[cv[pick].full].id, k, &p->full, err);
 	/* 3. its segments' manifests */
 	if (rc == 0)
-		rc = eb_chain_load(p->st, &l, p->full.id, p->full.revision, &p->chain, err);
+		rc = eb_chain_load(p->st, &l, p->full.id, p->full.revision, k ? k->trusted : NULL, &p->chain, err);
 	if (rc == 0) {
 		if (w->rev > 0)
 			p->rev = w->rev;

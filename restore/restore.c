@@ -394,9 +394,6 @@ check_request(struct run *r, eb_err *err)
 	if (o->pitr && o->backup)
 		return eb_err_set(err, EB_EINVAL, "--backup and --to-revision/--to-time/--to-latest exclude each "
 		                  "other: the point picks its full backup");
-	if (o->pitr && o->keys.trusted)
-		return eb_err_set(err, EB_EINVAL, "--trusted-keys: segments are not signed yet, so a point-in-time "
-		                  "restore cannot prove its signer; restore a signed full backup with --backup ID");
 	if (o->bump_revision && !o->mark_compacted)
 		return eb_err_set(err, EB_EINVAL, "--bump-revision needs --mark-compacted (as in etcdutl)");
 	if (o->mark_compacted && !o->bump_revision)

@@ -38,6 +38,16 @@ typedef struct eb_catalog {
 
 int eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err);
 
+/* A small object and, with trusted keys, its SSHSIG `<name>.sig` checked
+ * over its exact bytes (EB_EAUTH unsigned or untrusted, EB_ECORRUPT a
+ * signature that does not verify; fp gets the signer, EB_SSH_FP_MAX, may be
+ * NULL).  Manifests of backups and of segments are read through it. */
+int eb_store_get_signed(eb_store *st, const char *name, size_t max, const eb_ssh_keys *trusted,
+                        char **text, size_t *len, char *fp, eb_err *err);
+/* Writes `<name>.sig`, the SSHSIG (namespace etcd-backup) of text. */
+int eb_store_put_signature(eb_store *st, const eb_ssh_signer *s, const char *name, const char *text,
+                           eb_err *err);
+
 /* What a reader brings: identities to decrypt, and the keys whose
  * signatures it trusts.  NULL (or NULL members): none. */
 typedef struct eb_read_keys {

@@ -171,7 +171,7 @@ by_first(const void *a, const void *b)
 
 int
 eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id, int64_t base_rev,
-              eb_chain *out, eb_err *err)
+              const struct eb_ssh_keys *trusted, eb_chain *out, eb_err *err)
 {
 	eb_segman *all = NULL;
 	size_t n = 0, keep = 0;
@@ -193,7 +193,7 @@ eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id, int6
 		}
 		all = t;
 		eb_err_init(&e1);
-		rc = eb_store_get_bytes(st, list->v[i].name, MAX_SEGMAN, &json, &jl, &e1);
+		rc = eb_store_get_signed(st, list->v[i].name, MAX_SEGMAN, trusted, &json, &jl, NULL, &e1);
 		if (rc == 0)
 			rc = eb_segman_from_json(&all[n], json, jl, &e1);
 		if (rc == 0 && (all[n].first_rev != f || all[n].last_rev != l || strcmp(all[n].base, base_id)))

@@ -61,11 +61,13 @@ void eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_
                    eb_chain_span *out);
 
 /* The chain of full backup base_id (revision base_rev) from the names in
- * list (eb_store_list_all), reading each manifest.  Duplicate or
+ * list (eb_store_list_all), reading each manifest; with trusted keys each
+ * manifest's signature (<manifest>.sig) must verify (EB_EAUTH otherwise).  Duplicate or
  * overlapping segments (two writers) are skipped; the first gap ends the
  * chain. */
+struct eb_ssh_keys;
 int eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id,
-                  int64_t base_rev, eb_chain *out, eb_err *err);
+                  int64_t base_rev, const struct eb_ssh_keys *trusted, eb_chain *out, eb_err *err);
 void eb_chain_dispose(eb_chain *c);
 
 /* A segment's bytes, decrypted (k->age) and decompressed into out (reset

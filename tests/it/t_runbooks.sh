@@ -236,6 +236,17 @@ MAX_RV=$(list_rv)
 initial=""
 for i in 0 1 2; do initial+="${initial:+,}${CL_NAMES[$i]}=${CL_PEERS[$i]}"; done
 for i in 0 1 2; do node_layout "$T/node$i" "${CL_DIRS[$i]}/data"; done
+# kubelet_etcd I DATADIR: what the kubelet does with node I's etcd manifest
+kubelet_etcd() {
+	etcd --name "${CL_NAMES[$1]}" --data-dir "$2" \
+		--listen-client-urls "${CL_URLS[$1]}" --advertise-client-urls "${CL_URLS[$1]}" \
+		--listen-peer-urls "${CL_PEERS[$1]}" --initial-advertise-peer-urls "${CL_PEERS[$1]}" \
+		--initial-cluster "$initial" --initial-cluster-token etcd-restore-test --initial-cluster-state new \
+		--cert-file "$T/certs/server.crt" --key-file "$T/certs/server.key" \
+		--trusted-ca-file "$T/certs/ca.crt" --client-cert-auth >"$2.log" 2>&1 &
+	CL_PIDS[$1]=$!
+	track_pid $!
+}
 dr_vars() { # i
 	cat >"$T/vars.sh" <<VARS
 export PKI=$PKI MANIFESTS=$T/node$1/manifests PARKED=$T/node$1/parked STORE=$T/store
@@ -264,14 +275,7 @@ for i in 0 1 2; do
 c = yaml.safe_load(open(sys.argv[1]))["spec"]["containers"][0]["command"]
 print([a for a in c if a.startswith("--data-dir=")][0].split("=", 1)[1])' "$T/node$i/manifests/etcd.yaml")
 	expect_eq "runbook__dr_manifest_points_new_$i" "$dd" "$T/node$i/etcd-restored"
-	etcd --name "${CL_NAMES[$i]}" --data-dir "$dd" \
-		--listen-client-urls "${CL_URLS[$i]}" --advertise-client-urls "${CL_URLS[$i]}" \
-		--listen-peer-urls "${CL_PEERS[$i]}" --initial-advertise-peer-urls "${CL_PEERS[$i]}" \
-		--initial-cluster "$initial" --initial-cluster-token etcd-restore-test --initial-cluster-state new \
-		--cert-file "$T/certs/server.crt" --key-file "$T/certs/server.key" \
-		--trusted-ca-file "$T/certs/ca.crt" --client-cert-auth >"$T/node$i/etcd.log" 2>&1 &
-	CL_PIDS[$i]=$!
-	track_pid $!
+	kubelet_etcd "$i" "$dd"
 done
 etcd_wait_all
 dr_vars 0
@@ -311,14 +315,7 @@ for i in 0 1 2; do
 	echo "export POINT=$POINT" >>"$T/vars.sh"
 	out=$(run_block "$DR" '--to-time "$POINT"' 2>&1) || fail "runbook__dr_pitr_restore_$i" "$(tail -3 <<<"$out")"
 	expect_match "runbook__dr_pitr_point_$i" "$out" "point in time: revision [0-9]+"
-	etcd --name "${CL_NAMES[$i]}" --data-dir "$T/node$i/etcd-pitr" \
-		--listen-client-urls "${CL_URLS[$i]}" --advertise-client-urls "${CL_URLS[$i]}" \
-		--listen-peer-urls "${CL_PEERS[$i]}" --initial-advertise-peer-urls "${CL_PEERS[$i]}" \
-		--initial-cluster "$initial" --initial-cluster-token etcd-restore-test --initial-cluster-state new \
-		--cert-file "$T/certs/server.crt" --key-file "$T/certs/server.key" \
-		--trusted-ca-file "$T/certs/ca.crt" --client-cert-auth >"$T/node$i/etcd-pitr.log" 2>&1 &
-	CL_PIDS[$i]=$!
-	track_pid $!
+	kubelet_etcd "$i" "$T/node$i/etcd-pitr"
 done
 etcd_wait_all
 apiserver_start "$CL_ENDPOINTS" "${APISERVER_ETCD[@]}" || die "kube-apiserver did not start on the point-in-time cluster"

@@ -2,10 +2,12 @@
  * PREFIX<i> with SIZE-byte values through our gRPC client: random bytes
  * (incompressible) by default, or JSON-like text that compresses about as
  * well as Kubernetes objects with "text".  Fast enough to build a database
- * of a GiB for benchmarks. */
+ * of a GiB for benchmarks.  EB_LOAD_RATE=N paces it to N writes per second
+ * (a steady load for bench/replicate.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/etcd.h"
 #include "common/crypto.h"
@@ -65,8 +67,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "eb_load: %s\n", err.msg);
 		return 1;
 	}
+	double rate = getenv("EB_LOAD_RATE") ? atof(getenv("EB_LOAD_RATE")) : 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < count && rc == 0; i++) {
 		char key[256];
+		if (rate > 0) { /* write i is due at t0 + i / rate */
+			struct timespec now;
+			double due = (double)i / rate, el;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+			if (due > el) {
+				struct timespec d = {(time_t)(due - el), (long)((due - el - (double)(time_t)(due - el)) * 1e9)};
+				nanosleep(&d, NULL);
+			}
+		}
 		int kl = snprintf(key, sizeof key, "%s%08ld", prefix, i);
 		if (text)
 			fill_text(val, (size_t)size, i);

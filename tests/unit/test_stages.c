@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/crypto.h"
 #include "storage/async_stage.h"
 #include "storage/catalog.h"
@@ -194,29 +195,7 @@ test_zstd__roundtrip_random_splits(void)
 	}
 }
 
-/* compress into memory, then feed a truncated or damaged copy */
-typedef struct {
-	eb_stream base;
-	uint8_t *p;
-	size_t n;
-} mem_sink;
-static int
-mem_write(eb_stream *s, const uint8_t *b, size_t l, eb_err *e)
-{
-	mem_sink *m = (mem_sink *)s;
-	(void)e;
-	m->p = realloc(m->p, m->n + l);
-	memcpy(m->p + m->n, b, l);
-	m->n += l;
-	return 0;
-}
-static int
-mem_finish(eb_stream *s, eb_err *e)
-{
-	(void)s; (void)e;
-	return 0;
-}
-static const eb_stream_ops mem_ops = {"mem", mem_write, mem_finish, cap_free};
+/* compress into memory (eb_mem_sink_new), then feed a truncated or damaged copy */
 
 /* A fresh X25519 key: its recipient into r (may be NULL), its identity
  * into ids.  0 or a negative code. */
@@ -298,7 +277,8 @@ test_age__damaged_chunk_never_released(void)
 {
 	eb_age_recipients r = {0};
 	eb_age_identities ids = {0};
-	mem_sink m = {0};
+	eb_wbuf m = {0};
+	eb_stream *ms = NULL;
 	cap_sink c;
 	eb_stream *e = NULL, *d = NULL;
 	size_t len = 3 * 65536 + 100, hdr;
@@ -306,16 +286,17 @@ test_age__damaged_chunk_never_released(void)
 	eb_err err;
 	eb_err_init(&err);
 	ASSERT_OK(age_key(&r, &ids, &err), &err);
-	eb_stream_init(&m.base, &mem_ops, NULL);
-	ASSERT_OK(eb_age_encrypt_new(&e, &r, &m.base, &err), &err);
+	ASSERT_OK(eb_mem_sink_new(&ms, &m, SIZE_MAX, &err), &err);
+	ASSERT_OK(eb_age_encrypt_new(&e, &r, ms, &err), &err);
 	ASSERT_OK(eb_stream_write(e, data, len, &err), &err);
 	ASSERT_OK(eb_stream_finish(e, &err), &err);
 	e->ops->free(e);
-	hdr = (size_t)((uint8_t *)memmem(m.p, m.n, "\n--- ", 5) - m.p) + 5 + 43 + 1 + 16;
+	ms->ops->free(ms);
+	hdr = (size_t)((uint8_t *)memmem(m.p, m.len, "\n--- ", 5) - m.p) + 5 + 43 + 1 + 16;
 	m.p[hdr + EB_AGE_CHUNK_CT + 10] ^= 1; /* inside the second chunk */
 	cap_init(&c);
 	ASSERT_OK(eb_age_decrypt_new(&d, &ids, &c.base, &err), &err);
-	int rc = eb_stream_write(d, m.p, m.n, &err);
+	int rc = eb_stream_write(d, m.p, m.len, &err);
 	if (rc == 0)
 		rc = eb_stream_finish(d, &err);
 	ASSERT_EQ(rc, EB_ECORRUPT);
@@ -324,7 +305,7 @@ test_age__damaged_chunk_never_released(void)
 	ASSERT(strstr(err.msg, "chunk 1 does not authenticate"));
 	d->ops->free(d);
 	eb_sha256_free(c.h);
-	free(m.p);
+	eb_wbuf_free(&m);
 	free(data);
 	eb_age_recipients_dispose(&r);
 	eb_age_identities_dispose(&ids);
@@ -335,17 +316,18 @@ test_zstd__truncated_or_damaged_fails(void)
 {
 	size_t len = 500000;
 	uint8_t *data = malloc(len);
-	mem_sink m = {0};
-	eb_stream *z = NULL;
+	eb_wbuf m = {0};
+	eb_stream *z = NULL, *ms = NULL;
 	eb_err err;
 	eb_err_init(&err);
 	for (size_t i = 0; i < len; i++)
 		data[i] = (uint8_t)(i / 3);
-	eb_stream_init(&m.base, &mem_ops, NULL);
-	ASSERT_OK(eb_zstd_compress_new(&z, 3, &m.base, &err), &err);
+	ASSERT_OK(eb_mem_sink_new(&ms, &m, SIZE_MAX, &err), &err);
+	ASSERT_OK(eb_zstd_compress_new(&z, 3, ms, &err), &err);
 	ASSERT_OK(eb_stream_write(z, data, len, &err), &err);
 	ASSERT_OK(eb_stream_finish(z, &err), &err);
 	z->ops->free(z);
+	ms->ops->free(ms);
 	for (int kind = 0; kind < 2; kind++) {
 		cap_sink c;
 		eb_stream *d = NULL;
@@ -354,10 +336,10 @@ test_zstd__truncated_or_damaged_fails(void)
 		cap_init(&c);
 		ASSERT_OK(eb_zstd_decompress_new(&d, &c.base, &err), &err);
 		if (kind == 0) {
-			rc = eb_stream_write(d, m.p, m.n - 1 - t_rand() % (m.n - 1), &err);
+			rc = eb_stream_write(d, m.p, m.len - 1 - t_rand() % (m.len - 1), &err);
 		} else {
-			m.p[m.n / 2] ^= 0xff;
-			rc = eb_stream_write(d, m.p, m.n, &err);
+			m.p[m.len / 2] ^= 0xff;
+			rc = eb_stream_write(d, m.p, m.len, &err);
 		}
 		if (rc == 0)
 			rc = eb_stream_finish(d, &err);
@@ -366,7 +348,7 @@ test_zstd__truncated_or_damaged_fails(void)
 		d->ops->free(d);
 		eb_sha256_free(c.h);
 	}
-	free(m.p);
+	eb_wbuf_free(&m);
 	free(data);
 }
 
