@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "crypt/keys.h"
 #include "common/err.h"
@@ -60,7 +61,8 @@ static const char usage[] =
 "                                 is checked, and the result's HashKV against the\n"
 "                                 cluster's when the segment recorded one there.\n"
 "                                 A point no chain covers is refused, naming the\n"
-"                                 covered ranges (etcd-backup list shows them)\n"
+"                                 covered ranges (etcd-backup list shows them).\n"
+"                                 --from STORE alone means --to-latest\n"
 "  --trusted-keys FILE            with --backup or --to-*: refuse a backup (or a\n"
 "                                 segment of its chain) whose manifest\n"
 "                                 is not signed (SSHSIG) by one of these\n"
@@ -271,6 +273,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	o.backup = backup;
+	if (!o.backup && !o.pitr) {
+		/* a store without --backup: its newest point (--to-latest), which is
+		 * the newest full backup when no segments follow it */
+		struct stat sb;
+		if (!strncmp(o.from, "s3://", 5) || !strncmp(o.from, "file://", 7) ||
+		    (stat(o.from, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+			o.want.latest = 1;
+			o.pitr = 1;
+		}
+	}
 	if (o.pitr > 1) {
 		fprintf(stderr, "etcd-restore: give one of --to-revision, --to-time and --to-latest\n");
 		return 2;
@@ -312,6 +324,8 @@ main(int argc, char **argv)
 	if (o.pitr) {
 		printf("point in time: revision %lld = the full backup and %zu segments (%llu events)\n",
 		       (long long)r.pitr_rev, r.segments, (unsigned long long)r.events);
+		printf("not carried by segments: auth changes, lease revocations and membership after full "
+		       "backup %s (docs/continuous-backup.md)\n", r.backup_id);
 		if (r.hashkv_checked)
 			printf("HashKV at revision %lld: %u, equal to the cluster's, recorded live\n",
 			       (long long)r.pitr_rev, r.hashkv);

@@ -18,6 +18,7 @@
 #  - points no chain covers are refused; --bump-revision works with a point.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/restore_common.sh"
+APIDS=()
 
 etcd_cluster src 1
 EP=${CL_URLS[0]}
@@ -245,6 +246,53 @@ if restore_at rgap --to-revision "$G_AFTER"; then
 else
 	fail gap_restore_after "etcd-restore failed"
 fi
+CASE=full_interval
+# a new full every --full-interval: the old chain goes on up to the new
+# full's revision, the new chain starts there: every revision stays covered
+NFULL=$(ls "$S"/*.manifest.json | wc -l)
+rep_start --full-interval 2s
+wait_for "the lock" grep -q "holding the lock" "$T/rep.log"
+for i in $(seq 0 39); do ectl "$EP" put "/fi/$i" "v$i" >/dev/null; sleep 0.1; done
+FI_LAST=$(rev_now)
+wait_for "a segment ending at $FI_LAST" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$FI_LAST" ||
+	fail full_interval_segments "no segment ends at $FI_LAST"
+kill -TERM "$REP"; wait "$REP"
+check full_interval_new_fulls [ "$(ls "$S"/*.manifest.json | wc -l)" -ge $((NFULL + 1)) ]
+# every revision from the gap's full on is in some chain: restore each tenth
+bad=""
+for R in $(seq "$G_AFTER" 7 "$FI_LAST") "$FI_LAST"; do
+	out=$("$RESTORE" --from "$S" --to-revision "$R" --data-dir "$T/fi-$R" 2>&1) || bad+=" $R"
+	rm -rf "$T/fi-$R"
+done
+expect_eq full_interval_every_revision_covered "$bad" ""
+# --all-members from a point: three members boot and agree with the source
+i=0; ic=""; for n in pa pb pc; do PP[$i]=http://127.0.0.1:$(free_port); ic+="${ic:+,}$n=${PP[$i]}"; i=$((i + 1)); done
+MID=$(( (G_AFTER + FI_LAST) / 2 ))
+if "$RESTORE" --from "$S" --to-revision "$MID" --all-members "$T/all" --initial-cluster "$ic" \
+	--initial-cluster-token pall >"$T/all.out" 2>&1; then
+	i=0; urls=()
+	for n in pa pb pc; do
+		cport=$(free_port); urls+=("http://127.0.0.1:$cport")
+		etcd --name "$n" --data-dir "$T/all/$n" --listen-client-urls "${urls[$i]}" --advertise-client-urls "${urls[$i]}" \
+			--listen-peer-urls "${PP[$i]}" --initial-advertise-peer-urls "${PP[$i]}" \
+			--initial-cluster "$ic" --initial-cluster-token pall >"$T/all-$n.log" 2>&1 &
+		track_pid $!; APIDS+=($!)
+		i=$((i + 1))
+	done
+	wait_healthy "${urls[@]}" || fail all_members_boot "the three members did not start"
+	expect_eq all_members_keys_at_point "$(kv_at "${urls[2]}")" "$(kv_at "$EP" "$MID")"
+	expect_eq all_members_hashkv_agree "$(hashkv "${urls[0]}" "$MID") $(hashkv "${urls[1]}" "$MID")" \
+		"$(hashkv "$EP" "$MID") $(hashkv "$EP" "$MID")"
+	for p in "${APIDS[@]}"; do stop_pid "$p"; done
+else
+	fail all_members_point "$(tail -3 "$T/all.out")"
+fi
+# a store alone means --to-latest
+out=$("$RESTORE" --from "$S" --data-dir "$T/default-latest" 2>&1); rc=$?
+expect_eq store_alone_is_latest "$rc" 0
+expect_match store_alone_reports_point "$out" "point in time: revision [0-9]+"
+expect_match restore_says_what_segments_do_not_carry "$out" "not carried by segments: auth changes"
+
 CASE=prune
 # retention removes a full backup only together with its chain, and never
 # the full whose chain replicate continues (the newest chain), even when a
