@@ -4,6 +4,7 @@
  * times, store URL / endpoint / addressing resolution, compat switches. */
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "storage/s3/creds.h"
 #include "storage/s3/s3.h"
@@ -170,7 +171,21 @@ iso8601(void)
 	ASSERT_EQ(eb_s3_parse_iso8601("2026-11-21T04:43:15+00:00"), 1795236195);
 	ASSERT_EQ(eb_s3_parse_iso8601("2026-13-21T04:43:15Z"), -1);
 	ASSERT_EQ(eb_s3_parse_iso8601("yesterday"), -1);
-	ASSERT_EQ(eb_s3_parse_iso8601("2026-11-21T04:43:15+02:00"), -1);
+	/* an offset is converted (common/clock.c's one RFC 3339 parser) */
+	ASSERT_EQ(eb_s3_parse_iso8601("2026-11-21T04:43:15+02:00"), 1795236195 - 7200);
+	ASSERT_EQ(eb_s3_parse_iso8601("2026-11-21T04:43:15-01:30"), 1795236195 + 5400);
+	ASSERT_EQ(eb_s3_parse_iso8601("2026-11-21T04:43:15+0200"), -1);
+	ASSERT_EQ(eb_s3_parse_iso8601("2026-11-21T04:43:15Zjunk"), -1);
+	{
+		int64_t ms = 0;
+		ASSERT_EQ(eb_rfc3339_ms("2026-11-21T04:43:15.25Z", &ms), 0);
+		ASSERT_EQ(ms, 1795236195250LL);
+		ASSERT_EQ(eb_rfc3339_ms("2026-11-21t04:43:15.123456789z", &ms), 0);
+		ASSERT_EQ(ms, 1795236195123LL);
+		ASSERT_EQ(eb_rfc3339_ms("2026-11-21T04:43:15", &ms), 0); /* no zone: UTC */
+		ASSERT_EQ(ms, 1795236195000LL);
+		ASSERT_EQ(eb_rfc3339_ms("2026-11-21", &ms), -1);
+	}
 }
 
 static void
