@@ -668,6 +668,18 @@ stream_call_dispose(eb_etcd *c, stream_call *sc, const char *what, grpc_byte_buf
 		grpc_call_unref(sc->call);
 }
 
+/* Starts the RECV_MESSAGE batch that fills *bb; 0 when it cannot start
+ * (the call is over). */
+static int
+recv_start(stream_call *sc, grpc_byte_buffer **bb)
+{
+	grpc_op op;
+	memset(&op, 0, sizeof op);
+	op.op = GRPC_OP_RECV_MESSAGE;
+	op.data.recv_message.recv_message = bb;
+	return grpc_call_start_batch(sc->call, &op, 1, &sc->tag_m, NULL) == GRPC_CALL_OK;
+}
+
 /* Waits for one started RECV_MESSAGE batch.  Wakes every 200 ms to notice
  * SIGINT/SIGTERM (common/interrupt.h); on inactivity or interruption it
  * cancels the call and still collects the batch (every started batch must
@@ -827,11 +839,7 @@ snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	}
 	while (ok && rc == 0) {
 		grpc_byte_buffer *bb = NULL;
-		grpc_op op;
-		memset(&op, 0, sizeof op);
-		op.op = GRPC_OP_RECV_MESSAGE;
-		op.data.recv_message.recv_message = &bb;
-		if (grpc_call_start_batch(sc.call, &op, 1, &sc.tag_m, NULL) != GRPC_CALL_OK)
+		if (!recv_start(&sc, &bb))
 			break;
 		if (!wait_msg(c, &sc, &timed_out) || !bb) {
 			if (bb)
@@ -1000,11 +1008,7 @@ eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *
 	}
 	while (ok && rc == 0) {
 		grpc_byte_buffer *bb = NULL;
-		grpc_op op;
-		memset(&op, 0, sizeof op);
-		op.op = GRPC_OP_RECV_MESSAGE;
-		op.data.recv_message.recv_message = &bb;
-		if (grpc_call_start_batch(sc.call, &op, 1, &sc.tag_m, NULL) != GRPC_CALL_OK)
+		if (!recv_start(&sc, &bb))
 			break;
 		if (!watch_wait(c, &sc, fn, arg, &rc, err)) {
 			if (bb)
@@ -1072,7 +1076,6 @@ eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err)
 	Etcdserverpb__LeaseKeepAliveResponse *m = NULL;
 	grpc_byte_buffer *send, *bb = NULL;
 	stream_call sc;
-	grpc_op op;
 	grpc_event ev;
 	int rc = 0, ok;
 	char details[512];
@@ -1083,10 +1086,7 @@ eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err)
 	send = pack(&req.base);
 	ok = start_stream(c, &sc, "/etcdserverpb.Lease/LeaseKeepAlive", "lease keep-alive", send, 1, err);
 	if (ok > 0) {
-		memset(&op, 0, sizeof op);
-		op.op = GRPC_OP_RECV_MESSAGE;
-		op.data.recv_message.recv_message = &bb;
-		if (grpc_call_start_batch(sc.call, &op, 1, &sc.tag_m, NULL) == GRPC_CALL_OK) {
+		if (recv_start(&sc, &bb)) {
 			ev = grpc_completion_queue_pluck(c->cq, &sc.tag_m, deadline_in(c->o.command_timeout_ms), NULL);
 			if (ev.type == GRPC_QUEUE_TIMEOUT) {
 				grpc_call_cancel_with_status(sc.call, GRPC_STATUS_DEADLINE_EXCEEDED, "no keep-alive answer", NULL);
