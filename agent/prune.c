@@ -56,25 +56,32 @@ delete_unreferenced(eb_store *st, const eb_catalog *cat, const int *del, size_t 
 
 /* Object Lock: a backup any of whose objects is still retained is left
  * whole (deleting only some of them, or hiding them behind delete markers,
- * would half-delete it).  1 = retained (until *until), 0 = free. */
+ * would half-delete it).  Its chain's newest segment manifest is checked
+ * too: segments are written after the full backup, so theirs is the latest
+ * retention.  1 = retained (until *until), 0 = free. */
 static int
-retained(eb_store *st, const eb_manifest *m, int64_t *until, eb_err *err)
+retained(eb_store *st, const eb_manifest *m, const eb_store_list *names, int64_t *until, eb_err *err)
 {
-	char names[3][256];
+	char n[4][256];
 	int64_t now = (int64_t)time(NULL), u;
-	eb_manifest_name(m->id, names[0], sizeof names[0]);
-	eb_manifest_sig_name(m->id, names[1], sizeof names[1]);
-	snprintf(names[2], sizeof names[2], "%s", m->object);
+	eb_chain_span sp;
+	int count = 3;
+	eb_manifest_name(m->id, n[0], sizeof n[0]);
+	eb_manifest_sig_name(m->id, n[1], sizeof n[1]);
+	snprintf(n[2], sizeof n[2], "%s", m->object);
+	eb_chain_scan(names, m->id, m->revision, &sp);
+	if (sp.n)
+		snprintf(n[count++], sizeof n[3], "%s", sp.last_name);
 	*until = 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < count; i++) {
 		eb_err e;
 		int rc;
 		eb_err_init(&e);
-		rc = eb_store_retained_until(st, names[i], &u, &e);
+		rc = eb_store_retained_until(st, n[i], &u, &e);
 		if (rc == EB_ENOTFOUND && i == 1)
 			continue; /* unsigned backup */
 		if (rc < 0)
-			return eb_err_set(err, rc, "cannot read the retention of %s: %s", names[i], e.msg);
+			return eb_err_set(err, rc, "cannot read the retention of %s: %s", n[i], e.msg);
 		if (u > *until)
 			*until = u;
 	}
@@ -85,25 +92,19 @@ retained(eb_store *st, const eb_manifest *m, int64_t *until, eb_err *err)
  * continues: deleting it would orphan the segments being written.  It is
  * kept whatever the policy says (1 when that undid a deletion). */
 static int
-keep_live_chain(eb_store *st, const eb_catalog *cat, uint64_t cid, int *del)
+keep_live_chain(const eb_store_list *l, const eb_catalog *cat, uint64_t cid, int *del)
 {
-	eb_store_list l = {0};
 	eb_chain_span sp, best = {0};
 	size_t bi = (size_t)-1;
-	eb_err e;
-	eb_err_init(&e);
-	if (eb_store_list_all(st, &l, &e) < 0)
-		return 0;
 	for (size_t i = 0; i < cat->n; i++) {
 		if (cat->v[i].cluster_id != cid)
 			continue;
-		eb_chain_scan(&l, cat->v[i].id, cat->v[i].revision, &sp);
+		eb_chain_scan(l, cat->v[i].id, cat->v[i].revision, &sp);
 		if (sp.n && (bi == (size_t)-1 || sp.last_rev > best.last_rev)) {
 			best = sp;
 			bi = i;
 		}
 	}
-	eb_store_list_dispose(&l);
 	if (bi == (size_t)-1 || !del[bi])
 		return 0;
 	del[bi] = 0;
@@ -118,6 +119,7 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
              eb_err *err)
 {
 	eb_catalog cat;
+	eb_store_list names = {0}; /* every object: the chains of the backups */
 	eb_keep k = {keep->last, keep->hourly, keep->daily, keep->weekly, keep->monthly};
 	int *del = NULL, rc;
 	size_t ndel, nkept = 0, nother = 0, nlocked = 0;
@@ -138,13 +140,18 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 	for (size_t i = 0; i < cat.nbad; i++)
 		EB_LOG(EB_LOG_WARN, "prune", "manifest %s is unreadable and is left alone: %s",
 		       cat.bad[i].name, cat.bad[i].why);
+	if ((rc = eb_store_list_all(st, &names, err)) < 0) {
+		eb_catalog_dispose(&cat);
+		return rc;
+	}
 	del = calloc(cat.n, sizeof *del);
 	if (!del) {
 		eb_catalog_dispose(&cat);
+		eb_store_list_dispose(&names);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
 	ndel = eb_retention_plan(cat.v, cat.n, cid, &k, del);
-	ndel -= keep_live_chain(st, &cat, cid, del);
+	ndel -= keep_live_chain(&names, &cat, cid, del);
 	eb_buf_init(&out);
 	eb_buf_puts(&out, "{\"deleted\":[");
 	for (size_t i = 0, first = 1; i < cat.n; i++) {
@@ -158,7 +165,7 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 		}
 		{
 			int64_t until;
-			int r1 = retained(st, &cat.v[i], &until, err);
+			int r1 = retained(st, &cat.v[i], &names, &until, err);
 			if (r1 < 0) {
 				rc = r1;
 				break;
@@ -208,6 +215,7 @@ eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int 
 	}
 	eb_buf_dispose(&out);
 	free(del);
+	eb_store_list_dispose(&names);
 	eb_catalog_dispose(&cat);
 	return rc;
 }

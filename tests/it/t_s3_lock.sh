@@ -7,6 +7,8 @@
 #    whole (skipped, said so) while it deletes an unlocked one;
 #  - SSE-KMS with RGW's testing key backend: the objects are stored
 #    encrypted under the key named, and read back intact;
+#  - a chain whose segments are locked (replicate with the lock flags) while
+#    its full backup is not: prune keeps the chain whole and says why;
 #  - no byte of a secret put in etcd is in the bucket.
 # san: yes
 source "$(dirname "$0")/../lib.sh"
@@ -65,6 +67,38 @@ ls_ids=$("$BACKUP" list --from "$U" "${S3[@]}" -o json | jq -r '.[].id' | sort |
 expect_eq prune_left_locked_and_newest "$ls_ids" "$(printf '%s\n' "$ID" "$NEW" | sort | tr '\n' ' ')"
 expect_eq locked_backup_whole "$(s3cli s3 ls "s3://$B/etcd/$ID" | wc -l)" 3
 check locked_backup_verifies "$BACKUP" verify --from "$U" "${S3[@]}" --backup "$ID" --age-identity "$K/k.txt" --trusted-keys "$K/sign.pub"
+
+CASE=lock_chain
+# a chain whose segments are locked (replicate --s3-object-lock-*) while its
+# full backup is not: prune keeps the whole chain instead of failing half-way
+U2=s3://$B/chain
+A=$(snap "$U2" --age-recipient "$R") || die "chain base snapshot"
+rep() { # flags: replicate until a segment after the current revision is committed
+	local want; want=$(revision "$EP")
+	"$BACKUP" replicate --endpoints "$EP" --to "$U2" "${S3[@]}" --age-recipient "$R" --segment-interval 1s "$@" >>"$T/rep.log" 2>&1 &
+	local p=$!
+	track_pid "$p"
+	for _ in $(seq 100); do grep -q "holding the lock" "$T/rep.log" && break; sleep 0.1; done
+	for i in 1 2 3; do ectl "$EP" put "/chain/$i" "v$i" >/dev/null; done
+	for _ in $(seq 100); do
+		s3cli s3 ls "$U2/" | grep -q "\.seg\.$((want + 1))-.*\.segment\.json$" && break
+		sleep 0.2
+	done
+	kill -TERM "$p"; wait "$p"
+	: >"$T/rep.log"
+}
+rep --s3-object-lock-mode governance --s3-object-lock-days 1
+SEGM=$(s3cli s3 ls "$U2/" | awk '{ print $4 }' | grep "^$A\.seg\..*\.segment\.json$" | tail -1)
+check chain_segment_written test -n "$SEGM"
+expect_eq chain_segment_locked "$(s3cli s3api get-object-retention --bucket "$B" --key "chain/$SEGM" --output json 2>/dev/null | jq -r .Retention.Mode)" GOVERNANCE
+NEWER=$(snap "$U2" --age-recipient "$R") || die "newer snapshot"
+rep   # the newer full's chain: unlocked, and the live one
+out=$("$BACKUP" prune --from "$U2" "${S3[@]}" --keep-last 1 2>&1); rc=$?
+expect_eq chain_prune_exit_0 "$rc" 0
+expect_match chain_prune_keeps_locked_chain "$out" "keeping $A: S3 Object Lock retains it until"
+expect_eq chain_locked_chain_whole "$(s3cli s3 ls "$U2/$A" | grep -c '\.segment\.json$')" "$(s3cli s3 ls "$U2/$A" | grep -c '\.seg\..*\.zst\.age$')"
+check chain_locked_chain_verifies "$BACKUP" verify --from "$U2" "${S3[@]}" --backup "$A" --age-identity "$K/k.txt"
+check chain_newer_kept [ -n "$("$BACKUP" list --from "$U2" "${S3[@]}" -o json | jq -r --arg n "$NEWER" '.[] | select(.id == $n) | .id')" ]
 
 CASE=kms
 B2=bk-kms
