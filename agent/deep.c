@@ -55,7 +55,7 @@ eb_deep_verify(eb_store *st, const eb_manifest *man, const eb_read_keys *keys,
 {
 	char dir[4096], path[4200];
 	eb_stream *sink = NULL;
-	eb_inspect_opts io;
+	eb_inspect_opts io = {0}; /* every field: compact_rev_set must be 0 */
 	eb_inspect_result r;
 	int rc;
 	if (!man->has_hashkv)
