@@ -248,6 +248,60 @@ YAML
 	out=$(cd "$T" && "$PROMTOOL" test rules rules-test.yaml 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ]; then pass helm__promtool_rule_tests; else fail helm__promtool_rule_tests "exit $rc: $out"; fi
+	# with the replicate Deployment: a gap and a lag alert (none without it)
+	"$PY" -c 'import sys, yaml
+r = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
+sys.exit(any(x["alert"].startswith("EtcdBackupReplication") for x in r["spec"]["groups"][0]["rules"]))' "$T/rule-default.yaml" &&
+		pass helm__no_replication_alerts_without_replicate || fail helm__no_replication_alerts_without_replicate "rendered"
+	mkdir -p "$T/rrep"
+	"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true --set replicate.enabled=true >"$T/rule-rep.yaml"
+	"$PY" - "$T/rule-rep.yaml" "$T/rrep/rules.yaml" <<'PY'
+import sys, yaml
+rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
+open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+PY
+	check helm__promtool_check_replication_rules "$PROMTOOL" check rules "$T/rrep/rules.yaml"
+	cat >"$T/rrep/rules-test.yaml" <<'YAML'
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  # replicating well: no alert
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_replicate_gaps_total{instance="cp1",job="etcd-backup"}'
+        values: '0x60'
+      - series: 'etcd_backup_replicate_lag_seconds{instance="cp1",job="etcd-backup"}'
+        values: '0.8x60'
+    alert_rule_test:
+      - {eval_time: 59m, alertname: EtcdBackupReplicationGap, exp_alerts: []}
+      - {eval_time: 59m, alertname: EtcdBackupReplicationLagging, exp_alerts: []}
+  # a gap at minute 10; a store that stops taking segments at minute 20
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_replicate_gaps_total{instance="cp1",job="etcd-backup"}'
+        values: '0x10 1x50'
+      - series: 'etcd_backup_replicate_lag_seconds{instance="cp1",job="etcd-backup"}'
+        values: '1x20 60+60x40'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: EtcdBackupReplicationGap
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: Continuous etcd backup lost history (a gap).
+              description: "etcd compacted revisions that etcd-backup replicate on cp1 had not read: no point inside the gap can be restored. A new full backup started a new chain; find why replicate was down or behind."
+      - {eval_time: 24m, alertname: EtcdBackupReplicationLagging, exp_alerts: []}
+      - eval_time: 30m
+        alertname: EtcdBackupReplicationLagging
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: Continuous etcd backup is more than 60 seconds behind.
+              description: The oldest change etcd-backup replicate on cp1 has not committed is 10m 0s old (store slow or unreachable?).
+YAML
+	out=$(cd "$T/rrep" && "$PROMTOOL" test rules rules-test.yaml 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then pass helm__promtool_replication_rule_tests; else fail helm__promtool_replication_rule_tests "exit $rc: $out"; fi
 fi
 
 # Long release names stay within the 52 characters a CronJob name may have.
