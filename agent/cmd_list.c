@@ -78,16 +78,12 @@ static void
 chain_info(eb_store *st, const eb_store_list *l, const eb_manifest *m, chaininfo *ci)
 {
 	eb_segman sm;
-	char *json = NULL;
-	size_t jl;
 	eb_err e;
 	memset(ci, 0, sizeof *ci);
 	eb_chain_scan(l, m->id, m->revision, &ci->sp);
 	eb_err_init(&e);
-	if (ci->sp.n && eb_store_get_bytes(st, ci->sp.last_name, 1 << 16, &json, &jl, &e) == 0 &&
-	    eb_segman_from_json(&sm, json, jl, &e) == 0)
+	if (ci->sp.n && eb_segman_load(st, ci->sp.last_name, NULL, &sm, &e) == 0)
 		ci->last_ms = sm.last_ms;
-	free(json);
 }
 
 static void

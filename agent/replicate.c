@@ -593,14 +593,10 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 		rc = lock_acquire(&r, err);
 	if (rc == 0 && !r.stopped)
 		rc = find_chain(&r, err);
-	if (rc == 0 && r.stopped)
-		;
-	else if (rc == 0 && !r.base[0])
-		rc = new_chain(&r, err);
-	else if (rc == 0) {
-		int64_t next = r.next_rev;
-		start_chain(&r, r.base, next - 1);
-	}
+	if (rc == 0 && !r.stopped && r.base[0])
+		start_chain(&r, r.base, r.next_rev - 1); /* continue it */
+	else if (rc == 0 && !r.stopped)
+		rc = new_chain(&r, err);                 /* none: a first full backup */
 	/* 2. watch until stopped; reconnect on failure, new chain on compaction */
 	while (rc == 0 && !r.stopped && !eb_interrupted()) {
 		eb_err we;

@@ -95,14 +95,10 @@ covers(eb_store *st, const eb_catalog *cat, const eb_store_list *l, cover **out,
 		cv[i].to_ms = cv[i].from_ms;
 		if (sp.n) { /* the time of the chain's last change: its last manifest */
 			eb_segman sm;
-			char *json = NULL;
-			size_t jl;
 			eb_err e;
 			eb_err_init(&e);
-			if (eb_store_get_bytes(st, sp.last_name, 1 << 16, &json, &jl, &e) == 0 &&
-			    eb_segman_from_json(&sm, json, jl, &e) == 0)
+			if (eb_segman_load(st, sp.last_name, NULL, &sm, &e) == 0)
 				cv[i].to_ms = sm.last_ms;
-			free(json);
 		}
 	}
 	*out = cv;

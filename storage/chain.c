@@ -161,6 +161,19 @@ eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev, 
 	}
 }
 
+int
+eb_segman_load(eb_store *st, const char *name, const struct eb_ssh_keys *trusted, eb_segman *m,
+               eb_err *err)
+{
+	char *json = NULL;
+	size_t jl;
+	int rc = eb_store_get_signed(st, name, MAX_SEGMAN, trusted, &json, &jl, NULL, err);
+	if (rc == 0)
+		rc = eb_segman_from_json(m, json, jl, err);
+	free(json);
+	return rc;
+}
+
 static int
 by_first(const void *a, const void *b)
 {
@@ -179,8 +192,7 @@ eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id, int6
 	memset(out, 0, sizeof *out);
 	out->last_rev = base_rev;
 	for (size_t i = 0; i < list->n && rc == 0; i++) {
-		char base[96], *json = NULL;
-		size_t jl;
+		char base[96];
 		int64_t f, l;
 		eb_segman *t;
 		eb_err e1;
@@ -193,14 +205,11 @@ eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id, int6
 		}
 		all = t;
 		eb_err_init(&e1);
-		rc = eb_store_get_signed(st, list->v[i].name, MAX_SEGMAN, trusted, &json, &jl, NULL, &e1);
-		if (rc == 0)
-			rc = eb_segman_from_json(&all[n], json, jl, &e1);
+		rc = eb_segman_load(st, list->v[i].name, trusted, &all[n], &e1);
 		if (rc == 0 && (all[n].first_rev != f || all[n].last_rev != l || strcmp(all[n].base, base_id)))
 			rc = eb_err_set(&e1, EB_ECORRUPT, "it does not match its name");
 		if (rc < 0)
 			eb_err_set(err, rc, "segment manifest %s: %s", list->v[i].name, e1.msg);
-		free(json);
 		n += rc == 0;
 	}
 	if (rc < 0) {

@@ -41,6 +41,11 @@ int eb_segman_parse_name(const char *name, char *base, size_t cap, int64_t *firs
                          int64_t *last);
 int eb_segman_to_json(const eb_segman *m, char **out, eb_err *err);
 int eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err);
+/* Reads and parses the segment manifest `name`; with trusted keys its
+ * signature must verify (eb_store_get_signed). */
+struct eb_ssh_keys;
+int eb_segman_load(eb_store *st, const char *name, const struct eb_ssh_keys *trusted, eb_segman *m,
+                   eb_err *err);
 
 typedef struct eb_chain {
 	eb_segman *v;           /* contiguous from the full backup's revision */
@@ -65,7 +70,6 @@ void eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_
  * manifest's signature (<manifest>.sig) must verify (EB_EAUTH otherwise).  Duplicate or
  * overlapping segments (two writers) are skipped; the first gap ends the
  * chain. */
-struct eb_ssh_keys;
 int eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id,
                   int64_t base_rev, const struct eb_ssh_keys *trusted, eb_chain *out, eb_err *err);
 void eb_chain_dispose(eb_chain *c);

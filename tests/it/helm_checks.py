@@ -122,8 +122,7 @@ if dep:
     check("replicate_no_pushgateway", "--pushgateway-url" not in dargs, dargs)
     check("replicate_own_metrics_file", dflag("--metrics-file") == "/metrics/etcd-backup-replicate.prom"
           and flag("--metrics-file") != dflag("--metrics-file"), (dflag("--metrics-file"), flag("--metrics-file")))
-    # same connection, store and keys as the CronJob: the args but the mode's own
-    same = lambda a: [x for i, x in enumerate(a) if not x.startswith("--keep-") and x not in ("snapshot", "replicate")]
+    # same connection, store and keys as the CronJob
     for f in ("--endpoints", "--cacert", "--cert", "--key", "--to", "--s3-region", "--age-recipient"):
         check(f"replicate_same_{f[2:]}", dflag(f) == flag(f), (f, dflag(f), flag(f)))
     check("replicate_same_volumes", dpod.get("volumes") == pod.get("volumes"), "volumes differ")
