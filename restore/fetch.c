@@ -23,7 +23,6 @@ eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *
 	eb_store *st = NULL;
 	eb_store_opts so;
 	eb_manifest m;
-	eb_stream *sink = NULL;
 	int rc;
 
 	eb_store_opts_init(&so);
@@ -34,15 +33,24 @@ eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *
 		goto out;
 	if (id_out)
 		snprintf(id_out, id_out_len, "%s", m.id);
-	if ((rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err)))
-		goto out;
-	rc = eb_catalog_fetch(st, &m, keys, sink, err);
+	rc = eb_fetch_manifest(st, &m, keys, path, err);
 out:
-	if (sink)
-		eb_stream_free_chain(sink); /* aborts (removes the file) unless finished */
 	eb_manifest_dispose(&m);
 	if (st)
 		eb_store_free(st);
+	return rc;
+}
+
+int
+eb_fetch_manifest(eb_store *st, const eb_manifest *m, const eb_read_keys *keys, const char *path,
+                  eb_err *err)
+{
+	eb_stream *sink = NULL;
+	int rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err);
+	if (rc == 0)
+		rc = eb_catalog_fetch(st, m, keys, sink, err);
+	if (sink)
+		eb_stream_free_chain(sink); /* aborts (removes the file) unless finished */
 	return rc;
 }
 

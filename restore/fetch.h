@@ -22,6 +22,11 @@ int eb_fetch_backup(const char *store_url, const eb_store_opts *opts,
                     const eb_read_keys *keys, const char *id, const char *path,
                     char *id_out, size_t id_out_len, eb_err *err);
 
+/* The backup m (already found, e.g. by restore/pitr.c) from the open store
+ * st into the new file `path`, with the same checks. */
+int eb_fetch_manifest(eb_store *st, const eb_manifest *m, const eb_read_keys *keys,
+                      const char *path, eb_err *err);
+
 /* 1 when the local file `in` needs decoding first: it starts with an age
  * header ("age-encryption.org/") or a zstd frame; 0 when it is plain;
  * negative when it cannot be read. */

@@ -450,8 +450,8 @@ stage_backup(struct run *r, eb_err *err)
 		r->replay.keys = &r->o->keys;
 		r->res->pitr_rev = r->plan.rev;
 		r->res->segments = r->plan.chain.n;
-		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->plan.full.id,
-		                     r->staged, r->res->backup_id, sizeof r->res->backup_id, err);
+		snprintf(r->res->backup_id, sizeof r->res->backup_id, "%s", r->plan.full.id);
+		rc = eb_fetch_manifest(r->plan.st, &r->plan.full, &r->o->keys, r->staged, err);
 	} else if (decode)
 		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, err);
 	else
