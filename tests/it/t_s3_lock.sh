@@ -51,10 +51,10 @@ for o in "$ID.snapshot.db.zst.age" "$ID.manifest.json.sig" "$ID.manifest.json"; 
 done
 VID=$(s3cli s3api head-object --bucket "$B" --key "etcd/$ID.manifest.json" --output json | jq -r '.VersionId // empty')
 check manifest_has_version_id test -n "$VID"
-out=$(s3cli s3api delete-object --bucket "$B" --key "etcd/$ID.manifest.json" --version-id "${VID:-none}" 2>&1); rc=$?
+out=$(s3cli s3api delete-object --bucket "$B" --key "etcd/$ID.manifest.json" --version-id="${VID:-none}" 2>&1); rc=$?
 check locked_version_delete_fails test "$rc" -ne 0
 expect_match locked_version_delete_says "$out" 'AccessDenied'
-check locked_version_still_there s3cli s3api head-object --bucket "$B" --key "etcd/$ID.manifest.json" --version-id "${VID:-none}"
+check locked_version_still_there s3cli s3api head-object --bucket "$B" --key "etcd/$ID.manifest.json" --version-id="${VID:-none}"
 expect_match lock_object_is_multipart "$(s3cli s3api head-object --bucket "$B" --key "etcd/$ID.snapshot.db.zst.age" --output json | jq -r .ETag)" '-[0-9]+"$'
 out=$("$BACKUP" prune --from "$U" "${S3[@]}" --keep-last 1 2>&1)
 expect_eq prune_deletes_unlocked "$(s3cli s3 ls "s3://$B/etcd/$OLD" | wc -l)" 0
