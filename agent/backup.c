@@ -98,6 +98,8 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	eb_manifest_object_name(man, man->object, sizeof man->object);
 	man->compression_level = zstd ? o->level : 0;
 	snprintf(man->tool_version, sizeof man->tool_version, "%s", EB_TOOL_VERSION);
+	if (o->origin)
+		snprintf(man->origin, sizeof man->origin, "%s", o->origin);
 	for (size_t i = 0; i < o->ntags && rc == 0; i++)
 		rc = eb_manifest_add_tag(man, o->tags[i], err);
 

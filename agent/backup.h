@@ -27,6 +27,7 @@ typedef struct eb_backup_opts {
 	eb_cluster *cluster;      /* members to compare HashKV with; may be NULL */
 	const eb_age_recipients *age; /* encrypt to these; NULL or none: plain */
 	const eb_ssh_signer *signer;  /* sign the manifest; NULL: unsigned */
+	const char *origin;       /* manifest "origin" ("replicate"); NULL: a plain snapshot */
 } eb_backup_opts;
 
 typedef struct eb_backup_result {

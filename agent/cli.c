@@ -20,7 +20,7 @@ enum {
 	O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
-	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED,
+	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_DELUNTRUSTED,
 	O_SEGINT, O_SEGMAX, O_FULLINT, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
@@ -80,7 +80,8 @@ static const optdef defs[] = {
 	{{"sign-key", required_argument, 0, O_SIGNKEY}, CLI_WRITEKEYS},
 	{{"age-identity", required_argument, 0, O_AGEID}, CLI_READKEYS},
 	{{"age-passphrase-file", required_argument, 0, O_AGEPASS}, CLI_READKEYS},
-	{{"trusted-keys", required_argument, 0, O_TRUSTED}, CLI_READKEYS},
+	{{"trusted-keys", required_argument, 0, O_TRUSTED}, CLI_READKEYS | CLI_TRUST},
+	{{"delete-untrusted", no_argument, 0, O_DELUNTRUSTED}, CLI_PRUNE},
 	{{"segment-interval", required_argument, 0, O_SEGINT}, CLI_REPLICATE},
 	{{"segment-max-bytes", required_argument, 0, O_SEGMAX}, CLI_REPLICATE},
 	{{"full-interval", required_argument, 0, O_FULLINT}, CLI_REPLICATE},
@@ -317,6 +318,7 @@ apply(cli *c, int id, const char *arg)
 	case O_KWEEK: return parse_int(c, "keep-weekly", arg, 0, 1000000, &c->keep.weekly);
 	case O_KMONTH: return parse_int(c, "keep-monthly", arg, 0, 1000000, &c->keep.monthly);
 	case O_DRYRUN: c->dry_run = 1; return 0;
+	case O_DELUNTRUSTED: c->delete_untrusted = 1; return 0;
 	case O_CLUSTERID: c->cluster_id = arg; return 0;
 	case O_ABORTINC: {
 		long long ms;
@@ -414,10 +416,10 @@ parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 		else
 			return usage_error(c, "unexpected argument '%s'", argv[optind]);
 	}
-	if (mask & CLI_READKEYS) {
+	if (mask & (CLI_READKEYS | CLI_TRUST)) {
 		eb_err e;
 		eb_err_init(&e);
-		if (eb_keys_read_env(&c->keys, &e) != 0)
+		if (eb_keys_read_env(&c->keys, !(mask & CLI_READKEYS), &e) != 0)
 			return usage_error(c, "%s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)", e.msg);
 	}
 	if (c->progress < 0)

@@ -29,7 +29,8 @@ enum {
 	CLI_DEEP = 1 << 11,    /* verify --deep */
 	CLI_READKEYS = 1 << 12,  /* --age-identity, --age-passphrase-file, --trusted-keys */
 	CLI_WRITEKEYS = 1 << 13, /* --age-recipient(s-file), --sign-key */
-	CLI_REPLICATE = 1 << 14  /* --segment-interval, --segment-max-bytes, --full-interval */
+	CLI_REPLICATE = 1 << 14, /* --segment-interval, --segment-max-bytes, --full-interval */
+	CLI_TRUST = 1 << 15      /* --trusted-keys alone (prune, snapshot --keep-*) */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -70,6 +71,7 @@ typedef struct cli {
 	int dry_run;
 	const char *cluster_id;   /* prune: hex id, default: that of the newest */
 	long abort_incomplete_s;  /* -1 = default */
+	int delete_untrusted;     /* prune: remove backups that are not proven */
 	/* reporting */
 	const char *metrics_file;
 	const char *pushgateway_url;

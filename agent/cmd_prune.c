@@ -20,9 +20,17 @@ static const char prune_usage[] =
 "newest; --keep-hourly/--keep-daily/--keep-weekly/--keep-monthly N keep the\n"
 "newest backup of each of the N most recent UTC hours/days/ISO weeks/months\n"
 "that have one.  A backup kept by any rule stays.  The newest backup is\n"
-"never deleted.  Only backups of one cluster are touched: --cluster-id, or\n"
-"by default the cluster of the newest backup.  Each backup goes manifest\n"
-"first, then object, so a half-deleted backup is never listed.\n"
+"never deleted, nor the full backup whose chain 'replicate' continues.  Only\n"
+"backups of one cluster are touched: --cluster-id, or the one cluster the\n"
+"store holds (a store of several clusters needs --cluster-id).  Each backup\n"
+"goes manifest first, then object, so a half-deleted backup is never listed.\n"
+"\n"
+"Only proven backups are counted, ranked and deleted: their object is in\n"
+"the store with the size the manifest says, and with --trusted-keys their\n"
+"manifest is signed by one of those keys.  Anything else (a manifest planted\n"
+"by someone who can write to the bucket but cannot sign, a backup whose\n"
+"object is gone) is reported and left alone: it never keeps a slot, is\n"
+"never the newest, and never makes a proven backup go.\n"
 "\n"
 "Flags:\n"
 "  --from STORE                 the store (default /var/backups/etcd)\n"
@@ -30,6 +38,11 @@ static const char prune_usage[] =
 "  --keep-monthly N\n"
 "  --dry-run                    say what would be deleted, delete nothing\n"
 "  --cluster-id HEX             only backups of this cluster\n"
+"  --trusted-keys FILE          count only backups signed by these keys (env\n"
+"                               ETCD_BACKUP_TRUSTED_KEYS; ssh-ed25519 public\n"
+"                               keys or allowed_signers lines)\n"
+"  --delete-untrusted           also delete what is not proven (reported\n"
+"                               otherwise); Object Lock still applies\n"
 "  --abort-incomplete-after DUR remove what killed runs left and is older\n"
 "                               than this (default 24h): temp files of a\n"
 "                               local store, S3 multipart uploads\n"
@@ -44,7 +57,8 @@ cmd_prune(int argc, char **argv)
 	eb_store *st = NULL;
 	eb_err err;
 	uint64_t cid = 0;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_KEEP | CLI_PRUNE | CLI_FORMAT, prune_usage);
+	eb_prune_opts po;
+	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_KEEP | CLI_PRUNE | CLI_FORMAT | CLI_TRUST, prune_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
@@ -63,9 +77,16 @@ cmd_prune(int argc, char **argv)
 			return EB_EXIT_USAGE;
 		}
 	}
+	memset(&po, 0, sizeof po);
+	po.keep = c.keep;
+	po.cluster_id = cid;
+	po.dry_run = c.dry_run;
+	po.json = c.json;
+	po.trusted = c.keys.have_trusted ? &c.keys.trusted : NULL;
+	po.delete_untrusted = c.delete_untrusted;
 	rc = cli_open_store(&c, &st, &err);
 	if (rc == 0)
-		rc = eb_prune_run(st, &c.keep, cid, c.dry_run, c.json, &err);
+		rc = eb_prune_run(st, &po, &err);
 	if (rc == 0)
 		eb_prune_clean_incomplete(st, c.abort_incomplete_s, c.dry_run);
 	return cli_finish(&c, st, rc, &err);

@@ -18,10 +18,13 @@ static const char usage[] =
 "that etcd-restore can restore any revision (--to-revision) or the newest\n"
 "(--to-latest), not only the moments of full backups.\n"
 "\n"
-"It continues the chain of the newest full backup in the store when etcd\n"
-"still has the history after it; otherwise (first run, or history compacted\n"
-"while it was down) it takes a new full backup: the revisions in between are\n"
-"a gap, logged as GAP, never papered over.  Every --segment-interval or\n"
+"It continues the chain that reaches furthest (of the full backups it made\n"
+"and those with segments; a plain snapshot, the CronJob's, never replaces\n"
+"it) when etcd still has the history after it; otherwise (first run, or\n"
+"history compacted while it was down) it takes a new full backup: the\n"
+"revisions in between are a gap, logged as GAP, never papered over.  With\n"
+"--sign-key it continues only a chain whose full backup that key (or one in\n"
+"--trusted-keys) signed.  Every --segment-interval or\n"
 "--segment-max-bytes the open segment is compressed (and age-encrypted with\n"
 "--age-recipient, its manifest signed with --sign-key) and stored: the\n"
 "object first, its manifest last, so a\n"
@@ -30,8 +33,9 @@ static const char usage[] =
 "member: what arrived is committed, another member (--member) is watched\n"
 "from the next revision.  SIGTERM/SIGINT: the open segment is committed,\n"
 "exit 0; after kill -9 the next start continues from the last committed\n"
-"segment.  Run one instance per store: two would write overlapping segments\n"
-"(restore uses one contiguous run of them; no lock yet).\n"
+"segment.  One instance writes to a store at a time: a lock in etcd (a key\n"
+"under a 15 s lease, /etcd-backup/replicate-lock/...) makes a second one\n"
+"wait as a standby and take over when the first stops or dies.\n"
 "\n"
 "Flags:\n"
 "  --to STORE                   where to store (default /var/backups/etcd)\n"
@@ -44,6 +48,8 @@ ETCD_FLAGS_HELP
 "  --snapshot-idle-timeout DUR  full backups: fail when etcd sends nothing this long\n"
 "  --compression zstd|none      (default zstd), --compression-level N\n"
 "  --tag LABEL                  label of the full backups (repeatable)\n"
+"  --trusted-keys FILE          with --sign-key: chains signed by these keys\n"
+"                               may be continued too (env ETCD_BACKUP_TRUSTED_KEYS)\n"
 "  --metrics-file FILE          Prometheus textfile, rewritten every 5 s:\n"
 "                               etcd_backup_replicate_lag_revisions, _lag_seconds,\n"
 "                               _last_segment_timestamp_seconds, _gaps_total, ...\n"
@@ -61,7 +67,7 @@ cmd_replicate(int argc, char **argv)
 	int rc;
 
 	rc = cli_parse(&c, argc, argv, CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_WRITEKEYS | CLI_REPLICATE |
-	                               CLI_METRICS,
+	                               CLI_METRICS | CLI_TRUST,
 	               usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
@@ -77,6 +83,10 @@ cmd_replicate(int argc, char **argv)
 	o.full.ntags = c.ntags;
 	o.full.age = c.keys.rcpt.n ? &c.keys.rcpt : NULL;
 	o.full.signer = c.keys.have_signer ? &c.keys.signer : NULL;
+	/* a run that signs continues only chains it can prove: its own key's */
+	if (c.keys.have_signer && eb_ssh_keys_add_signer(&c.keys.trusted, &c.keys.signer, &err) == 0)
+		c.keys.have_trusted = 1;
+	o.trusted = c.keys.have_trusted ? &c.keys.trusted : NULL;
 	o.segment_interval_ms = c.segment_interval_ms;
 	o.segment_max_bytes = (size_t)c.segment_max_bytes;
 	o.full_interval_ms = c.full_interval_ms;

@@ -56,7 +56,11 @@ ETCD_FLAGS_HELP
 "  --tag LABEL                  label stored in the manifest (repeatable),\n"
 "                               e.g. --tag pre-upgrade-1.29\n"
 "  --keep-last N, --keep-hourly N, --keep-daily N, --keep-weekly N,\n"
-"  --keep-monthly N             prune after a success (see 'prune --help')\n"
+"  --keep-monthly N             prune after a success (see 'prune --help'); with\n"
+"                               --sign-key only backups signed by this key (or\n"
+"                               one in --trusted-keys) count and are deleted\n"
+"  --trusted-keys FILE          more keys whose backups retention counts (env\n"
+"                               ETCD_BACKUP_TRUSTED_KEYS)\n"
 "  --abort-incomplete-after DUR remove temp files / S3 uploads of killed runs\n"
 "                               older than this (default 24h)\n"
 "  --metrics-file FILE          Prometheus textfile (node_exporter collector)\n"
@@ -192,7 +196,7 @@ cmd_snapshot(int argc, char **argv)
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT |
-	               CLI_TMPDIR | CLI_WRITEKEYS, usage);
+	               CLI_TMPDIR | CLI_WRITEKEYS | CLI_TRUST, usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	if (c.deep && c.keys.rcpt.n) {
@@ -266,10 +270,16 @@ cmd_snapshot(int argc, char **argv)
 		}
 		if (eb_prune_wanted(&c.keep)) {
 			eb_err pe;
+			eb_prune_opts po = {.keep = c.keep, .cluster_id = man.cluster_id, .protect_id = man.id};
 			eb_err_init(&pe);
+			/* a run that signs trusts its own key (and --trusted-keys):
+			 * only backups signed by one count toward --keep-* */
+			if (c.keys.have_signer && eb_ssh_keys_add_signer(&c.keys.trusted, &c.keys.signer, &pe) == 0)
+				c.keys.have_trusted = 1;
+			po.trusted = c.keys.have_trusted ? &c.keys.trusted : NULL;
 			/* a prune failure does not undo a good backup: the metrics say
 			 * the backup succeeded, the exit code says pruning failed */
-			if (eb_prune_run(st, &c.keep, man.cluster_id, 0, 0, &pe) < 0) {
+			if (pe.code < 0 || eb_prune_run(st, &po, &pe) < 0) {
 				EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
 				prune_rc = pe.code ? pe.code : EB_EIO;
 			}

@@ -78,8 +78,8 @@ retained(eb_store *st, const eb_manifest *m, const eb_store_list *names, int64_t
 		int rc;
 		eb_err_init(&e);
 		rc = eb_store_retained_until(st, n[i], &u, &e);
-		if (rc == EB_ENOTFOUND && i == 1)
-			continue; /* unsigned backup */
+		if (rc == EB_ENOTFOUND)
+			continue; /* unsigned backup, or an object gone (a backup not proven) */
 		if (rc < 0)
 			return eb_err_set(err, rc, "cannot read the retention of %s: %s", n[i], e.msg);
 		if (u > *until)
@@ -88,134 +88,242 @@ retained(eb_store *st, const eb_manifest *m, const eb_store_list *names, int64_t
 	return *until > now;
 }
 
-/* The full backup whose chain reaches furthest is the one `replicate`
- * continues: deleting it would orphan the segments being written.  It is
- * kept whatever the policy says (1 when that undid a deletion). */
-static int
-keep_live_chain(const eb_store_list *l, const eb_catalog *cat, uint64_t cid, int *del)
+/* ---- the plan: what this prune deletes, step by step ---- */
+
+typedef struct plan {
+	eb_catalog cat;
+	eb_store_list names;    /* every object: objects, chains */
+	unsigned char *ok;      /* [i]: proven (eb_catalog_prove) */
+	int *del;               /* [i]: delete */
+	uint64_t cid;
+	size_t nproven, nunproven;
+} plan;
+
+static void
+plan_dispose(plan *p)
 {
-	eb_chain_span sp, best = {0};
-	size_t bi = (size_t)-1;
-	for (size_t i = 0; i < cat->n; i++) {
-		if (cat->v[i].cluster_id != cid)
-			continue;
-		eb_chain_scan(l, cat->v[i].id, cat->v[i].revision, &sp);
-		if (sp.n && (bi == (size_t)-1 || sp.last_rev > best.last_rev)) {
-			best = sp;
-			bi = i;
-		}
-	}
-	if (bi == (size_t)-1 || !del[bi])
-		return 0;
-	del[bi] = 0;
-	EB_LOG(EB_LOG_INFO, "prune", "keeping %s: its chain (%zu segments, revisions %" PRId64 "-%" PRId64
-	       ") is the newest, which etcd-backup replicate continues", cat->v[bi].id, best.n,
-	       cat->v[bi].revision, best.last_rev);
-	return 1;
+	free(p->ok);
+	free(p->del);
+	eb_store_list_dispose(&p->names);
+	eb_catalog_dispose(&p->cat);
 }
 
-int
-eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cid, int dry_run, int json,
-             eb_err *err)
+/* 1. every manifest and every object name */
+static int
+plan_load(plan *p, eb_store *st, eb_err *err)
 {
-	eb_catalog cat;
-	eb_store_list names = {0}; /* every object: the chains of the backups */
-	eb_keep k = {keep->last, keep->hourly, keep->daily, keep->weekly, keep->monthly};
-	int *del = NULL, rc;
-	size_t ndel, nkept = 0, nother = 0, nlocked = 0;
-	eb_buf out;
-
-	rc = eb_catalog_load(&cat, st, err);
+	int rc = eb_catalog_load(&p->cat, st, err);
 	if (rc < 0)
 		return rc;
-	if (cat.n == 0) {
-		EB_LOG(EB_LOG_INFO, "prune", "store %s holds no backups: nothing to prune", st->url);
-		if (json)
-			printf("{\"deleted\":[],\"kept\":[],\"dry_run\":%s}\n", dry_run ? "true" : "false");
-		eb_catalog_dispose(&cat);
-		return 0;
-	}
-	if (cid == 0)
-		cid = cat.v[0].cluster_id;
-	for (size_t i = 0; i < cat.nbad; i++)
+	for (size_t i = 0; i < p->cat.nbad; i++)
 		EB_LOG(EB_LOG_WARN, "prune", "manifest %s is unreadable and is left alone: %s",
-		       cat.bad[i].name, cat.bad[i].why);
-	if ((rc = eb_store_list_all(st, &names, err)) < 0) {
-		eb_catalog_dispose(&cat);
+		       p->cat.bad[i].name, p->cat.bad[i].why);
+	if ((rc = eb_store_list_all(st, &p->names, err)) < 0)
 		return rc;
+	p->ok = calloc(p->cat.n ? p->cat.n : 1, 1);
+	p->del = calloc(p->cat.n ? p->cat.n : 1, sizeof *p->del);
+	return p->ok && p->del ? 0 : eb_err_set(err, EB_ENOMEM, "out of memory");
+}
+
+/* 2. which backups are proven: only those are ranked and counted */
+static int
+plan_prove(plan *p, eb_store *st, const eb_prune_opts *o, eb_err *err)
+{
+	for (size_t i = 0; i < p->cat.n; i++) {
+		char why[512];
+		int rc = eb_catalog_prove(st, &p->cat.v[i], &p->names, o->trusted, why, sizeof why, err);
+		if (rc < 0)
+			return rc;
+		p->ok[i] = (unsigned char)rc;
+		if (rc) {
+			p->nproven++;
+			continue;
+		}
+		p->nunproven++;
+		p->del[i] = o->delete_untrusted;
+		EB_LOG(EB_LOG_WARN, "prune", "%s is not counted as a backup (%s)%s: %s", p->cat.v[i].id,
+		       o->trusted ? "not proven by --trusted-keys" : "its object does not match",
+		       o->delete_untrusted ? "; --delete-untrusted removes it" : "; left alone "
+		       "(--delete-untrusted removes it)", why);
 	}
-	del = calloc(cat.n, sizeof *del);
-	if (!del) {
-		eb_catalog_dispose(&cat);
-		eb_store_list_dispose(&names);
+	return 0;
+}
+
+/* 3. the cluster: given, or the one the proven backups belong to */
+static int
+plan_cluster(plan *p, eb_store *st, const eb_prune_opts *o, eb_err *err)
+{
+	char seen[256] = "";
+	size_t nc = 0;
+	p->cid = o->cluster_id;
+	for (size_t i = 0; i < p->cat.n && !p->cid; i++) {
+		char hex[24];
+		if (!p->ok[i] || (i > 0 && p->cat.v[i].cluster_id == p->cat.v[i - 1].cluster_id && p->ok[i - 1]))
+			continue;
+		snprintf(hex, sizeof hex, "%016" PRIx64, p->cat.v[i].cluster_id);
+		if (strstr(seen, hex))
+			continue;
+		nc++;
+		if (strlen(seen) + 20 < sizeof seen)
+			snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s", nc > 1 ? ", " : "", hex);
+	}
+	if (p->cid || nc == 0)
+		return 0;
+	if (nc > 1)
+		return eb_err_set(err, EB_EINVAL, "store %s holds backups of %zu clusters (%s): pass --cluster-id "
+		                  "with the one to prune (see 'etcd-backup list')", st->url, nc, seen);
+	for (size_t i = 0; i < p->cat.n && !p->cid; i++)
+		if (p->ok[i])
+			p->cid = p->cat.v[i].cluster_id;
+	return 0;
+}
+
+/* 4. the policy, over the proven backups of the cluster alone */
+static int
+plan_policy(plan *p, const eb_prune_opts *o, eb_err *err)
+{
+	eb_keep k = {o->keep.last, o->keep.hourly, o->keep.daily, o->keep.weekly, o->keep.monthly};
+	eb_manifest *sub = calloc(p->nproven ? p->nproven : 1, sizeof *sub);
+	int *sdel = calloc(p->nproven ? p->nproven : 1, sizeof *sdel);
+	size_t *map = calloc(p->nproven ? p->nproven : 1, sizeof *map), n = 0;
+	if (!sub || !sdel || !map) {
+		free(sub); free(sdel); free(map);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	ndel = eb_retention_plan(cat.v, cat.n, cid, &k, del);
-	ndel -= keep_live_chain(&names, &cat, cid, del);
+	for (size_t i = 0; i < p->cat.n; i++)
+		if (p->ok[i]) {
+			sub[n] = p->cat.v[i]; /* a shallow view, not disposed */
+			map[n++] = i;
+		}
+	eb_retention_plan(sub, n, p->cid, &k, sdel);
+	for (size_t j = 0; j < n; j++)
+		p->del[map[j]] = sdel[j];
+	free(sub); free(sdel); free(map);
+	return 0;
+}
+
+/* 5. never the full whose chain `replicate` continues (deleting it would
+ * orphan the segments being written), never the backup this run wrote */
+static void
+plan_protect(plan *p, const eb_prune_opts *o)
+{
+	eb_chain_span sp;
+	long li = eb_chain_live(&p->names, p->cat.v, p->cat.n, p->cid, p->ok, &sp);
+	if (li >= 0 && p->del[li]) {
+		p->del[li] = 0;
+		EB_LOG(EB_LOG_INFO, "prune", "keeping %s: its chain (%zu segments, revisions %" PRId64 "-%" PRId64
+		       ") is the newest, which etcd-backup replicate continues", p->cat.v[li].id, sp.n,
+		       p->cat.v[li].revision, sp.last_rev);
+	}
+	for (size_t i = 0; o->protect_id && i < p->cat.n; i++)
+		if (p->del[i] && strcmp(p->cat.v[i].id, o->protect_id) == 0) {
+			p->del[i] = 0;
+			EB_LOG(EB_LOG_INFO, "prune", "keeping %s: this run just wrote it", o->protect_id);
+		}
+}
+
+/* 6. delete, each backup whole, unless Object Lock still retains it */
+static int
+plan_apply(plan *p, eb_store *st, const eb_prune_opts *o, eb_buf *out, size_t *ndel, size_t *nlocked,
+           eb_err *err)
+{
+	int rc = 0, first = 1;
+	for (size_t i = 0; rc == 0 && i < p->cat.n; i++) {
+		int64_t until;
+		int r1;
+		if (!p->del[i])
+			continue;
+		if ((r1 = retained(st, &p->cat.v[i], &p->names, &until, err)) < 0)
+			return r1;
+		if (r1) {
+			char ts[32];
+			struct tm tm;
+			time_t t = (time_t)until;
+			gmtime_r(&t, &tm);
+			strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+			EB_LOG(EB_LOG_INFO, "prune", "keeping %s: S3 Object Lock retains it until %s "
+			       "(it goes in a later prune)", p->cat.v[i].id, ts);
+			p->del[i] = 0;
+			(*nlocked)++;
+			continue;
+		}
+		EB_LOG(EB_LOG_INFO, "prune", "%s %s (revision %" PRId64 ", %s)%s", o->dry_run ? "would delete" : "deleting",
+		       p->cat.v[i].id, p->cat.v[i].revision, p->cat.v[i].created, p->ok[i] ? "" : ", not proven");
+		if (!first)
+			eb_buf_puts(out, ",");
+		first = 0;
+		eb_buf_json_str(out, p->cat.v[i].id);
+		(*ndel)++;
+		if (!o->dry_run)
+			rc = delete_unreferenced(st, &p->cat, p->del, i, err);
+	}
+	return rc;
+}
+
+/* the JSON report's list of ids for which pick(p, i) holds */
+static void
+json_ids(eb_buf *out, const char *key, const plan *p, int (*pick)(const plan *, size_t))
+{
+	int first = 1;
+	eb_buf_printf(out, "],\"%s\":[", key);
+	for (size_t i = 0; i < p->cat.n; i++) {
+		if (!pick(p, i))
+			continue;
+		if (!first)
+			eb_buf_puts(out, ",");
+		first = 0;
+		eb_buf_json_str(out, p->cat.v[i].id);
+	}
+}
+static int pick_kept(const plan *p, size_t i) { return p->ok[i] && !p->del[i] && p->cat.v[i].cluster_id == p->cid; }
+static int pick_unproven(const plan *p, size_t i) { return !p->ok[i] && !p->del[i]; }
+
+int
+eb_prune_run(eb_store *st, const eb_prune_opts *o, eb_err *err)
+{
+	plan p;
+	size_t ndel = 0, nlocked = 0, nkept = 0, nother = 0;
+	eb_buf out;
+	int rc;
+
+	memset(&p, 0, sizeof p);
 	eb_buf_init(&out);
 	eb_buf_puts(&out, "{\"deleted\":[");
-	for (size_t i = 0, first = 1; i < cat.n; i++) {
-		if (cat.v[i].cluster_id != cid) {
-			nother++;
+	rc = plan_load(&p, st, err);
+	if (rc == 0)
+		rc = plan_prove(&p, st, o, err);
+	if (rc == 0)
+		rc = plan_cluster(&p, st, o, err);
+	if (rc == 0)
+		rc = plan_policy(&p, o, err);
+	if (rc == 0)
+		plan_protect(&p, o);
+	if (rc == 0 && p.cat.n == 0)
+		EB_LOG(EB_LOG_INFO, "prune", "store %s holds no backups: nothing to prune", st->url);
+	if (rc == 0)
+		rc = plan_apply(&p, st, o, &out, &ndel, &nlocked, err); /* the deletes: no undo past here */
+	for (size_t i = 0; rc == 0 && i < p.cat.n; i++) {
+		if (!p.ok[i] || p.del[i])
 			continue;
-		}
-		if (!del[i]) {
+		if (p.cat.v[i].cluster_id == p.cid)
 			nkept++;
-			continue;
-		}
-		{
-			int64_t until;
-			int r1 = retained(st, &cat.v[i], &names, &until, err);
-			if (r1 < 0) {
-				rc = r1;
-				break;
-			}
-			if (r1) {
-				char ts[32];
-				struct tm tm;
-				time_t t = (time_t)until;
-				gmtime_r(&t, &tm);
-				strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-				EB_LOG(EB_LOG_INFO, "prune", "keeping %s: S3 Object Lock retains it until %s "
-				       "(it goes in a later prune)", cat.v[i].id, ts);
-				del[i] = 0;
-				ndel--;
-				nlocked++;
-				continue;
-			}
-		}
-		EB_LOG(EB_LOG_INFO, "prune", "%s %s (revision %" PRId64 ", %s)",
-		       dry_run ? "would delete" : "deleting", cat.v[i].id, cat.v[i].revision,
-		       cat.v[i].created);
-		if (!first)
-			eb_buf_puts(&out, ",");
-		first = 0;
-		eb_buf_json_str(&out, cat.v[i].id);
-		if (!dry_run && (rc = delete_unreferenced(st, &cat, del, i, err)) < 0)
-			break;
+		else
+			nother++;
 	}
-	eb_buf_puts(&out, "],\"kept\":[");
-	for (size_t i = 0, first = 1; i < cat.n; i++) {
-		if (cat.v[i].cluster_id != cid || del[i])
-			continue;
-		if (!first)
-			eb_buf_puts(&out, ",");
-		first = 0;
-		eb_buf_json_str(&out, cat.v[i].id);
-	}
-	eb_buf_printf(&out, "],\"cluster_id\":\"%016" PRIx64 "\",\"dry_run\":%s}\n", cid,
-	              dry_run ? "true" : "false");
 	if (rc == 0) {
-		EB_LOG(EB_LOG_INFO, "prune", "%s %zu backup(s), kept %zu of cluster %016" PRIx64
-		       "%s%s", dry_run ? "would delete" : "deleted", ndel, nkept + nlocked, cid,
+		EB_LOG(EB_LOG_INFO, "prune", "%s %zu backup(s), kept %zu of cluster %016" PRIx64 "%s%s%s",
+		       o->dry_run ? "would delete" : "deleted", ndel, nkept, p.cid,
 		       nlocked ? " (some under Object Lock retention)" : "",
-		       nother ? " (backups of other clusters untouched)" : "");
-		if (json && out.p)
+		       nother ? " (backups of other clusters untouched)" : "",
+		       p.nunproven && !o->delete_untrusted ? " (backups not proven left alone)" : "");
+		json_ids(&out, "kept", &p, pick_kept);
+		json_ids(&out, "not_proven", &p, pick_unproven);
+		eb_buf_printf(&out, "],\"cluster_id\":\"%016" PRIx64 "\",\"dry_run\":%s}\n", p.cid,
+		              o->dry_run ? "true" : "false");
+		if (o->json && out.p)
 			fputs(out.p, stdout);
 	}
 	eb_buf_dispose(&out);
-	free(del);
-	eb_store_list_dispose(&names);
-	eb_catalog_dispose(&cat);
+	plan_dispose(&p);
 	return rc;
 }

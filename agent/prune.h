@@ -1,18 +1,31 @@
 /* agent/prune.h - apply a retention policy to a store (prune command and
- * snapshot --keep-*).  Deletes manifest first, then object. */
+ * snapshot --keep-*).  Deletes manifest first, then object.
+ *
+ * What counts: only "proven" backups (eb_catalog_prove) are ranked,
+ * counted toward --keep-* and taken as newest: their object is there with
+ * the size the manifest says and, with trusted keys, their manifest is
+ * signed by one of them.  Anything else is reported and left alone (never
+ * the reason a proven backup goes), or with delete_untrusted removed. */
 #ifndef EB_PRUNE_H
 #define EB_PRUNE_H
 
 #include <stdint.h>
 
 #include "agent/cli.h"
+#include "crypt/sshsig.h"
 #include "storage/store.h"
 
-/* Returns 0 or the first deletion error; logs each decision.  With
- * cluster_id == 0 the newest backup's cluster is used.  When json is set,
- * prints a JSON report on stdout. */
-int eb_prune_run(eb_store *st, const cli_keep *keep, uint64_t cluster_id, int dry_run,
-                 int json, eb_err *err);
+typedef struct eb_prune_opts {
+	cli_keep keep;
+	uint64_t cluster_id;        /* 0: the one cluster the store holds (refused when several) */
+	int dry_run, json;          /* json: a report on stdout */
+	const eb_ssh_keys *trusted; /* NULL: no trust configured */
+	const char *protect_id;     /* the backup this run wrote: never deleted */
+	int delete_untrusted;       /* also remove what is not proven */
+} eb_prune_opts;
+
+/* Returns 0 or the first deletion error; logs each decision. */
+int eb_prune_run(eb_store *st, const eb_prune_opts *o, eb_err *err);
 
 /* Removes what killed runs left behind and is older than older_than_s
  * (default 24 h when < 0): temp files in a local store, multipart uploads

@@ -149,15 +149,18 @@ lock_release(rep *r)
 
 /* ---- chain state ---- */
 
-/* The newest full backup of the cluster etcd reports, and where its chain
- * ends.  0 with base "" when the store has none. */
+/* The chain to continue: of the proven full backups of the cluster etcd
+ * reports, the one replicate continues (eb_chain_live: the chain that
+ * reaches furthest; a plain snapshot never), and where it ends.  0 with
+ * base "" when there is none (then a new full backup starts a chain). */
 static int
 find_chain(rep *r, eb_err *err)
 {
 	eb_catalog cat;
 	eb_store_list l = {0};
 	eb_chain ch;
-	const eb_manifest *b = NULL;
+	unsigned char *ok = NULL;
+	long li = -1;
 	eb_err e1;
 	int rc;
 	eb_err_init(&e1);
@@ -167,13 +170,24 @@ find_chain(rep *r, eb_err *err)
 		return 0; /* a folder not made yet: the first full backup makes it */
 	if (rc < 0)
 		return eb_err_set(err, rc, "%s", e1.msg);
-	for (size_t i = 0; i < cat.n && !b; i++)
-		if (cat.v[i].cluster_id == r->m->st.cluster_id)
-			b = &cat.v[i]; /* highest revision first */
-	if (b) {
-		rc = eb_store_list_all(r->st, &l, err);
+	rc = eb_store_list_all(r->st, &l, err);
+	if (rc == 0 && !(ok = calloc(cat.n ? cat.n : 1, 1)))
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < cat.n; i++) {
+		char why[512];
+		if (cat.v[i].cluster_id != r->m->st.cluster_id)
+			continue;
+		rc = eb_catalog_prove(r->st, &cat.v[i], &l, r->o->trusted, why, sizeof why, err);
 		if (rc == 0)
-			rc = eb_chain_load(r->st, &l, b->id, b->revision, NULL, &ch, err);
+			EB_LOG(EB_LOG_WARN, "replicate", "not continuing %s: %s", cat.v[i].id, why);
+		ok[i] = rc > 0;
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc == 0)
+		li = eb_chain_live(&l, cat.v, cat.n, r->m->st.cluster_id, ok, NULL);
+	if (li >= 0) {
+		const eb_manifest *b = &cat.v[li];
+		rc = eb_chain_load(r->st, &l, b->id, b->revision, r->o->trusted, &ch, err);
 		if (rc == 0) {
 			snprintf(r->base, sizeof r->base, "%s", b->id);
 			r->next_rev = ch.last_rev + 1;
@@ -184,8 +198,9 @@ find_chain(rep *r, eb_err *err)
 			       ", %zu segments) at revision %" PRId64, b->id, b->revision, ch.n, r->next_rev);
 			eb_chain_dispose(&ch);
 		}
-		eb_store_list_dispose(&l);
 	}
+	free(ok);
+	eb_store_list_dispose(&l);
 	eb_catalog_dispose(&cat);
 	return rc;
 }
@@ -198,6 +213,7 @@ take_full(rep *r, char *id, size_t cap, int64_t *rev, eb_err *err)
 	eb_backup_opts bo = r->o->full;
 	int rc;
 	bo.cluster = &r->cl;
+	bo.origin = EB_ORIGIN_REPLICATE;
 	rc = eb_backup_run(r->m, r->st, &bo, &man, &res, err);
 	if (rc < 0)
 		return rc;

@@ -6,8 +6,8 @@
  *     --> every --segment-interval or --segment-max-bytes:
  *         zstd --> (age) --> sha256 --> store object, then its manifest
  *
- * Resume: the newest full backup of the cluster and its chain say where
- * the watch starts.  History etcd compacted before it was read ends the
+ * Resume: the chain that reaches furthest (eb_chain_live, the rule prune
+ * keeps too) says where the watch starts.  History etcd compacted before it was read ends the
  * chain (a gap, logged and counted) and a new full backup starts the next.
  * A new full every --full-interval: the old chain is continued up to the
  * new full's revision, so the two overlap and no revision is uncovered.
@@ -32,6 +32,7 @@ typedef struct eb_replicate_opts {
 	long long full_interval_ms;
 	long long reconnect_ms;       /* wait before reconnecting (1000) */
 	const char *metrics_file;     /* Prometheus textfile, rewritten every few seconds */
+	const struct eb_ssh_keys *trusted; /* resume only chains whose full these signed; NULL: any */
 } eb_replicate_opts;
 
 typedef struct eb_replicate_stats {

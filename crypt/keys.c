@@ -31,11 +31,11 @@ eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err)
 }
 
 int
-eb_keys_read_env(eb_keys *k, eb_err *err)
+eb_keys_read_env(eb_keys *k, int trust_only, eb_err *err)
 {
 	const char *v;
 	int rc = 0;
-	if (!k->ids.n && !k->ids.passphrase && (v = eb_env("ETCD_BACKUP_AGE_IDENTITY")))
+	if (!trust_only && !k->ids.n && !k->ids.passphrase && (v = eb_env("ETCD_BACKUP_AGE_IDENTITY")))
 		rc = eb_keys_flag(k, "age-identity", v, err);
 	if (rc == 0 && !k->have_trusted && (v = eb_env("ETCD_BACKUP_TRUSTED_KEYS")))
 		rc = eb_keys_flag(k, "trusted-keys", v, err);

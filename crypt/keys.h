@@ -30,8 +30,9 @@ typedef struct eb_keys {
 int eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err);
 /* After the flags: ETCD_BACKUP_AGE_IDENTITY and ETCD_BACKUP_TRUSTED_KEYS
  * (file paths) stand in for --age-identity and --trusted-keys when those
- * were not given (a flag always beats its variable).  0 or EB_EINVAL. */
-int eb_keys_read_env(eb_keys *k, eb_err *err);
+ * were not given (a flag always beats its variable); trust_only: only the
+ * latter.  0 or EB_EINVAL. */
+int eb_keys_read_env(eb_keys *k, int trust_only, eb_err *err);
 /* What a reader passes to the catalog. */
 eb_read_keys eb_keys_read(const eb_keys *k);
 /* Wipes the secrets. */

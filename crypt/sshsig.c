@@ -235,12 +235,37 @@ eb_ssh_signer_dispose(eb_ssh_signer *s)
 
 /* ---- trusted public keys -------------------------------------------- */
 
+/* Appends key (its fingerprint computed here) unless it is there already. */
+static int
+keys_add(eb_ssh_keys *k, eb_ssh_key *key, eb_err *err)
+{
+	eb_ssh_key *v;
+	fingerprint(key->pub, key->fp);
+	for (size_t i = 0; i < k->n; i++)
+		if (memcmp(k->v[i].pub, key->pub, 32) == 0)
+			return 0;
+	if (!(v = realloc(k->v, (k->n + 1) * sizeof *v)))
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	k->v = v;
+	k->v[k->n++] = *key;
+	return 0;
+}
+
+int
+eb_ssh_keys_add_signer(eb_ssh_keys *k, const eb_ssh_signer *s, eb_err *err)
+{
+	eb_ssh_key key;
+	memset(&key, 0, sizeof key);
+	memcpy(key.pub, s->pub, sizeof key.pub);
+	snprintf(key.comment, sizeof key.comment, "the --sign-key of this run");
+	return keys_add(k, &key, err);
+}
+
 int
 eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 {
 	char buf[4096], *save = NULL, *tok, *prev = NULL;
 	eb_ssh_key key = {0};
-	eb_ssh_key *v;
 	uint8_t blob[256];
 	size_t bl;
 	snprintf(buf, sizeof buf, "%s", line);
@@ -256,15 +281,7 @@ eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 			return eb_err_set(err, EB_EINVAL, "a trusted ssh-ed25519 key is damaged");
 		tok = strtok_r(NULL, "", &save);
 		snprintf(key.comment, sizeof key.comment, "%s", tok ? tok : prev ? prev : "");
-		fingerprint(key.pub, key.fp);
-		for (size_t i = 0; i < k->n; i++)
-			if (memcmp(k->v[i].pub, key.pub, 32) == 0)
-				return 0;
-		if (!(v = realloc(k->v, (k->n + 1) * sizeof *v)))
-			return eb_err_set(err, EB_ENOMEM, "out of memory");
-		k->v = v;
-		k->v[k->n++] = key;
-		return 0;
+		return keys_add(k, &key, err);
 	}
 	/* the line is not echoed: it may be part of a private key given by
 	 * mistake */

@@ -41,6 +41,8 @@ void eb_ssh_signer_dispose(eb_ssh_signer *s);
  * types are refused by name. */
 int eb_ssh_keys_load(eb_ssh_keys *k, const char *path, eb_err *err);
 int eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err);
+/* Trusts the public half of signer s (a run that signs trusts itself). */
+int eb_ssh_keys_add_signer(eb_ssh_keys *k, const eb_ssh_signer *s, eb_err *err);
 void eb_ssh_keys_dispose(eb_ssh_keys *k);
 
 /* The armoured SSHSIG ("-----BEGIN SSH SIGNATURE-----") of msg in

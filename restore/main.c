@@ -290,7 +290,7 @@ main(int argc, char **argv)
 	{
 		eb_err e;
 		eb_err_init(&e);
-		if (eb_keys_read_env(&keys, &e) != 0) {
+		if (eb_keys_read_env(&keys, 0, &e) != 0) {
 			fprintf(stderr, "etcd-restore: %s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)\n", e.msg);
 			eb_keys_dispose(&keys);
 			return 2;

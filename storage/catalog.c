@@ -2,6 +2,7 @@
 
 #include "storage/chain.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,45 @@ eb_catalog_load_signed(eb_store *st, const char *id, const eb_ssh_keys *trusted,
 	char name[128];
 	eb_manifest_name(id, name, sizeof name);
 	return load_signed(st, name, trusted, out, fp, err);
+}
+
+int
+eb_catalog_prove(eb_store *st, const eb_manifest *m, const eb_store_list *names,
+                 const eb_ssh_keys *trusted, char *why, size_t cap, eb_err *err)
+{
+	const eb_store_entry *obj = NULL;
+	eb_manifest sm;
+	eb_err e1;
+	int rc;
+	for (size_t i = 0; i < names->n && !obj; i++)
+		if (strcmp(names->v[i].name, m->object) == 0)
+			obj = &names->v[i];
+	if (!obj) {
+		snprintf(why, cap, "its object %s is missing", m->object);
+		return 0;
+	}
+	if (obj->size != m->stored_size) {
+		snprintf(why, cap, "its object %s has %" PRIu64 " bytes, its manifest says %" PRIu64, m->object,
+		         obj->size, m->stored_size);
+		return 0;
+	}
+	if (!trusted)
+		return 1;
+	eb_err_init(&e1);
+	rc = eb_catalog_load_signed(st, m->id, trusted, &sm, NULL, &e1);
+	if (rc == EB_EAUTH || rc == EB_ECORRUPT || rc == EB_ENOTFOUND) { /* unsigned, untrusted, forged, gone */
+		snprintf(why, cap, "%s", e1.msg);
+		return 0;
+	}
+	if (rc < 0)
+		return eb_err_set(err, rc, "%s", e1.msg);
+	rc = sm.cluster_id == m->cluster_id && sm.revision == m->revision && sm.raft_index == m->raft_index &&
+	     sm.stored_size == m->stored_size && !strcmp(sm.stored_sha256, m->stored_sha256) &&
+	     !strcmp(sm.origin, m->origin);
+	if (!rc)
+		snprintf(why, cap, "its manifest changed while it was read");
+	eb_manifest_dispose(&sm);
+	return rc;
 }
 
 static int

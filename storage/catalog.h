@@ -85,6 +85,15 @@ int eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
  * backup without an identity: the content stays unchecked). */
 int eb_catalog_check_stored(eb_store *st, const eb_manifest *m, eb_err *err);
 
+/* Whether backup m may count as a backup where counting decides what is
+ * deleted (retention) or continued (replicate): the object its manifest
+ * names is in names (eb_store_list_all) with the manifest's stored size,
+ * and, with trusted keys, its manifest read again is signed by one of them
+ * and says the same.  1 proven, 0 not (why, cap bytes, says why), or a
+ * negative code when the store itself failed (not a verdict on m). */
+int eb_catalog_prove(eb_store *st, const eb_manifest *m, const eb_store_list *names,
+                     const eb_ssh_keys *trusted, char *why, size_t cap, eb_err *err);
+
 /* Deletes the backup's segments' manifests first (newest first: what stays
  * is still a contiguous chain), then its manifest, its signature, its object,
  * and the segments' objects: a half-deleted backup is never listed.  The object's name is derived from the id (a manifest that

@@ -161,6 +161,29 @@ eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev, 
 	}
 }
 
+long
+eb_chain_live(const eb_store_list *names, const eb_manifest *v, size_t n, uint64_t cid,
+              const unsigned char *ok, eb_chain_span *span)
+{
+	eb_chain_span sp, best = {0};
+	long bi = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].cluster_id != cid || (ok && !ok[i]))
+			continue;
+		eb_chain_scan(names, v[i].id, v[i].revision, &sp);
+		if (!sp.n && strcmp(v[i].origin, EB_ORIGIN_REPLICATE) != 0)
+			continue;
+		/* strictly further: an equal reach keeps the earlier (newer) full */
+		if (bi < 0 || sp.last_rev > best.last_rev) {
+			best = sp;
+			bi = (long)i;
+		}
+	}
+	if (span)
+		*span = best;
+	return bi;
+}
+
 int
 eb_segman_load(eb_store *st, const char *name, const struct eb_ssh_keys *trusted, eb_segman *m,
                eb_err *err)

@@ -16,6 +16,7 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "storage/manifest.h"
 #include "storage/store.h"
 
 typedef struct eb_segman {
@@ -64,6 +65,20 @@ typedef struct eb_chain_span {
 } eb_chain_span;
 void eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev,
                    eb_chain_span *out);
+
+/* The full backup whose chain `etcd-backup replicate` continues, among
+ * v[0..n) (catalog order: highest revision first) of cluster cid with
+ * ok[i] set (ok NULL: every one): of the fulls replicate made (origin
+ * "replicate") and those that have segments, the one whose chain reaches
+ * furthest (its last segment's revision, or the full's own).  A tie goes
+ * to the higher revision, then the catalog's order: replicate switches to
+ * its newer full once the old chain reaches it (--full-interval), so the
+ * new full at the old chain's last revision is the live one.  A plain
+ * snapshot without segments never is: the CronJob's snapshot taken beside
+ * a running replicate does not take its chain's place.  The index, or -1;
+ * *span (may be NULL) gets its chain. */
+long eb_chain_live(const eb_store_list *names, const eb_manifest *v, size_t n, uint64_t cid,
+                   const unsigned char *ok, eb_chain_span *span);
 
 /* The chain of full backup base_id (revision base_rev) from the names in
  * list (eb_store_list_all), reading each manifest; with trusted keys each

@@ -191,6 +191,8 @@ eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 		if (m->hashkv_disagreement[0])
 			kv_str(&b, "hashkv_disagreement", m->hashkv_disagreement);
 	}
+	if (m->origin[0])
+		kv_str(&b, "origin", m->origin);
 	kv_str(&b, "encryption", m->encryption);
 	if (eb_manifest_encrypted(m))
 		kv_strs(&b, "age_recipients", m->recipients, m->nrecipients, 0);
@@ -328,6 +330,9 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 	}
 	if (eb_json_get(j, "encryption") &&
 	    (rc = copy_str(j, "encryption", m->encryption, sizeof m->encryption, err)) < 0)
+		goto out;
+	if (eb_json_get(j, "origin") &&
+	    (rc = copy_str(j, "origin", m->origin, sizeof m->origin, err)) < 0)
 		goto out;
 	if (strcmp(m->encryption, "none") != 0 && strcmp(m->encryption, "age") != 0) {
 		rc = eb_err_set(err, EB_ECORRUPT, "unknown encryption \"%.20s\" (this version knows "

@@ -22,6 +22,7 @@
 
 #define EB_MANIFEST_SUFFIX ".manifest.json"
 #define EB_MANIFEST_FORMAT 1
+#define EB_ORIGIN_REPLICATE "replicate" /* eb_manifest.origin */
 #define EB_MANIFEST_MAX (64 * 1024) /* a manifest larger than this is corrupt */
 
 typedef struct eb_manifest {
@@ -58,6 +59,10 @@ typedef struct eb_manifest {
 	char hashkv_disagreement[512]; /* members whose HashKV differs, "" if none */
 	char **tags;             /* --tag labels, owned */
 	size_t ntags;
+	/* "replicate" when `etcd-backup replicate` took it to start a chain of
+	 * segments, "" for a plain snapshot (field absent).  Prune and a
+	 * restarting replicate tell the chain replicate continues by it. */
+	char origin[16];
 } eb_manifest;
 
 void eb_manifest_init(eb_manifest *m);

@@ -294,24 +294,87 @@ expect_match store_alone_reports_point "$out" "point in time: revision [0-9]+"
 expect_match restore_says_what_segments_do_not_carry "$out" "not carried by segments: auth changes"
 
 CASE=prune
-# retention removes a full backup only together with its chain, and never
-# the full whose chain replicate continues (the newest chain), even when a
-# newer plain snapshot (the CronJob's) is all keep-last 1 would keep
+# Retention removes a full backup only together with its chain, and never
+# the full whose chain replicate continues.  The race that made this flaky
+# (#18.6), made certain: --full-interval takes a new full F right after a
+# segment, with no write since, so the old chain reaches F's revision and F
+# has no segment yet.  F is the live chain (replicate switched to it); a
+# newer plain snapshot (the CronJob's) with keep-last 1 must not make prune
+# delete it, nor make a restart continue the plain snapshot.
+log_from() { tail -n +"$1" "$T/rep.log"; }
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start --full-interval 2s
+wait_for "the lock" bash -c 'tail -n +"$1" "$2" | grep -q "holding the lock"' _ "$n0" "$T/rep.log"
+ectl "$EP" put /tie/a 1 >/dev/null
+TIE_R=$(rev_now)
+wait_for "a segment ending at $TIE_R" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$TIE_R" ||
+	fail prune_tie_segment "no segment ends at $TIE_R"
+WAIT_S=10 wait_for "a full backup at $TIE_R" bash -c 'tail -n +"$1" "$2" | grep -q "full backup .* at revision $3 "' \
+	_ "$n0" "$T/rep.log" "$TIE_R" || fail prune_tie_full "no full backup at $TIE_R: $(log_from "$n0" | tail -3)"
+kill -TERM "$REP"; wait "$REP"
+LIVE_ID=$(log_from "$n0" | sed -n 's/.*full backup \([^ ]*\) at revision.*/\1/p' | tail -1)
 OLD_ID=$(python3 -c 'import json,sys,glob; print(min((json.load(open(f))["revision"], json.load(open(f))["id"]) for f in glob.glob(sys.argv[1]+"/*.manifest.json"))[1])' "$S")
-LIVE_ID=$(python3 -c 'import json,sys,glob; print(max((json.load(open(f))["revision"], json.load(open(f))["id"]) for f in glob.glob(sys.argv[1]+"/*.manifest.json"))[1])' "$S")
+expect_eq prune_tie_live_has_no_segment "$(ls "$S" | grep -c "^$LIVE_ID.*\.segment\.json$")" 0
 ectl "$EP" put /plain x >/dev/null
-"$BACKUP" snapshot --endpoints "$EP" --to "$S" >/dev/null 2>&1 || fail prune_plain_snapshot "snapshot failed"
+PLAIN_ID=$("$BACKUP" snapshot --endpoints "$EP" --to "$S" --no-progress 2>/dev/null | sed -n 's/^backup \([^ ]*\) .*/\1/p')
+[ -n "$PLAIN_ID" ] || fail prune_plain_snapshot "snapshot failed"
 out=$("$BACKUP" prune --from "$S" --keep-last 1 2>&1); rc=$?
 expect_eq prune_keep_last_1 "$rc" 0
 expect_eq prune_old_chain_gone "$(ls "$S" | grep -c "^$OLD_ID")" 0
 expect_match prune_live_chain_kept_said "$out" "keeping $LIVE_ID: its chain"
-check prune_live_chain_kept [ -f "$S/$LIVE_ID.manifest.json" ] && [ "$(ls "$S" | grep -c "^$LIVE_ID.*\.segment\.json$")" -ge 1 ]
-expect_eq prune_fulls_left "$(ls "$S"/*.manifest.json | wc -l)" 2
+check prune_live_chain_kept [ -f "$S/$LIVE_ID.manifest.json" ]
+expect_eq prune_fulls_left "$(ls "$S"/*.manifest.json | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' "$S/$LIVE_ID.manifest.json" "$S/$PLAIN_ID.manifest.json" | sort | tr '\n' ' ')"
+# a restart continues F, not the newer plain snapshot
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start
+check prune_restart_resumes_live wait_for "the resume" bash -c 'tail -n +"$1" "$2" | grep -q "resuming the chain of full backup $3 "' \
+	_ "$n0" "$T/rep.log" "$LIVE_ID"
+ectl "$EP" put /after-prune/k v >/dev/null
+AP=$(rev_now)
+wait_for "a segment of $LIVE_ID ending at $AP" bash -c '[ "$(ls "$1" | grep -c "^$3\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$AP" "$LIVE_ID" ||
+	fail prune_live_chain_continued "no segment of $LIVE_ID ends at $AP: $(log_from "$n0" | tail -3)"
+kill -TERM "$REP"; wait "$REP"
 if restore_at rpruned --to-latest; then
-	# the newest point any backup holds: the plain snapshot, taken after the last change
-	expect_eq prune_latest_still_restores "$(revision "$R_URL")" "$(rev_now)"
+	RL=$(last_seg_end)
+	expect_match prune_latest_is_the_chain_end "$(cat "$T/rpruned.restore")" "point in time: revision $RL"
+	expect_eq prune_latest_still_restores "$(kv_at "$R_URL" "$RL")" "$(kv_at "$EP" "$RL")"
 	stop_pid "$R_PID"
 else
 	fail prune_latest_still_restores "etcd-restore --to-latest failed after prune"
+fi
+
+CASE=resume_furthest
+# #18.1: a CronJob snapshot Y newer than replicate's full, then the chain
+# goes on past Y; replicate stops, changes go on, etcd compacts past Y (not
+# past the chain).  The restart must continue the chain that reaches
+# furthest: no GAP, and the revisions written while it was down are restorable.
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start
+wait_for "the resume" bash -c 'tail -n +"$1" "$2" | grep -q "resuming the chain"' _ "$n0" "$T/rep.log"
+for i in $(seq 0 4); do ectl "$EP" put "/rf/a$i" "$i" >/dev/null; done
+Y_ID=$("$BACKUP" snapshot --endpoints "$EP" --to "$S" --no-progress 2>/dev/null | sed -n 's/^backup \([^ ]*\) .*/\1/p')
+Y_REV=$(jq -r .revision "$S/$Y_ID.manifest.json")
+for i in $(seq 0 4); do ectl "$EP" put "/rf/b$i" "$i" >/dev/null; done
+Q=$(rev_now)
+wait_for "a segment ending at $Q" bash -c '[ "$(ls "$1" | grep -c "\.seg\.[0-9]*-$2\.segment\.json$")" = 1 ]' _ "$S" "$Q" ||
+	fail resume_furthest_segment "no segment ends at $Q"
+kill -TERM "$REP"; wait "$REP"
+for i in $(seq 0 4); do ectl "$EP" put "/rf/down$i" "$i" >/dev/null; done
+DOWN=$(rev_now)
+ectl "$EP" compact $((Y_REV + 2)) >/dev/null
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start
+wait_for "a segment ending at or after $DOWN" bash -c '[ "$(ls "$1" | sed -n "s/.*\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$/\1/p" | sort -n | tail -1)" -ge "$2" ]' _ "$S" "$DOWN" ||
+	fail resume_furthest_caught_up "no segment reaches $DOWN: $(log_from "$n0" | tail -3)"
+kill -TERM "$REP"; wait "$REP"
+check_fails resume_furthest_no_gap bash -c 'tail -n +"$1" "$2" | grep -q "GAP:"' _ "$n0" "$T/rep.log"
+check_fails resume_furthest_not_the_plain_snapshot bash -c 'tail -n +"$1" "$2" | grep -q "resuming the chain of full backup $3 "' _ "$n0" "$T/rep.log" "$Y_ID"
+RD=$((DOWN - 2))
+if restore_at rdown --to-revision "$RD"; then
+	expect_eq resume_furthest_down_revisions_restorable "$(kv_at "$R_URL" "$RD")" "$(kv_at "$EP" "$RD")"
+	stop_pid "$R_PID"
+else
+	fail resume_furthest_down_revisions_restorable "etcd-restore --to-revision $RD failed"
 fi
 exit $((_NFAIL > 0))
