@@ -64,7 +64,7 @@ static const optdef defs[] = {
 	{{"keep-weekly", required_argument, 0, O_KWEEK}, CLI_KEEP},
 	{{"keep-monthly", required_argument, 0, O_KMONTH}, CLI_KEEP},
 	{{"dry-run", no_argument, 0, O_DRYRUN}, CLI_PRUNE},
-	{{"cluster-id", required_argument, 0, O_CLUSTERID}, CLI_PRUNE},
+	{{"cluster-id", required_argument, 0, O_CLUSTERID}, CLI_PRUNE | CLI_BACKUP},
 	{{"abort-incomplete-after", required_argument, 0, O_ABORTINC}, CLI_KEEP},
 	{{"metrics-file", required_argument, 0, O_METRICS}, CLI_METRICS},
 	{{"pushgateway-url", required_argument, 0, O_PUSH}, CLI_METRICS},
@@ -319,7 +319,13 @@ apply(cli *c, int id, const char *arg)
 	case O_KMONTH: return parse_int(c, "keep-monthly", arg, 0, 1000000, &c->keep.monthly);
 	case O_DRYRUN: c->dry_run = 1; return 0;
 	case O_DELUNTRUSTED: c->delete_untrusted = 1; return 0;
-	case O_CLUSTERID: c->cluster_id = arg; return 0;
+	case O_CLUSTERID: {
+		char *end;
+		c->cluster_id = strtoull(arg, &end, 16);
+		if (!*arg || *end || c->cluster_id == 0 || strlen(arg) > 16 || *arg == '-' || *arg == '+')
+			return usage_error(c, "--cluster-id '%s' is not a hex cluster id (as 'etcd-backup list' prints it)", arg);
+		return 0;
+	}
 	case O_ABORTINC: {
 		long long ms;
 		if (cli_duration_ms(arg, &ms) < 0)
@@ -444,6 +450,14 @@ cli_dispose(cli *c)
 	free(c->endpoints_buf);
 	c->endpoints_buf = NULL;
 	eb_keys_dispose(&c->keys);
+}
+
+eb_read_keys
+cli_read_keys(const cli *c)
+{
+	eb_read_keys k = eb_keys_read(&c->keys);
+	k.cluster_id = c->cluster_id;
+	return k;
 }
 
 int

@@ -69,7 +69,7 @@ typedef struct cli {
 	/* retention */
 	cli_keep keep;
 	int dry_run;
-	const char *cluster_id;   /* prune: hex id, default: that of the newest */
+	uint64_t cluster_id;      /* --cluster-id HEX: prune, get, verify, inspect; 0 = not given */
 	long abort_incomplete_s;  /* -1 = default */
 	int delete_untrusted;     /* prune: remove backups that are not proven */
 	/* reporting */
@@ -90,6 +90,9 @@ typedef struct cli {
  * when ready; on a usage error prints the message and returns 2. */
 int cli_parse(cli *c, int argc, char **argv, unsigned mask, const char *usage);
 void cli_dispose(cli *c);
+
+/* What a store reader brings: --age-identity, --trusted-keys, --cluster-id. */
+eb_read_keys cli_read_keys(const cli *c);
 
 /* The store of --to/--from (or the default), with the S3 flags. */
 int cli_open_store(cli *c, eb_store **st, eb_err *err);

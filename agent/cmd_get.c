@@ -29,6 +29,7 @@ static const char get_usage[] =
 "  --backup ID|latest           which backup (see 'etcd-backup list')\n"
 "  --output FILE                where to write the snapshot\n"
 READ_KEYS_HELP
+CLUSTER_ID_HELP
 STORE_FLAGS_HELP
 COMMON_FLAGS_HELP;
 
@@ -51,7 +52,7 @@ cmd_get(int argc, char **argv)
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
-	k = eb_keys_read(&c.keys);
+	k = cli_read_keys(&c);
 	rc = cli_open_store(&c, &st, &err);
 	if (rc == 0)
 		rc = eb_catalog_find(st, c.backup, &k, &m, &err);

@@ -34,6 +34,7 @@ static const char usage[] =
 "  FILE may also be age-encrypted and/or zstd-compressed (a stored object\n"
 "  copied out of the store): it is decoded into --tmp-dir first.\n"
 READ_KEYS_HELP
+CLUSTER_ID_HELP
 "  --s3-endpoint URL, --s3-region R, --s3-path-style, --s3-ca-file F,\n"
 "  --s3-compat LIST    S3 settings, as for 'etcd-backup snapshot'\n"
 "  -o, -w, --write-out F   table (default) or json\n"
@@ -70,7 +71,7 @@ cmd_inspect(int argc, char **argv)
 	char tmp[4096] = "", path[4200], id[96] = "";
 	int rc = 0;
 	const char *file = from;
-	eb_read_keys keys = eb_keys_read(&c.keys);
+	eb_read_keys keys = cli_read_keys(&c);
 	if (!backup && keys.trusted) {
 		fprintf(stderr, "etcd-backup inspect: --trusted-keys checks a backup's signed manifest: use "
 		        "--from STORE --backup ID (a snapshot file has none)\n");
@@ -91,7 +92,7 @@ cmd_inspect(int argc, char **argv)
 			return EB_EXIT_STORAGE;
 		}
 		snprintf(path, sizeof path, "%s/snapshot.db", tmp);
-		rc = backup ? eb_fetch_backup(from, &c.store_opts, &keys, backup, path, id, sizeof id, &err)
+		rc = backup ? eb_fetch_backup(from, &c.store_opts, &keys, backup, path, id, sizeof id, NULL, &err)
 		            : eb_decode_local(from, &keys, path, &err); /* age and/or zstd file */
 		file = path;
 	}

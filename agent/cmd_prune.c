@@ -56,7 +56,6 @@ cmd_prune(int argc, char **argv)
 	cli c;
 	eb_store *st = NULL;
 	eb_err err;
-	uint64_t cid = 0;
 	eb_prune_opts po;
 	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_KEEP | CLI_PRUNE | CLI_FORMAT | CLI_TRUST, prune_usage);
 	if (rc)
@@ -67,19 +66,9 @@ cmd_prune(int argc, char **argv)
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
-	if (c.cluster_id) {
-		char *end;
-		cid = strtoull(c.cluster_id, &end, 16);
-		if (!*c.cluster_id || *end || cid == 0) {
-			fprintf(stderr, "etcd-backup prune: --cluster-id '%s' is not a hex cluster id (see 'list')\n",
-			        c.cluster_id);
-			cli_dispose(&c);
-			return EB_EXIT_USAGE;
-		}
-	}
 	memset(&po, 0, sizeof po);
 	po.keep = c.keep;
-	po.cluster_id = cid;
+	po.cluster_id = c.cluster_id;
 	po.dry_run = c.dry_run;
 	po.json = c.json;
 	po.trusted = c.keys.have_trusted ? &c.keys.trusted : NULL;

@@ -40,6 +40,7 @@ static const char verify_usage[] =
 "                               HashKV (fetches the object to --tmp-dir)\n"
 "  --tmp-dir DIR                for --deep (default $TMPDIR or /tmp)\n"
 READ_KEYS_HELP
+CLUSTER_ID_HELP
 STORE_FLAGS_HELP
 "  -o, -w, --write-out FMT      table (default) or json\n"
 COMMON_FLAGS_HELP;
@@ -230,7 +231,7 @@ cmd_verify(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	deep_tmp = c.deep ? c.tmp_dir : NULL;
-	keys = eb_keys_read(&c.keys);
+	keys = cli_read_keys(&c);
 	eb_err_init(&err);
 	rc = cli_open_store(&c, &st, &err);
 	if (rc < 0)

@@ -153,29 +153,15 @@ plan_prove(plan *p, eb_store *st, const eb_prune_opts *o, eb_err *err)
 static int
 plan_cluster(plan *p, eb_store *st, const eb_prune_opts *o, eb_err *err)
 {
-	char seen[256] = "";
-	size_t nc = 0;
-	p->cid = o->cluster_id;
-	for (size_t i = 0; i < p->cat.n && !p->cid; i++) {
-		char hex[24];
-		if (!p->ok[i] || (i > 0 && p->cat.v[i].cluster_id == p->cat.v[i - 1].cluster_id && p->ok[i - 1]))
-			continue;
-		snprintf(hex, sizeof hex, "%016" PRIx64, p->cat.v[i].cluster_id);
-		if (strstr(seen, hex))
-			continue;
-		nc++;
-		if (strlen(seen) + 20 < sizeof seen)
-			snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s", nc > 1 ? ", " : "", hex);
-	}
-	if (p->cid || nc == 0)
+	eb_err e1;
+	int rc;
+	eb_err_init(&e1);
+	rc = eb_catalog_cluster(&p->cat, st->url, o->cluster_id, p->ok, &p->cid, &e1);
+	if (rc == EB_ENOTFOUND) { /* nothing of that cluster: nothing to prune */
+		p->cid = o->cluster_id;
 		return 0;
-	if (nc > 1)
-		return eb_err_set(err, EB_EINVAL, "store %s holds backups of %zu clusters (%s): pass --cluster-id "
-		                  "with the one to prune (see 'etcd-backup list')", st->url, nc, seen);
-	for (size_t i = 0; i < p->cat.n && !p->cid; i++)
-		if (p->ok[i])
-			p->cid = p->cat.v[i].cluster_id;
-	return 0;
+	}
+	return rc < 0 ? eb_err_set(err, rc, "%s", e1.msg) : 0;
 }
 
 /* 4. the policy, over the proven backups of the cluster alone */

@@ -42,6 +42,12 @@
 "                               keys (authorized_keys or allowed_signers)\n" \
 "  (ETCD_BACKUP_AGE_IDENTITY and ETCD_BACKUP_TRUSTED_KEYS name the files\n" \
 "  when the flags are not given)\n"
+/* the commands that take --backup ID|latest */
+#define CLUSTER_ID_HELP \
+"  --cluster-id HEX             only backups of this cluster (as 'list' prints\n" \
+"                               it); needed for 'latest' in a store that holds\n" \
+"                               several clusters, and refuses a backup ID of\n" \
+"                               another cluster\n"
 #define WRITE_KEYS_HELP \
 "  --age-recipient age1...      encrypt to this age public key (repeatable;\n" \
 "                               the private key need not be on the cluster)\n" \

@@ -18,7 +18,7 @@
 int
 eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *keys,
                 const char *id, const char *path, char *id_out, size_t id_out_len,
-                eb_err *err)
+                uint64_t *cluster_out, eb_err *err)
 {
 	eb_store *st = NULL;
 	eb_store_opts so;
@@ -33,6 +33,8 @@ eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *
 		goto out;
 	if (id_out)
 		snprintf(id_out, id_out_len, "%s", m.id);
+	if (cluster_out)
+		*cluster_out = m.cluster_id;
 	rc = eb_fetch_manifest(st, &m, keys, path, err);
 out:
 	eb_manifest_dispose(&m);

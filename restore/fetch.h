@@ -11,16 +11,18 @@
 #define EB_RESTORE_FETCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
 
-/* id: exact backup id or "latest"; id_out receives the id found.  keys
- * (may be NULL): identities to decrypt, trusted signers to demand. */
+/* id: exact backup id or "latest"; id_out receives the id found and
+ * *cluster_out (may be NULL) its cluster.  keys (may be NULL): identities
+ * to decrypt, trusted signers and the cluster to demand. */
 int eb_fetch_backup(const char *store_url, const eb_store_opts *opts,
                     const eb_read_keys *keys, const char *id, const char *path,
-                    char *id_out, size_t id_out_len, eb_err *err);
+                    char *id_out, size_t id_out_len, uint64_t *cluster_out, eb_err *err);
 
 /* The backup m (already found, e.g. by restore/pitr.c) from the open store
  * st into the new file `path`, with the same checks. */

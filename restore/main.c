@@ -63,6 +63,11 @@ static const char usage[] =
 "                                 A point no chain covers is refused, naming the\n"
 "                                 covered ranges (etcd-backup list shows them).\n"
 "                                 --from STORE alone means --to-latest\n"
+"  --cluster-id HEX               a store that holds backups of several clusters:\n"
+"                                 the one to restore (as 'etcd-backup list'\n"
+"                                 prints it); needed there for every form of\n"
+"                                 latest and every point in time, and refuses a\n"
+"                                 --backup ID of another cluster\n"
 "  --trusted-keys FILE            with --backup or --to-*: refuse a backup (or a\n"
 "                                 segment of its chain) whose manifest\n"
 "                                 is not signed (SSHSIG) by one of these\n"
@@ -144,7 +149,7 @@ main(int argc, char **argv)
 	};
 	enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
 	       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-	       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST };
+	       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID };
 	static eb_keys keys; /* wiped before exit */
 	eb_store_opts so;
 	static const struct option lo[] = {
@@ -173,10 +178,12 @@ main(int argc, char **argv)
 		{"to-revision", required_argument, 0, O_TOREV},
 		{"to-time", required_argument, 0, O_TOTIME},
 		{"to-latest", no_argument, 0, O_TOLATEST},
+		{"cluster-id", required_argument, 0, O_CLUSTERID},
 		{"help", no_argument, 0, O_HELP},
 		{0, 0, 0, 0},
 	};
 	const char *backup = NULL;
+	uint64_t cluster_id = 0;
 	char defdir[300];
 	int c;
 	eb_store_opts_init(&so);
@@ -229,6 +236,13 @@ main(int argc, char **argv)
 			o.pitr++;
 			break;
 		case O_TOLATEST: o.want.latest = 1; o.pitr++; break;
+		case O_CLUSTERID:
+			cluster_id = strtoull(optarg, &end, 16);
+			if (!*optarg || *end || !cluster_id || strlen(optarg) > 16 || *optarg == '-' || *optarg == '+') {
+				fprintf(stderr, "etcd-restore: --cluster-id %s: want a hex cluster id, as 'etcd-backup list' prints it\n", optarg);
+				return 2;
+			}
+			break;
 		case O_S3EP:
 		case O_S3REGION:
 		case O_S3PATH:
@@ -297,6 +311,7 @@ main(int argc, char **argv)
 		}
 	}
 	o.keys = eb_keys_read(&keys);
+	o.keys.cluster_id = cluster_id;
 	if (o.all_members_dir && o.data_dir) {
 		fprintf(stderr, "etcd-restore: --data-dir and --all-members exclude each other\n");
 		return 2;
@@ -320,7 +335,7 @@ main(int argc, char **argv)
 		return eb_exit_code(rc);
 	}
 	if (r.backup_id[0])
-		printf("backup %s from %s\n", r.backup_id, o.from);
+		printf("backup %s of cluster %016llx from %s\n", r.backup_id, (unsigned long long)r.backup_cluster, o.from);
 	if (o.pitr) {
 		printf("point in time: revision %lld = the full backup and %zu segments (%llu events)\n",
 		       (long long)r.pitr_rev, r.segments, (unsigned long long)r.events);

@@ -79,30 +79,34 @@ describe(eb_buf *b, const eb_catalog *cat, cover *cv, size_t n, int64_t rev)
 /* The restorable revision range of every full backup, from segment names
  * only (no manifest read). */
 static int
-covers(eb_store *st, const eb_catalog *cat, const eb_store_list *l, cover **out, size_t *n,
+covers(eb_store *st, const eb_catalog *cat, uint64_t cid, const eb_store_list *l, cover **out, size_t *n,
        eb_err *err)
 {
 	cover *cv = calloc(cat->n ? cat->n : 1, sizeof *cv);
+	size_t k = 0;
 	if (!cv)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	for (size_t i = 0; i < cat->n; i++) {
 		eb_chain_span sp;
+		if (cat->v[i].cluster_id != cid)
+			continue; /* another cluster's revisions mean nothing here */
 		eb_chain_scan(l, cat->v[i].id, cat->v[i].revision, &sp);
-		cv[i].full = i;
-		cv[i].from = cat->v[i].revision;
-		cv[i].to = sp.last_rev;
-		cv[i].from_ms = cat->v[i].created_unix * 1000;
-		cv[i].to_ms = cv[i].from_ms;
+		cv[k].full = i;
+		cv[k].from = cat->v[i].revision;
+		cv[k].to = sp.last_rev;
+		cv[k].from_ms = cat->v[i].created_unix * 1000;
+		cv[k].to_ms = cv[k].from_ms;
 		if (sp.n) { /* the time of the chain's last change: its last manifest */
 			eb_segman sm;
 			eb_err e;
 			eb_err_init(&e);
 			if (eb_segman_load(st, sp.last_name, NULL, &sm, &e) == 0)
-				cv[i].to_ms = sm.last_ms;
+				cv[k].to_ms = sm.last_ms;
 		}
+		k++;
 	}
 	*out = cv;
-	*n = cat->n;
+	*n = k;
 	return 0;
 }
 
@@ -151,6 +155,7 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 	eb_store_list l = {0};
 	cover *cv = NULL;
 	size_t n = 0, pick = (size_t)-1;
+	uint64_t cid = 0;
 	eb_store_opts dflt;
 	int rc;
 
@@ -163,8 +168,16 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 	rc = eb_catalog_load(&cat, p->st, err);
 	if (rc == 0)
 		rc = eb_store_list_all(p->st, &l, err);
+	/* 0. one cluster: --cluster-id, or the only one the store holds; the
+	 * newest point cannot be told while a manifest is unreadable */
 	if (rc == 0)
-		rc = covers(p->st, &cat, &l, &cv, &n, err);
+		rc = eb_catalog_cluster(&cat, url, k ? k->cluster_id : 0, NULL, &cid, err);
+	if (rc == 0 && cat.nbad && !w->rev && !w->time_ms)
+		rc = eb_err_set(err, EB_ECORRUPT, "cannot tell the latest point in %s: manifest %s is unreadable "
+		                "(%s)%s; name a point with --to-revision R, or a backup with --backup ID (see "
+		                "'etcd-backup list')", url, cat.bad[0].name, cat.bad[0].why, cat.nbad > 1 ? ", and more" : "");
+	if (rc == 0)
+		rc = covers(p->st, &cat, cid, &l, &cv, &n, err);
 	/* 1. the chain */
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const cover *c = &cv[i];

@@ -451,12 +451,14 @@ stage_backup(struct run *r, eb_err *err)
 		r->res->pitr_rev = r->plan.rev;
 		r->res->segments = r->plan.chain.n;
 		snprintf(r->res->backup_id, sizeof r->res->backup_id, "%s", r->plan.full.id);
+		r->res->backup_cluster = r->plan.full.cluster_id;
 		rc = eb_fetch_manifest(r->plan.st, &r->plan.full, &r->o->keys, r->staged, err);
 	} else if (decode)
 		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, err);
 	else
 		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->o->backup,
-		                     r->staged, r->res->backup_id, sizeof r->res->backup_id, err);
+		                     r->staged, r->res->backup_id, sizeof r->res->backup_id,
+		                     &r->res->backup_cluster, err);
 	if (rc)
 		return rc;
 	r->from = r->staged;

@@ -64,6 +64,7 @@ typedef struct eb_restore_result {
 	uint64_t db_size;
 	int hash_checked;
 	char backup_id[96];
+	uint64_t backup_cluster;  /* the cluster the backup is of (from a store) */
 	char storage_version[16]; /* meta/storageVersion of the snapshot, "" if none */
 	int target_minor;         /* the etcd 3.x the output is for, 0 = any */
 	/* point in time */

@@ -289,7 +289,38 @@ eb_catalog_dispose(eb_catalog *c)
 }
 
 
-static int find_any(eb_store *st, const char *id, eb_manifest *out, eb_err *err);
+int
+eb_catalog_cluster(const eb_catalog *cat, const char *url, uint64_t want, const unsigned char *ok,
+                   uint64_t *out, eb_err *err)
+{
+	char seen[200] = "";
+	size_t nc = 0, at = 0;
+	uint64_t last = 0;
+	*out = 0;
+	for (size_t i = 0; i < cat->n; i++) { /* the catalog keeps a cluster's backups together */
+		if ((ok && !ok[i]) || (nc && cat->v[i].cluster_id == last))
+			continue;
+		if (want && cat->v[i].cluster_id == want)
+			*out = want;
+		last = cat->v[i].cluster_id;
+		nc++;
+		if (at + 20 < sizeof seen)
+			at += (size_t)snprintf(seen + at, sizeof seen - at, "%s%016" PRIx64, nc > 1 ? ", " : "", last);
+	}
+	if (want && !*out)
+		return eb_err_set(err, EB_ENOTFOUND, "%s holds no backup of cluster %016" PRIx64 "%s%s%s", url, want,
+		                  nc ? " (it holds " : "", seen, nc ? ")" : "");
+	if (want || nc == 0)
+		return 0;
+	if (nc > 1)
+		return eb_err_set(err, EB_EINVAL, "%s holds backups of %zu clusters (%s): pass --cluster-id with the "
+		                  "one you mean (see 'etcd-backup list'); revisions of different clusters are never "
+		                  "compared", url, nc, seen);
+	*out = last;
+	return 0;
+}
+
+static int find_any(eb_store *st, const char *id, uint64_t cid, eb_manifest *out, eb_err *err);
 
 int
 eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k, eb_manifest *out,
@@ -297,7 +328,7 @@ eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k, eb_manifest
 {
 	char fp[EB_SSH_FP_MAX], found[96];
 	eb_err e1;
-	int rc = find_any(st, id, out, err);
+	int rc = find_any(st, id, k ? k->cluster_id : 0, out, err);
 	if (rc < 0 || !k || !k->trusted)
 		return rc;
 	/* --trusted-keys: the manifest used is the one whose bytes verified */
@@ -312,8 +343,30 @@ eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k, eb_manifest
 	return 0;
 }
 
+/* The newest backup of the cluster "latest" means (eb_catalog_cluster). */
 static int
-find_any(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
+find_latest(eb_store *st, const eb_catalog *c, uint64_t want, eb_manifest *out, eb_err *err)
+{
+	uint64_t cid;
+	int rc;
+	if (c->nbad > 0)
+		return eb_err_set(err, EB_ECORRUPT,
+		                  "cannot tell which backup is the latest in %s: manifest %s is unreadable "
+		                  "(%s)%s; choose one with --backup ID (see 'etcd-backup list --from %s')",
+		                  st->url, c->bad[0].name, c->bad[0].why,
+		                  c->nbad > 1 ? ", and more" : "", st->url);
+	if (c->n == 0)
+		return eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
+	if ((rc = eb_catalog_cluster(c, st->url, want, NULL, &cid, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].cluster_id == cid)
+			return eb_manifest_copy(out, &c->v[i], err);
+	return eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
+}
+
+static int
+find_any(eb_store *st, const char *id, uint64_t cid, eb_manifest *out, eb_err *err)
 {
 	eb_catalog c;
 	int rc;
@@ -327,8 +380,13 @@ find_any(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 		eb_manifest_name(id, name, sizeof name);
 		eb_err_init(&e1);
 		rc = load_one(st, name, out, &e1);
+		if (rc == 0 && cid && out->cluster_id != cid) {
+			rc = eb_err_set(err, EB_EINVAL, "backup %s is of cluster %016" PRIx64 ", not %016" PRIx64
+			                " (--cluster-id): refused", id, out->cluster_id, cid);
+			eb_manifest_dispose(out);
+		}
 		if (rc == 0 || rc != EB_ENOTFOUND) {
-			if (rc < 0)
+			if (rc < 0 && rc != EB_EINVAL)
 				eb_err_set(err, rc, "backup %s in %s: %s", id, st->url, e1.msg);
 			return rc;
 		}
@@ -336,21 +394,14 @@ find_any(eb_store *st, const char *id, eb_manifest *out, eb_err *err)
 	rc = eb_catalog_load(&c, st, err);
 	if (rc < 0)
 		return rc;
-	if (c.nbad > 0 && strcmp(id, "latest") == 0) {
-		rc = eb_err_set(err, EB_ECORRUPT,
-		                "cannot tell which backup is the latest in %s: manifest %s is unreadable "
-		                "(%s)%s; choose one with --backup ID (see 'etcd-backup list --from %s')",
-		                st->url, c.bad[0].name, c.bad[0].why,
-		                c.nbad > 1 ? ", and more" : "", st->url);
-	} else if (c.n == 0) {
+	if (strcmp(id, "latest") == 0)
+		rc = find_latest(st, &c, cid, out, err);
+	else if (c.n == 0)
 		rc = eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);
-	} else if (strcmp(id, "latest") == 0) {
-		rc = eb_manifest_copy(out, &c.v[0], err);
-	} else {
+	else
 		rc = eb_err_set(err, EB_ENOTFOUND,
 		                "no backup %s in %s (newest is %s; run 'etcd-backup list --from %s')",
 		                id, st->url, c.v[0].id, st->url);
-	}
 	eb_catalog_dispose(&c);
 	return rc;
 }

@@ -53,6 +53,7 @@ int eb_store_put_signature(eb_store *st, const eb_ssh_signer *s, const char *nam
 typedef struct eb_read_keys {
 	const eb_age_identities *age;
 	const eb_ssh_keys *trusted; /* given: every backup must be signed by one */
+	uint64_t cluster_id;        /* non-zero (--cluster-id): backups of this cluster only */
 } eb_read_keys;
 int eb_read_keys_can_decrypt(const eb_read_keys *k);
 
@@ -64,11 +65,21 @@ int eb_catalog_load_signed(eb_store *st, const char *id, const eb_ssh_keys *trus
                            eb_manifest *out, char *fp, eb_err *err);
 void eb_catalog_dispose(eb_catalog *c);
 
+/* Which cluster "latest" and a point in time mean in cat (url for
+ * messages): want when non-zero (EB_ENOTFOUND when cat holds no backup of
+ * it), else the one cluster cat holds among the entries with ok[i] set
+ * (ok NULL: all); EB_EINVAL naming them when it holds several: revisions
+ * of two clusters are never compared.  0 in *out when cat is empty. */
+int eb_catalog_cluster(const eb_catalog *cat, const char *url, uint64_t want, const unsigned char *ok,
+                       uint64_t *out, eb_err *err);
+
 /* Finds a backup by exact id or "latest" and copies its manifest into out
  * (caller disposes).  EB_ENOTFOUND with a message listing what exists.
- * "latest" fails with EB_ECORRUPT while any manifest is unreadable: the
- * unreadable one may be the newest, and an older backup must not be taken
- * for it in silence. */
+ * "latest" is the newest backup of the cluster eb_catalog_cluster names
+ * (k->cluster_id, or the store's only one), and fails with EB_ECORRUPT while
+ * any manifest is unreadable: the unreadable one may be the newest, and an
+ * older backup must not be taken for it in silence.  A backup named by id
+ * of another cluster than k->cluster_id is refused (EB_EINVAL). */
 int eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k,
                     eb_manifest *out, eb_err *err);
 

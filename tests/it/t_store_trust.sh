@@ -106,10 +106,57 @@ EP2=${CL_URLS[0]}
 S=$T/two
 A=$(snap "$S"); X=$("$BACKUP" snapshot --endpoints "$EP2" --to "$S" --no-progress 2>/dev/null | sed -n 's/^backup \([^ ]*\) .*/\1/p')
 [ -n "$A" ] && [ -n "$X" ] || die "snapshots of two clusters failed"
+TA=$A TX=$X
 out=$("$BACKUP" prune --from "$S" --keep-last 1 2>&1); rc=$?
 expect_eq two_clusters_refused_exit_2 "$rc" 2
 expect_match two_clusters_names_both "$out" "holds backups of 2 clusters \(($(jq -r .cluster_id "$S/$A.manifest.json")|$(jq -r .cluster_id "$S/$X.manifest.json")), .*pass --cluster-id"
 expect_eq two_clusters_nothing_deleted "$(ids "$S")" "$(sorted "$A" "$X")"
 out=$("$BACKUP" prune --from "$S" --keep-last 1 --cluster-id "$(jq -r .cluster_id "$S/$A.manifest.json")" 2>&1); rc=$?
 expect_eq two_clusters_with_id_exit_0 "$rc" 0
+
+CASE=latest_unreadable
+# #17.2: an unreadable newest manifest makes every form of "latest" refuse
+# (it may be the newest backup), with --trusted-keys too; nothing written
+S=$T/unread
+A=$(snap "$S" --sign-key "$K/sign"); ectl "$EP" put k/f 6 >/dev/null
+B=$(snap "$S" --sign-key "$K/sign")
+head -c 100 "$S/$B.manifest.json" >"$T/m" && cp "$T/m" "$S/$B.manifest.json"
+for form in "--backup latest" "--to-latest" "" "--trusted-keys $K/sign.pub" "--to-latest --trusted-keys $K/sign.pub"; do
+	name=latest_unreadable_$(echo "${form:-store_alone}" | sed 's/--trusted-keys .*/trusted/; s/[^a-z_]/_/g; s/__*/_/g; s/^_//')
+	# shellcheck disable=SC2086
+	out=$("$RESTORE" --from "$S" $form --data-dir "$T/u.etcd" 2>&1); rc=$?
+	expect_eq "${name}_exit_5" "$rc $([ -e "$T/u.etcd" ] && echo written)" "5 "
+	expect_match "${name}_names_it" "$out" "$B.manifest.json is unreadable"
+done
+"$BACKUP" get --from "$S" --backup latest --output "$T/l.db" >/dev/null 2>&1; rc=$?
+expect_eq latest_unreadable_get_exit_5 "$rc $([ -e "$T/l.db" ] && echo written)" "5 "
+# a revision named explicitly is still restorable (the choice no longer depends on which is newest)
+out=$("$RESTORE" --from "$S" --backup "$A" --data-dir "$T/a.etcd" 2>&1); rc=$?
+expect_eq latest_unreadable_by_id_still_works "$rc" 0
+
+CASE=two_clusters_latest
+# #17.2: a store that holds two clusters: every form of latest and every
+# point in time asks for --cluster-id; revisions of two clusters are never
+# compared; a restore names the cluster it restores
+S=$T/two
+CA=$(jq -r .cluster_id "$S/$TA.manifest.json"); CX=$(jq -r .cluster_id "$S/$TX.manifest.json")
+for form in "--backup latest" "--to-latest" "" "--to-revision 3" "--to-time 2026-01-01T00:00:00Z"; do
+	name=two_latest_$(echo "${form:-store_alone}" | sed 's/[^a-z]/_/g; s/__*/_/g; s/^_//; s/_$//')
+	# shellcheck disable=SC2086
+	out=$("$RESTORE" --from "$S" $form --data-dir "$T/t.etcd" 2>&1); rc=$?
+	expect_eq "${name}_exit_2" "$rc $([ -e "$T/t.etcd" ] && echo written)" "2 "
+	expect_match "${name}_asks_cluster_id" "$out" "holds backups of 2 clusters .*pass --cluster-id"
+done
+"$BACKUP" get --from "$S" --backup latest --output "$T/two.db" >/dev/null 2>&1; rc=$?
+expect_eq two_latest_get_exit_2 "$rc $([ -e "$T/two.db" ] && echo written)" "2 "
+"$BACKUP" verify --from "$S" >/dev/null 2>&1; rc=$?
+expect_eq two_latest_verify_exit_2 "$rc" 2
+out=$("$RESTORE" --from "$S" --cluster-id "$CA" --data-dir "$T/ca.etcd" 2>&1); rc=$?
+expect_eq two_latest_with_cluster_id_exit_0 "$rc" 0
+expect_match two_latest_restore_names_cluster "$out" "backup $TA of cluster $CA from"
+out=$("$RESTORE" --from "$S" --cluster-id "$CA" --backup "$TX" --data-dir "$T/cx.etcd" 2>&1); rc=$?
+expect_eq two_latest_other_cluster_by_id_refused "$rc $([ -e "$T/cx.etcd" ] && echo written)" "2 "
+expect_match two_latest_other_cluster_names_both "$out" "backup $TX is of cluster $CX, not $CA"
+"$BACKUP" get --from "$S" --cluster-id "$CX" --backup latest --output "$T/x.db" >/dev/null 2>&1
+expect_eq two_latest_get_cluster_x "$(sha256sum <"$T/x.db" | cut -d' ' -f1)" "$(jq -r .snapshot_sha256 "$S/$TX.manifest.json")"
 exit $((_NFAIL > 0))
