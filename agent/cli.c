@@ -428,6 +428,8 @@ parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 		if (eb_keys_read_env(&c->keys, !(mask & CLI_READKEYS), &e) != 0)
 			return usage_error(c, "%s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)", e.msg);
 	}
+	for (int i = 0; i < c->keys.nwarn; i++)
+		EB_LOG(EB_LOG_WARN, c->cmd, "%s", c->keys.warn[i]);
 	if (c->progress < 0)
 		c->progress = isatty(2);
 	if ((mask & CLI_STORE) && !c->store)

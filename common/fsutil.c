@@ -164,7 +164,9 @@ eb_each_line(const char *path, size_t max, int (*fn)(void *ctx, const char *line
 	*nlines = 0;
 	if (rc < 0)
 		return rc;
-	for (line = text; rc == 0 && line && *line; line = next) {
+	/* a UTF-8 byte-order mark (editors on some systems write one) */
+	line = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? text + 3 : text;
+	for (; rc == 0 && line && *line; line = next) {
 		char *e;
 		lineno++;
 		next = strchr(line, '\n');

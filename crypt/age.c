@@ -162,24 +162,38 @@ eb_age_identity_text(const uint8_t sk[32], char *out)
 	bech32_encode("age-secret-key-", sk, 32, 1, out);
 }
 
+/* 1 when text looks like secret material of any kind, whatever its case,
+ * blanks or byte-order mark: an age identity, a private key, a passphrase
+ * line cannot be told apart from junk, so nothing typed is ever echoed;
+ * this only picks the better message. */
+static int
+looks_secret(const char *text)
+{
+	return strcasestr(text, "SECRET-KEY") || strcasestr(text, "PRIVATE KEY") ||
+	       strcasestr(text, "AGE-PLUGIN-");
+}
+
 int
 eb_age_recipients_add(eb_age_recipients *r, const char *text, eb_err *err)
 {
 	eb_age_recipient *v, one;
-	if (strncasecmp(text, "AGE-SECRET-KEY-", 15) == 0 || strncmp(text, "AGE-PLUGIN-", 11) == 0)
-		/* never echo it: it is a private key */
+	/* Nothing of the input is ever put in a message: a recipient flag or
+	 * file that holds an identity, a passphrase or a private key by
+	 * mistake must not send it to the logs.  The caller names the flag,
+	 * or the file and line. */
+	if (looks_secret(text))
 		return eb_err_set(err, EB_EINVAL,
-		                  "an age identity (a PRIVATE key) was given where a recipient belongs: "
-		                  "give its public key (age-keygen -y FILE prints it), and keep the "
-		                  "identity off the cluster");
+		                  "this is an age identity or a private key (not shown), given where a "
+		                  "recipient belongs: give its public key (age-keygen -y FILE prints it), "
+		                  "and keep the identity off the cluster");
 	if (strncmp(text, "ssh-", 4) == 0)
 		return eb_err_set(err, EB_EINVAL,
-		                  "age recipient \"%.40s...\": SSH keys are not supported as "
-		                  "recipients; use an age1... key from age-keygen", text);
+		                  "SSH keys are not supported as age recipients; use an age1... key from "
+		                  "age-keygen");
 	if (bech32_decode32(text, "age", one.pk) < 0 || strncmp(text, "age1", 4) != 0)
 		return eb_err_set(err, EB_EINVAL,
-		                  "\"%.70s\" is not an age recipient (age1... as age-keygen prints it)",
-		                  text);
+		                  "not an age recipient (age1... as age-keygen -y prints it; the value "
+		                  "is not shown, as it may be a secret)");
 	eb_age_recipient_text(one.pk, one.text);
 	for (size_t i = 0; i < r->n; i++)
 		if (memcmp(r->v[i].pk, one.pk, 32) == 0)

@@ -1,9 +1,24 @@
 /* crypt/keys.c - see keys.h. */
 #include "crypt/keys.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/env.h"
+
+/* A private key or passphrase file others can read: a warning, as ssh
+ * gives ("UNPROTECTED PRIVATE KEY FILE"); the run goes on. */
+static void
+check_private_mode(eb_keys *k, const char *flag, const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) < 0 || !(sb.st_mode & 077) || k->nwarn >= 4)
+		return;
+	snprintf(k->warn[k->nwarn++], sizeof k->warn[0], "--%s %.200s is readable by %s (mode %04o): it holds a "
+	         "secret; chmod 600 it", flag, path, sb.st_mode & 044 ? "others" : "its group",
+	         (unsigned)(sb.st_mode & 07777));
+}
 
 int
 eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err)
@@ -27,6 +42,9 @@ eb_keys_flag(eb_keys *k, const char *name, const char *arg, eb_err *err)
 		k->have_signer = rc == 0;
 	} else
 		return 1;
+	if (rc == 0 && (!strcmp(name, "age-identity") || !strcmp(name, "age-passphrase-file") ||
+	                !strcmp(name, "sign-key")))
+		check_private_mode(k, name, arg);
 	return rc < 0 ? EB_EINVAL : 0; /* a bad key file is a usage error */
 }
 

@@ -23,6 +23,10 @@ typedef struct eb_keys {
 	int have_trusted;
 	eb_ssh_signer signer;
 	int have_signer;
+	/* private key files readable by group or others, one line each (as
+	 * ssh warns); the binaries log them as warnings */
+	char warn[4][320];
+	int nwarn;
 } eb_keys;
 
 /* Applies flag `name` (without "--"): 0 done, 1 not a key flag, or

@@ -310,6 +310,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	for (int i = 0; i < keys.nwarn; i++)
+		fprintf(stderr, "etcd-restore: warning: %s\n", keys.warn[i]);
 	o.keys = eb_keys_read(&keys);
 	o.keys.cluster_id = cluster_id;
 	if (o.all_members_dir && o.data_dir) {

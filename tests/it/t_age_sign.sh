@@ -167,8 +167,14 @@ ectl "$EVIL" put /registry/clusterrolebindings/evil admin >/dev/null
 "$BACKUP" snapshot --endpoints "$EVIL" --to "$ST" --no-progress --age-recipient "$R1" >"$T/f1.out" 2>&1 || die "forged snapshot failed: $(cat "$T/f1.out")"
 FID=$(sed -n 's/^backup \([^ ]*\) .*/\1/p' "$T/f1.out")
 check forged_verifies_without_keys "$BACKUP" verify --from "$ST" --backup "$FID" --age-identity "$K/k1.txt"
+# it is of another cluster: latest refuses to guess between the two (#17.2)
 out=$("$RESTORE" --from "$ST" --backup latest --age-identity "$K/k1.txt" --trusted-keys "$K/trusted.pub" \
 	"${flags[@]}" --data-dir "$T/f1" 2>&1); rc=$?
+expect_eq forged_other_cluster_latest_exit_2 "$rc" 2
+expect_match forged_other_cluster_latest_says "$out" "holds backups of 2 clusters .*--cluster-id"
+# and asked for by its cluster, it is unsigned
+out=$("$RESTORE" --from "$ST" --backup latest --cluster-id "$(jq -r .cluster_id "$ST/$FID.manifest.json")" \
+	--age-identity "$K/k1.txt" --trusted-keys "$K/trusted.pub" "${flags[@]}" --data-dir "$T/f1" 2>&1); rc=$?
 expect_eq forged_unsigned_exit_4 "$rc" 4
 expect_match forged_unsigned_says "$out" "$FID.*is not signed"
 check forged_unsigned_no_data_dir test ! -e "$T/f1"
@@ -203,13 +209,36 @@ for kind in locked:passphrase rsa:ed25519; do
 done
 out=$("$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress --age-recipient age1notakey 2>&1); rc=$?
 expect_eq bad_recipient_exit_2 "$rc $(grep -c 'not an age recipient' <<<"$out")" "2 1"
+# #17.3: a secret given where a recipient belongs is never echoed, whatever
+# its case, blanks or byte-order mark, and a passphrase file neither;
+# the message names the flag, or the file and line
+SK=$(grep '^AGE-SECRET-KEY-' "$K/k1.txt")
+printf '\xef\xbb\xbf%s\n' "$SK" >"$K/bom.txt"
+printf 'correct-horse-%s\n' "$RANDOM$RANDOM" >"$K/pass.txt"; chmod 600 "$K/pass.txt"
+i=0
+for a in "--age-recipient= $SK" "--age-recipient=${SK,,}" "--age-recipient=$SK " "--age-recipients-file=$K/bom.txt" \
+	"--age-recipients-file=$K/pass.txt" "--age-recipients-file=$K/k1.txt"; do
+	i=$((i + 1))
+	out=$("$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress "$a" 2>&1); rc=$?
+	expect_eq "secret_as_recipient_${i}_exit_2" "$rc" 2
+	check "secret_as_recipient_${i}_not_echoed" bash -c '! grep -qiF -e "${1:16:40}" -e "$(cut -c1-14 "$2")" <<<"$3"' _ "$SK" "$K/pass.txt" "$out"
+	expect_match "secret_as_recipient_${i}_names_where" "$out" "--age-recipient(s-file: .* line [0-9]+)?: "
+done
+# a private key file others can read: a warning, as ssh gives
+cp "$K/k1.txt" "$K/open.txt"; chmod 644 "$K/open.txt"
+out=$("$BACKUP" get --from "$ST" --backup "$ID" --output "$T/open.db" --age-identity "$K/open.txt" 2>&1)
+expect_match identity_readable_by_others_warned "$out" "--age-identity $K/open.txt is readable by others \(mode 0644\).*chmod 600"
+out=$("$RESTORE" --from "$ST" --backup "$ID" --age-identity "$K/open.txt" --data-dir "$T/open.etcd" "${flags[@]}" 2>&1)
+expect_match identity_readable_restore_warned "$out" "warning: --age-identity $K/open.txt is readable by others"
+out=$("$BACKUP" get --from "$ST" --backup "$ID" --output "$T/closed.db" --age-identity "$K/k1.txt" 2>&1)
+check_fails identity_0600_not_warned grep -q "readable by" <<<"$out"
 out=$("$BACKUP" list --from "$ST" --trusted-keys "$K/rsa.pub" 2>&1); rc=$?
 expect_eq rsa_trusted_key_exit_2 "$rc $(grep -c 'only ssh-ed25519' <<<"$out")" "2 1"
 out=$("$BACKUP" get --from "$ST" --backup "$ID" --output "$T/k.db" --age-identity "$K/sign" 2>&1); rc=$?
 expect_eq ssh_key_as_identity_exit_2 "$rc $(grep -c 'not an age identity' <<<"$out")" "2 1"
 # a private key where a public one belongs: refused, and never echoed
 out=$("$BACKUP" snapshot --endpoints "$SRC" --to "$ST" --no-progress --age-recipients-file "$K/k1.txt" 2>&1); rc=$?
-expect_eq identity_as_recipient_exit_2 "$rc $(grep -c 'PRIVATE key' <<<"$out")" "2 1"
+expect_eq identity_as_recipient_exit_2 "$rc $(grep -c 'age identity or a private key' <<<"$out")" "2 1"
 check identity_as_recipient_not_echoed bash -c "! grep -q AGE-SECRET-KEY-1 <<<'$out'"
 out=$("$BACKUP" list --from "$ST" --trusted-keys "$K/sign" 2>&1); rc=$?
 expect_eq private_key_as_trusted_exit_2 "$rc $(grep -c 'this is a private key' <<<"$out")" "2 1"
