@@ -261,6 +261,26 @@ eb_ssh_keys_add_signer(eb_ssh_keys *k, const eb_ssh_signer *s, eb_err *err)
 	return keys_add(k, &key, err);
 }
 
+/* 1 when b64 is a public key blob whose type string equals type: a key
+ * type name followed by its key, as ssh-keygen reads a key off a line
+ * (a principal or an option may also begin with "ssh-", "ecdsa-", "sk-"). */
+static int
+key_at(const char *type, const char *b64)
+{
+	uint8_t blob[1024];
+	size_t bl, tl;
+	const uint8_t *t;
+	eb_rd r;
+	if (!b64 || eb_base64_dec(b64, strlen(b64), blob, sizeof blob, &bl, 1) < 0)
+		return 0;
+	eb_rd_init(&r, blob, bl);
+	t = eb_rd_sshstr(&r, &tl);
+	return !r.bad && tl == strlen(type) && memcmp(t, type, tl) == 0;
+}
+
+/* As authorized_keys ("[options] type key [comment]") or allowed_signers
+ * ("principals [options] type key [comment]"): the key is the first
+ * "type key" pair whose blob names that type, wherever it stands. */
 int
 eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 {
@@ -270,15 +290,21 @@ eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 	size_t bl;
 	snprintf(buf, sizeof buf, "%s", line);
 	for (tok = strtok_r(buf, " \t", &save); tok; prev = tok, tok = strtok_r(NULL, " \t", &save)) {
+		char b64[sizeof buf];
+		const char *nx = save + strspn(save, " \t"); /* the next token, read in place */
+		size_t nl = strcspn(nx, " \t");
 		if (strncmp(tok, "ssh-", 4) && strncmp(tok, "ecdsa-", 6) && strncmp(tok, "sk-", 3))
 			continue;
+		snprintf(b64, sizeof b64, "%.*s", (int)nl, nx);
+		if (!key_at(tok, b64))
+			continue; /* a principal or an option that only looks like a type */
 		if (strcmp(tok, KEYTYPE) != 0)
 			return eb_err_set(err, EB_EINVAL, "trusted key of type %.40s: only ssh-ed25519 "
 			                  "keys are supported", tok);
-		tok = strtok_r(NULL, " \t", &save);
-		if (!tok || eb_base64_dec(tok, strlen(tok), blob, sizeof blob, &bl, 1) < 0 ||
+		if (eb_base64_dec(b64, strlen(b64), blob, sizeof blob, &bl, 1) < 0 ||
 		    parse_pub_blob(blob, bl, key.pub) < 0)
 			return eb_err_set(err, EB_EINVAL, "a trusted ssh-ed25519 key is damaged");
+		tok = strtok_r(NULL, " \t", &save); /* the key */
 		tok = strtok_r(NULL, "", &save);
 		snprintf(key.comment, sizeof key.comment, "%s", tok ? tok : prev ? prev : "");
 		return keys_add(k, &key, err);
@@ -288,7 +314,7 @@ eb_ssh_keys_add_line(eb_ssh_keys *k, const char *line, eb_err *err)
 	if (strstr(line, "PRIVATE KEY"))
 		return eb_err_set(err, EB_EINVAL, "this is a private key: give the public key (the .pub "
 		                  "file, or ssh-keygen -y -f KEY)");
-	return eb_err_set(err, EB_EINVAL, "the line holds no ssh-ed25519 public key");
+	return eb_err_set(err, EB_EINVAL, "the line holds no ssh-ed25519 public key (or a damaged one)");
 }
 
 static int

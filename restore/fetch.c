@@ -60,8 +60,10 @@ int
 eb_local_needs_decoding(const char *in, eb_err *err)
 {
 	static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
-	uint8_t head[32];
+	static const char armour[] = "-----BEGIN AGE ENCRYPTED FILE-----";
+	uint8_t head[128];
 	ssize_t n;
+	size_t sp = 0;
 	int fd = open(in, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eb_err_sys(err, errno == ENOENT ? EB_ENOTFOUND : EB_EIO, errno,
@@ -70,6 +72,12 @@ eb_local_needs_decoding(const char *in, eb_err *err)
 	close(fd);
 	if (n < 0)
 		return eb_err_sys(err, EB_EIO, errno, "cannot read %s", in);
+	while (sp < (size_t)n && (head[sp] == ' ' || head[sp] == '\t' || head[sp] == '\r' || head[sp] == '\n'))
+		sp++; /* age allows blanks around the armour */
+	if ((size_t)n - sp >= sizeof armour - 1 && memcmp(head + sp, armour, sizeof armour - 1) == 0)
+		return eb_err_set(err, EB_EINVAL, "%s is an ASCII-armoured age file (age -a), which is not "
+		                  "supported: decrypt it first (age -d -i KEY %s > snapshot.db) and restore that, "
+		                  "or encrypt without -a", in, in);
 	return eb_age_sniff(head, (size_t)n) || (n >= 4 && memcmp(head, zstd_magic, 4) == 0);
 }
 

@@ -59,6 +59,16 @@ expect_match ssh_keygen_verifies "$out" '^Good "etcd-backup" signature for etcd-
 expect_eq fingerprint_as_ssh_keygen "$(ssh-keygen -lf "$K/sign.pub" | cut -d' ' -f2)" \
 	"$(sed -n 's/.*key \(SHA256:[^ ]*\).*/\1/p' <<<"$out")"
 check_fails ssh_keygen_refuses_altered bash -c "sed 's/\"tags\"/\"tagz\"/' '$MAN' | ssh-keygen -Y verify -f '$K/allowed_signers' -I etcd-backup -n etcd-backup -s '$MAN.sig'"
+# #17.5: allowed_signers lines whose principal (or option) begins like a key
+# type are read as ssh-keygen reads them: the same file works for both
+{
+	echo "ssh-admin@example.com,ecdsa-team $(cat "$K/evil.pub")"
+	echo "sk-ops@example.com namespaces=\"etcd-backup\" $(cut -d' ' -f1,2 "$K/sign.pub")"
+} >"$K/allowed_odd"
+out=$(ssh-keygen -Y verify -f "$K/allowed_odd" -I sk-ops@example.com -n etcd-backup -s "$MAN.sig" <"$MAN" 2>&1)
+expect_match allowed_odd_principals_ssh_keygen "$out" '^Good "etcd-backup" signature for sk-ops@example.com'
+out=$("$BACKUP" verify --from "$ST" --backup "$ID" --trusted-keys "$K/allowed_odd" 2>&1); rc=$?
+expect_eq allowed_odd_principals_read "$rc" 0
 
 CASE=read
 out=$("$BACKUP" get --from "$ST" --backup "$ID" --output "$T/g0.db" 2>&1); rc=$?
@@ -115,6 +125,13 @@ expect_eq restore_local_zst_same_db "$(sha256sum <"$T/z1/member/snap/db" 2>/dev/
 age -r "$R1" -o "$T/cli.db.age" "$T/plain-k1.db" || fail age_cli_encrypts "age -r failed"
 check restore_age_cli_file "$RESTORE" --from "$T/cli.db.age" --age-identity "$K/k1.txt" "${flags[@]}" --data-dir "$T/r3"
 expect_eq restore_age_cli_same_db "$(sha256sum <"$T/r3/member/snap/db")" "$(sha256sum <"$T/r0/member/snap/db")"
+# #17.5: the armour of `age -a` is refused by name (not as a snapshot
+# without a trailer with advice to skip the hash check); nothing written
+age -a -r "$R1" -o "$T/cli.db.age.asc" "$T/plain-k1.db" || fail age_cli_armours "age -a failed"
+out=$("$RESTORE" --from "$T/cli.db.age.asc" --age-identity "$K/k1.txt" "${flags[@]}" --data-dir "$T/ra" 2>&1); rc=$?
+expect_eq armoured_age_refused "$rc $([ -e "$T/ra" ] && echo written)" "2 "
+expect_match armoured_age_named "$out" "ASCII-armoured age file \(age -a\)"
+check_fails armoured_age_no_skip_advice grep -q -- "--skip-hash-check" <<<"$out"
 # a snapshot that `age -p` encrypted (scrypt): age reads the passphrase from
 # a terminal only, so it gets one from script(1)
 echo 'correct horse battery' >"$K/pass.txt"
