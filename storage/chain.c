@@ -179,6 +179,11 @@ eb_chain_live(const eb_store_list *names, const eb_manifest *v, size_t n, uint64
 			bi = (long)i;
 		}
 	}
+	for (size_t i = 0; bi < 0 && i < n; i++) /* no chain yet: the newest full starts one */
+		if (v[i].cluster_id == cid && (!ok || ok[i])) {
+			eb_chain_scan(names, v[i].id, v[i].revision, &best);
+			bi = (long)i;
+		}
 	if (span)
 		*span = best;
 	return bi;

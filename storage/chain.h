@@ -74,9 +74,11 @@ void eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_
  * to the higher revision, then the catalog's order: replicate switches to
  * its newer full once the old chain reaches it (--full-interval), so the
  * new full at the old chain's last revision is the live one.  A plain
- * snapshot without segments never is: the CronJob's snapshot taken beside
- * a running replicate does not take its chain's place.  The index, or -1;
- * *span (may be NULL) gets its chain. */
+ * snapshot without segments is not, while any chain exists: the CronJob's
+ * snapshot taken beside a running replicate does not take its chain's
+ * place.  With no chain and no full of replicate's, the newest full is the
+ * one a first replicate continues.  The index, or -1 when there is no full
+ * of cid; *span (may be NULL) gets its chain. */
 long eb_chain_live(const eb_store_list *names, const eb_manifest *v, size_t n, uint64_t cid,
                    const unsigned char *ok, eb_chain_span *span);
 

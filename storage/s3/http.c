@@ -137,6 +137,8 @@ header_cb(char *buf, size_t size, size_t n, void *ud)
 		copy_hval(buf + 5, len - 5, x->resp->etag, sizeof x->resp->etag);
 	else if (len > 29 && strncasecmp(buf, "x-amz-server-side-encryption:", 29) == 0)
 		copy_hval(buf + 29, len - 29, x->resp->sse, sizeof x->resp->sse);
+	else if (len > 17 && strncasecmp(buf, "x-amz-version-id:", 17) == 0)
+		copy_hval(buf + 17, len - 17, x->resp->version_id, sizeof x->resp->version_id);
 	else if (len > 12 && strncasecmp(buf, "retry-after:", 12) == 0)
 		copy_hval(buf + 12, len - 12, x->resp->retry_after,
 		          sizeof x->resp->retry_after);

@@ -42,6 +42,7 @@ typedef struct eb_http_resp {
 	char etag[256];       /* ETag response header, quotes kept */
 	char retry_after[32];
 	char sse[32];         /* x-amz-server-side-encryption response header */
+	char version_id[160]; /* x-amz-version-id: the version a write made (versioned bucket) */
 	int64_t content_length; /* Content-Length of the answer, -1 unknown */
 } eb_http_resp;
 

@@ -632,40 +632,84 @@ may_retry(eb_s3 *s, const eb_s3_call *c, call_state *cs, int attempt, int retry,
 	       s->retry_budget_ms - (eb_mono_ms() - cs->t0) > 0;
 }
 
-int
-eb_s3_delete_key(eb_s3 *s, eb_http *h, const char *key, eb_err *err)
+/* DELETE key, with the query name=value when name is not NULL (versionId,
+ * uploadId): a clean-up call (it runs after SIGTERM too). */
+static int
+delete_with(eb_s3 *s, eb_http *h, const char *op, const char *key, const char *name, const char *value,
+            eb_err *err)
 {
+	eb_s3_query qq = {0};
+	char *qs = NULL;
 	eb_s3_call c = {0};
 	eb_http_resp r;
 	int rc;
-	c.op = "DeleteObject";
+	if (name && (eb_s3_query_add(&qq, name, value) || eb_s3_query_build(&qq, &qs))) {
+		eb_s3_query_dispose(&qq);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	c.op = op;
 	c.method = "DELETE";
 	c.key = key;
+	c.query = qs;
 	c.cleanup = 1;
 	rc = eb_s3_call_do(s, h, &c, &r, err);
 	eb_http_resp_dispose(&r);
+	eb_s3_query_dispose(&qq);
+	free(qs);
 	return rc;
+}
+
+int
+eb_s3_delete_key(eb_s3 *s, eb_http *h, const char *key, eb_err *err)
+{
+	return delete_with(s, h, "DeleteObject", key, NULL, NULL, err);
+}
+
+/* Undoes the write c made, as the answer resp tells it: the upload that
+ * CreateMultipartUpload opened is aborted (its UploadId is in the body),
+ * and the object a PUT or CompleteMultipartUpload stored is deleted by
+ * its version id when the bucket is versioned (a plain DELETE there only
+ * hides it behind a delete marker).  Best effort; 0 when undone. */
+static int
+undo_write(eb_s3 *s, eb_http *h, const eb_s3_call *c, const eb_http_resp *resp, eb_err *err)
+{
+	eb_xml_span d = {resp->body ? resp->body : "", resp->len}, id;
+	char *upload = NULL;
+	int rc;
+	if (c->query && strcmp(c->query, "uploads=") == 0) { /* CreateMultipartUpload */
+		if (eb_xml_find(d, "UploadId", &id) != 1 || !(upload = eb_xml_text(id)) || !upload[0]) {
+			free(upload);
+			return eb_err_set(err, EB_EREMOTE, "no UploadId to abort in the answer");
+		}
+		rc = delete_with(s, h, "AbortMultipartUpload", c->key, "uploadId", upload, err);
+		free(upload);
+		return rc;
+	}
+	if (resp->version_id[0] && strcmp(resp->version_id, "null") != 0)
+		return delete_with(s, h, "DeleteObject", c->key, "versionId", resp->version_id, err);
+	return eb_s3_delete_key(s, h, c->key, err);
 }
 
 /* Last step: --s3-sse asked for server-side encryption of a new object,
  * so the answer must say it was applied (a server that ignores the header
- * would store the object in the clear while we claim otherwise).  A PUT
- * whose object was stored unencrypted is deleted again. */
+ * would store the object in the clear while we claim otherwise).  What the
+ * call wrote is undone (undo_write), so that "nothing was kept" is true. */
 static int
 check_sse(eb_s3 *s, eb_http *h, const eb_s3_call *c, const eb_http_resp *resp, eb_err *err)
 {
 	eb_err e;
+	int undone;
 	if (!c->new_object || !s->sse || strcmp(resp->sse, s->sse) == 0)
 		return 0;
 	eb_err_init(&e);
-	if (strcmp(c->method, "PUT") == 0)
-		eb_s3_delete_key(s, h, c->key, &e);
+	undone = undo_write(s, h, c, resp, &e) == 0;
 	return eb_err_set(err, EB_EREMOTE,
 	                  "S3 %s s3://%s/%s: --s3-sse %s was asked, but the server answered "
-	                  "server-side encryption '%s': it does not apply it; nothing was kept "
+	                  "server-side encryption '%s': it does not apply it; %s "
 	                  "(drop --s3-sse, or enable SSE on the server)",
 	                  c->op, s->bucket, c->key ? c->key : "", s->sse,
-	                  resp->sse[0] ? resp->sse : "none");
+	                  resp->sse[0] ? resp->sse : "none",
+	                  undone ? "nothing was kept" : "undoing the write failed too");
 }
 
 int
