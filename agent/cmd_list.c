@@ -183,7 +183,8 @@ cmd_list(int argc, char **argv)
 			worst = r1;
 	}
 	for (size_t i = 0; i < cat.nbad; i++)
-		EB_LOG(EB_LOG_WARN, "list", "manifest %s is unreadable: %s", cat.bad[i].name,
+		EB_LOG(EB_LOG_WARN, "list", "manifest %s is %s: %s", cat.bad[i].name,
+		       cat.bad[i].hidden ? "hidden" : "unreadable",
 		       cat.bad[i].why);
 	if (nodd)
 		EB_LOG(EB_LOG_WARN, "list", "%zu backup(s) have a creation time that contradicts their "
@@ -199,7 +200,7 @@ cmd_list(int argc, char **argv)
 			eb_buf_json_str(&b, cat.bad[i].name);
 			eb_buf_puts(&b, ",\"error\":");
 			eb_buf_json_str(&b, cat.bad[i].why);
-			eb_buf_puts(&b, "}");
+			eb_buf_puts(&b, cat.bad[i].hidden ? ",\"hidden\":true}" : "}");
 			if (b.p)
 				fputs(b.p, stdout);
 			eb_buf_dispose(&b);
@@ -243,7 +244,8 @@ cmd_list(int argc, char **argv)
 			}
 		}
 		for (size_t i = 0; i < cat.nbad; i++)
-			printf("%-52s UNREADABLE: %s\n", cat.bad[i].name, cat.bad[i].why);
+			printf("%-52s %s: %s\n", cat.bad[i].name, cat.bad[i].hidden ? "HIDDEN" : "UNREADABLE",
+			       cat.bad[i].why);
 		if (cat.n == 0 && cat.nbad == 0)
 			fprintf(stderr, "no backups in %s\n", st->url);
 	}

@@ -206,7 +206,8 @@ verify_all(eb_store *st, int json, eb_err *err)
 		char id[128], why[600];
 		snprintf(id, sizeof id, "%.*s", (int)(strlen(cat.bad[i].name) - strlen(EB_MANIFEST_SUFFIX)),
 		         cat.bad[i].name);
-		snprintf(why, sizeof why, "manifest %s is unreadable: %s", cat.bad[i].name, cat.bad[i].why);
+		snprintf(why, sizeof why, "manifest %s is %s: %s", cat.bad[i].name,
+		         cat.bad[i].hidden ? "hidden" : "unreadable", cat.bad[i].why);
 		print_row(id, why, NULL, json, cat.n == 0 && i == 0);
 		if (!worst || worst == EB_ENOTFOUND) {
 			worst = EB_ECORRUPT;

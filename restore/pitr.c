@@ -173,9 +173,10 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 	if (rc == 0)
 		rc = eb_catalog_cluster(&cat, url, k ? k->cluster_id : 0, NULL, &cid, err);
 	if (rc == 0 && cat.nbad && !w->rev && !w->time_ms)
-		rc = eb_err_set(err, EB_ECORRUPT, "cannot tell the latest point in %s: manifest %s is unreadable "
+		rc = eb_err_set(err, EB_ECORRUPT, "cannot tell the latest point in %s: manifest %s is %s "
 		                "(%s)%s; name a point with --to-revision R, or a backup with --backup ID (see "
-		                "'etcd-backup list')", url, cat.bad[0].name, cat.bad[0].why, cat.nbad > 1 ? ", and more" : "");
+		                "'etcd-backup list')", url, cat.bad[0].name, cat.bad[0].hidden ? "hidden" : "unreadable",
+		                cat.bad[0].why, cat.nbad > 1 ? ", and more" : "");
 	if (rc == 0)
 		rc = covers(p->st, &cat, cid, &l, &cv, &n, err);
 	/* 1. the chain */

@@ -108,6 +108,7 @@ add_bad(eb_catalog *c, const char *name, const char *why, eb_err *err)
 	c->bad = nb;
 	snprintf(nb[c->nbad].name, sizeof nb[c->nbad].name, "%s", name);
 	snprintf(nb[c->nbad].why, sizeof nb[c->nbad].why, "%.399s", why);
+	nb[c->nbad].hidden = 0;
 	c->nbad++;
 	return 0;
 }
@@ -233,6 +234,64 @@ load_one(eb_store *st, const char *name, eb_manifest *m, eb_err *err)
 	return load_signed(st, name, NULL, m, NULL, err);
 }
 
+/* The revision and cluster a backup id names ("<time>-r<rev>-<cluster>-<rnd>",
+ * as eb_backup_run makes them); 0 when it does not parse. */
+static int
+id_parts(const char *name, int64_t *rev, uint64_t *cid)
+{
+	const char *p = strstr(name, "Z-r");
+	char *end;
+	if (!p)
+		return 0;
+	*rev = strtoll(p + 3, &end, 10);
+	if (*end != '-' || *rev <= 0)
+		return 0;
+	*cid = strtoull(end + 1, &end, 16);
+	return *end == '-';
+}
+
+/* Manifests hidden behind a delete marker (a plain DELETE in a versioned
+ * bucket, the data kept) that are newer than every visible backup of their
+ * cluster (their id says revision and cluster): listed as bad, so that
+ * "latest" cannot move to an older backup in silence.  Older hidden ones
+ * are what prune or a lifecycle rule deleted in a versioned bucket: they
+ * change nothing.  Best effort: a store that cannot list versions (no
+ * s3:ListBucketVersions permission, a server without versions) hides
+ * nothing we can see. */
+static int
+add_hidden(eb_catalog *c, eb_store *st, eb_err *err)
+{
+	eb_store_list h = {0};
+	eb_err e1;
+	int rc = 0;
+	eb_err_init(&e1);
+	if (eb_store_list_hidden(st, &h, &e1) < 0) {
+		eb_store_list_dispose(&h);
+		return 0;
+	}
+	for (size_t i = 0; rc == 0 && i < h.n; i++) {
+		int64_t rev = 0, newest = 0;
+		uint64_t cid = 0;
+		int parsed;
+		if (!ends_with(h.v[i].name, EB_MANIFEST_SUFFIX))
+			continue;
+		parsed = id_parts(h.v[i].name, &rev, &cid);
+		for (size_t j = 0; parsed && j < c->n; j++)
+			if (c->v[j].cluster_id == cid && c->v[j].revision > newest)
+				newest = c->v[j].revision;
+		if (parsed && newest && rev <= newest)
+			continue; /* older than a visible backup: a deleted one */
+		rc = add_bad(c, h.v[i].name, "its current version is a delete marker over a version the store "
+		             "still keeps (a plain DELETE in a versioned bucket), and it is newer than every backup "
+		             "shown; remove the marker to bring it back (aws s3api delete-object --version-id "
+		             "MARKER), or name the backup to use", err);
+		if (rc == 0)
+			c->bad[c->nbad - 1].hidden = 1;
+	}
+	eb_store_list_dispose(&h);
+	return rc;
+}
+
 int
 eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err)
 {
@@ -270,6 +329,8 @@ eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err)
 		out->n++;
 	}
 	eb_store_list_dispose(&l);
+	if (rc == 0)
+		rc = add_hidden(out, st, err);
 	if (rc == 0)
 		rc = order(out, err);
 	if (rc < 0)
@@ -351,9 +412,9 @@ find_latest(eb_store *st, const eb_catalog *c, uint64_t want, eb_manifest *out, 
 	int rc;
 	if (c->nbad > 0)
 		return eb_err_set(err, EB_ECORRUPT,
-		                  "cannot tell which backup is the latest in %s: manifest %s is unreadable "
+		                  "cannot tell which backup is the latest in %s: manifest %s is %s "
 		                  "(%s)%s; choose one with --backup ID (see 'etcd-backup list --from %s')",
-		                  st->url, c->bad[0].name, c->bad[0].why,
+		                  st->url, c->bad[0].name, c->bad[0].hidden ? "hidden" : "unreadable", c->bad[0].why,
 		                  c->nbad > 1 ? ", and more" : "", st->url);
 	if (c->n == 0)
 		return eb_err_set(err, EB_ENOTFOUND, "store %s holds no backups", st->url);

@@ -19,6 +19,7 @@
 typedef struct eb_catalog_bad {
 	char name[128]; /* the manifest's object name */
 	char why[400];
+	int hidden;     /* behind a delete marker (the store keeps its data) */
 } eb_catalog_bad;
 
 /* Order: backups of one cluster stay together, highest revision first (then

@@ -152,7 +152,7 @@ ls_free(eb_store *st)
 }
 
 static const eb_store_ops local_ops = {"local", ls_put_stream, ls_put_bytes, ls_get,
-                                       ls_list, ls_del, ls_clean_incomplete, NULL, ls_free};
+                                       ls_list, ls_del, ls_clean_incomplete, NULL, NULL, ls_free};
 
 int
 eb_local_store_open(eb_store **out, const char *url, const char *path,

@@ -201,6 +201,12 @@ eb_store_delete(eb_store *st, const char *name, eb_err *err)
 }
 
 int
+eb_store_list_hidden(eb_store *st, eb_store_list *out, eb_err *err)
+{
+	return st->ops->list_hidden ? st->ops->list_hidden(st, out, err) : 0;
+}
+
+int
 eb_store_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err)
 {
 	int rc = check_name(st, name, err);

@@ -97,6 +97,10 @@ typedef struct eb_store_ops {
 	 * `name` from being deleted, 0 when none.  NULL: the store has no
 	 * retention (local folders). */
 	int (*retained_until)(eb_store *st, const char *name, int64_t *until, eb_err *err);
+	/* The names whose current version is a delete marker over an older
+	 * version still kept (a versioned bucket: a plain DELETE hides an
+	 * object, and Object Lock may keep it).  NULL: no versions (folders). */
+	int (*list_hidden)(eb_store *st, eb_store_list *out, eb_err *err);
 	void (*free)(eb_store *st);
 } eb_store_ops;
 
@@ -123,6 +127,8 @@ int eb_store_get_bytes(eb_store *st, const char *name, size_t max_len,
                        char **out, size_t *out_len, eb_err *err);
 int eb_store_list_all(eb_store *st, eb_store_list *out, eb_err *err);
 int eb_store_delete(eb_store *st, const char *name, eb_err *err);
+/* Hidden objects: see eb_store_ops.list_hidden (none for stores without). */
+int eb_store_list_hidden(eb_store *st, eb_store_list *out, eb_err *err);
 /* Object Lock: see eb_store_ops.retained_until (0 for stores without). */
 int eb_store_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err);
 int eb_store_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *n,

@@ -507,6 +507,114 @@ s3_retained_until(eb_store *st, const char *name, int64_t *until, eb_err *err)
 	return rc;
 }
 
+/* ListObjectVersions under the prefix (its own level): the names whose
+ * current version is a delete marker while an older version of the object
+ * is still there (a plain DELETE in a versioned bucket hides an object but
+ * keeps it; Object Lock keeps it retained).  Entries come sorted by key,
+ * each key's newest first. */
+typedef struct hid {
+	char *key;          /* the key being looked at */
+	int latest_marker;  /* its newest entry is a delete marker */
+	int has_version;    /* an object version of it exists */
+} hid;
+
+static int
+hid_flush(s3_store *ss, hid *h, eb_store_list *out, eb_err *err)
+{
+	size_t plen = strlen(ss->s->prefix);
+	int rc = 0;
+	if (h->key && h->latest_marker && h->has_version && !strncmp(h->key, ss->s->prefix, plen) && h->key[plen])
+		rc = eb_store_list_add(out, h->key + plen, 0, 0, err);
+	free(h->key);
+	memset(h, 0, sizeof *h);
+	return rc;
+}
+
+static int
+s3_list_hidden(eb_store *st, eb_store_list *out, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	char *km = NULL, *vm = NULL;
+	hid h = {0};
+	int rc = 0;
+	for (int page = 0; page < 100000 && rc == 0; page++) {
+		eb_s3_query q = {0};
+		eb_http_resp r;
+		char trunc[16];
+		eb_xml_span doc, e;
+		size_t pos = 0;
+		int qrc = eb_s3_query_add(&q, "versions", "");
+		if (!qrc)
+			qrc = eb_s3_query_add(&q, "delimiter", "/");
+		if (!qrc && ss->s->prefix[0])
+			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
+		if (!qrc && km)
+			qrc = eb_s3_query_add(&q, "key-marker", km);
+		if (!qrc && vm)
+			qrc = eb_s3_query_add(&q, "version-id-marker", vm);
+		free(km);
+		free(vm);
+		km = vm = NULL;
+		if ((rc = list_page(ss, "ListObjectVersions", &q, qrc, "ListVersionsResult", &r, &doc, err)))
+			break;
+		for (;;) {
+			eb_xml_span sk;
+			char latest[8], *key;
+			const char *tag;
+			/* the next <Version> or <DeleteMarker>, whichever comes first */
+			size_t pv = pos, pd = pos;
+			eb_xml_span ev, ed;
+			int fv = eb_xml_next(doc, &pv, "Version", &ev), fd = eb_xml_next(doc, &pd, "DeleteMarker", &ed);
+			if (fv <= 0 && fd <= 0)
+				break;
+			if (fv > 0 && (fd <= 0 || ev.p < ed.p)) {
+				e = ev; pos = pv; tag = "Version";
+			} else {
+				e = ed; pos = pd; tag = "DeleteMarker";
+			}
+			if (eb_xml_find(e, "Key", &sk) != 1 || !(key = eb_xml_text(sk))) {
+				rc = eb_err_set(err, EB_EREMOTE, "S3 ListObjectVersions %s: malformed %s entry", st->url, tag);
+				break;
+			}
+			if (!h.key || strcmp(h.key, key)) { /* a new key: its newest entry first */
+				if ((rc = hid_flush(ss, &h, out, err))) {
+					free(key);
+					break;
+				}
+				h.key = key;
+				eb_xml_get(e, "IsLatest", latest, sizeof latest);
+				h.latest_marker = tag[0] == 'D' && !strcmp(latest, "true");
+			} else {
+				free(key);
+			}
+			if (tag[0] == 'V')
+				h.has_version = 1;
+		}
+		if (!rc) {
+			eb_xml_get(doc, "IsTruncated", trunc, sizeof trunc);
+			if (!strcmp(trunc, "true")) {
+				eb_xml_span a, b;
+				if (eb_xml_find(doc, "NextKeyMarker", &a) == 1)
+					km = eb_xml_text(a);
+				if (eb_xml_find(doc, "NextVersionIdMarker", &b) == 1)
+					vm = eb_xml_text(b);
+				if (!km || !km[0])
+					rc = eb_err_set(err, EB_EREMOTE, "S3 ListObjectVersions %s: truncated without a marker",
+					                st->url);
+			}
+		}
+		eb_http_resp_dispose(&r);
+		if (!km)
+			break;
+	}
+	if (rc == 0)
+		rc = hid_flush(ss, &h, out, err);
+	free(h.key);
+	free(km);
+	free(vm);
+	return rc;
+}
+
 static const eb_store_ops s3_ops = {"s3", s3_put_stream, s3_put_bytes, s3_get,
                                     s3_list, s3_del, s3_clean_incomplete,
-                                    s3_retained_until, s3_free};
+                                    s3_retained_until, s3_list_hidden, s3_free};

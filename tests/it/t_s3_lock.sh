@@ -132,6 +132,39 @@ else
 	expect_eq sse_s3_refused_leaves_nothing "$(s3cli s3 ls "s3://$B2/etcd/" | wc -l)" "$n0"
 fi
 
+CASE=hidden
+# #17.6: a plain DELETE of the newest manifest in a versioned, locked bucket
+# leaves a delete marker over the kept version: list and verify report it,
+# and no form of latest moves to the older backup in silence
+U3=s3://$B/hid
+H1=$(snap "$U3" --age-recipient "$R" --s3-object-lock-mode governance --s3-object-lock-days 1) || die "hidden: first snapshot"
+ectl "$EP" put /hid/k v >/dev/null
+H2=$(snap "$U3" --age-recipient "$R" --s3-object-lock-mode governance --s3-object-lock-days 1) || die "hidden: second snapshot"
+s3cli s3api delete-object --bucket "$B" --key "hid/$H2.manifest.json" >/dev/null || die "plain delete"
+out=$("$BACKUP" list --from "$U3" "${S3[@]}" 2>&1)
+expect_match hidden_listed "$out" "$H2.manifest.json +HIDDEN: its current version is a delete marker"
+expect_eq hidden_listed_json "$("$BACKUP" list --from "$U3" "${S3[@]}" -o json 2>/dev/null | jq -r '.[] | select(.hidden) | .manifest')" "$H2.manifest.json"
+out=$("$BACKUP" verify --from "$U3" "${S3[@]}" --backup all 2>&1); rc=$?
+expect_eq hidden_verify_all_exit_5 "$rc" 5
+expect_match hidden_verify_all_row "$out" "$H2 +FAILED: manifest $H2.manifest.json is hidden"
+"$BACKUP" verify --from "$U3" "${S3[@]}" >/dev/null 2>&1; rc=$?
+expect_eq hidden_verify_latest_exit_5 "$rc" 5
+for form in "--backup latest" "--to-latest" ""; do
+	name=hidden_restore_$(echo "${form:-store_alone}" | sed 's/[^a-z]/_/g; s/__*/_/g; s/^_//')
+	# shellcheck disable=SC2086
+	out=$("$RESTORE" --from "$U3" "${S3[@]}" $form --age-identity "$K/k.txt" --data-dir "$T/hid.etcd" 2>&1); rc=$?
+	expect_eq "${name}_exit_5" "$rc $([ -e "$T/hid.etcd" ] && echo written)" "5 "
+	expect_match "${name}_names_it" "$out" "manifest $H2.manifest.json is hidden"
+done
+check hidden_older_by_id_still_verifies "$BACKUP" verify --from "$U3" "${S3[@]}" --backup "$H1" --age-identity "$K/k.txt"
+# a hidden manifest older than a visible backup is a deleted backup (prune, a
+# lifecycle rule): it changes nothing
+ectl "$EP" put /hid/k2 v >/dev/null
+H3=$(snap "$U3" --age-recipient "$R") || die "hidden: third snapshot"
+out=$("$BACKUP" verify --from "$U3" "${S3[@]}" --age-identity "$K/k.txt" 2>&1); rc=$?
+expect_eq hidden_older_than_newest_ignored "$rc" 0
+expect_match hidden_latest_is_newest_visible "$out" "^$H3 +OK"
+
 CASE=sse_cleanup
 # #17.4: SSE asked for and not applied by the server (RGW here has no SSE-S3
 # backend): nothing of the run stays, not even in a versioned bucket (no
