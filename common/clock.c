@@ -47,8 +47,14 @@ eb_rfc3339_ms(const char *s, int64_t *out_ms)
 				ms = ms * 10 + (*s - '0');
 	for (; digits > 0 && digits < 3; digits++)
 		ms *= 10;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60)
 		return -1;
+	{ /* an impossible date (February 30, April 31) is refused, not rolled over */
+		static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (d > mdays[mo - 1] + (mo == 2 && leap))
+			return -1;
+	}
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;
@@ -56,6 +62,8 @@ eb_rfc3339_ms(const char *s, int64_t *out_ms)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	t = (int64_t)timegm(&tm) * 1000 + ms;
+	/* the zone is required: a time without one means a different instant on
+	 * every machine */
 	if (*s == 'Z' || *s == 'z')
 		s++;
 	else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5 &&
@@ -63,7 +71,8 @@ eb_rfc3339_ms(const char *s, int64_t *out_ms)
 		int64_t off = ((int64_t)oh * 60 + om) * 60000;
 		t += *s == '+' ? -off : off;
 		s += 6;
-	}
+	} else
+		return -1;
 	if (*s)
 		return -1;
 	*out_ms = t;

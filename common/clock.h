@@ -15,8 +15,9 @@ double eb_mono_s(void);
 /* Milliseconds since the Unix epoch on CLOCK_REALTIME. */
 int64_t eb_wall_ms(void);
 
-/* "2026-12-01T13:36:53Z", "...53.250Z", "...53+01:00" (RFC 3339; a
- * missing zone is UTC) -> Unix milliseconds.  -1 when malformed. */
+/* "2026-12-01T13:36:53Z", "...53.250Z", "...53+01:00" (RFC 3339; the
+ * zone is required) -> Unix milliseconds.  -1 when malformed, without a
+ * zone, or an impossible date (February 30). */
 int eb_rfc3339_ms(const char *s, int64_t *out_ms);
 
 #endif

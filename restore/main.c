@@ -230,7 +230,8 @@ main(int argc, char **argv)
 			break;
 		case O_TOTIME:
 			if (eb_rfc3339_ms(optarg, &o.want.time_ms) < 0 || o.want.time_ms <= 0) {
-				fprintf(stderr, "etcd-restore: --to-time %s: want an RFC 3339 time, like 2026-12-01T13:36:53Z\n", optarg);
+				fprintf(stderr, "etcd-restore: --to-time %s: want an RFC 3339 time with its zone, a real date, "
+				        "like 2026-12-01T13:36:53Z or 2026-12-01T14:36:53.250+01:00\n", optarg);
 				return 2;
 			}
 			o.pitr++;

@@ -174,6 +174,12 @@ expect_match pitr_time_after_last_says "$out" "cover that time"
 out=$("$RESTORE" --from "$S" --to-time 2001-01-01T00:00:00+02:00 --data-dir "$T/nope7" 2>&1); rc=$?
 expect_eq pitr_time_before_first_refused "$rc $([ -e "$T/nope7" ] && echo written)" "8 "
 check_fails pitr_bad_time_refused "$RESTORE" --from "$S" --to-time "yesterday" --data-dir "$T/nope8"
+# #18.7: no zone, or a date that does not exist: a usage error showing the form
+for bad in "2026-12-07T01:51:59" "2026-02-30T10:00:00Z" "2026-04-31T10:00:00+02:00"; do
+	out=$("$RESTORE" --from "$S" --to-time "$bad" --data-dir "$T/nope9" 2>&1); rc=$?
+	expect_eq "pitr_time_strict_${bad:0:10}_exit_2" "$rc $([ -e "$T/nope9" ] && echo written)" "2 "
+	expect_match "pitr_time_strict_${bad:0:10}_shows_form" "$out" "with its zone.*like 2026-12-01T13:36:53Z"
+done
 check_fails pitr_backup_and_point_refused "$RESTORE" --from "$S" --backup latest --to-latest --data-dir "$T/nope3"
 
 CASE=verify

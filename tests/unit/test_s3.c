@@ -182,9 +182,19 @@ iso8601(void)
 		ASSERT_EQ(ms, 1795236195250LL);
 		ASSERT_EQ(eb_rfc3339_ms("2026-11-21t04:43:15.123456789z", &ms), 0);
 		ASSERT_EQ(ms, 1795236195123LL);
-		ASSERT_EQ(eb_rfc3339_ms("2026-11-21T04:43:15", &ms), 0); /* no zone: UTC */
-		ASSERT_EQ(ms, 1795236195000LL);
+		/* no zone: refused (a different instant on every machine) */
+		ASSERT_EQ(eb_rfc3339_ms("2026-11-21T04:43:15", &ms), -1);
+		ASSERT_EQ(eb_rfc3339_ms("2026-11-21T04:43:15.5", &ms), -1);
 		ASSERT_EQ(eb_rfc3339_ms("2026-11-21", &ms), -1);
+		/* impossible dates are refused, not rolled over */
+		ASSERT_EQ(eb_rfc3339_ms("2026-02-30T00:00:00Z", &ms), -1);
+		ASSERT_EQ(eb_rfc3339_ms("2026-04-31T00:00:00Z", &ms), -1);
+		ASSERT_EQ(eb_rfc3339_ms("2026-02-29T00:00:00Z", &ms), -1);
+		ASSERT_EQ(eb_rfc3339_ms("2028-02-29T00:00:00Z", &ms), 0);
+		ASSERT_EQ(eb_rfc3339_ms("2100-02-29T00:00:00Z", &ms), -1);
+		ASSERT_EQ(eb_rfc3339_ms("2000-02-29T00:00:00Z", &ms), 0);
+		ASSERT_EQ(eb_rfc3339_ms("2026-12-31T23:59:59+01:00", &ms), 0);
+		ASSERT_EQ(ms, 1798757999000LL); /* 22:59:59Z */
 	}
 }
 
