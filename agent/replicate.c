@@ -2,6 +2,7 @@
 #include "agent/replicate.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,13 +74,17 @@ static int
 lock_acquire(rep *r, eb_err *err)
 {
 	uint8_t d[EB_SHA256_LEN];
-	char hex[65], host[128] = "?", val[512], holder[512], said[512] = "";
+	char hex[65], host[128] = "?", val[512], holder[512], said[512] = "", ident[PATH_MAX + 16];
 	int created = 0, rc;
-	eb_sha256_buf(r->st->url, strlen(r->st->url), d);
+	/* the store as it is, not as it was typed: DIR, DIR/, file://DIR and a
+	 * link to DIR are one store, and so one lock */
+	if ((rc = eb_store_identity(r->st, ident, sizeof ident, err)) < 0)
+		return rc;
+	eb_sha256_buf(ident, strlen(ident), d);
 	eb_hex(d, EB_SHA256_LEN, hex);
 	snprintf(r->lock_key, sizeof r->lock_key, "/etcd-backup/replicate-lock/%.32s", hex);
 	gethostname(host, sizeof host - 1);
-	snprintf(val, sizeof val, "host=%s pid=%ld store=%s", host, (long)getpid(), r->st->url);
+	snprintf(val, sizeof val, "host=%s pid=%ld store=%.300s", host, (long)getpid(), ident);
 	if ((rc = eb_etcd_lease_grant(r->m->conn, LOCK_TTL_S, &r->lease, err)) < 0)
 		return rc;
 	for (;;) {

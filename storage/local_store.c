@@ -151,8 +151,50 @@ ls_free(eb_store *st)
 	free(st);
 }
 
+/* The folder resolved (symlinks, "..", "//"): its longest part that exists
+ * through realpath, the rest (not made yet) appended as written. */
+static int
+ls_identity(eb_store *st, char *out, size_t cap, eb_err *err)
+{
+	local_store *ls = (local_store *)st;
+	char head[PATH_MAX], real[PATH_MAX];
+	size_t cut;
+	snprintf(head, sizeof head, "%s", ls->dir);
+	for (cut = strlen(head);; ) {
+		char saved = head[cut];
+		head[cut] = '\0';
+		if (realpath(cut ? head : "/", real)) {
+			head[cut] = saved;
+			break;
+		}
+		head[cut] = saved;
+		if (errno != ENOENT && errno != ENOTDIR)
+			return eb_err_sys(err, EB_EIO, errno, "cannot resolve store folder %s", ls->dir);
+		while (cut > 0 && head[cut - 1] != '/')
+			cut--;
+		while (cut > 0 && head[cut - 1] == '/')
+			cut--;
+		if (cut == 0 && head[0] != '/') { /* a relative path none of which exists */
+			if (!getcwd(real, sizeof real))
+				return eb_err_sys(err, EB_EIO, errno, "cannot resolve store folder %s", ls->dir);
+			break;
+		}
+	}
+	{ /* the part not made yet, without empty and "." components */
+		char rest[PATH_MAX], *save = NULL, *tok;
+		size_t at = strlen(real);
+		snprintf(rest, sizeof rest, "%s", head + cut);
+		for (tok = strtok_r(rest, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+			if (strcmp(tok, ".") != 0 && at + strlen(tok) + 2 < sizeof real)
+				at += (size_t)snprintf(real + at, sizeof real - at, "%s%s", at > 1 ? "/" : "", tok);
+	}
+	if (snprintf(out, cap, "local:%s", real) >= (int)cap)
+		return eb_err_set(err, EB_EINVAL, "store folder path too long: %s", ls->dir);
+	return 0;
+}
+
 static const eb_store_ops local_ops = {"local", ls_put_stream, ls_put_bytes, ls_get,
-                                       ls_list, ls_del, ls_clean_incomplete, NULL, NULL, ls_free};
+                                       ls_list, ls_del, ls_clean_incomplete, NULL, NULL, ls_identity, ls_free};
 
 int
 eb_local_store_open(eb_store **out, const char *url, const char *path,

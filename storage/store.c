@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -198,6 +199,15 @@ eb_store_delete(eb_store *st, const char *name, eb_err *err)
 {
 	int rc = check_name(st, name, err);
 	return rc ? rc : st->ops->del(st, name, err);
+}
+
+int
+eb_store_identity(eb_store *st, char *out, size_t cap, eb_err *err)
+{
+	if (st->ops->identity)
+		return st->ops->identity(st, out, cap, err);
+	snprintf(out, cap, "%s", st->url);
+	return 0;
 }
 
 int

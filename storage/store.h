@@ -101,6 +101,11 @@ typedef struct eb_store_ops {
 	 * version still kept (a versioned bucket: a plain DELETE hides an
 	 * object, and Object Lock may keep it).  NULL: no versions (folders). */
 	int (*list_hidden)(eb_store *st, eb_store_list *out, eb_err *err);
+	/* What the store is, however it was spelled: the resolved folder
+	 * ("local:/var/backups/etcd": DIR, DIR/, file://DIR and a symlink to
+	 * DIR are one), or "s3:bucket/prefix/@host[:port]".  Writers that must
+	 * not share a store (replicate's lock) compare this. */
+	int (*identity)(eb_store *st, char *out, size_t cap, eb_err *err);
 	void (*free)(eb_store *st);
 } eb_store_ops;
 
@@ -127,6 +132,8 @@ int eb_store_get_bytes(eb_store *st, const char *name, size_t max_len,
                        char **out, size_t *out_len, eb_err *err);
 int eb_store_list_all(eb_store *st, eb_store_list *out, eb_err *err);
 int eb_store_delete(eb_store *st, const char *name, eb_err *err);
+/* See eb_store_ops.identity. */
+int eb_store_identity(eb_store *st, char *out, size_t cap, eb_err *err);
 /* Hidden objects: see eb_store_ops.list_hidden (none for stores without). */
 int eb_store_list_hidden(eb_store *st, eb_store_list *out, eb_err *err);
 /* Object Lock: see eb_store_ops.retained_until (0 for stores without). */

@@ -5,9 +5,11 @@
 
 #include "common/clock.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/env.h"
@@ -615,6 +617,23 @@ s3_list_hidden(eb_store *st, eb_store_list *out, eb_err *err)
 	return rc;
 }
 
+/* bucket, prefix (eb_s3_new normalised it: "" or ending in "/") and the
+ * endpoint's host without the bucket a virtual-hosted name puts in front */
+static int
+s3_identity(eb_store *st, char *out, size_t cap, eb_err *err)
+{
+	s3_store *ss = (s3_store *)st;
+	const char *host = ss->s->host;
+	size_t bl = strlen(ss->s->bucket);
+	if (!strncasecmp(host, ss->s->bucket, bl) && host[bl] == '.')
+		host += bl + 1;
+	if (snprintf(out, cap, "s3:%s/%s@%s", ss->s->bucket, ss->s->prefix, host) >= (int)cap)
+		return eb_err_set(err, EB_EINVAL, "store name too long: %s", st->url);
+	for (char *p = out + 3 + bl + 1 + strlen(ss->s->prefix) + 1; *p; p++)
+		*p = (char)tolower((unsigned char)*p); /* host names have no case */
+	return 0;
+}
+
 static const eb_store_ops s3_ops = {"s3", s3_put_stream, s3_put_bytes, s3_get,
                                     s3_list, s3_del, s3_clean_incomplete,
-                                    s3_retained_until, s3_list_hidden, s3_free};
+                                    s3_retained_until, s3_list_hidden, s3_identity, s3_free};

@@ -50,6 +50,17 @@ FULL_REV=$(python3 -c 'import json,sys,glob; print(json.load(open(glob.glob(sys.
 REP2=$!
 track_pid "$REP2"
 check lock_second_instance_waits wait_for "the second instance to wait" grep -q "another etcd-backup replicate writes to" "$T/rep2.log"
+# #18.3: the lock is the store, however it is spelled (DIR/, file://DIR, a link)
+ln -s "$S" "$T/store-link"
+i=0
+for spelled in "$S/" "file://$S" "$T/store-link"; do
+	i=$((i + 1))
+	"$BACKUP" replicate --endpoints "$EP" --to "$spelled" --segment-interval 1s >"$T/rep3-$i.log" 2>&1 &
+	p=$!; track_pid "$p"
+	check "lock_same_store_spelled_${i}_waits" wait_for "the instance on $spelled to wait" grep -q "another etcd-backup replicate writes to" "$T/rep3-$i.log"
+	kill -TERM "$p"; wait "$p"
+done
+check lock_help_says_lock bash -c '"$1" replicate --help | grep -q "a lock in etcd"' _ "$BACKUP"
 # phase 1: puts; phase 2: overwrites, deletes, a prefix delete; phase 3: txn, lease
 for i in $(seq 0 19); do ectl "$EP" put "/registry/pods/p$i" "spec-$i" >/dev/null; done
 R1=$(rev_now)
