@@ -36,6 +36,7 @@ eb_pitr_fetch(const eb_pitr_plan *p, size_t i, const eb_read_keys *k, eb_wbuf *o
 typedef struct cover {
 	size_t full;         /* index in the catalog */
 	int64_t from, to;    /* revisions restorable: the full's .. the chain's last */
+	int64_t beyond;      /* > to: segments of this chain end there, past a hole */
 	int64_t from_ms, to_ms; /* the full's creation, the chain's last change */
 } cover;
 
@@ -94,6 +95,7 @@ covers(eb_store *st, const eb_catalog *cat, uint64_t cid, const eb_store_list *l
 		cv[k].full = i;
 		cv[k].from = cat->v[i].revision;
 		cv[k].to = sp.last_rev;
+		cv[k].beyond = sp.beyond;
 		cv[k].from_ms = cat->v[i].created_unix * 1000;
 		cv[k].to_ms = cv[k].from_ms;
 		if (sp.n) { /* the time of the chain's last change: its last manifest */
@@ -188,6 +190,21 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 		                       (pick == (size_t)-1 || c->from_ms > cv[pick].from_ms)
 		    : (pick == (size_t)-1 || c->to > cv[pick].to))
 			pick = i;
+	}
+	/* a hole: a segment manifest missing in the middle of a chain, later
+	 * segments behind it.  Its newest point, or any point past the hole,
+	 * cannot be restored; saying nothing would restore an older one */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const cover *c = &cv[i];
+		int past = w->rev > 0 ? pick == (size_t)-1 && w->rev > c->to && w->rev <= c->beyond
+		         : w->time_ms > 0 ? pick == (size_t)-1 && c->from_ms <= w->time_ms
+		         : pick != (size_t)-1 && c->beyond > cv[pick].to; /* newer segments than the newest point */
+		if (c->beyond > c->to && past)
+			rc = eb_err_set(err, EB_ECORRUPT, "the chain of full backup %s is broken after revision %" PRId64
+			                ": the segment manifest that follows is missing, and segments up to revision %"
+			                PRId64 " exist beyond the hole; restore a revision up to %" PRId64 " with "
+			                "--to-revision, or bring the missing manifest back", cat.v[c->full].id, c->to,
+			                c->beyond, c->to);
 	}
 	if (rc == 0 && pick == (size_t)-1) {
 		eb_buf b;

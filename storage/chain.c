@@ -11,6 +11,7 @@
 #include "crypt/age_stage.h"
 #include "storage/catalog.h"
 #include "storage/digest.h"
+#include "storage/segment.h"
 #include "storage/zstd_stage.h"
 #include "common/json.h"
 
@@ -134,6 +135,15 @@ eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 	                strlen(m->plain_sha256) != 64 || strlen(m->stored_sha256) != 64 ||
 	                strchr(m->object, '/') || strstr(m->object, "..")))
 		rc = eb_err_set(err, EB_ECORRUPT, "segment manifest: inconsistent fields");
+	if (rc == 0) { /* its object can only be its own: <base>.seg.<first>-<last>[.zst][.age] */
+		char want[sizeof m->object];
+		snprintf(want, sizeof want, "%s.seg.%" PRId64 "-%" PRId64 "%s%s", m->base, m->first_rev, m->last_rev,
+		         strcmp(m->compression, "zstd") ? "" : ".zst", strcmp(m->encryption, "age") ? "" : ".age");
+		if (strcmp(want, m->object))
+			rc = eb_err_set(err, EB_ECORRUPT, "segment manifest of revisions %" PRId64 "-%" PRId64 " names "
+			                "object %.100s, but its object can only be %s", m->first_rev, m->last_rev,
+			                m->object, want);
+	}
 	eb_json_free(j);
 	return rc;
 }
@@ -158,6 +168,13 @@ eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev, 
 				grew = 1;
 			}
 		}
+	}
+	for (size_t j = 0; j < list->n; j++) { /* segments past a hole: never part of the chain */
+		char base[96];
+		int64_t f, t;
+		if (eb_segman_parse_name(list->v[j].name, base, sizeof base, &f, &t) && !strcmp(base, base_id) &&
+		    f > out->last_rev + 1 && t > out->beyond)
+			out->beyond = t;
 	}
 }
 
@@ -305,5 +322,20 @@ eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, 
 	    memcmp(got, want, EB_SHA256_LEN))
 		return eb_err_set(err, EB_ECORRUPT, "segment %s: its content does not match the sha256 "
 		                  "its manifest records", sm->object);
+	/* the digests say the bytes are the ones the manifest names; the
+	 * segment's own header says which revisions they are: the two agree,
+	 * or a manifest copied over another segment's digests passes as it */
+	{
+		eb_seg_info info;
+		eb_err_init(&e1);
+		if ((rc = eb_seg_read(out->p, out->len, NULL, &info, &e1)) < 0)
+			return eb_err_set(err, EB_ECORRUPT, "segment %s: %s", sm->object, e1.msg);
+		if (info.prev_rev != sm->prev_rev || info.first_rev != sm->first_rev || info.last_rev != sm->last_rev ||
+		    info.events != sm->events)
+			return eb_err_set(err, EB_ECORRUPT, "segment %s holds revisions %" PRId64 "-%" PRId64 " (%" PRIu64
+			                  " events) after %" PRId64 ", its manifest says %" PRId64 "-%" PRId64 " (%" PRIu64
+			                  " events) after %" PRId64, sm->object, info.first_rev, info.last_rev, info.events,
+			                  info.prev_rev, sm->first_rev, sm->last_rev, sm->events, sm->prev_rev);
+	}
 	return 0;
 }

@@ -62,6 +62,7 @@ typedef struct eb_chain_span {
 	int64_t last_rev;
 	size_t n;
 	char last_name[256];
+	int64_t beyond;         /* > last_rev: a segment of this base ends there, past a hole */
 } eb_chain_span;
 void eb_chain_scan(const eb_store_list *list, const char *base_id, int64_t base_rev,
                    eb_chain_span *out);

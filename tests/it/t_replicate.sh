@@ -208,6 +208,38 @@ expect_match verify_damaged_segment_named "$out" "chain FAILED: segment $SEG1"
 out=$("$RESTORE" --from "$S" --to-latest --data-dir "$T/nope5" 2>&1); rc=$?
 expect_eq restore_damaged_segment_refused "$rc $([ -e "$T/nope5" ] && echo written)" "5 "
 cp "$T/seg.keep" "$S/$SEG1"
+# #18.4 (on a copy of the store): a segment's object replaced by a later
+# segment's bytes, its manifest's digests and sizes fixed up to match: the
+# segment's own header says other revisions, so restore refuses it (exit 5)
+F=$T/forged; rm -rf "$F"; cp -r "$S" "$F"
+mapfile -t SEGMS < <(ls "$F" | grep '\.segment\.json$' | sort -t. -k3 -n)
+if [ "${#SEGMS[@]}" -ge 3 ]; then
+	A_M=$F/${SEGMS[0]} B_M=$F/${SEGMS[1]}
+	cp "$F/$(jq -r .object "$B_M")" "$F/$(jq -r .object "$A_M")"
+	jq --slurpfile b "$B_M" '.plain_sha256 = $b[0].plain_sha256 | .stored_sha256 = $b[0].stored_sha256 |
+		.plain_size = $b[0].plain_size | .stored_size = $b[0].stored_size' "$A_M" >"$T/m" && cp "$T/m" "$A_M"
+	out=$("$RESTORE" --from "$F" --to-latest --data-dir "$T/nope10" 2>&1); rc=$?
+	expect_eq swapped_segment_restore_exit_5 "$rc $([ -e "$T/nope10" ] && echo written)" "5 "
+	expect_match swapped_segment_named "$out" "holds revisions .* its manifest says"
+	out=$("$BACKUP" verify --from "$F" 2>&1); rc=$?
+	expect_eq swapped_segment_verify_exit_5 "$rc" 5
+	# a segment manifest missing in the middle: --to-latest says so and refuses
+	rm -rf "$F"; cp -r "$S" "$F"
+	HOLE_AT=$(jq -r .prev_revision "$F/${SEGMS[1]}")
+	rm "$F/${SEGMS[1]}"
+	out=$("$RESTORE" --from "$F" --to-latest --data-dir "$T/nope11" 2>&1); rc=$?
+	expect_eq hole_latest_exit_5 "$rc $([ -e "$T/nope11" ] && echo written)" "5 "
+	expect_match hole_latest_says "$out" "broken after revision $HOLE_AT: .*missing.*beyond the hole"
+	out=$("$RESTORE" --from "$F" --data-dir "$T/nope11" 2>&1); rc=$?
+	expect_eq hole_store_alone_exit_5 "$rc" 5
+	out=$("$RESTORE" --from "$F" --to-revision "$((HOLE_AT + 2))" --data-dir "$T/nope11" 2>&1); rc=$?
+	expect_eq hole_past_it_exit_5 "$rc" 5
+	out=$("$BACKUP" verify --from "$F" 2>&1); rc=$?
+	expect_eq hole_verify_exit_5 "$rc" 5
+	check hole_before_it_restores "$RESTORE" --from "$F" --to-revision "$HOLE_AT" --data-dir "$T/hole-ok"
+else
+	fail forged_segments_setup "fewer than 3 segments: ${SEGMS[*]}"
+fi
 
 CASE=kill9
 # kill -9 mid-segment (a long interval: the open segment is lost), restart:
