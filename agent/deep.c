@@ -27,6 +27,10 @@ eb_deep_record(eb_cluster *cl, eb_member *m, eb_manifest *man)
 	man->hashkv = h;
 	man->hashkv_revision = rev;
 	man->hashkv_compact_revision = crev;
+	/* asked after the stream: nothing in the snapshot is newer than the
+	 * revision this answer came at */
+	if (hrev > man->revision)
+		man->revision_bound = hrev;
 	for (size_t i = 0; cl && i < cl->n; i++) {
 		eb_member *o = &cl->m[i];
 		uint32_t oh = 0;

@@ -36,9 +36,14 @@ typedef struct rep {
 	int64_t next_rev;       /* the first revision not yet received */
 	int64_t seg_start_ms;   /* monotonic time the open segment got its first event */
 	int64_t full_ms;        /* monotonic time of the chain's full backup */
-	/* a new full was taken at switch_rev: events up to it end the old chain */
-	int64_t switch_rev;
+	/* a new full was taken (--full-interval) at switch_from, and its
+	 * snapshot holds no revision past switch_rev: the old chain goes on up
+	 * to switch_rev, the new one starts at switch_from (the revisions in
+	 * between, which the snapshot may or may not hold, are in both: the
+	 * watch is started again from switch_from + 1) */
+	int64_t switch_rev, switch_from;
 	char switch_base[96];
+	int rewatch;            /* end this watch, watch again from next_rev */
 	int64_t *leases;        /* lease IDs recorded in this chain, sorted */
 	size_t nleases, capleases;
 	int64_t lease;          /* the lock's lease (LOCK_TTL_S), 0 when not held */
@@ -210,8 +215,9 @@ find_chain(rep *r, eb_err *err)
 	return rc;
 }
 
+/* *rev: the full's revision; *bound: no revision in its snapshot is newer */
 static int
-take_full(rep *r, char *id, size_t cap, int64_t *rev, eb_err *err)
+take_full(rep *r, char *id, size_t cap, int64_t *rev, int64_t *bound, eb_err *err)
 {
 	eb_manifest man;
 	eb_backup_result res;
@@ -224,6 +230,7 @@ take_full(rep *r, char *id, size_t cap, int64_t *rev, eb_err *err)
 		return rc;
 	snprintf(id, cap, "%s", man.id);
 	*rev = man.revision;
+	*bound = man.revision_bound > man.revision ? man.revision_bound : man.revision;
 	r->stats->fulls++;
 	EB_LOG(EB_LOG_INFO, "replicate", "full backup %s at revision %" PRId64 " (%.1fs)", man.id,
 	       man.revision, res.seconds);
@@ -401,8 +408,9 @@ record_lease(rep *r, int64_t id, eb_err *err)
 	return eb_seg_lease(&r->w, id, granted, err);
 }
 
-/* Ends the old chain once every event up to the new full's revision is in
- * it; the new chain starts from that full. */
+/* Ends the old chain once every event up to the new full's bound is in it;
+ * the new chain starts from that full's revision.  1: the watch must start
+ * again from there (the revisions between are wanted a second time). */
 static int
 maybe_switch(rep *r, int64_t upcoming_rev, eb_err *err)
 {
@@ -411,9 +419,10 @@ maybe_switch(rep *r, int64_t upcoming_rev, eb_err *err)
 		return 0;
 	if ((rc = flush(r, err)) < 0)
 		return rc;
-	start_chain(r, r->switch_base, r->switch_rev);
-	r->switch_rev = 0;
-	return 0;
+	start_chain(r, r->switch_base, r->switch_from);
+	r->rewatch = r->switch_from < r->switch_rev;
+	r->switch_rev = r->switch_from = 0;
+	return r->rewatch;
 }
 
 static int
@@ -435,8 +444,8 @@ on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 		const eb_watch_event *e = &resp->events[i];
 		if (e->mod_revision < from)
 			continue; /* had it before a reconnect (a revision never spans responses) */
-		if ((rc = maybe_switch(r, e->mod_revision, err)) < 0)
-			return rc;
+		if ((rc = maybe_switch(r, e->mod_revision, err)) != 0)
+			return rc; /* 1: watched again from the new chain's start */
 		if (!r->w.events)
 			r->seg_start_ms = eb_mono_ms();
 		rc = eb_seg_event(&r->w, e->is_delete, e->mod_revision, now, e->key, e->key_len, e->value,
@@ -525,11 +534,12 @@ on_tick(rep *r, eb_err *err)
 	    (rc = flush(r, err)) < 0)
 		return rc;
 	if (full_due(r)) {
-		int64_t rev;
+		int64_t rev, bound;
 		if ((rc = flush(r, err)) < 0 ||
-		    (rc = take_full(r, r->switch_base, sizeof r->switch_base, &rev, err)) < 0)
+		    (rc = take_full(r, r->switch_base, sizeof r->switch_base, &rev, &bound, err)) < 0)
 			return rc;
-		r->switch_rev = rev;
+		r->switch_rev = bound;
+		r->switch_from = rev;
 	}
 	/* the new full is at or below what arrived: switch now */
 	if (r->switch_rev && r->next_rev > r->switch_rev && !r->w.events)
@@ -581,9 +591,9 @@ static int
 new_chain(rep *r, eb_err *err)
 {
 	char id[96];
-	int64_t rev;
+	int64_t rev, bound;
 	int rc;
-	if ((rc = flush(r, err)) < 0 || (rc = take_full(r, id, sizeof id, &rev, err)) < 0)
+	if ((rc = flush(r, err)) < 0 || (rc = take_full(r, id, sizeof id, &rev, &bound, err)) < 0)
 		return rc;
 	start_chain(r, id, rev);
 	return 0;
@@ -624,6 +634,10 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 		eb_err_init(&we);
 		r.compacted = 0;
 		rc = eb_etcd_watch(r.m->conn, r.next_rev, watch_fn, &r, &we);
+		if (rc == 0 && r.rewatch) { /* a new chain: its revisions from its full on */
+			r.rewatch = 0;
+			continue;
+		}
 		if (rc == 0 && r.compacted) {
 			stats->gaps++;
 			EB_LOG(EB_LOG_WARN, "replicate", "GAP: etcd compacted revisions up to %" PRId64

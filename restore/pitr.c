@@ -149,6 +149,64 @@ rev_at_time(eb_pitr_plan *p, const eb_read_keys *k, int64_t t, eb_err *err)
 	return rc;
 }
 
+/* No revision in the full backup's snapshot is newer than this: its
+ * revision, or the bound recorded when writes raced its stream. */
+static int64_t
+bound_of(const eb_manifest *m)
+{
+	return m->revision_bound > m->revision ? m->revision_bound : m->revision;
+}
+
+/* The chain to restore revision R from: among those that reach it, the
+ * newest full backup known to hold nothing past R (the least to replay);
+ * if none is known to, the newest that reaches R (its rewrite refuses,
+ * naming the revision its snapshot holds, when writes raced it).  -1: none
+ * reaches R. */
+static size_t
+pick_for_rev(const eb_catalog *cat, const cover *cv, size_t n, int64_t R)
+{
+	size_t best = (size_t)-1, safe = (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		if (cv[i].from > R || R > cv[i].to)
+			continue;
+		if (best == (size_t)-1 || cv[i].from > cv[best].from)
+			best = i;
+		if (bound_of(&cat->v[cv[i].full]) <= R && (safe == (size_t)-1 || cv[i].from > cv[safe].from))
+			safe = i;
+	}
+	return safe != (size_t)-1 ? safe : best;
+}
+
+/* The revision at time t: the last one received at or before t, read from
+ * the arrival times the segments recorded, in the oldest chain whose
+ * records reach t (a newer full's own creation time is cut to the second,
+ * and the revisions its chain got again after a --full-interval switch
+ * arrived twice: the older chain's times are the first).  1 when no chain
+ * covers t. */
+static int
+time_to_rev(eb_store *st, const eb_catalog *cat, const eb_store_list *l, const cover *cv, size_t n,
+            const eb_read_keys *k, int64_t t, int64_t *out, eb_err *err)
+{
+	size_t pick = (size_t)-1;
+	eb_pitr_plan tp;
+	int rc;
+	for (size_t i = 0; i < n; i++)
+		if (cv[i].from_ms <= t && t <= cv[i].to_ms && (pick == (size_t)-1 || cv[i].from < cv[pick].from))
+			pick = i;
+	if (pick == (size_t)-1)
+		return 1;
+	memset(&tp, 0, sizeof tp);
+	tp.st = st;
+	tp.full = cat->v[cv[pick].full]; /* a view: not disposed here */
+	rc = eb_chain_load(st, l, tp.full.id, tp.full.revision, k ? k->trusted : NULL, &tp.chain, err);
+	if (rc == 0)
+		rc = rev_at_time(&tp, k, t, err);
+	if (rc == 0)
+		*out = tp.rev;
+	eb_chain_dispose(&tp.chain);
+	return rc;
+}
+
 int
 eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *k,
                   const eb_pitr_want *w, eb_pitr_plan *p, eb_err *err)
@@ -158,6 +216,7 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 	cover *cv = NULL;
 	size_t n = 0, pick = (size_t)-1;
 	uint64_t cid = 0;
+	int64_t R = w->rev; /* the revision asked, or the one a time means */
 	eb_store_opts dflt;
 	int rc;
 
@@ -181,22 +240,25 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 		                cat.bad[0].why, cat.nbad > 1 ? ", and more" : "");
 	if (rc == 0)
 		rc = covers(p->st, &cat, cid, &l, &cv, &n, err);
-	/* 1. the chain */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const cover *c = &cv[i];
-		if (w->rev > 0 ? c->from <= w->rev && w->rev <= c->to &&
-		                 (pick == (size_t)-1 || c->from > cv[pick].from)
-		    : w->time_ms > 0 ? c->from_ms <= w->time_ms && w->time_ms <= c->to_ms &&
-		                       (pick == (size_t)-1 || c->from_ms > cv[pick].from_ms)
-		    : (pick == (size_t)-1 || c->to > cv[pick].to))
-			pick = i;
+	/* 1. the revision (a time is one: the last revision received by then),
+	 * then the chain */
+	if (rc == 0 && w->time_ms > 0 && (rc = time_to_rev(p->st, &cat, &l, cv, n, k, w->time_ms, &R, err)) == 1)
+		rc = 0; /* no chain covers it: said below */
+	if (rc == 0 && R > 0)
+		pick = pick_for_rev(&cat, cv, n, R);
+	if (rc == 0 && !w->rev && !w->time_ms && n) { /* the newest point, from a chain that reaches it */
+		int64_t newest = 0;
+		for (size_t i = 0; i < n; i++)
+			if (cv[i].to > newest)
+				newest = cv[i].to;
+		pick = pick_for_rev(&cat, cv, n, newest);
 	}
 	/* a hole: a segment manifest missing in the middle of a chain, later
 	 * segments behind it.  Its newest point, or any point past the hole,
 	 * cannot be restored; saying nothing would restore an older one */
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const cover *c = &cv[i];
-		int past = w->rev > 0 ? pick == (size_t)-1 && w->rev > c->to && w->rev <= c->beyond
+		int past = R > 0 ? pick == (size_t)-1 && R > c->to && R <= c->beyond
 		         : w->time_ms > 0 ? pick == (size_t)-1 && c->from_ms <= w->time_ms
 		         : pick != (size_t)-1 && c->beyond > cv[pick].to; /* newer segments than the newest point */
 		if (c->beyond > c->to && past)
@@ -226,20 +288,8 @@ eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *
 	/* 3. its segments' manifests */
 	if (rc == 0)
 		rc = eb_chain_load(p->st, &l, p->full.id, p->full.revision, k ? k->trusted : NULL, &p->chain, err);
-	if (rc == 0) {
-		if (w->rev > 0)
-			p->rev = w->rev;
-		else if (w->time_ms > 0)
-			rc = rev_at_time(p, k, w->time_ms, err);
-		else
-			p->rev = p->chain.last_rev;
-	}
-	if (rc == 0 && w->time_ms > 0 && p->chain.n && p->chain.v[p->chain.n - 1].last_ms < w->time_ms) {
-		const eb_segman *e = &p->chain.v[p->chain.n - 1];
-		rc = eb_err_set(err, EB_ENOTFOUND, "that time is after the last change recorded in %s: revision %"
-		                PRId64 " at %" PRId64 " ms (Unix); if nothing changed since, restore it with "
-		                "--to-revision %" PRId64 " or --to-latest", url, e->last_rev, e->last_ms, e->last_rev);
-	}
+	if (rc == 0)
+		p->rev = R > 0 ? R : p->chain.last_rev;
 	if (rc == 0 && p->rev > p->chain.last_rev)
 		rc = eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is past the chain of %s, which ends at %"
 		                PRId64 " (a segment manifest is missing or unreadable)", p->rev, p->full.id,

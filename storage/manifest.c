@@ -170,6 +170,8 @@ eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 	kv_str(&b, "endpoint", m->endpoint);
 	kv_str(&b, "etcd_version", m->etcd_version);
 	kv_i64(&b, "revision", m->revision);
+	if (m->revision_bound > m->revision)
+		kv_i64(&b, "revision_bound", m->revision_bound);
 	kv_u64(&b, "raft_term", m->raft_term);
 	kv_u64(&b, "raft_index", m->raft_index);
 	kv_u64(&b, "db_size", m->db_size);
@@ -308,6 +310,11 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 		goto out;
 	m->compression_level = (int)lvl;
 	/* optional fields (newer manifests) */
+	if (eb_json_get(j, "revision_bound") &&
+	    ((rc = eb_json_get_i64(j, "revision_bound", &m->revision_bound, err)) < 0 ||
+	     (m->revision_bound < m->revision && (rc = eb_err_set(err, EB_ECORRUPT, "manifest revision_bound %lld is "
+	                                                           "below its revision", (long long)m->revision_bound)) < 0)))
+		goto out;
 	if (eb_json_get(j, "storage_version") &&
 	    (rc = copy_str(j, "storage_version", m->storage_version, sizeof m->storage_version, err)) < 0)
 		goto out;

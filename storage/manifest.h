@@ -36,6 +36,9 @@ typedef struct eb_manifest {
 	char etcd_version[32];
 	char storage_version[16];/* 3.6+: the storage version the stream named */
 	int64_t revision;        /* Status/HashKV revision right before streaming */
+	int64_t revision_bound;  /* > 0: the snapshot holds no revision above it (the
+	                          * cluster's revision once the stream ended; writes
+	                          * during the stream put the content in revision..bound) */
 	uint64_t raft_term;
 	uint64_t raft_index;
 	uint64_t db_size;        /* bbolt bytes, trailer excluded */

@@ -342,6 +342,60 @@ expect_eq store_alone_is_latest "$rc" 0
 expect_match store_alone_reports_point "$out" "point in time: revision [0-9]+"
 expect_match restore_says_what_segments_do_not_carry "$out" "not carried by segments: auth changes"
 
+log_from() { tail -n +"$1" "$T/rep.log"; }
+CASE=full_edge
+# #18.5: writes race a --full-interval full (its snapshot may hold revisions
+# past its manifest's).  A timestamped writer is the ground truth: each put
+# logs the time before it, its revision and the time after it.
+"$TOP/build/rel/tools/eb_load" "$EP" 40 100000 edge/ >/dev/null || fail full_edge_load "eb_load failed"
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start --full-interval 2s
+wait_for "the lock" bash -c 'tail -n +"$1" "$2" | grep -q "holding the lock"' _ "$n0" "$T/rep.log"
+python3 - "$EP" "$T/edge.times" <<'PY'
+import json, subprocess, sys, time
+ep, out = sys.argv[1], open(sys.argv[2], "w")
+end = time.time() + 7
+i = 0
+while time.time() < end:
+    t0 = time.time()
+    r = subprocess.run(["etcdctl", "--endpoints", ep, "put", "/edge/w%d" % (i % 50), "v%d" % i, "-w", "json"],
+                       capture_output=True, text=True)
+    t1 = time.time()
+    if r.returncode == 0:
+        out.write("%.3f %d %.3f\n" % (t0, json.loads(r.stdout)["header"]["revision"], t1))
+    i += 1
+PY
+EDGE_LAST=$(rev_now)
+wait_for "a segment ending at $EDGE_LAST" bash -c '[ "$(ls "$1" | sed -n "s/.*\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$/\1/p" | sort -n | tail -1)" -ge "$2" ]' _ "$S" "$EDGE_LAST" ||
+	fail full_edge_segments "no segment reaches $EDGE_LAST"
+kill -TERM "$REP"; wait "$REP"
+mapfile -t EDGE_FULLS < <(log_from "$n0" | sed -n 's/.*full backup \([^ ]*\) at revision.*/\1/p' | head -2)
+check full_edge_fulls_taken [ "${#EDGE_FULLS[@]}" -ge 1 ]
+for id in "${EDGE_FULLS[@]}"; do
+	F=$(jq -r .revision "$S/$id.manifest.json"); B=$(jq -r '.revision_bound // .revision' "$S/$id.manifest.json")
+	# its own revision, and every revision its snapshot may or may not hold
+	bad=""
+	for R in $(seq "$F" "$B" | head -40); do
+		"$RESTORE" --from "$S" --to-revision "$R" --data-dir "$T/edge-$R" >"$T/edge.out" 2>&1 || bad+=" $R"
+		rm -rf "$T/edge-$R"
+	done
+	expect_eq "full_edge_${F}_revisions_${F}_to_${B}_restorable" "$bad" ""
+	# --to-time in the second the full was created: the revision received by then
+	TS=$(jq -r .created "$S/$id.manifest.json"); TSN=$(date -u -d "$TS" +%s)
+	if out=$("$RESTORE" --from "$S" --to-time "$TS" --data-dir "$T/edge-t" 2>&1); then
+		RT=$(sed -n 's/^point in time: revision \([0-9]*\) .*/\1/p' <<<"$out")
+		# no revision whose put began after the time; none missing that was
+		# acknowledged a second before it
+		FIRST_AFTER=$(awk -v t="$TSN" '$1 > t { print $2; exit }' "$T/edge.times")
+		DONE_BEFORE=$(awk -v t="$TSN" '$3 <= t - 1 { r = $2 } END { print r + 0 }' "$T/edge.times")
+		check "full_edge_${F}_to_time_nothing_later" [ -n "$RT" ] && [ -z "$FIRST_AFTER" -o "${RT:-0}" -lt "${FIRST_AFTER:-0}" ]
+		check "full_edge_${F}_to_time_nothing_missing" [ "${RT:-0}" -ge "$DONE_BEFORE" ]
+	else
+		fail "full_edge_${F}_to_time" "$(tail -2 <<<"$out")"
+	fi
+	rm -rf "$T/edge-t"
+done
+
 CASE=prune
 # Retention removes a full backup only together with its chain, and never
 # the full whose chain replicate continues.  The race that made this flaky
