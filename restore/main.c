@@ -342,8 +342,11 @@ main(int argc, char **argv)
 	if (o.pitr) {
 		printf("point in time: revision %lld = the full backup and %zu segments (%llu events)\n",
 		       (long long)r.pitr_rev, r.segments, (unsigned long long)r.events);
-		printf("not carried by segments: auth changes, lease revocations and membership after full "
-		       "backup %s (docs/continuous-backup.md)\n", r.backup_id);
+		if (r.leases_dropped)
+			printf("leases: %llu that no key names at revision %lld (revoked or expired before it) not "
+			       "restored\n", (unsigned long long)r.leases_dropped, (long long)r.pitr_rev);
+		printf("not carried by segments: auth changes and membership after full backup %s; leases are "
+		       "those the keys name at the point (docs/continuous-backup.md)\n", r.backup_id);
 		if (r.hashkv_checked)
 			printf("HashKV at revision %lld: %u, equal to the cluster's, recorded live\n",
 			       (long long)r.pitr_rev, r.hashkv);

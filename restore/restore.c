@@ -29,6 +29,7 @@
 #include "restore/snapfile.h"
 #include "restore/snapshot.h"
 #include "restore/wal.h"
+#include "restore/leaseset.h"
 
 enum mode { M_COPY, M_SKIP, M_MEMBERS, M_META, M_KEY, M_LEASE };
 
@@ -52,6 +53,8 @@ struct xform {
 	uint64_t keys;
 	/* point in time: events after the key bucket, leases merged */
 	eb_replay *replay;        /* NULL: a plain restore */
+	eb_leaseset *named;       /* point in time: the leases the keys name at it */
+	uint64_t leases_dropped;  /* leases no key names at the point, not written */
 	int64_t snap_rev;         /* the snapshot's own latest revision */
 	int64_t fin, sched;       /* the snapshot's compaction marks, -1 when none */
 };
@@ -207,6 +210,10 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 	case M_LEASE:
 		if ((rc = eb_replay_leases(x->replay, k, kl, err)))
 			return rc;
+		if (x->named && kl == 8 && !eb_leaseset_named(x->named, (int64_t)eb_be64(k))) {
+			x->leases_dropped++; /* revoked or expired before the point: no key names it */
+			return 0;
+		}
 		break;
 	case M_META:
 		if (kl == 18 && !memcmp(k, "finishedCompactRev", 18) && vl >= 8)
@@ -223,6 +230,8 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 		if (kl < 17 || k[8] != '_')
 			return eb_err_set(err, EB_ECORRUPT, "bucket key: entry with a %zu-byte key is not an MVCC revision", kl);
 		x->latest_main = eb_be64(k); /* keys ascend: the last is the latest */
+		if (x->named && (rc = eb_leaseset_version(x->named, v, vl, kl == 18 && k[17] == 't', err)) < 0)
+			return rc;
 		break;
 	case M_COPY:
 		break;
@@ -233,6 +242,15 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 static int
 replay_put(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err *err)
 {
+	struct xform *x = ctx;
+	int rc;
+	if (x->named && x->mode == M_KEY &&
+	    (rc = eb_leaseset_version(x->named, v, vl, kl == 18 && k[17] == 't', err)) < 0)
+		return rc;
+	if (x->named && x->mode == M_LEASE && kl == 8 && !eb_leaseset_named(x->named, (int64_t)eb_be64(k))) {
+		x->leases_dropped++;
+		return 0;
+	}
 	return put(ctx, k, kl, v, vl, err);
 }
 
@@ -253,7 +271,8 @@ replay_events(struct xform *x, eb_err *err)
 	if ((rc = eb_replay_keys(x->replay, x->snap_rev, err)))
 		return rc;
 	x->latest_main = (uint64_t)p->rev;
-	return 0;
+	/* the key bucket is complete: which leases its live keys name */
+	return x->named ? eb_leaseset_seal(x->named, err) : 0;
 }
 
 static int
@@ -361,6 +380,7 @@ struct run {
 	eb_pitr_plan plan;  /* point in time: the full backup and its segments */
 	int have_plan;
 	eb_replay replay;
+	eb_leaseset named;  /* point in time: leases the keys name at the point */
 	int target;         /* --target-version's minor, 0 = not given */
 	eb_raft_form form;  /* how the raft records are encoded */
 };
@@ -580,13 +600,15 @@ rewrite_db(struct run *r, const int *fds, eb_err *err)
 	if ((rc = eb_bw_new(&r->w, fds, (int)r->nt, eb_bolt_get_meta(r->b)->page_size, err)))
 		return rc;
 	r->x = (struct xform){.w = r->w, .o = r->o, .c = &r->c, .fin = -1, .sched = -1,
-	                      .replay = r->have_plan ? &r->replay : NULL};
+	                      .replay = r->have_plan ? &r->replay : NULL,
+	                      .named = r->have_plan ? &r->named : NULL};
 	if ((rc = eb_bolt_walk(r->b, &v, NULL, err)) ||
 	    (rc = emit_required_before(&r->x, NULL, 0, err)) ||
 	    (rc = eb_bw_finish(r->w, &r->res->db_size, err)))
 		return rc;
 	r->res->keys_copied = r->x.keys;
 	r->res->events = r->replay.events;
+	r->res->leases_dropped = r->x.leases_dropped;
 	r->res->revision = r->x.latest_main + (r->o->mark_compacted ? r->o->bump_revision : 0);
 	return 0;
 }
@@ -749,6 +771,7 @@ run_dispose(struct run *r)
 	eb_snapshot_close(&r->s);
 	eb_membership_dispose(&r->c);
 	eb_replay_dispose(&r->replay);
+	eb_leaseset_dispose(&r->named);
 	if (r->have_plan)
 		eb_pitr_plan_dispose(&r->plan);
 }

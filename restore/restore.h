@@ -71,6 +71,7 @@ typedef struct eb_restore_result {
 	int64_t pitr_rev;         /* the revision restored */
 	size_t segments;          /* segments replayed */
 	uint64_t events;          /* their events written */
+	uint64_t leases_dropped;  /* leases no key names at the point (revoked or expired before it) */
 	int hashkv_checked;       /* the result's HashKV equals the live one recorded */
 	uint32_t hashkv;
 	char hashkv_note[256];    /* why it was not compared, "" when it was */

@@ -343,6 +343,34 @@ expect_match store_alone_reports_point "$out" "point in time: revision [0-9]+"
 expect_match restore_says_what_segments_do_not_carry "$out" "not carried by segments: auth changes"
 
 log_from() { tail -n +"$1" "$T/rep.log"; }
+CASE=leases
+# #18.8: leases revoked after the full backup stay revoked: a restore at R
+# holds exactly the leases that keys name at R (the source's, while it runs)
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start
+wait_for "the lock" bash -c 'tail -n +"$1" "$2" | grep -q "holding the lock"' _ "$n0" "$T/rep.log"
+LIDS=()
+for i in $(seq 0 19); do
+	l=$(ectl "$EP" lease grant 600 | awk '{ print $2 }'); LIDS+=("$l")
+	ectl "$EP" put "/lease/k$i" v --lease "$l" >/dev/null
+done
+for i in $(seq 0 2 19); do ectl "$EP" lease revoke "${LIDS[$i]}" >/dev/null; done
+leases_of() { ectl "$1" lease list | sed -n 's/^\([0-9a-f]\{16\}\)$/\1/p; s/^\s*\([0-9a-f]\{16\}\)\s*$/\1/p' | sort -u | tr '\n' ' '; }
+SRC_LEASES=$(leases_of "$EP")
+RL=$(rev_now)
+wait_for "a segment reaching $RL" bash -c '[ "$(ls "$1" | sed -n "s/.*\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$/\1/p" | sort -n | tail -1)" -ge "$2" ]' _ "$S" "$RL" ||
+	fail leases_segment "no segment reaches $RL"
+kill -TERM "$REP"; wait "$REP"
+check leases_source_has_them [ "$(wc -w <<<"$SRC_LEASES")" -ge 10 ]
+if restore_at rlease --to-revision "$RL"; then
+	expect_eq leases_only_named_ones "$(leases_of "$R_URL")" "$SRC_LEASES"
+	expect_match leases_dropped_said "$(cat "$T/rlease.restore")" "leases: [0-9]+ that no key names at revision $RL"
+	expect_eq leases_keys_at_point "$(ectl "$R_URL" get /lease/ --prefix --keys-only --rev "$RL" | grep -c '^/lease/')" 10
+	stop_pid "$R_PID"
+else
+	fail leases_restore "etcd-restore --to-revision $RL failed"
+fi
+
 CASE=full_edge
 # #18.5: writes race a --full-interval full (its snapshot may hold revisions
 # past its manifest's).  A timestamped writer is the ground truth: each put
