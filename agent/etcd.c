@@ -969,6 +969,7 @@ watch_deliver(eb_etcd *c, grpc_byte_buffer *bb, eb_watch_fn fn, void *arg, eb_er
 	r.canceled = m->canceled;
 	r.compact_revision = m->compact_revision;
 	r.cancel_reason = m->cancel_reason ? m->cancel_reason : "";
+	r.fragment = m->fragment;
 	r.n = m->n_events;
 	r.events = ev;
 	rc = fn(arg, &r, err);
@@ -996,6 +997,9 @@ eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *
 	cr.range_end.len = 1;
 	cr.start_revision = start_rev;
 	cr.progress_notify = 1;
+	/* a backlog comes as messages of about --max-request-bytes each, not as
+	 * one response of every revision since start_rev (etcd 3.4+) */
+	cr.fragment = 1;
 	req.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
 	req.create_request = &cr;
 	stream_call_init(&sc);

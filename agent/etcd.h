@@ -121,10 +121,11 @@ typedef struct eb_watch_event {
 
 /* One WatchResponse; events are valid during the callback only.  Events
  * come in revision order, the events of one revision in the order etcd
- * applied them (their sub-revision). */
+ * applied them (their sub-revision).  fragment: more of this response
+ * follows in the next message, and its last revision may go on there. */
 typedef struct eb_watch_resp {
 	int64_t header_revision;
-	int created, canceled;
+	int created, canceled, fragment;
 	int64_t compact_revision; /* set with canceled: history before it is gone */
 	const char *cancel_reason;
 	size_t n;

@@ -2,6 +2,7 @@
 #include "agent/replicate.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,10 @@ typedef struct rep {
 	int64_t *leases;        /* lease IDs recorded in this chain, sorted */
 	size_t nleases, capleases;
 	int64_t lease;          /* the lock's lease (LOCK_TTL_S), 0 when not held */
-	int64_t ka_ms;          /* monotonic time of the last keep-alive */
+	int64_t ka_ms;          /* monotonic time of the last keep-alive (atomic) */
+	pthread_t ka_thread;    /* keeps the lease alive whatever the watch does */
+	int ka_running, ka_stop, ka_lost; /* ka_stop, ka_lost: atomic */
+	int partial;            /* the last message was a fragment: its last revision may go on */
 	char lock_key[96];
 	int compacted;          /* the watch was cancelled: history is gone */
 	int64_t compact_rev;
@@ -71,6 +75,7 @@ typedef struct rep {
 
 static void pause_ms(long long ms);
 static int lock_renew(struct rep *r, int force, eb_err *err);
+static void keepalive_start(struct rep *r);
 
 /* Takes the lock, waiting while another instance holds it (a standby
  * takes over within LOCK_TTL_S of the holder's death).  SIGTERM while
@@ -117,31 +122,98 @@ lock_acquire(rep *r, eb_err *err)
 		r->lease = 0;
 		return rc;
 	}
-	r->ka_ms = eb_mono_ms();
+	__atomic_store_n(&r->ka_ms, eb_mono_ms(), __ATOMIC_RELEASE);
+	keepalive_start(r);
 	EB_LOG(EB_LOG_INFO, "replicate", "holding the lock %s (lease %016" PRIx64 ", %d s)", r->lock_key,
 	       (uint64_t)r->lease, LOCK_TTL_S);
 	return 0;
 }
 
-/* Renews the lease; EB_EEXIST when it is gone (another instance may hold
- * the lock now); a member that does not answer is retried until the
- * lease would have run out. */
+/* The keep-alive thread: every LOCK_RENEW_MS, on a connection of its own
+ * (the watch's may be busy for long with a large backlog, or its member
+ * gone), to the endpoints in turn when one fails.  It marks the lease lost
+ * when etcd says it is gone, or when no member answered for LOCK_TTL_S - 2
+ * seconds; the writer checks that before every commit. */
+static void *
+keepalive_main(void *arg)
+{
+	rep *r = arg;
+	eb_etcd *c = NULL;
+	size_t at = 0;
+	while (!__atomic_load_n(&r->ka_stop, __ATOMIC_ACQUIRE)) {
+		int64_t ttl = 0, now = eb_mono_ms();
+		eb_err e;
+		eb_err_init(&e);
+		if (now - __atomic_load_n(&r->ka_ms, __ATOMIC_ACQUIRE) >= LOCK_RENEW_MS) {
+			if (!c && eb_etcd_open(&c, r->o->endpoints[at % r->o->nendpoints], r->o->etcd, &e) < 0)
+				c = NULL;
+			if (c && eb_etcd_lease_keepalive(c, r->lease, &ttl, &e) == 0) {
+				if (ttl <= 0)
+					__atomic_store_n(&r->ka_lost, 1, __ATOMIC_RELEASE);
+				else
+					__atomic_store_n(&r->ka_ms, eb_mono_ms(), __ATOMIC_RELEASE);
+			} else if (c) {
+				eb_etcd_close(c); /* the next member next time */
+				c = NULL;
+				at++;
+			}
+			if (eb_mono_ms() - __atomic_load_n(&r->ka_ms, __ATOMIC_ACQUIRE) >= (LOCK_TTL_S - 2) * 1000)
+				__atomic_store_n(&r->ka_lost, 1, __ATOMIC_RELEASE);
+		}
+		usleep(100000);
+	}
+	if (c)
+		eb_etcd_close(c);
+	return NULL;
+}
+
+static void
+keepalive_start(rep *r)
+{
+	__atomic_store_n(&r->ka_stop, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->ka_lost, 0, __ATOMIC_RELEASE);
+	r->ka_running = pthread_create(&r->ka_thread, NULL, keepalive_main, r) == 0;
+	if (!r->ka_running)
+		EB_LOG(EB_LOG_WARN, "replicate", "cannot start the lock keep-alive thread: the lock is renewed "
+		       "between watch messages only");
+}
+
+static void
+keepalive_stop(rep *r)
+{
+	if (!r->ka_running)
+		return;
+	__atomic_store_n(&r->ka_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(r->ka_thread, NULL);
+	r->ka_running = 0;
+}
+
+/* Is the lock still ours?  force (before a commit): ask etcd now.
+ * EB_EEXIST when the lease is gone (another instance may hold the lock
+ * now); a member that does not answer is retried until the lease would
+ * have run out. */
 static int
 lock_renew(rep *r, int force, eb_err *err)
 {
 	int64_t ttl = 0, now = eb_mono_ms();
 	eb_err e;
-	if (!r->lease || (!force && now - r->ka_ms < LOCK_RENEW_MS))
+	if (!r->lease)
+		return 0;
+	if (__atomic_load_n(&r->ka_lost, __ATOMIC_ACQUIRE))
+		return eb_err_set(err, EB_EEXIST, "lost the lock %s (its lease expired, or no member answered for %d "
+		                  "s): another instance may write to %s now; stopping without committing", r->lock_key,
+		                  LOCK_TTL_S - 2, r->st->url);
+	if (!force && (r->ka_running || now - __atomic_load_n(&r->ka_ms, __ATOMIC_ACQUIRE) < LOCK_RENEW_MS))
 		return 0;
 	eb_err_init(&e);
 	if (eb_etcd_lease_keepalive(r->m->conn, r->lease, &ttl, &e) == 0) {
 		if (ttl <= 0)
 			return eb_err_set(err, EB_EEXIST, "lost the lock %s (its lease expired): another instance may "
 			                  "write to %s now; stopping without committing", r->lock_key, r->st->url);
-		r->ka_ms = now;
+		__atomic_store_n(&r->ka_ms, now, __ATOMIC_RELEASE);
 		return 0;
 	}
-	if (now - r->ka_ms >= (LOCK_TTL_S - 2) * 1000)
+	if (now - __atomic_load_n(&r->ka_ms, __ATOMIC_ACQUIRE) >= (LOCK_TTL_S - 2) * 1000)
 		return eb_err_set(err, EB_EEXIST, "cannot renew the lock %s (%s): stopping before it expires", r->lock_key,
 		                  e.msg);
 	return 0;
@@ -151,6 +223,7 @@ static void
 lock_release(rep *r)
 {
 	eb_err e;
+	keepalive_stop(r);
 	eb_err_init(&e);
 	if (r->lease && r->m && eb_etcd_lease_revoke(r->m->conn, r->lease, &e) < 0)
 		EB_LOG(EB_LOG_WARN, "replicate", "releasing the lock: %s (it ends within %d s)", e.msg, LOCK_TTL_S);
@@ -247,7 +320,26 @@ start_chain(rep *r, const char *base, int64_t rev)
 	eb_seg_writer_init(&r->w, rev);
 	r->next_rev = rev + 1;
 	r->nleases = 0;
+	r->partial = 0;
 	r->full_ms = eb_mono_ms();
+}
+
+/* Drops the open segment (a revision was cut between fragments and the
+ * watch ended: half a revision is never committed); the next watch starts
+ * after the last committed revision and brings it all again. */
+static void
+discard_open(rep *r)
+{
+	int64_t committed = r->w.prev_rev;
+	if (r->w.events)
+		EB_LOG(EB_LOG_INFO, "replicate", "dropping the open segment (revisions %" PRId64 "-%" PRId64 ", the "
+		       "last one cut between messages): the watch resumes after revision %" PRId64, r->w.first_rev,
+		       r->w.last_rev, committed);
+	eb_seg_writer_dispose(&r->w);
+	eb_seg_writer_init(&r->w, committed);
+	r->next_rev = committed + 1;
+	r->nleases = 0; /* leases it recorded are recorded again */
+	r->partial = 0;
 }
 
 /* ---- one segment into the store ---- */
@@ -428,7 +520,8 @@ maybe_switch(rep *r, int64_t upcoming_rev, eb_err *err)
 static int
 on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 {
-	int64_t now = eb_wall_ms(), from = r->next_rev;
+	/* after a fragment, its last revision may go on in this message */
+	int64_t now = eb_wall_ms(), from = r->next_rev - (r->partial ? 1 : 0);
 	int rc;
 	if (resp->header_revision > r->stats->etcd_rev)
 		r->stats->etcd_rev = resp->header_revision;
@@ -446,6 +539,12 @@ on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 			continue; /* had it before a reconnect (a revision never spans responses) */
 		if ((rc = maybe_switch(r, e->mod_revision, err)) != 0)
 			return rc; /* 1: watched again from the new chain's start */
+		/* a full segment commits at a revision boundary, inside a message
+		 * too: a backlog of any size becomes segments of about
+		 * --segment-max-bytes (one revision is never split) */
+		if (r->w.events && e->mod_revision > r->w.last_rev && r->w.b.len >= r->o->segment_max_bytes &&
+		    (rc = flush(r, err)) < 0)
+			return rc;
 		if (!r->w.events)
 			r->seg_start_ms = eb_mono_ms();
 		rc = eb_seg_event(&r->w, e->is_delete, e->mod_revision, now, e->key, e->key_len, e->value,
@@ -457,6 +556,7 @@ on_events(rep *r, const eb_watch_resp *resp, eb_err *err)
 		r->next_rev = e->mod_revision + 1;
 		r->stats->events++;
 	}
+	r->partial = resp->fragment && resp->n;
 	return 0;
 }
 
@@ -519,6 +619,8 @@ on_tick(rep *r, eb_err *err)
 		write_metrics(r, 1);
 	if ((rc = lock_renew(r, 0, err)) < 0)
 		return rc;
+	if (r->partial)
+		return 0; /* the rest of a revision is on its way: nothing commits half of it */
 	if (eb_interrupted()) {
 		/* SIGTERM: the open segment commits (a second signal stops it) */
 		eb_interrupt_drain(1);
@@ -552,7 +654,7 @@ watch_fn(void *arg, const eb_watch_resp *resp, eb_err *err)
 {
 	rep *r = arg;
 	int rc = resp ? on_events(r, resp, err) : 0;
-	if (rc == 0 && r->w.b.len >= r->o->segment_max_bytes)
+	if (rc == 0 && !r->partial && r->w.b.len >= r->o->segment_max_bytes)
 		rc = flush(r, err);
 	if (rc == 0)
 		rc = on_tick(r, err);
@@ -656,7 +758,9 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 			eb_err_init(&fe);
 			EB_LOG(EB_LOG_WARN, "replicate", "watch on %s ended: %s; reconnecting", r.m->endpoint,
 			       we.msg[0] ? we.msg : "stream closed");
-			if ((rc = flush(&r, &fe)) < 0) {
+			if (r.partial)
+				discard_open(&r);
+			else if ((rc = flush(&r, &fe)) < 0) {
 				eb_err_set(err, rc, "%s", fe.msg);
 				break;
 			}
@@ -670,9 +774,13 @@ eb_replicate_run(eb_store *st, const eb_replicate_opts *o, eb_replicate_stats *s
 			} while (rc < 0 && !eb_interrupted());
 		}
 	}
-	/* 3. stopped: whatever is open is committed, then the lock released */
+	/* 3. stopped: whatever is open is committed (never half a revision),
+	 * then the lock released */
+	if (rc == 0 && !r.stopped && r.partial)
+		discard_open(&r);
 	if (rc == 0 && !r.stopped)
 		rc = flush(&r, err);
+	keepalive_stop(&r);
 	if (rc != EB_EEXIST)
 		lock_release(&r);
 	write_metrics(&r, 0);

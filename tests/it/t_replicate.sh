@@ -519,4 +519,35 @@ if restore_at rdown --to-revision "$RD"; then
 else
 	fail resume_furthest_down_revisions_restorable "etcd-restore --to-revision $RD failed"
 fi
+CASE=backlog
+# #18.2: a backlog is caught up in bounded memory: etcd sends it as
+# fragments, segments are cut at --segment-max-bytes inside a message (at a
+# revision boundary), and the lock stays alive while it is worked through
+BL0=$(last_seg_end)
+"$TOP/build/rel/tools/eb_load" "$EP" 60 1000000 backlog/ >/dev/null || fail backlog_load "eb_load failed"
+BL1=$(rev_now)
+n0=$(($(wc -l <"$T/rep.log") + 1))
+rep_start --segment-max-bytes 1M
+peak=0
+for _ in $(seq 600); do
+	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$REP/status" 2>/dev/null); [ -n "$hwm" ] && peak=$hwm
+	[ "$(last_seg_end)" -ge "$BL1" ] 2>/dev/null && break
+	sleep 0.1
+done
+kill -TERM "$REP"; wait "$REP"; rc=$?
+expect_eq backlog_stop_exit_0 "$rc" 0
+check backlog_caught_up [ "$(last_seg_end)" -ge "$BL1" ]
+check backlog_peak_rss_under_64MiB [ "$peak" -gt 0 ] && [ "$peak" -le 65536 ]
+echo "backlog: peak RSS ${peak} KiB for $(( (BL1 - BL0) )) revisions of 1 MB"
+big=$(for m in "$S"/*.segment.json; do jq -r '"\(.first_revision) \(.plain_size)"' "$m"; done |
+	awk -v f="$BL0" '$1 > f && $2 > 2700000 { n++ } END { print n + 0 }')
+expect_eq backlog_segments_bounded "$big" 0
+check_fails backlog_no_lost_lock bash -c 'tail -n +"$1" "$2" | grep -q "lost the lock"' _ "$n0" "$T/rep.log"
+if restore_at rbacklog --to-revision "$BL1"; then
+	expect_eq backlog_restore_equal "$(ectl "$R_URL" get backlog/ --prefix -w json --rev "$BL1" | jq -c '[.kvs[] | [.key, (.value | length), .mod_revision]]')" \
+		"$(ectl "$EP" get backlog/ --prefix -w json --rev "$BL1" | jq -c '[.kvs[] | [.key, (.value | length), .mod_revision]]')"
+	stop_pid "$R_PID"
+else
+	fail backlog_restore "etcd-restore --to-revision $BL1 failed"
+fi
 exit $((_NFAIL > 0))
