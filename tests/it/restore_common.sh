@@ -81,3 +81,15 @@ wait_healthy() { # URL...
 		return 1
 	done
 }
+
+# restore_at NAME FLAGS...: etcd-restore --from "$S" FLAGS (a point in time
+# or a backup) into $T/NAME, and etcd booted on it (R_URL, R_PID); its
+# output in $T/NAME.restore.
+restore_at() {
+	local name=$1 peer; shift
+	peer=http://127.0.0.1:$(free_port)
+	"$RESTORE" --from "$S" "$@" --name "$name" --initial-cluster "$name=$peer" \
+		--initial-advertise-peer-urls "$peer" --data-dir "$T/$name" >"$T/$name.restore" 2>&1 || { cat "$T/$name.restore" >&2; return 1; }
+	start_restored "$name" "$T/$name" "$name=$peer" pitr "$peer"
+	wait_healthy "$R_URL"
+}

@@ -131,16 +131,6 @@ fi
 inside=$(segs | awk -v r="$R2" '$1 < r && r < $2 { print "yes" }')
 [ -n "$inside" ] || R2=$(segs | awk '$2 > $1 { print $1 + 1; exit }')
 
-# restore_at NAME FLAGS...: a point in time into $T/NAME; etcd booted on it
-restore_at() {
-	local name=$1 peer; shift
-	peer=http://127.0.0.1:$(free_port)
-	"$RESTORE" --from "$S" "$@" --name "$name" --initial-cluster "$name=$peer" \
-		--initial-advertise-peer-urls "$peer" --data-dir "$T/$name" >"$T/$name.restore" 2>&1 || { cat "$T/$name.restore" >&2; return 1; }
-	start_restored "$name" "$T/$name" "$name=$peer" pitr "$peer"
-	wait_healthy "$R_URL"
-}
-
 CASE=restore
 for R in "$R1" "$R2" "$R3" "$R4"; do
 	if ! restore_at "r$R" --to-revision "$R"; then fail "pitr_restore_$R" "etcd-restore failed"; continue; fi
