@@ -59,20 +59,20 @@ eb_leaseset_version(eb_leaseset *s, const uint8_t *kv, size_t kvl, int tombstone
 	int64_t lease = 0;
 	uint64_t h1, h2;
 	eb_rd r;
+	unsigned f, wt;
+	uint64_t val;
+	const uint8_t *b;
+	size_t bl;
 	eb_rd_init(&r, kv, kvl);
-	while (eb_rd_left(&r)) {
-		unsigned f, wt;
-		uint64_t val;
-		const uint8_t *b;
-		size_t bl;
-		if (eb_pb_next(&r, &f, &wt, &val, &b, &bl) < 0)
-			return eb_err_set(err, EB_ECORRUPT, "a key bucket value is not an mvccpb.KeyValue");
+	while (eb_pb_next(&r, &f, &wt, &val, &b, &bl) == 1) {
 		if (f == 1 && wt == 2) {
 			key = b;
 			keyl = bl;
 		} else if (f == 6 && wt == 0)
 			lease = (int64_t)val;
 	}
+	if (r.bad)
+		return eb_err_set(err, EB_ECORRUPT, "a key bucket value is not an mvccpb.KeyValue");
 	if (!key)
 		return eb_err_set(err, EB_ECORRUPT, "a key bucket value has no key");
 	if (tombstone)

@@ -1,9 +1,12 @@
-/* tests/fuzz/fuzz_records.c - the boot-time record checks (restore/records.c):
- * input = bucket selector byte, key length byte, key, value. */
+/* tests/fuzz/fuzz_records.c - the boot-time record checks (restore/records.c)
+ * and the lease set's KeyValue reader (restore/leaseset.c), twice over the
+ * value so a key is seen again: input = bucket selector byte, key length
+ * byte, key, value. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "restore/leaseset.h"
 #include "restore/records.h"
 
 int
@@ -20,5 +23,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kl = data[1] <= size - 2 ? data[1] : size - 2;
 	eb_err_init(&err);
 	eb_record_check((const uint8_t *)b, strlen(b), data + 2, kl, data + 2 + kl, size - 2 - kl, &err);
+	{
+		eb_leaseset ls = {0};
+		eb_leaseset_version(&ls, data + 2 + kl, size - 2 - kl, data[0] & 1, &err);
+		eb_leaseset_version(&ls, data + 2 + kl, size - 2 - kl, 0, &err);
+		if (eb_leaseset_seal(&ls, &err) == 0)
+			eb_leaseset_named(&ls, 1);
+		eb_leaseset_dispose(&ls);
+	}
 	return 0;
 }
