@@ -246,6 +246,13 @@ eb_pb_next(eb_rd *r, unsigned *field, unsigned *wt, uint64_t *val,
 }
 
 int
+eb_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int
 eb_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
 	size_t n = al < bl ? al : bl;

@@ -78,6 +78,9 @@ const uint8_t *eb_rd_sshstr(eb_rd *r, size_t *len);
 int eb_pb_next(eb_rd *r, unsigned *field, unsigned *wt, uint64_t *val,
                const uint8_t **data, size_t *dlen);
 
+/* qsort/bsearch order of int64_t values. */
+int eb_cmp_i64(const void *a, const void *b);
+
 /* Byte-wise key comparison (shorter prefix first), as bbolt orders keys. */
 int eb_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 

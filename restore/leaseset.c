@@ -97,13 +97,6 @@ eb_leaseset_version(eb_leaseset *s, const uint8_t *kv, size_t kvl, int tombstone
 	return 0;
 }
 
-static int
-by_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int
 eb_leaseset_seal(eb_leaseset *s, eb_err *err)
 {
@@ -119,7 +112,7 @@ eb_leaseset_seal(eb_leaseset *s, eb_err *err)
 		if (s->slots[i].h2 && s->slots[i].lease)
 			s->ids[n++] = s->slots[i].lease;
 	if (n > 1)
-		qsort(s->ids, n, sizeof *s->ids, by_id);
+		qsort(s->ids, n, sizeof *s->ids, eb_cmp_i64);
 	for (size_t i = 0; i < n; i++)
 		if (!s->nids || s->ids[s->nids - 1] != s->ids[i])
 			s->ids[s->nids++] = s->ids[i];

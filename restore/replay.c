@@ -59,13 +59,6 @@ on_lease(void *arg, int64_t id, int64_t ttl, eb_err *err)
 	return 0;
 }
 
-static int
-by_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int
 eb_replay_keys(eb_replay *r, int64_t after, eb_err *err)
 {
@@ -89,7 +82,7 @@ eb_replay_keys(eb_replay *r, int64_t after, eb_err *err)
 		return rc;
 	/* sorted, one record per lease (the first recorded TTL) */
 	if (r->nleases)
-		qsort(r->leases, r->nleases, sizeof *r->leases, by_id);
+		qsort(r->leases, r->nleases, sizeof *r->leases, eb_cmp_i64);
 	for (size_t i = 0; i < r->nleases; i++)
 		if (!n || r->leases[n - 1].id != r->leases[i].id)
 			r->leases[n++] = r->leases[i];

@@ -300,74 +300,105 @@ eb_s3_store_open(eb_store **out, const char *url, const eb_store_opts *opts,
 typedef int (*upload_fn)(s3_store *ss, const char *key, const char *id,
                          int64_t initiated, void *ud, eb_err *err);
 
+/* A listing that goes on by two markers (ListMultipartUploads: key and
+ * upload id; ListObjectVersions: key and version id), under the prefix at
+ * its own level (delimiter "/"); fn gets each page's result element. */
+typedef struct marked_list {
+	const char *op, *kind, *root;     /* "ListObjectVersions", "versions", "ListVersionsResult" */
+	const char *second, *next_second; /* "version-id-marker", "NextVersionIdMarker" */
+} marked_list;
+typedef int (*page_fn)(s3_store *ss, eb_xml_span doc, void *ud, eb_err *err);
+
 static int
-each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
+each_marked_page(s3_store *ss, const marked_list *ml, page_fn fn, void *ud, eb_err *err)
 {
-	char *km = NULL, *um = NULL;
+	char *km = NULL, *m2 = NULL;
 	int rc = 0;
-	for (int page = 0; page < 100000; page++) {
+	for (int page = 0; page < 100000 && rc == 0; page++) {
 		eb_s3_query q = {0};
 		eb_http_resp r;
 		char trunc[16];
-		eb_xml_span doc, u;
-		size_t pos = 0;
-		int qrc = eb_s3_query_add(&q, "uploads", "");
+		eb_xml_span doc;
+		int qrc = eb_s3_query_add(&q, ml->kind, "");
 		if (!qrc)
 			qrc = eb_s3_query_add(&q, "delimiter", "/");
 		if (!qrc && ss->s->prefix[0])
 			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
 		if (!qrc && km)
 			qrc = eb_s3_query_add(&q, "key-marker", km);
-		if (!qrc && um)
-			qrc = eb_s3_query_add(&q, "upload-id-marker", um);
+		if (!qrc && m2)
+			qrc = eb_s3_query_add(&q, ml->second, m2);
 		free(km);
-		free(um);
-		km = um = NULL;
-		rc = list_page(ss, "ListMultipartUploads", &q, qrc, "ListMultipartUploadsResult", &r,
-		               &doc, err);
-		if (rc)
-			return rc;
-		for (;;) {
-			eb_xml_span sk, si, st;
-			char *key = NULL, *id = NULL, *ini = NULL;
-			int f = eb_xml_next(doc, &pos, "Upload", &u);
-			if (f == 0)
-				break;
-			if (f < 0 || eb_xml_find(u, "Key", &sk) != 1 || eb_xml_find(u, "UploadId", &si) != 1 ||
-			    eb_xml_find(u, "Initiated", &st) != 1 || !(key = eb_xml_text(sk)) ||
-			    !(id = eb_xml_text(si)) || !(ini = eb_xml_text(st))) {
-				rc = eb_err_set(err, EB_EREMOTE,
-				                "S3 ListMultipartUploads %s: malformed Upload entry", ss->base.url);
-			} else {
-				rc = fn(ss, key, id, eb_s3_parse_iso8601(ini), ud, err);
-			}
-			free(key);
-			free(id);
-			free(ini);
-			if (rc)
-				break;
-		}
+		free(m2);
+		km = m2 = NULL;
+		if ((rc = list_page(ss, ml->op, &q, qrc, ml->root, &r, &doc, err)))
+			break;
+		rc = fn(ss, doc, ud, err);
 		if (!rc) {
 			eb_xml_get(doc, "IsTruncated", trunc, sizeof trunc);
 			if (!strcmp(trunc, "true")) {
 				eb_xml_span a, b;
 				if (eb_xml_find(doc, "NextKeyMarker", &a) == 1)
 					km = eb_xml_text(a);
-				if (eb_xml_find(doc, "NextUploadIdMarker", &b) == 1)
-					um = eb_xml_text(b);
+				if (eb_xml_find(doc, ml->next_second, &b) == 1)
+					m2 = eb_xml_text(b);
 				if (!km || !km[0])
-					rc = eb_err_set(err, EB_EREMOTE,
-					                "S3 ListMultipartUploads %s: truncated without a marker",
+					rc = eb_err_set(err, EB_EREMOTE, "S3 %s %s: truncated without a marker", ml->op,
 					                ss->base.url);
 			}
 		}
 		eb_http_resp_dispose(&r);
-		if (rc || !km)
+		if (!km)
 			break;
 	}
 	free(km);
-	free(um);
+	free(m2);
 	return rc;
+}
+
+typedef struct {
+	upload_fn fn;
+	void *ud;
+} uploads_ctx;
+
+/* one page of ListMultipartUploads: each <Upload> to the caller's fn */
+static int
+uploads_page(s3_store *ss, eb_xml_span doc, void *ud, eb_err *err)
+{
+	uploads_ctx *u = ud;
+	eb_xml_span up;
+	size_t pos = 0;
+	int rc = 0;
+	for (;;) {
+		eb_xml_span sk, si, st;
+		char *key = NULL, *id = NULL, *ini = NULL;
+		int f = eb_xml_next(doc, &pos, "Upload", &up);
+		if (f == 0)
+			break;
+		if (f < 0 || eb_xml_find(up, "Key", &sk) != 1 || eb_xml_find(up, "UploadId", &si) != 1 ||
+		    eb_xml_find(up, "Initiated", &st) != 1 || !(key = eb_xml_text(sk)) ||
+		    !(id = eb_xml_text(si)) || !(ini = eb_xml_text(st))) {
+			rc = eb_err_set(err, EB_EREMOTE,
+			                "S3 ListMultipartUploads %s: malformed Upload entry", ss->base.url);
+		} else {
+			rc = u->fn(ss, key, id, eb_s3_parse_iso8601(ini), u->ud, err);
+		}
+		free(key);
+		free(id);
+		free(ini);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+static int
+each_upload(s3_store *ss, upload_fn fn, void *ud, eb_err *err)
+{
+	static const marked_list ml = {"ListMultipartUploads", "uploads", "ListMultipartUploadsResult",
+	                               "upload-id-marker", "NextUploadIdMarker"};
+	uploads_ctx u = {fn, ud};
+	return each_marked_page(ss, &ml, uploads_page, &u, err);
 }
 
 
@@ -532,88 +563,63 @@ hid_flush(s3_store *ss, hid *h, eb_store_list *out, eb_err *err)
 	return rc;
 }
 
+typedef struct {
+	hid h;
+	eb_store_list *out;
+} hidden_ctx;
+
+/* one page of ListObjectVersions: <Version> and <DeleteMarker> entries in
+ * the order they come */
+static int
+versions_page(s3_store *ss, eb_xml_span doc, void *ud, eb_err *err)
+{
+	hidden_ctx *x = ud;
+	size_t pos = 0;
+	int rc = 0;
+	for (;;) {
+		eb_xml_span sk, e, ev, ed;
+		char latest[8], *key;
+		const char *tag;
+		size_t pv = pos, pd = pos; /* the next <Version> or <DeleteMarker>, whichever comes first */
+		int fv = eb_xml_next(doc, &pv, "Version", &ev), fd = eb_xml_next(doc, &pd, "DeleteMarker", &ed);
+		if (fv <= 0 && fd <= 0)
+			break;
+		if (fv > 0 && (fd <= 0 || ev.p < ed.p)) {
+			e = ev; pos = pv; tag = "Version";
+		} else {
+			e = ed; pos = pd; tag = "DeleteMarker";
+		}
+		if (eb_xml_find(e, "Key", &sk) != 1 || !(key = eb_xml_text(sk)))
+			return eb_err_set(err, EB_EREMOTE, "S3 ListObjectVersions %s: malformed %s entry", ss->base.url,
+			                  tag);
+		if (!x->h.key || strcmp(x->h.key, key)) { /* a new key: its newest entry first */
+			if ((rc = hid_flush(ss, &x->h, x->out, err))) {
+				free(key);
+				break;
+			}
+			x->h.key = key;
+			eb_xml_get(e, "IsLatest", latest, sizeof latest);
+			x->h.latest_marker = tag[0] == 'D' && !strcmp(latest, "true");
+		} else {
+			free(key);
+		}
+		if (tag[0] == 'V')
+			x->h.has_version = 1;
+	}
+	return rc;
+}
+
 static int
 s3_list_hidden(eb_store *st, eb_store_list *out, eb_err *err)
 {
+	static const marked_list ml = {"ListObjectVersions", "versions", "ListVersionsResult",
+	                               "version-id-marker", "NextVersionIdMarker"};
 	s3_store *ss = (s3_store *)st;
-	char *km = NULL, *vm = NULL;
-	hid h = {0};
-	int rc = 0;
-	for (int page = 0; page < 100000 && rc == 0; page++) {
-		eb_s3_query q = {0};
-		eb_http_resp r;
-		char trunc[16];
-		eb_xml_span doc, e;
-		size_t pos = 0;
-		int qrc = eb_s3_query_add(&q, "versions", "");
-		if (!qrc)
-			qrc = eb_s3_query_add(&q, "delimiter", "/");
-		if (!qrc && ss->s->prefix[0])
-			qrc = eb_s3_query_add(&q, "prefix", ss->s->prefix);
-		if (!qrc && km)
-			qrc = eb_s3_query_add(&q, "key-marker", km);
-		if (!qrc && vm)
-			qrc = eb_s3_query_add(&q, "version-id-marker", vm);
-		free(km);
-		free(vm);
-		km = vm = NULL;
-		if ((rc = list_page(ss, "ListObjectVersions", &q, qrc, "ListVersionsResult", &r, &doc, err)))
-			break;
-		for (;;) {
-			eb_xml_span sk;
-			char latest[8], *key;
-			const char *tag;
-			/* the next <Version> or <DeleteMarker>, whichever comes first */
-			size_t pv = pos, pd = pos;
-			eb_xml_span ev, ed;
-			int fv = eb_xml_next(doc, &pv, "Version", &ev), fd = eb_xml_next(doc, &pd, "DeleteMarker", &ed);
-			if (fv <= 0 && fd <= 0)
-				break;
-			if (fv > 0 && (fd <= 0 || ev.p < ed.p)) {
-				e = ev; pos = pv; tag = "Version";
-			} else {
-				e = ed; pos = pd; tag = "DeleteMarker";
-			}
-			if (eb_xml_find(e, "Key", &sk) != 1 || !(key = eb_xml_text(sk))) {
-				rc = eb_err_set(err, EB_EREMOTE, "S3 ListObjectVersions %s: malformed %s entry", st->url, tag);
-				break;
-			}
-			if (!h.key || strcmp(h.key, key)) { /* a new key: its newest entry first */
-				if ((rc = hid_flush(ss, &h, out, err))) {
-					free(key);
-					break;
-				}
-				h.key = key;
-				eb_xml_get(e, "IsLatest", latest, sizeof latest);
-				h.latest_marker = tag[0] == 'D' && !strcmp(latest, "true");
-			} else {
-				free(key);
-			}
-			if (tag[0] == 'V')
-				h.has_version = 1;
-		}
-		if (!rc) {
-			eb_xml_get(doc, "IsTruncated", trunc, sizeof trunc);
-			if (!strcmp(trunc, "true")) {
-				eb_xml_span a, b;
-				if (eb_xml_find(doc, "NextKeyMarker", &a) == 1)
-					km = eb_xml_text(a);
-				if (eb_xml_find(doc, "NextVersionIdMarker", &b) == 1)
-					vm = eb_xml_text(b);
-				if (!km || !km[0])
-					rc = eb_err_set(err, EB_EREMOTE, "S3 ListObjectVersions %s: truncated without a marker",
-					                st->url);
-			}
-		}
-		eb_http_resp_dispose(&r);
-		if (!km)
-			break;
-	}
+	hidden_ctx x = {{0}, out};
+	int rc = each_marked_page(ss, &ml, versions_page, &x, err);
 	if (rc == 0)
-		rc = hid_flush(ss, &h, out, err);
-	free(h.key);
-	free(km);
-	free(vm);
+		rc = hid_flush(ss, &x.h, out, err);
+	free(x.h.key);
 	return rc;
 }
 
