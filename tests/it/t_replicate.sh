@@ -417,7 +417,7 @@ for id in "${EDGE_FULLS[@]}"; do
 		# acknowledged a second before it
 		FIRST_AFTER=$(awk -v t="$TSN" '$1 > t && (m == "" || $2 < m) { m = $2 } END { print m }' "$T/edge.times")
 		DONE_BEFORE=$(awk -v t="$TSN" '$3 <= t - 1 { r = $2 } END { print r + 0 }' "$T/edge.times")
-		check "full_edge_${F}_to_time_nothing_later" [ -n "$RT" ] && [ -z "$FIRST_AFTER" -o "${RT:-0}" -lt "${FIRST_AFTER:-0}" ]
+		check "full_edge_${F}_to_time_nothing_later" bash -c '[ -n "$1" ] && { [ -z "$2" ] || [ "$1" -lt "$2" ]; }' _ "$RT" "$FIRST_AFTER"
 		check "full_edge_${F}_to_time_nothing_missing" [ "${RT:-0}" -ge "$DONE_BEFORE" ]
 	else
 		fail "full_edge_${F}_to_time" "$(tail -2 <<<"$out")"
@@ -527,7 +527,11 @@ done
 kill -TERM "$REP"; wait "$REP"; rc=$?
 expect_eq backlog_stop_exit_0 "$rc" 0
 check backlog_caught_up [ "$(last_seg_end)" -ge "$BL1" ]
-check backlog_peak_rss_under_64MiB [ "$peak" -gt 0 ] && [ "$peak" -le 65536 ]
+if [ "${EB_FLAVOUR:-rel}" = rel ]; then
+	check backlog_peak_rss_under_64MiB test "$peak" -gt 0 -a "$peak" -le 65536
+else
+	echo "SKIP backlog_peak_rss_under_64MiB: the $EB_FLAVOUR build's shadow memory and quarantine inflate RSS; the rel run checks it"
+fi
 echo "backlog: peak RSS ${peak} KiB for $(( (BL1 - BL0) )) revisions of 1 MB"
 big=$(for m in "$S"/*.segment.json; do jq -r '"\(.first_revision) \(.plain_size)"' "$m"; done |
 	awk -v f="$BL0" '$1 > f && $2 > 2700000 { n++ } END { print n + 0 }')

@@ -97,7 +97,7 @@ for i in 1 2 3; do ectl "$EP" put "/chain/gap$i" "v$i" >/dev/null; done
 ectl "$EP" compact "$(revision "$EP")" >/dev/null
 rep   # the new full's chain: unlocked, and the live one
 NEWER=$("$BACKUP" list --from "$U2" "${S3[@]}" -o json | jq -r '.[0].id')
-check chain_new_full_after_gap [ -n "$NEWER" ] && [ "$NEWER" != "$A" ]
+check chain_new_full_after_gap test -n "$NEWER" -a "$NEWER" != "$A"
 out=$("$BACKUP" prune --from "$U2" "${S3[@]}" --keep-last 1 2>&1); rc=$?
 expect_eq chain_prune_exit_0 "$rc" 0
 expect_match chain_prune_keeps_locked_chain "$out" "keeping $A: S3 Object Lock retains it until"
