@@ -188,7 +188,7 @@ cmd_snapshot(int argc, char **argv)
 	eb_store *st = NULL;
 	eb_manifest man;
 	eb_backup_result res = {0};
-	eb_backup_opts bo;
+	eb_backup_opts bo = {0}; /* every field: a new one must not be stack garbage */
 	eb_metrics mt;
 	eb_err err;
 	progress pr = {0};
