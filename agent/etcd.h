@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "storage/stream.h"
+#include "common/stream.h"
 
 typedef struct eb_etcd_opts {
 	const char *cacert;       /* PEM file; NULL = system roots for https */

@@ -2,7 +2,7 @@
  *
  * The binaries install the handler once (eb_interrupt_install); it only
  * records the signal.  Everything that moves data looks at the record:
- * every stage write and finish (storage/stream.c), every HTTP transfer
+ * every stage write and finish (common/stream.c), every HTTP transfer
  * (curl's progress callback, several times a second), retry back-offs, the
  * snapshot stream (every 200 ms) and the restore loops.  The operation then
  * fails with EB_EINTR through its normal error path, which aborts what it

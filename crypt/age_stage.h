@@ -1,5 +1,5 @@
 /* crypt/age_stage.h - age encryption and decryption as stream stages
- * (storage/stream.h), with memory bounded by one 64 KiB STREAM chunk.
+ * (common/stream.h), with memory bounded by one 64 KiB STREAM chunk.
  *
  *   encrypt:  plain --> header, nonce, sealed chunks --> next
  *   decrypt:  age file --> header read (identity, MAC) --> chunks opened
@@ -13,7 +13,7 @@
 #define EB_AGE_STAGE_H
 
 #include "crypt/age.h"
-#include "storage/stream.h"
+#include "common/stream.h"
 
 /* r is copied (public keys only). */
 int eb_age_encrypt_new(eb_stream **out, const eb_age_recipients *r,

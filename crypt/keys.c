@@ -76,3 +76,9 @@ eb_keys_dispose(eb_keys *k)
 	eb_ssh_signer_dispose(&k->signer);
 	memset(k, 0, sizeof *k);
 }
+
+int
+eb_read_keys_can_decrypt(const eb_read_keys *k)
+{
+	return k && k->age && (k->age->n || k->age->passphrase);
+}

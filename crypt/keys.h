@@ -12,9 +12,19 @@
 #ifndef EB_KEYS_H
 #define EB_KEYS_H
 
+#include <stdint.h>
+
 #include "crypt/age.h"
 #include "crypt/sshsig.h"
-#include "storage/catalog.h"
+
+/* What a reader brings: identities to decrypt, and the keys whose
+ * signatures it trusts.  NULL (or NULL members): none. */
+typedef struct eb_read_keys {
+	const eb_age_identities *age;
+	const eb_ssh_keys *trusted; /* given: every backup must be signed by one */
+	uint64_t cluster_id;        /* non-zero (--cluster-id): backups of this cluster only */
+} eb_read_keys;
+int eb_read_keys_can_decrypt(const eb_read_keys *k);
 
 typedef struct eb_keys {
 	eb_age_recipients rcpt;

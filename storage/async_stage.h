@@ -15,7 +15,7 @@
 #ifndef EB_ASYNC_STAGE_H
 #define EB_ASYNC_STAGE_H
 
-#include "storage/stream.h"
+#include "common/stream.h"
 
 int eb_async_stage_new(eb_stream **out, eb_stream *next, eb_err *err);
 

@@ -11,6 +11,7 @@
 #include "common/crypto.h"
 #include "crypt/age_stage.h"
 #include "storage/digest.h"
+#include "storage/signed.h"
 #include "storage/zstd_stage.h"
 
 static int
@@ -116,49 +117,6 @@ add_bad(eb_catalog *c, const char *name, const char *why, eb_err *err)
 /* The manifest `name`; with trusted keys, only when its signature object
  * verifies over the exact bytes that are then parsed (nothing is read
  * twice, so nothing can change in between).  fp: the signer, or "". */
-int
-eb_store_get_signed(eb_store *st, const char *name, size_t max, const eb_ssh_keys *trusted,
-                    char **text, size_t *len, char *fp, eb_err *err)
-{
-	char *sig = NULL, signame[300];
-	size_t slen = 0;
-	eb_err e1;
-	int rc = eb_store_get_bytes(st, name, max, text, len, err);
-	if (fp)
-		fp[0] = '\0';
-	if (rc < 0 || !trusted)
-		return rc;
-	snprintf(signame, sizeof signame, "%s.sig", name);
-	eb_err_init(&e1);
-	rc = eb_store_get_bytes(st, signame, 64 * 1024, &sig, &slen, &e1);
-	if (rc == EB_ENOTFOUND)
-		rc = eb_err_set(err, EB_EAUTH, "%s is not signed (no %s), and --trusted-keys "
-		                "demands a signature", name, signame);
-	else if (rc < 0)
-		rc = eb_err_set(err, rc, "%s", e1.msg);
-	else
-		rc = eb_sshsig_verify(sig, slen, EB_SSHSIG_NAMESPACE, *text, *len, trusted, fp, err);
-	free(sig);
-	if (rc < 0) {
-		free(*text);
-		*text = NULL;
-	}
-	return rc;
-}
-
-int
-eb_store_put_signature(eb_store *st, const eb_ssh_signer *s, const char *name, const char *text,
-                       eb_err *err)
-{
-	char signame[300], *sig = NULL;
-	int rc = eb_sshsig_sign(s, EB_SSHSIG_NAMESPACE, text, strlen(text), &sig, err);
-	snprintf(signame, sizeof signame, "%s.sig", name);
-	if (rc == 0)
-		rc = eb_store_put_bytes(st, signame, sig, strlen(sig), err);
-	free(sig);
-	return rc;
-}
-
 static int
 load_signed(eb_store *st, const char *name, const eb_ssh_keys *trusted, eb_manifest *m,
             char *fp, eb_err *err)
@@ -517,12 +475,6 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
 		                  "backup %s: its manifest exists but object %s is missing",
 		                  m->id, m->object);
 	return rc;
-}
-
-int
-eb_read_keys_can_decrypt(const eb_read_keys *k)
-{
-	return k && k->age && (k->age->n || k->age->passphrase);
 }
 
 int

@@ -8,11 +8,11 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "crypt/age.h"
-#include "crypt/sshsig.h"
+#include "crypt/keys.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
-#include "storage/stream.h"
+#include "common/stream.h"
+#include "storage/signed.h"
 
 /* A manifest that could not be read: it is listed and verified as failed,
  * never skipped in silence. */
@@ -38,25 +38,6 @@ typedef struct eb_catalog {
 } eb_catalog;
 
 int eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err);
-
-/* A small object and, with trusted keys, its SSHSIG `<name>.sig` checked
- * over its exact bytes (EB_EAUTH unsigned or untrusted, EB_ECORRUPT a
- * signature that does not verify; fp gets the signer, EB_SSH_FP_MAX, may be
- * NULL).  Manifests of backups and of segments are read through it. */
-int eb_store_get_signed(eb_store *st, const char *name, size_t max, const eb_ssh_keys *trusted,
-                        char **text, size_t *len, char *fp, eb_err *err);
-/* Writes `<name>.sig`, the SSHSIG (namespace etcd-backup) of text. */
-int eb_store_put_signature(eb_store *st, const eb_ssh_signer *s, const char *name, const char *text,
-                           eb_err *err);
-
-/* What a reader brings: identities to decrypt, and the keys whose
- * signatures it trusts.  NULL (or NULL members): none. */
-typedef struct eb_read_keys {
-	const eb_age_identities *age;
-	const eb_ssh_keys *trusted; /* given: every backup must be signed by one */
-	uint64_t cluster_id;        /* non-zero (--cluster-id): backups of this cluster only */
-} eb_read_keys;
-int eb_read_keys_can_decrypt(const eb_read_keys *k);
 
 /* Backup `id`'s manifest, checked against its signature object
  * (<id>.manifest.json.sig) when trusted is not NULL: EB_EAUTH when it is

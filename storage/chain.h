@@ -16,36 +16,13 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "crypt/keys.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
 
-typedef struct eb_segman {
-	char base[96];          /* the full backup's id */
-	char object[192];
-	uint64_t cluster_id;
-	int64_t prev_rev, first_rev, last_rev;
-	uint64_t events, leases;
-	int64_t first_ms, last_ms; /* wall time the first / last revision arrived */
-	char compression[8];    /* "zstd" */
-	char encryption[8];     /* "none" / "age" */
-	char plain_sha256[65], stored_sha256[65];
-	uint64_t plain_size, stored_size;
-	int has_hashkv;         /* live HashKV at last_rev, when etcd had it */
-	uint32_t hashkv;
-	int64_t hashkv_compact_rev;
-} eb_segman;
-
-/* "<base>.seg.<first>-<last>.segment.json" */
-void eb_segman_name(const char *base, int64_t first, int64_t last, char *out, size_t cap);
-/* 1 and the parts when name is a segment manifest's, else 0. */
-int eb_segman_parse_name(const char *name, char *base, size_t cap, int64_t *first,
-                         int64_t *last);
-int eb_segman_to_json(const eb_segman *m, char **out, eb_err *err);
-int eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err);
 /* Reads and parses the segment manifest `name`; with trusted keys its
  * signature must verify (eb_store_get_signed). */
-struct eb_ssh_keys;
-int eb_segman_load(eb_store *st, const char *name, const struct eb_ssh_keys *trusted, eb_segman *m,
+int eb_segman_load(eb_store *st, const char *name, const eb_ssh_keys *trusted, eb_segman *m,
                    eb_err *err);
 
 typedef struct eb_chain {
@@ -89,13 +66,12 @@ long eb_chain_live(const eb_store_list *names, const eb_manifest *v, size_t n, u
  * overlapping segments (two writers) are skipped; the first gap ends the
  * chain. */
 int eb_chain_load(eb_store *st, const eb_store_list *list, const char *base_id,
-                  int64_t base_rev, const struct eb_ssh_keys *trusted, eb_chain *out, eb_err *err);
+                  int64_t base_rev, const eb_ssh_keys *trusted, eb_chain *out, eb_err *err);
 void eb_chain_dispose(eb_chain *c);
 
 /* A segment's bytes, decrypted (k->age) and decompressed into out (reset
  * first), after its stored and plain sha256 and sizes equal its manifest. */
-struct eb_read_keys;
-int eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, eb_wbuf *out,
+int eb_chain_fetch(eb_store *st, const eb_segman *sm, const eb_read_keys *k, eb_wbuf *out,
                    eb_err *err);
 
 #endif

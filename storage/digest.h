@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "common/crypto.h"
-#include "storage/stream.h"
+#include "common/stream.h"
 
 int eb_sha256_stage_new(eb_stream **out, eb_stream *next, eb_err *err);
 /* Valid after a successful eb_stream_finish(s). */

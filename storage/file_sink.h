@@ -7,7 +7,7 @@
 #ifndef EB_FILE_SINK_H
 #define EB_FILE_SINK_H
 
-#include "storage/stream.h"
+#include "common/stream.h"
 
 enum { EB_FILE_REPLACE = 0, EB_FILE_NO_REPLACE = 1 };
 

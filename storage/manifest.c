@@ -379,3 +379,136 @@ out:
 		eb_manifest_dispose(m);
 	return rc;
 }
+
+/* Segment manifests (chain.h uses them; the codec is here, beside the
+ * backup manifest's). */
+#define SEG_FORMAT "etcd-backup-segment/1"
+
+void
+eb_segman_name(const char *base, int64_t first, int64_t last, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.seg.%" PRId64 "-%" PRId64 ".segment.json", base, first, last);
+}
+
+int
+eb_segman_parse_name(const char *name, char *base, size_t cap, int64_t *first, int64_t *last)
+{
+	const char *s = strstr(name, ".seg."), *suf = ".segment.json";
+	size_t n = strlen(name), bl;
+	long long f, l;
+	int used = 0;
+	if (!s || n < strlen(suf) || strcmp(name + n - strlen(suf), suf))
+		return 0;
+	bl = (size_t)(s - name);
+	if (!bl || bl >= cap || strchr(name, '/'))
+		return 0;
+	if (sscanf(s + 5, "%lld-%lld.segment.json%n", &f, &l, &used) != 2 || s + 5 + used != name + n ||
+	    f <= 0 || l < f)
+		return 0;
+	memcpy(base, name, bl);
+	base[bl] = 0;
+	*first = f;
+	*last = l;
+	return 1;
+}
+
+int
+eb_segman_to_json(const eb_segman *m, char **out, eb_err *err)
+{
+	eb_buf b;
+	eb_buf_init(&b);
+	eb_buf_puts(&b, "{\n  \"format\": \"" SEG_FORMAT "\",\n  \"base\": ");
+	eb_buf_json_str(&b, m->base);
+	eb_buf_puts(&b, ",\n  \"object\": ");
+	eb_buf_json_str(&b, m->object);
+	eb_buf_printf(&b, ",\n  \"cluster_id\": \"%016" PRIx64 "\",\n  \"prev_revision\": %" PRId64
+	              ",\n  \"first_revision\": %" PRId64 ",\n  \"last_revision\": %" PRId64
+	              ",\n  \"events\": %" PRIu64 ",\n  \"leases\": %" PRIu64
+	              ",\n  \"first_unix_ms\": %" PRId64 ",\n  \"last_unix_ms\": %" PRId64,
+	              m->cluster_id, m->prev_rev, m->first_rev, m->last_rev, m->events, m->leases,
+	              m->first_ms, m->last_ms);
+	eb_buf_printf(&b, ",\n  \"compression\": \"%s\",\n  \"encryption\": \"%s\""
+	              ",\n  \"plain_sha256\": \"%s\",\n  \"plain_size\": %" PRIu64
+	              ",\n  \"stored_sha256\": \"%s\",\n  \"stored_size\": %" PRIu64,
+	              m->compression, m->encryption, m->plain_sha256, m->plain_size,
+	              m->stored_sha256, m->stored_size);
+	if (m->has_hashkv)
+		eb_buf_printf(&b, ",\n  \"hashkv\": {\"revision\": %" PRId64 ", \"hash\": %" PRIu32
+		              ", \"compact_revision\": %" PRId64 "}",
+		              m->last_rev, m->hashkv, m->hashkv_compact_rev);
+	eb_buf_puts(&b, "\n}\n");
+	if (eb_buf_status(&b) < 0) {
+		eb_buf_dispose(&b);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+static int
+seg_text(const eb_json *j, const char *k, char *out, size_t cap, eb_err *err)
+{
+	const char *s;
+	int rc = eb_json_get_str(j, k, &s, err);
+	if (rc < 0)
+		return rc;
+	if (strlen(s) >= cap)
+		return eb_err_set(err, EB_ECORRUPT, "segment manifest: \"%s\" is too long", k);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+int
+eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
+{
+	eb_json *j = NULL;
+	const eb_json *h;
+	const char *fmt, *cid;
+	int64_t v;
+	int rc;
+	memset(m, 0, sizeof *m);
+	if ((rc = eb_json_parse(&j, json, len, err)) < 0)
+		return rc;
+	rc = eb_json_get_str(j, "format", &fmt, err);
+	if (rc == 0 && strcmp(fmt, SEG_FORMAT))
+		rc = eb_err_set(err, EB_ECORRUPT, "segment manifest: format \"%s\", not " SEG_FORMAT
+		                " (written by a newer etcd-backup?)", fmt);
+	if (rc == 0) rc = seg_text(j, "base", m->base, sizeof m->base, err);
+	if (rc == 0) rc = seg_text(j, "object", m->object, sizeof m->object, err);
+	if (rc == 0) rc = eb_json_get_str(j, "cluster_id", &cid, err);
+	if (rc == 0) m->cluster_id = strtoull(cid, NULL, 16);
+	if (rc == 0) rc = eb_json_get_i64(j, "prev_revision", &m->prev_rev, err);
+	if (rc == 0) rc = eb_json_get_i64(j, "first_revision", &m->first_rev, err);
+	if (rc == 0) rc = eb_json_get_i64(j, "last_revision", &m->last_rev, err);
+	if (rc == 0) rc = eb_json_get_u64(j, "events", &m->events, err);
+	if (rc == 0) rc = eb_json_get_u64(j, "leases", &m->leases, err);
+	if (rc == 0) rc = eb_json_get_i64(j, "first_unix_ms", &m->first_ms, err);
+	if (rc == 0) rc = eb_json_get_i64(j, "last_unix_ms", &m->last_ms, err);
+	if (rc == 0) rc = seg_text(j, "compression", m->compression, sizeof m->compression, err);
+	if (rc == 0) rc = seg_text(j, "encryption", m->encryption, sizeof m->encryption, err);
+	if (rc == 0) rc = seg_text(j, "plain_sha256", m->plain_sha256, sizeof m->plain_sha256, err);
+	if (rc == 0) rc = eb_json_get_u64(j, "plain_size", &m->plain_size, err);
+	if (rc == 0) rc = seg_text(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err);
+	if (rc == 0) rc = eb_json_get_u64(j, "stored_size", &m->stored_size, err);
+	if (rc == 0 && (h = eb_json_get(j, "hashkv"))) {
+		rc = eb_json_get_i64(h, "hash", &v, err);
+		if (rc == 0) m->hashkv = (uint32_t)v;
+		if (rc == 0) rc = eb_json_get_i64(h, "compact_revision", &m->hashkv_compact_rev, err);
+		m->has_hashkv = rc == 0;
+	}
+	if (rc == 0 && (m->first_rev != m->prev_rev + 1 || m->last_rev < m->first_rev ||
+	                strlen(m->plain_sha256) != 64 || strlen(m->stored_sha256) != 64 ||
+	                strchr(m->object, '/') || strstr(m->object, "..")))
+		rc = eb_err_set(err, EB_ECORRUPT, "segment manifest: inconsistent fields");
+	if (rc == 0) { /* its object can only be its own: <base>.seg.<first>-<last>[.zst][.age] */
+		char want[sizeof m->object];
+		snprintf(want, sizeof want, "%s.seg.%" PRId64 "-%" PRId64 "%s%s", m->base, m->first_rev, m->last_rev,
+		         strcmp(m->compression, "zstd") ? "" : ".zst", strcmp(m->encryption, "age") ? "" : ".age");
+		if (strcmp(want, m->object))
+			rc = eb_err_set(err, EB_ECORRUPT, "segment manifest of revisions %" PRId64 "-%" PRId64 " names "
+			                "object %.100s, but its object can only be %s", m->first_rev, m->last_rev,
+			                m->object, want);
+	}
+	eb_json_free(j);
+	return rc;
+}

@@ -93,4 +93,29 @@ void eb_manifest_sig_name(const char *id, char *out, size_t out_len);
  * manifest can point at (and have prune delete) another backup's data. */
 void eb_manifest_object_name(const eb_manifest *m, char *out, size_t out_len);
 
+/* A segment's manifest (docs/formats/segment.md): `<base>.seg.<first>-<last>
+ * .segment.json`, the commit point of a segment of continuous backup. */
+typedef struct eb_segman {
+	char base[96];          /* the full backup's id */
+	char object[192];
+	uint64_t cluster_id;
+	int64_t prev_rev, first_rev, last_rev;
+	uint64_t events, leases;
+	int64_t first_ms, last_ms; /* wall time the first / last revision arrived */
+	char compression[8];    /* "zstd" */
+	char encryption[8];     /* "none" / "age" */
+	char plain_sha256[65], stored_sha256[65];
+	uint64_t plain_size, stored_size;
+	int has_hashkv;         /* live HashKV at last_rev, when etcd had it */
+	uint32_t hashkv;
+	int64_t hashkv_compact_rev;
+} eb_segman;
+
+/* "<base>.seg.<first>-<last>.segment.json" */
+void eb_segman_name(const char *base, int64_t first, int64_t last, char *out, size_t cap);
+/* 1 and the parts when name is a segment manifest's, else 0. */
+int eb_segman_parse_name(const char *name, char *base, size_t cap, int64_t *first,
+                         int64_t *last);
+int eb_segman_to_json(const eb_segman *m, char **out, eb_err *err);
+int eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err);
 #endif

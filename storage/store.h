@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "storage/stream.h"
+#include "common/stream.h"
 
 typedef struct eb_store eb_store;
 

@@ -8,7 +8,7 @@
 #ifndef EB_ZSTD_STAGE_H
 #define EB_ZSTD_STAGE_H
 
-#include "storage/stream.h"
+#include "common/stream.h"
 
 #define EB_ZSTD_LEVEL_DEFAULT 1
 #define EB_ZSTD_LEVEL_MIN 1

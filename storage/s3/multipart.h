@@ -14,7 +14,7 @@
 #define EB_S3_MULTIPART_H
 
 #include "storage/s3/s3.h"
-#include "storage/stream.h"
+#include "common/stream.h"
 
 int eb_s3_upload_new(eb_s3 *s, const char *key, eb_stream **out, eb_err *err);
 

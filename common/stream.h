@@ -1,4 +1,4 @@
-/* storage/stream.h - the stage interface: a push-model byte pipeline.
+/* common/stream.h - the stage interface: a push-model byte pipeline.
  *
  *   source --write--> stage --write--> stage --write--> sink
  *
@@ -10,10 +10,11 @@
  *   - finish(s) flushes and checks what the stage checks (a hash trailer...),
  *     then finishes `next`.  For a sink, finish COMMITS: the data becomes
  *     visible (rename into place, CompleteMultipartUpload).
- *   - free(s) releases the stage and everything after it.  Freeing a chain
- *     that was not finished successfully ABORTS it: a sink removes its temp
- *     file or aborts its multipart upload, so nothing half-written is ever
- *     visible.
+ *   - eb_stream_free_chain(s) releases the stage and everything after it,
+ *     calling each stage's ops->free, which releases that stage alone (never
+ *     s->next).  Freeing a chain that was not finished successfully ABORTS
+ *     it: a sink removes its temp file or aborts its multipart upload, so
+ *     nothing half-written is ever visible.
  *   - The first error is sticky: after a failed write or finish, every later
  *     write/finish fails with the same code without touching the data.
  *   - Memory is bounded by the stage, never by the stream length.
@@ -32,7 +33,7 @@ typedef struct eb_stream_ops {
 	const char *name; /* "zstd", "sha256", "file", "s3"... for messages */
 	int (*write)(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err);
 	int (*finish)(eb_stream *s, eb_err *err); /* must finish s->next */
-	void (*free)(eb_stream *s);               /* must not free s->next */
+	void (*free)(eb_stream *s);               /* this stage only, never s->next */
 } eb_stream_ops;
 
 struct eb_stream {

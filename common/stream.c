@@ -1,4 +1,4 @@
-#include "storage/stream.h"
+#include "common/stream.h"
 
 #include "common/bytes.h"
 
