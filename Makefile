@@ -7,6 +7,9 @@
 #                   then the unit and core integration tests again under
 #                   ASan+UBSan, and the threaded paths under TSan; ends
 #                   with "N passed, N failed, N skipped"
+#   make check      the tree's shape: no function over 120 lines or
+#                   complexity 40 (tests/check/allow.txt may only shrink),
+#                   headers compile alone, includes point down the stack
 #   make san        sanitizer build only (build/san/bin)
 #   make tsan       ThreadSanitizer build only (build/tsan/bin); make test
 #                   runs the unit tests and the "# tsan: yes" files on it
@@ -19,7 +22,9 @@
 #
 # Folders are the data path: agent/ (etcd -> stream), storage/ (stages and
 # stores), crypt/ (age encryption, SSH signatures, key flags), restore/
-# (store -> data dir), common/ (errors, logs, json, crypto, the OpenSSL wrappers).
+# (store -> data dir), common/ (errors, logs, json, crypto, the OpenSSL
+# wrappers, the stage interface).  Each uses only those below it:
+# common < crypt < storage < storage/s3 < restore < agent (make check).
 # Every X/main.c is a program entry; every other .c is library code.
 
 SAN ?= 0
@@ -74,7 +79,7 @@ PROGS = $(BIN)/etcd-backup $(BIN)/etcd-restore
 # Keep generated sources and the objects of tests and tools (make would
 # otherwise delete them as intermediates, and say so after every build).
 .SECONDARY: $(GEN_C) $(GEN_H) $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC) $(TOOL_SRC))
-.PHONY: all deps demo test test-rel test-san san tsan unit bench fuzz fuzz-build clean image image-check
+.PHONY: all deps check demo test test-rel test-san san tsan unit bench fuzz fuzz-build clean image image-check
 all: $(PROGS) $(UNIT_BIN) $(TOOL_BIN)
 
 # V=1 shows the commands.
@@ -142,6 +147,11 @@ test: deps
 	$(MAKE) SAN=1 all
 	$(MAKE) SAN=thread all
 	@bash tests/run.sh
+
+# The shape of the tree (tests/check/run.sh): function size and complexity,
+# headers that compile alone, includes down the stack, no module circles.
+check: deps
+	@bash tests/check/run.sh
 
 demo: deps all
 	@bash tests/demo.sh

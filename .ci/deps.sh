@@ -15,6 +15,8 @@ pkgs=(
 	# oracles of the encryption and signature tests: the age CLI (and
 	# age-keygen), ssh-keygen
 	age openssh-client
+	# make check: function length and complexity
+	pmccabe
 	# make fuzz: libFuzzer (clang + its runtime)
 	clang libclang-rt-14-dev
 	# strict S3 server for the S3 store tests (Ceph RGW on loopback)

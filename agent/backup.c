@@ -9,10 +9,9 @@
 #include "agent/deep.h"
 #include "common/clock.h"
 #include "common/crypto.h"
-#include "crypt/age_stage.h"
-#include "storage/async_stage.h"
 #include "storage/digest.h"
-#include "storage/zstd_stage.h"
+#include "storage/pipeline.h"
+#include "storage/signed.h"
 
 /* "20261121T044315Z-r12345-<cluster id>-<random>": says when, at which
  * revision and of which cluster; 32 random bits make two runs in the same
@@ -36,19 +35,6 @@ make_id(eb_manifest *m, time_t t, eb_err *err)
 	return 0;
 }
 
-/* <id>.manifest.json.sig: the SSHSIG of the manifest's exact bytes */
-static int
-put_signature(eb_store *st, const eb_ssh_signer *s, const char *id, const char *json,
-              int *written, eb_err *err)
-{
-	char name[128];
-	int rc;
-	eb_manifest_name(id, name, sizeof name);
-	rc = eb_store_put_signature(st, s, name, json, err);
-	*written = rc == 0;
-	return rc;
-}
-
 static int
 fill_from_status(eb_member *m, eb_manifest *man, eb_err *err)
 {
@@ -67,21 +53,13 @@ fill_from_status(eb_member *m, eb_manifest *man, eb_err *err)
 	return 0;
 }
 
-int
-eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man,
-              eb_backup_result *res, eb_err *err)
+/* Step 1: what the manifest says before the stream: the member's status,
+ * compression, recipients, id and object name, tags. */
+static int
+describe(eb_member *m, const eb_backup_opts *o, eb_manifest *man, eb_err *err)
 {
-	eb_stream *sink = NULL, *stored = NULL, *age = NULL, *zs = NULL, *async = NULL,
-		*trailer = NULL;
-	uint8_t d[EB_SHA256_LEN];
-	uint64_t db_size = 0;
-	char mname[128], *json = NULL;
-	int zstd = strcmp(o->compression, "zstd") == 0, committed = 0, signed_obj = 0;
-	double t0 = eb_mono_s();
-	int rc;
-
-	eb_manifest_init(man);
-	rc = fill_from_status(m, man, err);
+	int zstd = strcmp(o->compression, "zstd") == 0;
+	int rc = fill_from_status(m, man, err);
 	if (rc < 0)
 		return rc;
 	snprintf(man->compression, sizeof man->compression, "%s", zstd ? "zstd" : "none");
@@ -92,8 +70,7 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		if (rc < 0)
 			return rc;
 	}
-	rc = make_id(man, time(NULL), err);
-	if (rc < 0)
+	if ((rc = make_id(man, time(NULL), err)) < 0)
 		return rc;
 	eb_manifest_object_name(man, man->object, sizeof man->object);
 	man->compression_level = zstd ? o->level : 0;
@@ -102,79 +79,94 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		snprintf(man->origin, sizeof man->origin, "%s", o->origin);
 	for (size_t i = 0; i < o->ntags && rc == 0; i++)
 		rc = eb_manifest_add_tag(man, o->tags[i], err);
+	return rc;
+}
 
-	/* built back to front; every stage forwards to the one built before */
+/* The digests and sizes the stream measured, into the manifest. */
+static void
+record_digests(eb_manifest *man, eb_stream *trailer, eb_stream *stored)
+{
+	uint8_t d[EB_SHA256_LEN];
+	man->db_size = eb_trailer_stage_db_size(trailer);
+	man->snapshot_size = man->db_size + EB_SHA256_LEN;
+	eb_trailer_stage_db_digest(trailer, d);
+	eb_hex(d, EB_SHA256_LEN, man->db_sha256);
+	eb_trailer_stage_file_digest(trailer, d);
+	eb_hex(d, EB_SHA256_LEN, man->snapshot_sha256);
+	eb_sha256_stage_digest(stored, d);
+	eb_hex(d, EB_SHA256_LEN, man->stored_sha256);
+	man->stored_size = stored->nbytes_in;
+}
+
+/* Step 2: etcd's snapshot -> trailer check -> [compress, encrypt on a
+ * worker thread] -> sha256 -> the object.  0 when the object is committed
+ * (every check passed first); on failure nothing is left of it. */
+static int
+store_snapshot(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man, eb_err *err)
+{
+	eb_pipe_opts po = {
+		.zstd = strcmp(man->compression, "zstd") == 0 ? EB_PIPE_ZSTD : EB_PIPE_PLAIN,
+		.level = o->level,
+		.rcpt = eb_manifest_encrypted(man) ? o->age : NULL,
+		.async = 1, /* receive + hash here, compress + encrypt + store on a worker */
+		.own_tail = 1,
+	};
+	eb_pipe pipe = {0};
+	eb_stream *sink = NULL, *trailer = NULL;
+	uint64_t db_size = 0;
+	int rc = eb_store_put_stream(st, man->object, &sink, err);
 	if (rc == 0)
-		rc = eb_store_put_stream(st, man->object, &sink, err);
+		rc = eb_pipe_encode(&pipe, &po, sink, err);
 	if (rc == 0)
-		rc = eb_sha256_stage_new(&stored, sink, err);
-	if (rc == 0 && eb_manifest_encrypted(man))
-		rc = eb_age_encrypt_new(&age, o->age, stored, err);
-	if (rc == 0 && zstd)
-		rc = eb_zstd_compress_new(&zs, o->level, age ? age : stored, err);
-	/* receive + hash here, compress + encrypt + store on a worker thread */
-	if (rc == 0)
-		rc = eb_async_stage_new(&async, zs ? zs : age ? age : stored, err);
-	if (rc == 0)
-		rc = eb_trailer_stage_new(&trailer, async, err);
+		rc = eb_trailer_stage_new(&trailer, pipe.head, err);
 	if (rc == 0)
 		rc = eb_etcd_snapshot(m->conn, trailer, o->progress, o->progress_arg, &db_size, err);
 	/* every check before the commit: a failed check must leave nothing */
 	if (rc == 0 && trailer->nbytes_in != db_size + EB_SHA256_LEN)
 		rc = eb_err_set(err, EB_ECORRUPT,
 		                "snapshot size mismatch: etcd announced %llu database bytes, %llu arrived",
-		                (unsigned long long)db_size,
-		                (unsigned long long)trailer->nbytes_in);
+		                (unsigned long long)db_size, (unsigned long long)trailer->nbytes_in);
 	if (rc == 0)
 		rc = eb_stream_finish(trailer, err); /* trailer check, then commit */
-	committed = rc == 0;
-	if (rc == 0) {
-		man->db_size = eb_trailer_stage_db_size(trailer);
-		man->snapshot_size = man->db_size + EB_SHA256_LEN;
-		eb_trailer_stage_db_digest(trailer, d);
-		eb_hex(d, EB_SHA256_LEN, man->db_sha256);
-		eb_trailer_stage_file_digest(trailer, d);
-		eb_hex(d, EB_SHA256_LEN, man->snapshot_sha256);
-		eb_sha256_stage_digest(stored, d);
-		eb_hex(d, EB_SHA256_LEN, man->stored_sha256);
-		man->stored_size = stored->nbytes_in;
-	}
+	if (rc == 0)
+		record_digests(man, trailer, pipe.stored);
 	/* free the chain: aborts the sink unless finish committed it */
-	if (trailer) trailer->ops->free(trailer);
-	if (async) async->ops->free(async);
-	if (zs) zs->ops->free(zs);
-	if (age) age->ops->free(age);
-	if (stored) stored->ops->free(stored);
-	if (sink) sink->ops->free(sink);
+	if (trailer)
+		trailer->ops->free(trailer);
+	eb_pipe_free(&pipe);
+	return rc;
+}
+
+int
+eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man,
+              eb_backup_result *res, eb_err *err)
+{
+	char mname[128], *json = NULL;
+	double t0 = eb_mono_s();
+	int rc;
+
+	eb_manifest_init(man);
+	rc = describe(m, o, man, err);
+	if (rc == 0)
+		rc = store_snapshot(m, st, o, man, err);
+	if (rc < 0) {
+		eb_manifest_dispose(man);
+		return rc;
+	}
 	/* the object is committed: prove it equals the cluster (HashKV of
 	 * every member at the revision), then write the manifest */
-	if (rc == 0) {
-		snprintf(man->storage_version, sizeof man->storage_version, "%s",
-		         eb_etcd_snapshot_storage_version(m->conn));
-		eb_deep_record(o->cluster, m, man);
-	}
-	if (rc == 0)
-		rc = eb_manifest_to_json(man, &json, err);
-	/* the signature before the manifest: a signed backup never exists
-	 * unsigned, not even for a moment */
-	if (rc == 0 && o->signer)
-		rc = put_signature(st, o->signer, man->id, json, &signed_obj, err);
-	/* COMMIT POINT: the manifest makes the backup exist */
-	if (rc == 0) {
-		eb_manifest_name(man->id, mname, sizeof mname);
-		rc = eb_store_put_bytes(st, mname, json, strlen(json), err);
-	}
-	if (rc < 0 && man->object[0] && committed) {
-		/* no manifest = no backup: remove the signature and the object so
-		 * they are not debris */
+	snprintf(man->storage_version, sizeof man->storage_version, "%s",
+	         eb_etcd_snapshot_storage_version(m->conn));
+	eb_deep_record(o->cluster, m, man);
+	eb_manifest_name(man->id, mname, sizeof mname);
+	if ((rc = eb_manifest_to_json(man, &json, err)) == 0)
+		/* signature, then the manifest: the COMMIT POINT of the backup;
+		 * a failure removes the signature and the object */
+		rc = eb_store_commit_signed(st, mname, json, o->signer, man->object, err);
+	else {
 		eb_err e2;
-		char sname[160];
 		eb_err_init(&e2);
-		if (signed_obj) {
-			eb_manifest_sig_name(man->id, sname, sizeof sname);
-			eb_store_delete(st, sname, &e2);
-		}
-		eb_store_delete(st, man->object, &e2);
+		eb_store_delete(st, man->object, &e2); /* no manifest: debris */
 	}
 	free(json);
 	res->seconds = eb_mono_s() - t0;

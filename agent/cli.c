@@ -253,8 +253,11 @@ flag_name(int id)
 	return "";
 }
 
+#define NOT_MINE 1 /* a flag group's answer for a flag of another group */
+
+/* etcd's connection flags (etcdctl's names). */
 static int
-apply(cli *c, int id, const char *arg)
+apply_etcd(cli *c, int id, const char *arg)
 {
 	switch (id) {
 	case O_ENDPOINTS: return split_endpoints(c, arg);
@@ -267,33 +270,41 @@ apply(cli *c, int id, const char *arg)
 	case O_DIAL: return set_timeout(c, "dial-timeout", arg, &c->etcd.dial_timeout_ms);
 	case O_CMDTO: return set_timeout(c, "command-timeout", arg, &c->etcd.command_timeout_ms);
 	case O_IDLE: return set_timeout(c, "snapshot-idle-timeout", arg, &c->etcd.stream_idle_ms);
+	default: return NOT_MINE;
+	}
+}
+
+/* The store's settings and the keys: their modules parse them. */
+static int
+apply_module(cli *c, int id, const char *arg)
+{
+	eb_err e;
+	eb_err_init(&e);
+	switch (id) {
+	case O_S3EP: case O_S3REGION: case O_S3PATH: case O_S3CA: case O_S3COMPAT:
+	case O_S3LOCKMODE: case O_S3LOCKDAYS: case O_S3SSE: case O_S3SSEKMS:
+		if (eb_store_opts_flag(&c->store_opts, flag_name(id), arg, &e) != 0)
+			return usage_error(c, "%s", e.msg);
+		return 0;
+	case O_AGERCPT: case O_AGERCPTS: case O_SIGNKEY:
+	case O_AGEID: case O_AGEPASS: case O_TRUSTED:
+		if (eb_keys_flag(&c->keys, flag_name(id), arg, &e) != 0)
+			return usage_error(c, "--%s: %s", flag_name(id), e.msg);
+		return 0;
+	default: return NOT_MINE;
+	}
+}
+
+/* What a backup is made of and where it goes, and which one is meant. */
+static int
+apply_backup(cli *c, int id, const char *arg)
+{
+	char *end;
+	switch (id) {
 	case O_TO: case O_FROM: c->store = arg; c->store_given = 1; return 0;
 	case O_TMPDIR: c->tmp_dir = arg; return 0;
 	case O_DEEP:
 	case O_VERIFYDEEP: c->deep = 1; return 0;
-	case O_S3EP:
-	case O_S3REGION:
-	case O_S3PATH:
-	case O_S3CA:
-	case O_S3COMPAT:
-	case O_S3LOCKMODE:
-	case O_S3LOCKDAYS:
-	case O_S3SSE:
-	case O_S3SSEKMS: {
-		eb_err e;
-		eb_err_init(&e);
-		if (eb_store_opts_flag(&c->store_opts, flag_name(id), arg, &e) != 0)
-			return usage_error(c, "%s", e.msg);
-		return 0;
-	}
-	case O_AGERCPT: case O_AGERCPTS: case O_SIGNKEY:
-	case O_AGEID: case O_AGEPASS: case O_TRUSTED: {
-		eb_err e;
-		eb_err_init(&e);
-		if (eb_keys_flag(&c->keys, flag_name(id), arg, &e) != 0)
-			return usage_error(c, "--%s: %s", flag_name(id), e.msg);
-		return 0;
-	}
 	case O_COMP:
 		if (strcmp(arg, "zstd") && strcmp(arg, "none"))
 			return usage_error(c, "--compression must be zstd or none, not '%s'", arg);
@@ -312,6 +323,21 @@ apply(cli *c, int id, const char *arg)
 	case O_MEMBER: c->member = arg; return 0;
 	case O_BACKUP: c->backup = arg; return 0;
 	case O_OUTPUT: c->output = arg; return 0;
+	case O_CLUSTERID:
+		c->cluster_id = strtoull(arg, &end, 16);
+		if (!*arg || *end || c->cluster_id == 0 || strlen(arg) > 16 || *arg == '-' || *arg == '+')
+			return usage_error(c, "--cluster-id '%s' is not a hex cluster id (as 'etcd-backup list' prints it)", arg);
+		return 0;
+	default: return NOT_MINE;
+	}
+}
+
+/* Retention: what prune and snapshot --keep-* keep. */
+static int
+apply_retention(cli *c, int id, const char *arg)
+{
+	long long ms;
+	switch (id) {
 	case O_KLAST: return parse_int(c, "keep-last", arg, 1, 1000000, &c->keep.last);
 	case O_KHOUR: return parse_int(c, "keep-hourly", arg, 0, 1000000, &c->keep.hourly);
 	case O_KDAY: return parse_int(c, "keep-daily", arg, 0, 1000000, &c->keep.daily);
@@ -319,20 +345,34 @@ apply(cli *c, int id, const char *arg)
 	case O_KMONTH: return parse_int(c, "keep-monthly", arg, 0, 1000000, &c->keep.monthly);
 	case O_DRYRUN: c->dry_run = 1; return 0;
 	case O_DELUNTRUSTED: c->delete_untrusted = 1; return 0;
-	case O_CLUSTERID: {
-		char *end;
-		c->cluster_id = strtoull(arg, &end, 16);
-		if (!*arg || *end || c->cluster_id == 0 || strlen(arg) > 16 || *arg == '-' || *arg == '+')
-			return usage_error(c, "--cluster-id '%s' is not a hex cluster id (as 'etcd-backup list' prints it)", arg);
-		return 0;
-	}
-	case O_ABORTINC: {
-		long long ms;
+	case O_ABORTINC:
 		if (cli_duration_ms(arg, &ms) < 0)
 			return usage_error(c, "--abort-incomplete-after '%s' is not a duration like 24h", arg);
 		c->abort_incomplete_s = (long)(ms / 1000);
 		return 0;
+	default: return NOT_MINE;
 	}
+}
+
+/* --segment-max-bytes: a byte count with K or M, 4K..1024M. */
+static int
+set_segment_max(cli *c, const char *arg)
+{
+	char *end;
+	errno = 0;
+	c->segment_max_bytes = strtoll(arg, &end, 10);
+	if (!errno && end != arg && (*end == 'K' || *end == 'M') && c->segment_max_bytes < (1LL << 30))
+		c->segment_max_bytes <<= *end++ == 'K' ? 10 : 20;
+	if (errno || end == arg || *end || c->segment_max_bytes < 4096 || c->segment_max_bytes > (1LL << 30))
+		return usage_error(c, "--segment-max-bytes '%s' is not a byte count (K, M) in 4K..1024M", arg);
+	return 0;
+}
+
+/* Continuous backup: how segments and fulls are cut. */
+static int
+apply_replicate(cli *c, int id, const char *arg)
+{
+	switch (id) {
 	case O_SEGINT:
 		if (cli_duration_ms(arg, &c->segment_interval_ms) < 0 || c->segment_interval_ms < 100)
 			return usage_error(c, "--segment-interval '%s' is not a duration of at least 100ms, like 10s", arg);
@@ -341,16 +381,17 @@ apply(cli *c, int id, const char *arg)
 		if (cli_duration_ms(arg, &c->full_interval_ms) < 0)
 			return usage_error(c, "--full-interval '%s' is not a duration like 24h (0: never)", arg);
 		return 0;
-	case O_SEGMAX: {
-		char *end;
-		errno = 0;
-		c->segment_max_bytes = strtoll(arg, &end, 10);
-		if (!errno && end != arg && (*end == 'K' || *end == 'M') && c->segment_max_bytes < (1LL << 30))
-			c->segment_max_bytes <<= *end++ == 'K' ? 10 : 20;
-		if (errno || end == arg || *end || c->segment_max_bytes < 4096 || c->segment_max_bytes > (1LL << 30))
-			return usage_error(c, "--segment-max-bytes '%s' is not a byte count (K, M) in 4K..1024M", arg);
-		return 0;
+	case O_SEGMAX: return set_segment_max(c, arg);
+	default: return NOT_MINE;
 	}
+}
+
+/* What the command prints and logs, and its metrics. */
+static int
+apply_output(cli *c, int id, const char *arg)
+{
+	int v;
+	switch (id) {
 	case O_METRICS: c->metrics_file = arg; return 0;
 	case O_PUSH: c->pushgateway_url = arg; return 0;
 	case O_FORMAT: case O_WRITEOUT:
@@ -360,20 +401,31 @@ apply(cli *c, int id, const char *arg)
 		return 0;
 	case O_PROGRESS: c->progress = 1; return 0;
 	case O_NOPROGRESS: c->progress = 0; return 0;
-	case O_LOGFMT: {
-		int f = eb_log_parse_format(arg);
-		if (f < 0)
+	case O_LOGFMT:
+		if ((v = eb_log_parse_format(arg)) < 0)
 			return usage_error(c, "--log-format takes text or json, not '%s'", arg);
-		eb_log_set_format(f);
+		eb_log_set_format(v);
 		return 0;
-	}
-	case O_LOGLVL: {
-		int l = eb_log_parse_level(arg);
-		if (l < 0)
+	case O_LOGLVL:
+		if ((v = eb_log_parse_level(arg)) < 0)
 			return usage_error(c, "--log-level takes debug, info, warn or error, not '%s'", arg);
-		eb_log_set_level(l);
+		eb_log_set_level(v);
 		return 0;
+	default: return NOT_MINE;
 	}
+}
+
+/* One flag, by the group it belongs to: 0 or 2 (a usage error, said). */
+static int
+apply(cli *c, int id, const char *arg)
+{
+	static int (*const groups[])(cli *, int, const char *) = {
+		apply_etcd, apply_module, apply_backup, apply_retention, apply_replicate, apply_output,
+	};
+	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+		int rc = groups[i](c, id, arg);
+		if (rc != NOT_MINE)
+			return rc;
 	}
 	return 2;
 }

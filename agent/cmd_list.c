@@ -138,124 +138,177 @@ print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, const chaini
 	free(j);
 }
 
+/* What list shows: the catalog, and per backup its chain and signature. */
+typedef struct listing {
+	eb_catalog cat;
+	sigcheck *sc;
+	chaininfo *ci;
+	int worst; /* the worst signature verdict: 0, EB_EAUTH, EB_ECORRUPT */
+} listing;
+
+static void
+listing_dispose(listing *ls)
+{
+	free(ls->sc);
+	free(ls->ci);
+	eb_catalog_dispose(&ls->cat);
+}
+
+/* Step 1: the catalog, each full's chain, each signature (trusted: NULL
+ * when not asked).  0 or a negative code (ls is then empty). */
+static int
+listing_load(listing *ls, eb_store *st, const eb_ssh_keys *trusted, eb_err *err)
+{
+	eb_store_list names = {0};
+	size_t n;
+	int rc;
+	memset(ls, 0, sizeof *ls);
+	if ((rc = eb_catalog_load(&ls->cat, st, err)) < 0)
+		return rc;
+	n = ls->cat.n ? ls->cat.n : 1;
+	ls->sc = calloc(n, sizeof *ls->sc);
+	ls->ci = calloc(n, sizeof *ls->ci);
+	if (!ls->sc || !ls->ci)
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	else if (ls->cat.n)
+		rc = eb_store_list_all(st, &names, err);
+	for (size_t i = 0; rc == 0 && i < ls->cat.n; i++) {
+		int r1 = check_sig(st, &ls->cat.v[i], trusted, &ls->sc[i]);
+		chain_info(st, &names, &ls->cat.v[i], &ls->ci[i]);
+		if (r1 < 0 && (ls->worst == 0 || r1 == EB_ECORRUPT))
+			ls->worst = r1;
+	}
+	eb_store_list_dispose(&names);
+	if (rc < 0)
+		listing_dispose(ls);
+	return rc;
+}
+
+/* Step 2: what the operator must know before the list: unreadable or
+ * hidden manifests, clocks that jumped. */
+static void
+listing_warn(const listing *ls)
+{
+	size_t nodd = 0;
+	for (size_t i = 0; i < ls->cat.n; i++)
+		nodd += ls->cat.clock_odd[i];
+	for (size_t i = 0; i < ls->cat.nbad; i++)
+		EB_LOG(EB_LOG_WARN, "list", "manifest %s is %s: %s", ls->cat.bad[i].name,
+		       ls->cat.bad[i].hidden ? "hidden" : "unreadable", ls->cat.bad[i].why);
+	if (nodd)
+		EB_LOG(EB_LOG_WARN, "list", "%zu backup(s) have a creation time that contradicts their "
+		       "revision (a clock jumped); they are ordered by revision", nodd);
+}
+
+/* -o json: an array of manifests, then the unreadable ones. */
+static void
+print_json_all(const listing *ls, eb_err *err)
+{
+	const eb_catalog *cat = &ls->cat;
+	fputs("[", stdout);
+	for (size_t i = 0; i < cat->n; i++)
+		print_json(&cat->v[i], cat->clock_odd[i], &ls->sc[i], &ls->ci[i], i == 0, err);
+	for (size_t i = 0; i < cat->nbad; i++) {
+		eb_buf b;
+		eb_buf_init(&b);
+		eb_buf_puts(&b, cat->n == 0 && i == 0 ? "\n{\"manifest\":" : ",\n{\"manifest\":");
+		eb_buf_json_str(&b, cat->bad[i].name);
+		eb_buf_puts(&b, ",\"error\":");
+		eb_buf_json_str(&b, cat->bad[i].why);
+		eb_buf_puts(&b, cat->bad[i].hidden ? ",\"hidden\":true}" : "}");
+		if (b.p)
+			fputs(b.p, stdout);
+		eb_buf_dispose(&b);
+	}
+	fputs("]\n", stdout);
+}
+
+/* The TAGS / NOTES column: tags, [age], the signature's verdict. */
+static void
+fmt_notes(const eb_manifest *m, const sigcheck *sc, char *tags, size_t cap)
+{
+	size_t l;
+	tags[0] = '\0';
+	for (size_t t = 0; t < m->ntags; t++) {
+		l = strlen(tags);
+		snprintf(tags + l, cap - l, "%s%s", t ? "," : "", m->tags[t]);
+	}
+	if (eb_manifest_encrypted(m)) {
+		l = strlen(tags);
+		snprintf(tags + l, cap - l, "%s[age]", tags[0] ? " " : "");
+	}
+	if (sc->status) {
+		l = strlen(tags);
+		if (!sc->why[0])
+			snprintf(tags + l, cap - l, "%s[signed by %s]", tags[0] ? " " : "", sc->signer);
+		else
+			snprintf(tags + l, cap - l, "%s[NOT TRUSTED: %s]", tags[0] ? " " : "", sc->why);
+	}
+}
+
+/* One backup's line of the table, and its chain's line. */
+static void
+print_row(const eb_manifest *m, int clock_odd, const sigcheck *sc, const chaininfo *ci)
+{
+	char a[32], b[32], tags[2048];
+	eb_fmt_bytes(m->snapshot_size, a, sizeof a);
+	eb_fmt_bytes(m->stored_size, b, sizeof b);
+	fmt_notes(m, sc, tags, sizeof tags);
+	printf("%-52s %-20s %016" PRIx64 " %10" PRId64 " %10s %10s %-8s %s%s%s\n", m->id,
+	       m->created, m->cluster_id, m->revision, a, b, m->etcd_version, tags,
+	       clock_odd && tags[0] ? " " : "", clock_odd ? "[clock contradicts revision]" : "");
+	if (ci->sp.n) {
+		char ts[40];
+		fmt_ms(ci->last_ms, ts, sizeof ts);
+		printf("  + chain: %zu segment%s, revisions %" PRId64 "-%" PRId64 ", until %s\n",
+		       ci->sp.n, ci->sp.n == 1 ? "" : "s", m->revision, ci->sp.last_rev,
+		       ci->last_ms ? ts : "(unknown)");
+	}
+}
+
+/* The table (the default). */
+static void
+print_table(const listing *ls, const char *url)
+{
+	const eb_catalog *cat = &ls->cat;
+	printf("%-52s %-20s %-16s %10s %10s %10s %-8s %s\n", "ID", "CREATED", "CLUSTER",
+	       "REVISION", "SNAPSHOT", "STORED", "ETCD", "TAGS / NOTES");
+	for (size_t i = 0; i < cat->n; i++)
+		print_row(&cat->v[i], cat->clock_odd[i], &ls->sc[i], &ls->ci[i]);
+	for (size_t i = 0; i < cat->nbad; i++)
+		printf("%-52s %s: %s\n", cat->bad[i].name, cat->bad[i].hidden ? "HIDDEN" : "UNREADABLE",
+		       cat->bad[i].why);
+	if (cat->n == 0 && cat->nbad == 0)
+		fprintf(stderr, "no backups in %s\n", url);
+}
+
 int
 cmd_list(int argc, char **argv)
 {
 	cli c;
 	eb_store *st = NULL;
-	eb_catalog cat;
+	listing ls;
 	eb_err err;
-	size_t nodd = 0;
-	sigcheck *sc = NULL;
-	chaininfo *ci = NULL;
-	eb_store_list names = {0};
-	int worst = 0;
 	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_FORMAT | CLI_READKEYS, list_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
 	rc = cli_open_store(&c, &st, &err);
 	if (rc == 0)
-		rc = eb_catalog_load(&cat, st, &err);
+		rc = listing_load(&ls, st, c.keys.have_trusted ? &c.keys.trusted : NULL, &err);
 	if (rc < 0)
 		return cli_finish(&c, st, rc, &err);
-	sc = calloc(cat.n ? cat.n : 1, sizeof *sc);
-	ci = calloc(cat.n ? cat.n : 1, sizeof *ci);
-	if (sc && ci && cat.n && eb_store_list_all(st, &names, &err) < 0) {
-		free(sc);
-		free(ci);
-		eb_catalog_dispose(&cat);
-		return cli_finish(&c, st, err.code, &err);
-	}
-	for (size_t i = 0; sc && ci && i < cat.n; i++)
-		chain_info(st, &names, &cat.v[i], &ci[i]);
-	eb_store_list_dispose(&names);
-	if (!sc || !ci) {
-		free(ci);
-		eb_catalog_dispose(&cat);
-		return cli_finish(&c, st, eb_err_set(&err, EB_ENOMEM, "out of memory"), &err);
-	}
-	for (size_t i = 0; i < cat.n; i++) {
-		const eb_ssh_keys *tk = c.keys.have_trusted ? &c.keys.trusted : NULL;
-		int r1 = check_sig(st, &cat.v[i], tk, &sc[i]);
-		nodd += cat.clock_odd[i];
-		if (r1 < 0 && (worst == 0 || r1 == EB_ECORRUPT))
-			worst = r1;
-	}
-	for (size_t i = 0; i < cat.nbad; i++)
-		EB_LOG(EB_LOG_WARN, "list", "manifest %s is %s: %s", cat.bad[i].name,
-		       cat.bad[i].hidden ? "hidden" : "unreadable",
-		       cat.bad[i].why);
-	if (nodd)
-		EB_LOG(EB_LOG_WARN, "list", "%zu backup(s) have a creation time that contradicts their "
-		       "revision (a clock jumped); they are ordered by revision", nodd);
-	if (c.json) {
-		fputs("[", stdout);
-		for (size_t i = 0; i < cat.n; i++)
-			print_json(&cat.v[i], cat.clock_odd[i], &sc[i], &ci[i], i == 0, &err);
-		for (size_t i = 0; i < cat.nbad; i++) {
-			eb_buf b;
-			eb_buf_init(&b);
-			eb_buf_puts(&b, cat.n == 0 && i == 0 ? "\n{\"manifest\":" : ",\n{\"manifest\":");
-			eb_buf_json_str(&b, cat.bad[i].name);
-			eb_buf_puts(&b, ",\"error\":");
-			eb_buf_json_str(&b, cat.bad[i].why);
-			eb_buf_puts(&b, cat.bad[i].hidden ? ",\"hidden\":true}" : "}");
-			if (b.p)
-				fputs(b.p, stdout);
-			eb_buf_dispose(&b);
-		}
-		fputs("]\n", stdout);
-	} else {
-		printf("%-52s %-20s %-16s %10s %10s %10s %-8s %s\n", "ID", "CREATED", "CLUSTER",
-		       "REVISION", "SNAPSHOT", "STORED", "ETCD", "TAGS / NOTES");
-		for (size_t i = 0; i < cat.n; i++) {
-			const eb_manifest *m = &cat.v[i];
-			char a[32], b[32], tags[2048] = "";
-			eb_fmt_bytes(m->snapshot_size, a, sizeof a);
-			eb_fmt_bytes(m->stored_size, b, sizeof b);
-			for (size_t t = 0; t < m->ntags; t++) {
-				size_t l = strlen(tags);
-				snprintf(tags + l, sizeof tags - l, "%s%s", t ? "," : "", m->tags[t]);
-			}
-			if (eb_manifest_encrypted(m)) {
-				size_t l = strlen(tags);
-				snprintf(tags + l, sizeof tags - l, "%s[age]", tags[0] ? " " : "");
-			}
-			if (sc[i].status) {
-				size_t l = strlen(tags);
-				if (!sc[i].why[0])
-					snprintf(tags + l, sizeof tags - l, "%s[signed by %s]", tags[0] ? " " : "",
-					         sc[i].signer);
-				else
-					snprintf(tags + l, sizeof tags - l, "%s[NOT TRUSTED: %s]", tags[0] ? " " : "",
-					         sc[i].why);
-			}
-			printf("%-52s %-20s %016" PRIx64 " %10" PRId64 " %10s %10s %-8s %s%s%s\n", m->id,
-			       m->created, m->cluster_id, m->revision, a, b, m->etcd_version, tags,
-			       cat.clock_odd[i] && tags[0] ? " " : "",
-			       cat.clock_odd[i] ? "[clock contradicts revision]" : "");
-			if (ci[i].sp.n) {
-				char ts[40];
-				fmt_ms(ci[i].last_ms, ts, sizeof ts);
-				printf("  + chain: %zu segment%s, revisions %" PRId64 "-%" PRId64 ", until %s\n",
-				       ci[i].sp.n, ci[i].sp.n == 1 ? "" : "s", m->revision, ci[i].sp.last_rev,
-				       ci[i].last_ms ? ts : "(unknown)");
-			}
-		}
-		for (size_t i = 0; i < cat.nbad; i++)
-			printf("%-52s %s: %s\n", cat.bad[i].name, cat.bad[i].hidden ? "HIDDEN" : "UNREADABLE",
-			       cat.bad[i].why);
-		if (cat.n == 0 && cat.nbad == 0)
-			fprintf(stderr, "no backups in %s\n", st->url);
-	}
-	for (size_t i = 0; i < cat.n; i++)
-		if (sc[i].why[0])
-			EB_LOG(EB_LOG_WARN, "list", "backup %s: %s", cat.v[i].id, sc[i].why);
-	free(sc);
-	free(ci);
-	eb_catalog_dispose(&cat);
-	if (worst < 0)
-		eb_err_set(&err, worst, "some backups are not signed by a trusted key (see above)");
-	return cli_finish(&c, st, worst, &err);
+	listing_warn(&ls);
+	if (c.json)
+		print_json_all(&ls, &err);
+	else
+		print_table(&ls, st->url);
+	for (size_t i = 0; i < ls.cat.n; i++)
+		if (ls.sc[i].why[0])
+			EB_LOG(EB_LOG_WARN, "list", "backup %s: %s", ls.cat.v[i].id, ls.sc[i].why);
+	rc = ls.worst;
+	listing_dispose(&ls);
+	if (rc < 0)
+		eb_err_set(&err, rc, "some backups are not signed by a trusted key (see above)");
+	return cli_finish(&c, st, rc, &err);
 }

@@ -16,12 +16,12 @@
 #include "common/fsutil.h"
 #include "common/interrupt.h"
 #include "common/log.h"
-#include "crypt/age_stage.h"
 #include "storage/catalog.h"
 #include "storage/chain.h"
 #include "storage/digest.h"
+#include "storage/pipeline.h"
 #include "storage/segment.h"
-#include "storage/zstd_stage.h"
+#include "storage/signed.h"
 
 typedef struct rep {
 	eb_store *st;
@@ -347,31 +347,29 @@ discard_open(rep *r)
 static int
 store_object(rep *r, eb_segman *sm, eb_err *err)
 {
-	eb_stream *sink = NULL, *stored = NULL, *age = NULL, *zs = NULL, *head;
-	uint8_t d[EB_SHA256_LEN];
 	const eb_backup_opts *f = &r->o->full;
-	int zstd = strcmp(f->compression, "zstd") == 0;
+	eb_pipe_opts po = {
+		.zstd = strcmp(f->compression, "zstd") == 0 ? EB_PIPE_ZSTD : EB_PIPE_PLAIN,
+		.level = f->level,
+		.rcpt = f->age,
+		.own_tail = 1,
+	};
+	eb_pipe pipe = {0};
+	eb_stream *sink = NULL;
+	uint8_t d[EB_SHA256_LEN];
 	int rc = eb_store_put_stream(r->st, sm->object, &sink, err);
 	if (rc == 0)
-		rc = eb_sha256_stage_new(&stored, sink, err);
-	if (rc == 0 && f->age && f->age->n)
-		rc = eb_age_encrypt_new(&age, f->age, stored, err);
-	if (rc == 0 && zstd)
-		rc = eb_zstd_compress_new(&zs, f->level, age ? age : stored, err);
-	head = zs ? zs : age ? age : stored;
+		rc = eb_pipe_encode(&pipe, &po, sink, err);
 	if (rc == 0)
-		rc = eb_stream_write(head, r->w.b.p, r->w.b.len, err);
+		rc = eb_stream_write(pipe.head, r->w.b.p, r->w.b.len, err);
 	if (rc == 0)
-		rc = eb_stream_finish(head, err); /* the object commits here */
+		rc = eb_stream_finish(pipe.head, err); /* the object commits here */
 	if (rc == 0) {
-		eb_sha256_stage_digest(stored, d);
+		eb_sha256_stage_digest(pipe.stored, d);
 		eb_hex(d, EB_SHA256_LEN, sm->stored_sha256);
-		sm->stored_size = stored->nbytes_in;
+		sm->stored_size = pipe.stored->nbytes_in;
 	}
-	if (zs) zs->ops->free(zs);
-	if (age) age->ops->free(age);
-	if (stored) stored->ops->free(stored);
-	if (sink) sink->ops->free(sink);
+	eb_pipe_free(&pipe);
 	return rc;
 }
 
@@ -396,7 +394,7 @@ flush(rep *r, eb_err *err)
 	eb_segman sm;
 	char name[256], *json = NULL;
 	uint8_t d[EB_SHA256_LEN];
-	int rc, signed_seg = 0;
+	int rc;
 	if (!r->w.events)
 		return 0;
 	memset(&sm, 0, sizeof sm);
@@ -428,25 +426,20 @@ flush(rep *r, eb_err *err)
 		rc = eb_segman_to_json(&sm, &json, err);
 	}
 	/* the signature before the manifest (as for backups), then the
-	 * COMMIT POINT: the manifest makes the segment exist */
+	 * COMMIT POINT: the manifest makes the segment exist; a failure
+	 * removes the signature and the object */
 	eb_segman_name(sm.base, sm.first_rev, sm.last_rev, name, sizeof name);
-	if (rc == 0 && r->o->full.signer && (rc = eb_store_put_signature(r->st, r->o->full.signer, name, json, err)) == 0)
-		signed_seg = 1;
 	if (rc == 0)
-		rc = eb_store_put_bytes(r->st, name, json, strlen(json), err);
-	if (rc < 0 && sm.stored_size) {
+		rc = eb_store_commit_signed(r->st, name, json, r->o->full.signer, sm.object, err);
+	else if (sm.stored_size) {
 		eb_err e2;
-		char sig[300];
 		eb_err_init(&e2);
-		snprintf(sig, sizeof sig, "%s.sig", name);
-		if (signed_seg)
-			eb_store_delete(r->st, sig, &e2);
 		eb_store_delete(r->st, sm.object, &e2);
 	}
 	free(json);
 	if (rc < 0)
-		return eb_err_set(err, rc, "segment %" PRId64 "-%" PRId64 " not stored: %s", sm.first_rev,
-		                  sm.last_rev, err->msg);
+		return eb_err_context(err, "segment %" PRId64 "-%" PRId64 " not stored", sm.first_rev,
+		                      sm.last_rev);
 	r->stats->segments++;
 	r->stats->last_rev = sm.last_rev;
 	r->stats->last_segment_ms = eb_wall_ms();

@@ -51,6 +51,29 @@ eb_err_sys(eb_err *err, int code, int errnum, const char *fmt, ...)
 	return code;
 }
 
+int
+eb_err_context(eb_err *err, const char *fmt, ...)
+{
+	char ctx[sizeof err->msg], old[sizeof err->msg];
+	va_list ap;
+	if (!err)
+		return EB_EIO;
+	if (!err->code)
+		err->code = EB_EIO;
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof ctx, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	if (old[0]) {
+		size_t n = strnlen(ctx, 500);
+		memcpy(err->msg, ctx, n);
+		memcpy(err->msg + n, ": ", 2);
+		snprintf(err->msg + n + 2, sizeof err->msg - n - 2, "%s", old);
+	} else
+		memcpy(err->msg, ctx, sizeof ctx);
+	return err->code;
+}
+
 const char *
 eb_err_name(int code)
 {

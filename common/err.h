@@ -43,6 +43,13 @@ int eb_err_set(eb_err *err, int code, const char *fmt, ...)
 int eb_err_sys(eb_err *err, int code, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Puts context before the message already there ("segment 5-9 not
+ * stored: <cause>"), keeping its code: the one way to add context, since
+ * eb_err_set keeps the first message.  Returns err's code (EB_EIO when none
+ * was set). */
+int eb_err_context(eb_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Short stable name of a code, for logs and metrics ("io", "corrupt"...). */
 const char *eb_err_name(int code);
 

@@ -8,12 +8,11 @@
 #include <unistd.h>
 
 #include "crypt/age.h"
-#include "crypt/age_stage.h"
 #include "storage/catalog.h"
 #include "storage/file_sink.h"
 #include "storage/manifest.h"
 #include "storage/store.h"
-#include "storage/zstd_stage.h"
+#include "storage/pipeline.h"
 
 int
 eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *keys,
@@ -84,7 +83,9 @@ eb_local_needs_decoding(const char *in, eb_err *err)
 int
 eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_err *err)
 {
-	eb_stream *sink = NULL, *unz = NULL, *age = NULL;
+	eb_stream *sink = NULL;
+	eb_pipe_opts po = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1, .own_tail = 1};
+	eb_pipe pipe = {0};
 	uint8_t head[32];
 	int rc, fd, is_age = 0;
 	ssize_t n;
@@ -96,20 +97,16 @@ eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_e
 	if (is_age && !eb_read_keys_can_decrypt(keys))
 		return eb_err_set(err, EB_EINVAL, "%s is age-encrypted: pass --age-identity FILE (or "
 		                  "--age-passphrase-file for age -p files)", in);
-	/* built back to front */
+	po.ids = is_age ? keys->age : NULL;
 	rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err);
 	if (rc == 0)
-		rc = eb_zstd_auto_new(&unz, sink, err);
+		rc = eb_pipe_decode(&pipe, &po, sink, err);
 	if (rc == 0)
-		sink = NULL;
-	if (rc == 0 && is_age && (rc = eb_age_decrypt_new(&age, keys->age, unz, err)) == 0)
-		unz = NULL;
+		rc = eb_file_push(in, pipe.head, err);
 	if (rc == 0)
-		rc = eb_file_push(in, age ? age : unz, err);
-	if (rc == 0)
-		rc = eb_stream_finish(age ? age : unz, err);
+		rc = eb_stream_finish(pipe.head, err);
 	if (rc < 0 && is_age)
 		eb_err_set(err, rc, "decrypting %s", in);
-	eb_stream_free_chain(age ? age : unz ? unz : sink);
+	eb_pipe_free(&pipe); /* aborts (removes the file) unless finished */
 	return rc;
 }

@@ -138,241 +138,301 @@ parse_bool(const char *flag, const char *v, int *out)
 	return -1;
 }
 
-int
-main(int argc, char **argv)
-{
-	eb_restore_opts o = {
-		.name = "default",
-		.initial_cluster = "default=http://localhost:2380",
-		.token = "etcd-cluster",
-		.adv_urls = "http://localhost:2380",
-	};
-	enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
-	       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-	       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID };
-	static eb_keys keys; /* wiped before exit */
+/* What the flags give: the run's options and what they are made from. */
+typedef struct cli {
+	eb_restore_opts o;
 	eb_store_opts so;
-	static const struct option lo[] = {
-		{"from", required_argument, 0, O_FROM},
-		{"data-dir", required_argument, 0, O_DATA},
-		{"wal-dir", required_argument, 0, O_WAL},
-		{"name", required_argument, 0, O_NAME},
-		{"initial-cluster", required_argument, 0, O_IC},
-		{"initial-cluster-token", required_argument, 0, O_TOK},
-		{"initial-advertise-peer-urls", required_argument, 0, O_ADV},
-		{"skip-hash-check", optional_argument, 0, O_SKIP},
-		{"bump-revision", required_argument, 0, O_BUMP},
-		{"mark-compacted", optional_argument, 0, O_MARK},
-		{"clear-alarms", optional_argument, 0, O_CLEAR},
-		{"all-members", required_argument, 0, O_ALL},
-		{"backup", required_argument, 0, O_BACKUP},
-		{"s3-endpoint", required_argument, 0, O_S3EP},
-		{"s3-region", required_argument, 0, O_S3REGION},
-		{"s3-path-style", optional_argument, 0, O_S3PATH},
-		{"s3-ca-file", required_argument, 0, O_S3CA},
-		{"s3-compat", required_argument, 0, O_S3COMPAT},
-		{"target-version", required_argument, 0, O_TARGET},
-		{"age-identity", required_argument, 0, O_AGEID},
-		{"age-passphrase-file", required_argument, 0, O_AGEPASS},
-		{"trusted-keys", required_argument, 0, O_TRUSTED},
-		{"to-revision", required_argument, 0, O_TOREV},
-		{"to-time", required_argument, 0, O_TOTIME},
-		{"to-latest", no_argument, 0, O_TOLATEST},
-		{"cluster-id", required_argument, 0, O_CLUSTERID},
-		{"help", no_argument, 0, O_HELP},
-		{0, 0, 0, 0},
-	};
-	const char *backup = NULL;
-	uint64_t cluster_id = 0;
+	eb_keys keys; /* wiped before exit */
+	uint64_t cluster_id;
 	char defdir[300];
-	int c;
-	eb_store_opts_init(&so);
-	o.store_opts = &so;
-	{
-		eb_err e;
-		eb_err_init(&e);
-		if (eb_store_opts_tuning_from_env(&so, &e) < 0) {
-			fprintf(stderr, "etcd-restore: %s\n", e.msg);
+} cli;
+
+enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
+       O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
+       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID };
+static const struct option flags[] = {
+	{"from", required_argument, 0, O_FROM},
+	{"data-dir", required_argument, 0, O_DATA},
+	{"wal-dir", required_argument, 0, O_WAL},
+	{"name", required_argument, 0, O_NAME},
+	{"initial-cluster", required_argument, 0, O_IC},
+	{"initial-cluster-token", required_argument, 0, O_TOK},
+	{"initial-advertise-peer-urls", required_argument, 0, O_ADV},
+	{"skip-hash-check", optional_argument, 0, O_SKIP},
+	{"bump-revision", required_argument, 0, O_BUMP},
+	{"mark-compacted", optional_argument, 0, O_MARK},
+	{"clear-alarms", optional_argument, 0, O_CLEAR},
+	{"all-members", required_argument, 0, O_ALL},
+	{"backup", required_argument, 0, O_BACKUP},
+	{"s3-endpoint", required_argument, 0, O_S3EP},
+	{"s3-region", required_argument, 0, O_S3REGION},
+	{"s3-path-style", optional_argument, 0, O_S3PATH},
+	{"s3-ca-file", required_argument, 0, O_S3CA},
+	{"s3-compat", required_argument, 0, O_S3COMPAT},
+	{"target-version", required_argument, 0, O_TARGET},
+	{"age-identity", required_argument, 0, O_AGEID},
+	{"age-passphrase-file", required_argument, 0, O_AGEPASS},
+	{"trusted-keys", required_argument, 0, O_TRUSTED},
+	{"to-revision", required_argument, 0, O_TOREV},
+	{"to-time", required_argument, 0, O_TOTIME},
+	{"to-latest", no_argument, 0, O_TOLATEST},
+	{"cluster-id", required_argument, 0, O_CLUSTERID},
+	{"help", no_argument, 0, O_HELP},
+	{0, 0, 0, 0},
+};
+
+/* The flags that take a number or a point in time: 0, or 2 said. */
+static int
+number_flag(cli *c, int opt, const char *arg)
+{
+	char *end;
+	switch (opt) {
+	case O_BUMP:
+		c->o.bump_revision = strtoull(arg, &end, 10);
+		if (!*arg || *end || arg[0] == '-') {
+			fprintf(stderr, "etcd-restore: --bump-revision %s: want a non-negative integer\n", arg);
 			return 2;
 		}
-	}
-	int li = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
-		char *end;
-		switch (c) {
-		case O_FROM: o.from = optarg; break;
-		case O_DATA: o.data_dir = optarg; break;
-		case O_WAL: o.wal_dir = optarg; break;
-		case O_NAME: o.name = optarg; break;
-		case O_IC: o.initial_cluster = optarg; break;
-		case O_TOK: o.token = optarg; break;
-		case O_ADV: o.adv_urls = optarg; break;
-		case O_SKIP: if (parse_bool("skip-hash-check", optarg, &o.skip_hash_check)) return 2; break;
-		case O_MARK: if (parse_bool("mark-compacted", optarg, &o.mark_compacted)) return 2; break;
-		case O_CLEAR: if (parse_bool("clear-alarms", optarg, &o.clear_alarms)) return 2; break;
-		case O_BUMP:
-			o.bump_revision = strtoull(optarg, &end, 10);
-			if (!*optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "etcd-restore: --bump-revision %s: want a non-negative integer\n", optarg);
-				return 2;
-			}
-			break;
-		case O_ALL: o.all_members_dir = optarg; break;
-		case O_BACKUP: backup = optarg; break;
-		case O_TARGET: o.target_version = optarg; break;
-		case O_TOREV:
-			o.want.rev = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || o.want.rev <= 0) {
-				fprintf(stderr, "etcd-restore: --to-revision %s: want a revision (a positive integer)\n", optarg);
-				return 2;
-			}
-			o.pitr++;
-			break;
-		case O_TOTIME:
-			if (eb_rfc3339_ms(optarg, &o.want.time_ms) < 0 || o.want.time_ms <= 0) {
-				fprintf(stderr, "etcd-restore: --to-time %s: want an RFC 3339 time with its zone, a real date, "
-				        "like 2026-12-01T13:36:53Z or 2026-12-01T14:36:53.250+01:00\n", optarg);
-				return 2;
-			}
-			o.pitr++;
-			break;
-		case O_TOLATEST: o.want.latest = 1; o.pitr++; break;
-		case O_CLUSTERID:
-			cluster_id = strtoull(optarg, &end, 16);
-			if (!*optarg || *end || !cluster_id || strlen(optarg) > 16 || *optarg == '-' || *optarg == '+') {
-				fprintf(stderr, "etcd-restore: --cluster-id %s: want a hex cluster id, as 'etcd-backup list' prints it\n", optarg);
-				return 2;
-			}
-			break;
-		case O_S3EP:
-		case O_S3REGION:
-		case O_S3PATH:
-		case O_S3CA:
-		case O_S3COMPAT: {
-			eb_err e;
-			eb_err_init(&e);
-			if (eb_store_opts_flag(&so, lo[li].name, optarg, &e) != 0) {
-				fprintf(stderr, "etcd-restore: %s\n", e.msg);
-				return 2;
-			}
-			break;
-		}
-		case O_AGEID:
-		case O_AGEPASS:
-		case O_TRUSTED: {
-			eb_err e;
-			eb_err_init(&e);
-			if (eb_keys_flag(&keys, lo[li].name, optarg, &e) != 0) {
-				fprintf(stderr, "etcd-restore: --%s: %s\n", lo[li].name, e.msg);
-				eb_keys_dispose(&keys);
-				return 2;
-			}
-			break;
-		}
-		case 'h':
-		case O_HELP: fputs(usage, stdout); return 0;
-		default:
-			fprintf(stderr, "Run 'etcd-restore --help' for the flags.\n");
+		return 0;
+	case O_TOREV:
+		c->o.want.rev = strtoll(arg, &end, 10);
+		if (!*arg || *end || c->o.want.rev <= 0) {
+			fprintf(stderr, "etcd-restore: --to-revision %s: want a revision (a positive integer)\n", arg);
 			return 2;
 		}
+		c->o.pitr++;
+		return 0;
+	case O_TOTIME:
+		if (eb_rfc3339_ms(arg, &c->o.want.time_ms) < 0 || c->o.want.time_ms <= 0) {
+			fprintf(stderr, "etcd-restore: --to-time %s: want an RFC 3339 time with its zone, a real date, "
+			        "like 2026-12-01T13:36:53Z or 2026-12-01T14:36:53.250+01:00\n", arg);
+			return 2;
+		}
+		c->o.pitr++;
+		return 0;
+	default: /* O_CLUSTERID */
+		c->cluster_id = strtoull(arg, &end, 16);
+		if (!*arg || *end || !c->cluster_id || strlen(arg) > 16 || *arg == '-' || *arg == '+') {
+			fprintf(stderr, "etcd-restore: --cluster-id %s: want a hex cluster id, as 'etcd-backup list' prints it\n", arg);
+			return 2;
+		}
+		return 0;
 	}
+}
+
+/* The store's and the keys' flags, which their modules parse: 0 or 2. */
+static int
+module_flag(cli *c, int opt, const char *name, const char *arg)
+{
+	eb_err e;
+	eb_err_init(&e);
+	if (opt == O_AGEID || opt == O_AGEPASS || opt == O_TRUSTED) {
+		if (eb_keys_flag(&c->keys, name, arg, &e) == 0)
+			return 0;
+		fprintf(stderr, "etcd-restore: --%s: %s\n", name, e.msg);
+		return 2;
+	}
+	if (eb_store_opts_flag(&c->so, name, arg, &e) == 0)
+		return 0;
+	fprintf(stderr, "etcd-restore: %s\n", e.msg);
+	return 2;
+}
+
+/* One flag: 0, 1 (--help printed: exit 0) or 2 (said why). */
+static int
+apply_flag(cli *c, int opt, const char *name, const char *arg)
+{
+	eb_restore_opts *o = &c->o;
+	switch (opt) {
+	case O_FROM: o->from = arg; return 0;
+	case O_DATA: o->data_dir = arg; return 0;
+	case O_WAL: o->wal_dir = arg; return 0;
+	case O_NAME: o->name = arg; return 0;
+	case O_IC: o->initial_cluster = arg; return 0;
+	case O_TOK: o->token = arg; return 0;
+	case O_ADV: o->adv_urls = arg; return 0;
+	case O_ALL: o->all_members_dir = arg; return 0;
+	case O_BACKUP: o->backup = arg; return 0;
+	case O_TARGET: o->target_version = arg; return 0;
+	case O_TOLATEST: o->want.latest = 1; o->pitr++; return 0;
+	case O_SKIP: return parse_bool(name, arg, &o->skip_hash_check) ? 2 : 0;
+	case O_MARK: return parse_bool(name, arg, &o->mark_compacted) ? 2 : 0;
+	case O_CLEAR: return parse_bool(name, arg, &o->clear_alarms) ? 2 : 0;
+	case O_BUMP: case O_TOREV: case O_TOTIME: case O_CLUSTERID:
+		return number_flag(c, opt, arg);
+	case O_S3EP: case O_S3REGION: case O_S3PATH: case O_S3CA: case O_S3COMPAT:
+	case O_AGEID: case O_AGEPASS: case O_TRUSTED:
+		return module_flag(c, opt, name, arg);
+	case 'h':
+	case O_HELP: fputs(usage, stdout); return 1;
+	default:
+		fprintf(stderr, "Run 'etcd-restore --help' for the flags.\n");
+		return 2;
+	}
+}
+
+/* Step 1: the flags, then the positional snapshot.  0, 1 (help) or 2. */
+static int
+parse_flags(cli *c, int argc, char **argv)
+{
+	eb_err e;
+	int opt, li = 0, rc;
+	eb_err_init(&e);
+	if (eb_store_opts_tuning_from_env(&c->so, &e) < 0) {
+		fprintf(stderr, "etcd-restore: %s\n", e.msg);
+		return 2;
+	}
+	while ((opt = getopt_long(argc, argv, "h", flags, &li)) != -1)
+		if ((rc = apply_flag(c, opt, opt >= O_FROM ? flags[li].name : "", optarg)) != 0)
+			return rc;
 	if (optind < argc) {
-		if (o.from || optind + 1 < argc) {
+		if (c->o.from || optind + 1 < argc) {
 			fprintf(stderr, "etcd-restore: unexpected argument %s (give the snapshot once, with --from)\n", argv[optind]);
 			return 2;
 		}
-		o.from = argv[optind];
+		c->o.from = argv[optind];
 	}
-	if (!o.from) {
+	return 0;
+}
+
+/* Step 2: what the flags mean together, and the defaults they leave.  0 or 2. */
+static int
+check_flags(cli *c)
+{
+	eb_restore_opts *o = &c->o;
+	struct stat sb;
+	if (!o->from) {
 		fprintf(stderr, "etcd-restore: --from SNAPSHOT is required\nRun 'etcd-restore --help' for the flags.\n");
 		return 2;
 	}
-	o.backup = backup;
-	if (!o.backup && !o.pitr) {
-		/* a store without --backup: its newest point (--to-latest), which is
-		 * the newest full backup when no segments follow it */
-		struct stat sb;
-		if (!strncmp(o.from, "s3://", 5) || !strncmp(o.from, "file://", 7) ||
-		    (stat(o.from, &sb) == 0 && S_ISDIR(sb.st_mode))) {
-			o.want.latest = 1;
-			o.pitr = 1;
-		}
+	/* a store without --backup: its newest point (--to-latest), which is
+	 * the newest full backup when no segments follow it */
+	if (!o->backup && !o->pitr &&
+	    (!strncmp(o->from, "s3://", 5) || !strncmp(o->from, "file://", 7) ||
+	     (stat(o->from, &sb) == 0 && S_ISDIR(sb.st_mode)))) {
+		o->want.latest = 1;
+		o->pitr = 1;
 	}
-	if (o.pitr > 1) {
+	if (o->pitr > 1) {
 		fprintf(stderr, "etcd-restore: give one of --to-revision, --to-time and --to-latest\n");
 		return 2;
 	}
-	{
-		eb_err e;
-		eb_err_init(&e);
-		if (eb_keys_read_env(&keys, 0, &e) != 0) {
-			fprintf(stderr, "etcd-restore: %s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)\n", e.msg);
-			eb_keys_dispose(&keys);
-			return 2;
-		}
-	}
-	for (int i = 0; i < keys.nwarn; i++)
-		fprintf(stderr, "etcd-restore: warning: %s\n", keys.warn[i]);
-	o.keys = eb_keys_read(&keys);
-	o.keys.cluster_id = cluster_id;
-	if (o.all_members_dir && o.data_dir) {
+	if (o->all_members_dir && o->data_dir) {
 		fprintf(stderr, "etcd-restore: --data-dir and --all-members exclude each other\n");
 		return 2;
 	}
-	if (!o.all_members_dir && !o.data_dir) {
-		snprintf(defdir, sizeof defdir, "%s.etcd", o.name);
-		o.data_dir = defdir;
+	if (!o->all_members_dir && !o->data_dir) {
+		snprintf(c->defdir, sizeof c->defdir, "%s.etcd", o->name);
+		o->data_dir = c->defdir;
 	}
+	return 0;
+}
 
+/* Step 3: the keys the variables name, warnings about them.  0 or 2. */
+static int
+load_keys(cli *c)
+{
+	eb_err e;
+	eb_err_init(&e);
+	if (eb_keys_read_env(&c->keys, 0, &e) != 0) {
+		fprintf(stderr, "etcd-restore: %s (from ETCD_BACKUP_AGE_IDENTITY / ETCD_BACKUP_TRUSTED_KEYS)\n", e.msg);
+		return 2;
+	}
+	for (int i = 0; i < c->keys.nwarn; i++)
+		fprintf(stderr, "etcd-restore: warning: %s\n", c->keys.warn[i]);
+	c->o.keys = eb_keys_read(&c->keys);
+	c->o.keys.cluster_id = c->cluster_id;
+	return 0;
+}
+
+/* What a point-in-time restore brought back, and what it could not. */
+static void
+report_pitr(const eb_restore_result *r)
+{
+	printf("point in time: revision %lld = the full backup and %zu segments (%llu events)\n",
+	       (long long)r->pitr_rev, r->segments, (unsigned long long)r->events);
+	if (r->leases_dropped)
+		printf("leases: %llu that no key names at revision %lld (revoked or expired before it) not "
+		       "restored\n", (unsigned long long)r->leases_dropped, (long long)r->pitr_rev);
+	printf("not carried by segments: auth changes and membership after full backup %s; leases are "
+	       "those the keys name at the point (docs/continuous-backup.md)\n", r->backup_id);
+	if (r->hashkv_checked)
+		printf("HashKV at revision %lld: %u, equal to the cluster's, recorded live\n",
+		       (long long)r->pitr_rev, r->hashkv);
+	else
+		printf("HashKV not compared: %s\n", r->hashkv_note);
+}
+
+/* The members written, and where each one's data dir is. */
+static void
+report_members(const eb_restore_opts *o, const eb_restore_result *r)
+{
+	for (size_t i = 0; i < r->members; i++) {
+		unsigned long long id = (unsigned long long)r->member_ids[i];
+		const char *n = r->member_names[i];
+		if (!o->all_members_dir && strcmp(n, o->name))
+			printf("  member %-16s ID %llx\n", n, id);
+		else if (o->all_members_dir)
+			printf("  member %-16s ID %llx -> %s/%s\n", n, id, o->all_members_dir, n);
+		else
+			printf("  member %-16s ID %llx -> %s%s%s\n", n, id, o->data_dir,
+			       o->wal_dir ? ", WAL in " : "", o->wal_dir ? o->wal_dir : "");
+	}
+}
+
+/* Step 5: what was restored, for the operator. */
+static void
+report(const eb_restore_opts *o, const eb_restore_result *r)
+{
+	if (r->backup_id[0])
+		printf("backup %s of cluster %016llx from %s\n", r->backup_id, (unsigned long long)r->backup_cluster, o->from);
+	if (o->pitr)
+		report_pitr(r);
+	printf("restored %s%s: revision %llu, %llu backend keys, db %llu bytes, cluster ID %llx\n",
+	       o->from, r->hash_checked ? " (sha256 verified)" : " (hash check skipped)",
+	       (unsigned long long)r->revision, (unsigned long long)r->keys_copied,
+	       (unsigned long long)r->db_size, (unsigned long long)r->cluster_id);
+	if (r->target_minor)
+		printf("for etcd 3.%d%s%s%s\n", r->target_minor, r->storage_version[0] ? " (snapshot storage version " : "",
+		       r->storage_version, r->storage_version[0] ? ")" : "");
+	else
+		printf("for etcd 3.4 to 3.%d (the snapshot has no storage version; --target-version picks one)\n",
+		       EB_RESTORE_MAX_MINOR);
+	report_members(o, r);
+}
+
+int
+main(int argc, char **argv)
+{
+	static cli c = {
+		.o = {
+			.name = "default",
+			.initial_cluster = "default=http://localhost:2380",
+			.token = "etcd-cluster",
+			.adv_urls = "http://localhost:2380",
+		},
+	};
+	eb_restore_result r;
+	eb_err err;
+	int rc;
+	eb_store_opts_init(&c.so);
+	c.o.store_opts = &c.so;
+	if ((rc = parse_flags(&c, argc, argv)) == 0 && (rc = check_flags(&c)) == 0)
+		rc = load_keys(&c);
+	if (rc != 0) {
+		eb_keys_dispose(&c.keys);
+		return rc == 1 ? 0 : 2;
+	}
 	/* SIGINT/SIGTERM end the run through the normal error path, which
 	 * removes the temp dir (no half-built directory is left). */
 	eb_interrupt_install();
-
-	eb_err err;
 	eb_err_init(&err);
-	eb_restore_result r;
-	int rc = eb_restore_run(&o, &r, &err);
-	eb_keys_dispose(&keys);
+	rc = eb_restore_run(&c.o, &r, &err);
+	eb_keys_dispose(&c.keys);
 	if (rc) {
 		fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
 		return eb_exit_code(rc);
 	}
-	if (r.backup_id[0])
-		printf("backup %s of cluster %016llx from %s\n", r.backup_id, (unsigned long long)r.backup_cluster, o.from);
-	if (o.pitr) {
-		printf("point in time: revision %lld = the full backup and %zu segments (%llu events)\n",
-		       (long long)r.pitr_rev, r.segments, (unsigned long long)r.events);
-		if (r.leases_dropped)
-			printf("leases: %llu that no key names at revision %lld (revoked or expired before it) not "
-			       "restored\n", (unsigned long long)r.leases_dropped, (long long)r.pitr_rev);
-		printf("not carried by segments: auth changes and membership after full backup %s; leases are "
-		       "those the keys name at the point (docs/continuous-backup.md)\n", r.backup_id);
-		if (r.hashkv_checked)
-			printf("HashKV at revision %lld: %u, equal to the cluster's, recorded live\n",
-			       (long long)r.pitr_rev, r.hashkv);
-		else
-			printf("HashKV not compared: %s\n", r.hashkv_note);
-	}
-	printf("restored %s%s: revision %llu, %llu backend keys, db %llu bytes, cluster ID %llx\n",
-	       o.from, r.hash_checked ? " (sha256 verified)" : " (hash check skipped)",
-	       (unsigned long long)r.revision, (unsigned long long)r.keys_copied,
-	       (unsigned long long)r.db_size, (unsigned long long)r.cluster_id);
-	if (r.target_minor)
-		printf("for etcd 3.%d%s%s%s\n", r.target_minor, r.storage_version[0] ? " (snapshot storage version " : "",
-		       r.storage_version, r.storage_version[0] ? ")" : "");
-	else
-		printf("for etcd 3.4 to 3.%d (the snapshot has no storage version; --target-version picks one)\n",
-		       EB_RESTORE_MAX_MINOR);
-	for (size_t i = 0; i < r.members; i++) {
-		int here = o.all_members_dir || !strcmp(r.member_names[i], o.name);
-		if (!here)
-			printf("  member %-16s ID %llx\n", r.member_names[i], (unsigned long long)r.member_ids[i]);
-		else if (o.all_members_dir)
-			printf("  member %-16s ID %llx -> %s/%s\n", r.member_names[i], (unsigned long long)r.member_ids[i],
-			       o.all_members_dir, r.member_names[i]);
-		else
-			printf("  member %-16s ID %llx -> %s%s%s\n", r.member_names[i], (unsigned long long)r.member_ids[i],
-			       o.data_dir, o.wal_dir ? ", WAL in " : "", o.wal_dir ? o.wal_dir : "");
-	}
+	report(&c.o, &r);
 	return 0;
 }

@@ -9,10 +9,9 @@
 #include <string.h>
 
 #include "common/crypto.h"
-#include "crypt/age_stage.h"
 #include "storage/digest.h"
 #include "storage/signed.h"
-#include "storage/zstd_stage.h"
+#include "storage/pipeline.h"
 
 static int
 ends_with(const char *s, const char *suf)
@@ -429,7 +428,9 @@ int
 eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
                  eb_stream *sink, eb_err *err)
 {
-	eb_stream *stored = NULL, *unz = NULL, *age = NULL, *trailer = NULL;
+	eb_stream *trailer = NULL;
+	eb_pipe_opts po = {0};
+	eb_pipe pipe = {0};
 	uint8_t want_stored[32], want_snap[32], want_db[32];
 	char what[400];
 	int rc;
@@ -443,33 +444,27 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
 		                  "the identity of one of its recipients", m->id,
 		                  m->nrecipients ? m->recipients[0] : "unknown recipients",
 		                  m->nrecipients > 1 ? " and others" : "");
-	/* built back to front: each stage's next is the one after it; the
-	 * trailer stage checks etcd's trailer and the snapshot's manifest
-	 * digest in one hashing pass */
+	/* the trailer stage checks etcd's trailer and the snapshot's manifest
+	 * digest in one hashing pass; the pipe's sha256 the stored bytes */
 	rc = eb_trailer_stage_new(&trailer, sink, err);
 	if (rc == 0) {
 		snprintf(what, sizeof what, "snapshot of backup %s", m->id);
 		eb_trailer_stage_expect(trailer, want_snap, want_db, m->snapshot_size, what);
+		po.zstd = strcmp(m->compression, "zstd") == 0 ? EB_PIPE_ZSTD : EB_PIPE_PLAIN;
+		po.ids = eb_manifest_encrypted(m) ? k->age : NULL;
+		rc = eb_pipe_decode(&pipe, &po, trailer, err);
 	}
-	if (rc == 0 && strcmp(m->compression, "zstd") == 0)
-		rc = eb_zstd_decompress_new(&unz, trailer, err);
-	if (rc == 0 && eb_manifest_encrypted(m))
-		rc = eb_age_decrypt_new(&age, k->age, unz ? unz : trailer, err);
 	if (rc == 0) {
-		rc = eb_sha256_stage_new(&stored, age ? age : unz ? unz : trailer, err);
 		snprintf(what, sizeof what, "stored object %s", m->object);
-		if (rc == 0)
-			eb_sha256_stage_expect(stored, want_stored, m->stored_size, what);
+		eb_sha256_stage_expect(pipe.stored, want_stored, m->stored_size, what);
+		rc = eb_store_get(st, m->object, pipe.head, err);
 	}
 	if (rc == 0)
-		rc = eb_store_get(st, m->object, stored, err);
-	if (rc == 0)
-		rc = eb_stream_finish(stored, err);
-	/* free our stages one by one: the sink belongs to the caller */
-	if (stored) stored->ops->free(stored);
-	if (age) age->ops->free(age);
-	if (unz) unz->ops->free(unz);
-	if (trailer) trailer->ops->free(trailer);
+		rc = eb_stream_finish(pipe.head, err);
+	/* our stages only: the sink belongs to the caller */
+	eb_pipe_free(&pipe);
+	if (trailer)
+		trailer->ops->free(trailer);
 	if (rc == EB_ENOTFOUND)
 		return eb_err_set(err, EB_ENOTFOUND,
 		                  "backup %s: its manifest exists but object %s is missing",

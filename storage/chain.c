@@ -8,11 +8,10 @@
 
 #include "common/buf.h"
 #include "common/crypto.h"
-#include "crypt/age_stage.h"
 #include "storage/signed.h"
 #include "storage/digest.h"
 #include "storage/segment.h"
-#include "storage/zstd_stage.h"
+#include "storage/pipeline.h"
 #include "common/json.h"
 
 #define MAX_SEGMAN (64u << 10)
@@ -157,7 +156,9 @@ eb_chain_dispose(eb_chain *c)
 int
 eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, eb_wbuf *out, eb_err *err)
 {
-	eb_stream *sink = NULL, *unz = NULL, *age = NULL, *stored = NULL, *head;
+	eb_stream *sink = NULL;
+	eb_pipe_opts po = {.own_tail = 1};
+	eb_pipe pipe = {0};
 	uint8_t want[EB_SHA256_LEN], got[EB_SHA256_LEN];
 	char what[256];
 	eb_err e1;
@@ -170,21 +171,18 @@ eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, 
 		return eb_err_set(err, EB_EINVAL, "segment %s is age-encrypted: pass --age-identity FILE",
 		                  sm->object);
 	snprintf(what, sizeof what, "stored segment %s", sm->object);
+	po.zstd = !strcmp(sm->compression, "zstd") ? EB_PIPE_ZSTD : EB_PIPE_PLAIN;
+	po.ids = !strcmp(sm->encryption, "age") ? k->age : NULL;
 	rc = eb_mem_sink_new(&sink, out, (size_t)sm->plain_size, &e1);
-	head = sink;
-	if (rc == 0 && !strcmp(sm->compression, "zstd") && (rc = eb_zstd_decompress_new(&unz, head, &e1)) == 0)
-		head = unz;
-	if (rc == 0 && !strcmp(sm->encryption, "age") && (rc = eb_age_decrypt_new(&age, k->age, head, &e1)) == 0)
-		head = age;
-	if (rc == 0 && (rc = eb_sha256_stage_new(&stored, head, &e1)) == 0) {
-		eb_sha256_stage_expect(stored, want, sm->stored_size, what);
-		head = stored;
+	if (rc == 0)
+		rc = eb_pipe_decode(&pipe, &po, sink, &e1);
+	if (rc == 0) {
+		eb_sha256_stage_expect(pipe.stored, want, sm->stored_size, what);
+		rc = eb_store_get(st, sm->object, pipe.head, &e1);
 	}
 	if (rc == 0)
-		rc = eb_store_get(st, sm->object, head, &e1);
-	if (rc == 0)
-		rc = eb_stream_finish(head, &e1);
-	eb_stream_free_chain(stored ? stored : age ? age : unz ? unz : sink);
+		rc = eb_stream_finish(pipe.head, &e1);
+	eb_pipe_free(&pipe);
 	if (rc < 0)
 		return eb_err_set(err, rc, "segment %s: %s", sm->object, e1.msg);
 	eb_sha256_buf(out->p, out->len, got);

@@ -46,3 +46,27 @@ eb_store_put_signature(eb_store *st, const eb_ssh_signer *s, const char *name, c
 	free(sig);
 	return rc;
 }
+
+int
+eb_store_commit_signed(eb_store *st, const char *name, const char *text, const eb_ssh_signer *signer,
+                       const char *object, eb_err *err)
+{
+	char signame[300];
+	int rc = 0, signed_obj = 0;
+	eb_err e2;
+	/* the signature first: a signed backup never exists unsigned, not even
+	 * for a moment */
+	if (signer && (rc = eb_store_put_signature(st, signer, name, text, err)) == 0)
+		signed_obj = 1;
+	/* COMMIT POINT */
+	if (rc == 0 && (rc = eb_store_put_bytes(st, name, text, strlen(text), err)) == 0)
+		return 0;
+	/* no manifest, no backup: what was written for it is debris */
+	eb_err_init(&e2);
+	snprintf(signame, sizeof signame, "%s.sig", name);
+	if (signed_obj)
+		eb_store_delete(st, signame, &e2);
+	if (object)
+		eb_store_delete(st, object, &e2);
+	return rc;
+}

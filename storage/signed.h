@@ -21,4 +21,11 @@ int eb_store_get_signed(eb_store *st, const char *name, size_t max, const eb_ssh
 int eb_store_put_signature(eb_store *st, const eb_ssh_signer *s, const char *name, const char *text,
                            eb_err *err);
 
+/* The commit of a backup or a segment whose object is stored: with a
+ * signer, `<name>.sig` first (a signed manifest never exists unsigned), then
+ * the manifest `name` itself, the COMMIT POINT.  On failure it removes what
+ * it wrote and `object` (may be NULL): nothing half-committed is left. */
+int eb_store_commit_signed(eb_store *st, const char *name, const char *text, const eb_ssh_signer *signer,
+                           const char *object, eb_err *err);
+
 #endif
