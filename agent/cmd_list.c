@@ -159,7 +159,6 @@ listing_dispose(listing *ls)
 static int
 listing_load(listing *ls, eb_store *st, const eb_ssh_keys *trusted, eb_err *err)
 {
-	eb_store_list names = {0};
 	size_t n;
 	int rc;
 	memset(ls, 0, sizeof *ls);
@@ -170,15 +169,12 @@ listing_load(listing *ls, eb_store *st, const eb_ssh_keys *trusted, eb_err *err)
 	ls->ci = calloc(n, sizeof *ls->ci);
 	if (!ls->sc || !ls->ci)
 		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
-	else if (ls->cat.n)
-		rc = eb_store_list_all(st, &names, err);
 	for (size_t i = 0; rc == 0 && i < ls->cat.n; i++) {
 		int r1 = check_sig(st, &ls->cat.v[i], trusted, &ls->sc[i]);
-		chain_info(st, &names, &ls->cat.v[i], &ls->ci[i]);
+		chain_info(st, &ls->cat.names, &ls->cat.v[i], &ls->ci[i]);
 		if (r1 < 0 && (ls->worst == 0 || r1 == EB_ECORRUPT))
 			ls->worst = r1;
 	}
-	eb_store_list_dispose(&names);
 	if (rc < 0)
 		listing_dispose(ls);
 	return rc;

@@ -1,4 +1,6 @@
-/* agent/etcd.c - gRPC C core wrapper for the etcd v3 API (see etcd.h).
+/* agent/etcd.c - the etcd v3 API the agent uses (see etcd.h): Maintenance
+ * (Status, Alarm, HashKV, Snapshot) and Put; agent/etcd_call.c is the gRPC
+ * call layer, agent/etcd_watch.c the watch, leases and the lock.
  *
  * gRPC facts this file relies on (measured against etcd 3.4.23, see
  * docs/formats/grpc.md):
@@ -13,523 +15,21 @@
  */
 #include "agent/etcd.h"
 
-#include <grpc/byte_buffer.h>
-#include <grpc/byte_buffer_reader.h>
-#include <grpc/grpc.h>
-#include <grpc/grpc_security.h>
-#include <grpc/slice.h>
-#include <grpc/support/alloc.h>
-#include <grpc/support/log.h>
-#include <grpc/support/time.h>
-#include <errno.h>
-#include <inttypes.h>
+#include "agent/etcd_call.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/interrupt.h"
-#include "common/crypto.h"
-#include "common/fsutil.h"
 #include "common/log.h"
-#include "rpc.pb-c.h"
-
-#define MAX_PEM (1u << 20)
-
-
-struct eb_etcd {
-	char endpoint[256]; /* as given, for messages */
-	char target[256];   /* host:port for gRPC */
-	int tls;
-	eb_etcd_opts o;
-	char *user, *password, *token;
-	grpc_channel *ch;
-	grpc_completion_queue *cq;
-	char snap_version[16]; /* SnapshotResponse.version of the last stream */
-};
-
-void
-eb_etcd_opts_init(eb_etcd_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	o->dial_timeout_ms = 2000;
-	o->command_timeout_ms = 5000;
-	o->stream_idle_ms = 30000;
-	o->keepalive_ms = 10000;
-}
-
-static void
-grpc_log_sink(gpr_log_func_args *a)
-{
-	/* gRPC's own chatter (handshake failures...) is repeated in our error
-	 * messages; keep it for --log-level debug only. */
-	EB_LOG(EB_LOG_DEBUG, "grpc", "%s:%d %s", a->file, a->line, a->message);
-}
-
-void
-eb_etcd_global_init(void)
-{
-	gpr_set_log_function(grpc_log_sink);
-	gpr_set_log_verbosity(GPR_LOG_SEVERITY_DEBUG);
-	grpc_init();
-}
-
-void
-eb_etcd_global_shutdown(void)
-{
-	grpc_shutdown_blocking();
-}
-
-const char *
-eb_etcd_endpoint(const eb_etcd *c)
-{
-	return c->endpoint;
-}
-
-static int
-read_pem(const char *path, const char *flag, char **out, eb_err *err)
-{
-	char *buf;
-	size_t n;
-	eb_err e;
-	eb_err_init(&e);
-	if (eb_read_file(path, MAX_PEM, &buf, &n, &e) < 0)
-		return eb_err_set(err, EB_EINVAL, "cannot read %s: %s", flag, e.msg);
-	if (n == 0 || !strstr(buf, "-----BEGIN")) {
-		eb_wipe(buf, n);
-		free(buf);
-		return eb_err_set(err, EB_EINVAL, "%s %s is not a PEM file", flag, path);
-	}
-	*out = buf;
-	return 0;
-}
-
-/* https + --insecure-skip-tls-verify: the TLS credentials API with no chain
- * and no host name check (what etcdctl's flag does). */
-static grpc_channel_credentials *
-insecure_tls_creds(const char *cert, const char *key)
-{
-	/* The options take their own reference to the verifier and the
-	 * provider; ours is released here (grpc_security.h: "the creator ...
-	 * is responsible for its release"). */
-	grpc_tls_credentials_options *o = grpc_tls_credentials_options_create();
-	grpc_tls_certificate_verifier *v = grpc_tls_certificate_verifier_no_op_create();
-	grpc_tls_credentials_options_set_verify_server_cert(o, 0);
-	grpc_tls_credentials_options_set_check_call_host(o, 0);
-	grpc_tls_credentials_options_set_certificate_verifier(o, v);
-	grpc_tls_certificate_verifier_release(v);
-	if (cert && key) {
-		grpc_tls_identity_pairs *p = grpc_tls_identity_pairs_create();
-		grpc_tls_certificate_provider *pv;
-		grpc_tls_identity_pairs_add_pair(p, key, cert);
-		pv = grpc_tls_certificate_provider_static_data_create(NULL, p);
-		grpc_tls_credentials_options_set_certificate_provider(o, pv);
-		grpc_tls_certificate_provider_release(pv);
-		grpc_tls_credentials_options_watch_identity_key_cert_pairs(o);
-	}
-	return grpc_tls_credentials_create(o);
-}
-
-static int
-parse_endpoint(eb_etcd *c, const char *ep, eb_err *err)
-{
-	const char *hostport = ep;
-	size_t n;
-	if (strncmp(ep, "https://", 8) == 0) {
-		c->tls = 1;
-		hostport = ep + 8;
-	} else if (strncmp(ep, "http://", 7) == 0) {
-		hostport = ep + 7;
-	} else if (strstr(ep, "://")) {
-		return eb_err_set(err, EB_EINVAL,
-		                  "endpoint %s: only http:// and https:// are supported", ep);
-	}
-	n = strcspn(hostport, "/");
-	if (n == 0 || n >= sizeof c->target || !memchr(hostport, ':', n))
-		return eb_err_set(err, EB_EINVAL,
-		                  "endpoint '%s' is not host:port (e.g. https://127.0.0.1:2379)", ep);
-	memcpy(c->target, hostport, n);
-	c->target[n] = '\0';
-	snprintf(c->endpoint, sizeof c->endpoint, "%s", ep);
-	return 0;
-}
-
-static int
-split_user(eb_etcd *c, const eb_etcd_opts *o, eb_err *err)
-{
-	const char *colon;
-	if (!o->user || !*o->user)
-		return 0;
-	colon = strchr(o->user, ':');
-	c->user = colon ? strndup(o->user, (size_t)(colon - o->user)) : strdup(o->user);
-	if (colon)
-		c->password = strdup(colon + 1);
-	else if (o->password)
-		c->password = strdup(o->password);
-	else
-		return eb_err_set(err, EB_EINVAL,
-		                  "--user %s has no password: pass --user name:password or --password (ETCDCTL_PASSWORD)",
-		                  o->user);
-	if (!c->user || !c->password)
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	return 0;
-}
-
-int
-eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
-             eb_err *err)
-{
-	eb_etcd *c = calloc(1, sizeof *c);
-	char *ca = NULL, *cert = NULL, *key = NULL;
-	grpc_channel_credentials *cr = NULL;
-	int rc;
-	int keepalive = o->keepalive_ms < 5000 ? 5000 : o->keepalive_ms;
-	grpc_arg args[] = {
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = -1}},
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_KEEPALIVE_TIME_MS, {.integer = keepalive}},
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_KEEPALIVE_TIMEOUT_MS, {.integer = 5000}},
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, {.integer = o->dial_timeout_ms}},
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_ENABLE_RETRIES, {.integer = 0}},
-		/* Bounded receive buffering: without this the BDP estimator grows
-		 * the HTTP/2 window while we compress slower than etcd sends, and
-		 * the agent's RSS grows with the database. */
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_BDP_PROBE, {.integer = 0}},
-		{GRPC_ARG_INTEGER, (char *)GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, {.integer = 4 << 20}},
-	};
-	grpc_channel_args cargs = {sizeof args / sizeof args[0], args};
-
-	*out = NULL;
-	if (!c)
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	c->o = *o;
-	rc = parse_endpoint(c, endpoint, err);
-	if (rc == 0)
-		rc = split_user(c, o, err);
-	if (rc == 0 && (!o->cert) != (!o->key))
-		rc = eb_err_set(err, EB_EINVAL, "--cert and --key go together: give both or neither");
-	if (rc == 0 && !c->tls && (o->cacert || o->cert))
-		rc = eb_err_set(err, EB_EINVAL,
-		                "endpoint %s is http:// but TLS files were given: use https://%s",
-		                endpoint, c->target);
-	if (rc == 0 && o->cacert)
-		rc = read_pem(o->cacert, "--cacert", &ca, err);
-	if (rc == 0 && o->cert)
-		rc = read_pem(o->cert, "--cert", &cert, err);
-	if (rc == 0 && o->key)
-		rc = read_pem(o->key, "--key", &key, err);
-	if (rc == 0) {
-		if (!c->tls) {
-			cr = grpc_insecure_credentials_create();
-		} else if (o->insecure_skip_verify) {
-			cr = insecure_tls_creds(cert, key);
-		} else {
-			grpc_ssl_pem_key_cert_pair kp = {key, cert};
-			cr = grpc_ssl_credentials_create(ca, cert ? &kp : NULL, NULL, NULL);
-		}
-		if (!cr)
-			rc = eb_err_set(err, EB_EINVAL, "endpoint %s: cannot set up TLS", endpoint);
-	}
-	if (rc == 0) {
-		c->ch = grpc_channel_create(c->target, cr, &cargs);
-		c->cq = grpc_completion_queue_create_for_pluck(NULL);
-		if (!c->ch || !c->cq)
-			rc = eb_err_set(err, EB_ENOMEM, "endpoint %s: cannot create a gRPC channel", endpoint);
-	}
-	if (cr)
-		grpc_channel_credentials_release(cr);
-	free(ca);
-	free(cert);
-	if (key) {
-		eb_wipe_str(key); /* private key material */
-		free(key);
-	}
-	if (rc < 0) {
-		eb_etcd_close(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
-}
-
-void
-eb_etcd_close(eb_etcd *c)
-{
-	if (!c)
-		return;
-	if (c->cq) {
-		grpc_completion_queue_shutdown(c->cq);
-		while (grpc_completion_queue_pluck(c->cq, NULL,
-		                                   gpr_inf_future(GPR_CLOCK_REALTIME),
-		                                   NULL).type != GRPC_QUEUE_SHUTDOWN)
-			;
-		grpc_completion_queue_destroy(c->cq);
-	}
-	if (c->ch)
-		grpc_channel_destroy(c->ch);
-	if (c->password) {
-		eb_wipe_str(c->password);
-		free(c->password);
-	}
-	if (c->token) {
-		eb_wipe_str(c->token);
-		free(c->token);
-	}
-	free(c->user);
-	free(c);
-}
-
-static gpr_timespec
-deadline_in(int ms)
-{
-	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-	                    gpr_time_from_millis(ms, GPR_TIMESPAN));
-}
-
-static int
-is_token_error(const char *msg)
-{
-	return strstr(msg, "invalid auth token") || strstr(msg, "auth token is expired") ||
-	       strstr(msg, "revision of auth store is old");
-}
-
-static int
-is_auth_error(int code, const char *msg)
-{
-	return code == GRPC_STATUS_UNAUTHENTICATED || code == GRPC_STATUS_PERMISSION_DENIED ||
-	       strstr(msg, "auth:") || strstr(msg, "authentication failed") ||
-	       strstr(msg, "permission denied") || strstr(msg, "user name is empty") ||
-	       strstr(msg, "invalid auth token") || strstr(msg, "user not found") ||
-	       strstr(msg, "user name not found");
-}
-
-static const char *
-grpc_code_name(grpc_status_code code)
-{
-	static const char *names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-		"DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-		"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-		"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-	return (unsigned)code < sizeof names / sizeof names[0] ? names[code] : "UNKNOWN";
-}
-
-/* One line naming the endpoint, the call and the cause, with a hint for
- * the causes operators meet most. */
-static int
-status_error(eb_etcd *c, const char *what, grpc_status_code code,
-             const char *details, eb_err *err)
-{
-	const char *hint = "";
-	int ec = EB_EREMOTE;
-	if (code == GRPC_STATUS_DEADLINE_EXCEEDED) {
-		ec = EB_ETIMEOUT;
-		hint = " (member down, frozen or overloaded; raise --command-timeout if it is just slow)";
-	} else if (is_auth_error((int)code, details)) {
-		ec = EB_EAUTH;
-		if (strstr(details, "user name is empty"))
-			hint = " (auth is enabled on this cluster: pass --user and --password)";
-		else if (strstr(details, "authentication failed"))
-			hint = " (check --user and --password)";
-		else if (strstr(details, "permission denied"))
-			hint = " (snapshots and hashes need the root role)";
-		else if (strstr(details, "user not found") || strstr(details, "user name not found"))
-			hint = c->user ? " (check --user)"
-			               : " (auth is enabled: without --user, etcd takes the user from the client certificate's CN; pass --user and --password)";
-	} else if (code == GRPC_STATUS_UNAVAILABLE) {
-		ec = EB_EUNAVAIL;
-		if (strstr(details, "certificate verify failed"))
-			hint = " (the server certificate is not signed by the CA in --cacert)";
-		else if (strstr(details, "not in peer certificate"))
-			hint = " (the endpoint's host name is not in the server certificate)";
-		else if (strstr(details, "Connection refused"))
-			hint = " (nothing listens there: is etcd running, is the port right?)";
-		else if (strstr(details, "Socket closed") || strstr(details, "Endpoint read failed"))
-			hint = c->tls ? " (TLS refused: wrong scheme, or the server wants a client certificate: --cert/--key)"
-			              : " (the member may serve TLS only: try https://)";
-	}
-	return eb_err_set(err, ec, "etcd %s: %s failed: %s%s", c->endpoint, what,
-	                  details && *details ? details : grpc_code_name(code), hint);
-}
-
-typedef struct {
-	grpc_status_code code;
-	char details[512];
-	grpc_byte_buffer *resp;
-} call_result;
-
-static void
-copy_details(grpc_slice s, char *out, size_t cap)
-{
-	size_t n = GRPC_SLICE_LENGTH(s);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, GRPC_SLICE_START_PTR(s), n);
-	out[n] = '\0';
-}
-
-static grpc_byte_buffer *
-pack(const ProtobufCMessage *req)
-{
-	grpc_slice s = grpc_slice_malloc(protobuf_c_message_get_packed_size(req));
-	grpc_byte_buffer *bb;
-	protobuf_c_message_pack(req, GRPC_SLICE_START_PTR(s));
-	bb = grpc_raw_byte_buffer_create(&s, 1);
-	grpc_slice_unref(s);
-	return bb;
-}
-
-/* One unary call; the result's code/details are gRPC's, resp is owned by
- * the caller when code is OK.  Fails (returns <0) only when the call could
- * not be started. */
-static int
-raw_unary(eb_etcd *c, const char *method, const ProtobufCMessage *req,
-          int with_token, call_result *r, eb_err *err)
-{
-	grpc_call *call;
-	grpc_byte_buffer *send = pack(req);
-	grpc_metadata md;
-	grpc_metadata_array imd, tmd;
-	grpc_slice details = grpc_empty_slice();
-	const char *dbg = NULL;
-	grpc_op ops[6];
-	grpc_call_error ce;
-	int tag = 0;
-
-	memset(r, 0, sizeof *r);
-	memset(ops, 0, sizeof ops);
-	grpc_metadata_array_init(&imd);
-	grpc_metadata_array_init(&tmd);
-	call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-	                                grpc_slice_from_static_string(method), NULL,
-	                                deadline_in(c->o.command_timeout_ms), NULL);
-	md.key = grpc_slice_from_static_string("token");
-	md.value = with_token && c->token ? grpc_slice_from_copied_string(c->token)
-	                                  : grpc_empty_slice();
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[0].data.send_initial_metadata.count = with_token && c->token ? 1 : 0;
-	ops[0].data.send_initial_metadata.metadata = &md;
-	ops[1].op = GRPC_OP_SEND_MESSAGE;
-	ops[1].data.send_message.send_message = send;
-	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[3].data.recv_initial_metadata.recv_initial_metadata = &imd;
-	ops[4].op = GRPC_OP_RECV_MESSAGE;
-	ops[4].data.recv_message.recv_message = &r->resp;
-	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	ops[5].data.recv_status_on_client.trailing_metadata = &tmd;
-	ops[5].data.recv_status_on_client.status = &r->code;
-	ops[5].data.recv_status_on_client.status_details = &details;
-	ops[5].data.recv_status_on_client.error_string = &dbg;
-	ce = grpc_call_start_batch(call, ops, 6, &tag, NULL);
-	if (ce == GRPC_CALL_OK)
-		grpc_completion_queue_pluck(c->cq, &tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	copy_details(details, r->details, sizeof r->details);
-	if (dbg)
-		EB_LOG(EB_LOG_DEBUG, "grpc", "%s %s: %s", c->endpoint, method, dbg);
-	grpc_slice_unref(details);
-	gpr_free((void *)dbg);
-	grpc_slice_unref(md.value);
-	grpc_metadata_array_destroy(&imd);
-	grpc_metadata_array_destroy(&tmd);
-	grpc_byte_buffer_destroy(send);
-	grpc_call_unref(call);
-	if (ce != GRPC_CALL_OK) {
-		if (r->resp)
-			grpc_byte_buffer_destroy(r->resp);
-		r->resp = NULL;
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start %s (grpc error %d)",
-		                  c->endpoint, method, (int)ce);
-	}
-	if (r->code != GRPC_STATUS_OK && r->resp) {
-		grpc_byte_buffer_destroy(r->resp);
-		r->resp = NULL;
-	}
-	if (!r->details[0])
-		snprintf(r->details, sizeof r->details, "%s", grpc_code_name(r->code));
-	return 0;
-}
-
-static ProtobufCMessage *
-unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *bb)
-{
-	grpc_byte_buffer_reader rd;
-	grpc_slice all;
-	ProtobufCMessage *m;
-	if (!bb || !grpc_byte_buffer_reader_init(&rd, bb))
-		return NULL;
-	all = grpc_byte_buffer_reader_readall(&rd);
-	grpc_byte_buffer_reader_destroy(&rd);
-	m = protobuf_c_message_unpack(d, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
-	grpc_slice_unref(all);
-	return m;
-}
-
-static int
-authenticate(eb_etcd *c, eb_err *err)
-{
-	Etcdserverpb__AuthenticateRequest req = ETCDSERVERPB__AUTHENTICATE_REQUEST__INIT;
-	Etcdserverpb__AuthenticateResponse *resp;
-	call_result r;
-	int rc;
-	req.name = c->user;
-	req.password = c->password;
-	rc = raw_unary(c, "/etcdserverpb.Auth/Authenticate", &req.base, 0, &r, err);
-	if (rc < 0)
-		return rc;
-	if (r.code != GRPC_STATUS_OK)
-		return status_error(c, "authentication", r.code, r.details, err);
-	resp = (Etcdserverpb__AuthenticateResponse *)unpack(
-		&etcdserverpb__authenticate_response__descriptor, r.resp);
-	grpc_byte_buffer_destroy(r.resp);
-	if (!resp || !resp->token || !*resp->token) {
-		if (resp)
-			protobuf_c_message_free_unpacked(&resp->base, NULL);
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: Authenticate returned no token", c->endpoint);
-	}
-	free(c->token);
-	c->token = strdup(resp->token);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	if (!c->token)
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	EB_LOG(EB_LOG_DEBUG, "etcd", "%s: authenticated as %s", c->endpoint, c->user);
-	return 0;
-}
-
-/* A unary call with authentication: token obtained on first use and
- * renewed once when the member rejects it. */
-static int
-unary(eb_etcd *c, const char *method, const char *what, const ProtobufCMessage *req,
-      const ProtobufCMessageDescriptor *rd, ProtobufCMessage **out, eb_err *err)
-{
-	call_result r;
-	int rc;
-	*out = NULL;
-	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
-		return rc;
-	rc = raw_unary(c, method, req, 1, &r, err);
-	if (rc == 0 && r.code != GRPC_STATUS_OK && c->user && is_token_error(r.details)) {
-		EB_LOG(EB_LOG_INFO, "etcd", "%s: token rejected (%s), authenticating again",
-		       c->endpoint, r.details);
-		if ((rc = authenticate(c, err)) < 0)
-			return rc;
-		rc = raw_unary(c, method, req, 1, &r, err);
-	}
-	if (rc < 0)
-		return rc;
-	if (r.code != GRPC_STATUS_OK)
-		return status_error(c, what, r.code, r.details, err);
-	*out = unpack(rd, r.resp);
-	grpc_byte_buffer_destroy(r.resp);
-	if (!*out)
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: %s: cannot decode the response", c->endpoint, what);
-	return 0;
-}
 
 int
 eb_etcd_status_get(eb_etcd *c, eb_etcd_status *out, eb_err *err)
 {
 	Etcdserverpb__StatusRequest req = ETCDSERVERPB__STATUS_REQUEST__INIT;
 	Etcdserverpb__StatusResponse *s;
-	int rc = unary(c, "/etcdserverpb.Maintenance/Status", "Status", &req.base,
+	int rc = eb_etcd_unary(c, "/etcdserverpb.Maintenance/Status", "Status", &req.base,
 	               &etcdserverpb__status_response__descriptor, (ProtobufCMessage **)&s, err);
 	if (rc < 0)
 		return rc;
@@ -577,7 +77,7 @@ eb_etcd_alarms(eb_etcd *c, eb_etcd_alarm *out, size_t cap, size_t *n, eb_err *er
 	Etcdserverpb__AlarmResponse *a;
 	int rc;
 	req.action = 0; /* GET */
-	rc = unary(c, "/etcdserverpb.Maintenance/Alarm", "Alarm", &req.base,
+	rc = eb_etcd_unary(c, "/etcdserverpb.Maintenance/Alarm", "Alarm", &req.base,
 	           &etcdserverpb__alarm_response__descriptor, (ProtobufCMessage **)&a, err);
 	if (rc < 0)
 		return rc;
@@ -601,7 +101,7 @@ eb_etcd_hashkv(eb_etcd *c, int64_t rev, uint32_t *hash, int64_t *compact_rev,
 	Etcdserverpb__HashKVResponse *h;
 	int rc;
 	req.revision = rev;
-	rc = unary(c, "/etcdserverpb.Maintenance/HashKV", "HashKV", &req.base,
+	rc = eb_etcd_unary(c, "/etcdserverpb.Maintenance/HashKV", "HashKV", &req.base,
 	           &etcdserverpb__hash_kvresponse__descriptor, (ProtobufCMessage **)&h, err);
 	if (rc < 0)
 		return rc;
@@ -625,142 +125,14 @@ eb_etcd_put(eb_etcd *c, const void *key, size_t klen, const void *val, size_t vl
 	req.key.len = klen;
 	req.value.data = (uint8_t *)val;
 	req.value.len = vlen;
-	rc = unary(c, "/etcdserverpb.KV/Put", "Put", &req.base,
+	rc = eb_etcd_unary(c, "/etcdserverpb.KV/Put", "Put", &req.base,
 	           &etcdserverpb__put_response__descriptor, &resp, err);
 	if (rc == 0)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
 
-/* ---- snapshot stream ---- */
-
-typedef struct {
-	grpc_call *call;
-	grpc_status_code code;
-	grpc_slice details;
-	const char *dbg;
-	grpc_metadata_array imd, tmd;
-	int tag_a, tag_b, tag_m;
-} stream_call;
-
-static void
-stream_call_init(stream_call *sc)
-{
-	memset(sc, 0, sizeof *sc);
-	sc->details = grpc_empty_slice();
-	grpc_metadata_array_init(&sc->imd);
-	grpc_metadata_array_init(&sc->tmd);
-}
-
-/* Releases what stream_call_init and start_stream made, and send. */
-static void
-stream_call_dispose(eb_etcd *c, stream_call *sc, const char *what, grpc_byte_buffer *send)
-{
-	if (sc->dbg) {
-		EB_LOG(EB_LOG_DEBUG, "grpc", "%s %s: %s", c->endpoint, what, sc->dbg);
-		gpr_free((void *)sc->dbg);
-	}
-	grpc_slice_unref(sc->details);
-	grpc_metadata_array_destroy(&sc->imd);
-	grpc_metadata_array_destroy(&sc->tmd);
-	grpc_byte_buffer_destroy(send);
-	if (sc->call)
-		grpc_call_unref(sc->call);
-}
-
-/* Starts the RECV_MESSAGE batch that fills *bb; 0 when it cannot start
- * (the call is over). */
-static int
-recv_start(stream_call *sc, grpc_byte_buffer **bb)
-{
-	grpc_op op;
-	memset(&op, 0, sizeof op);
-	op.op = GRPC_OP_RECV_MESSAGE;
-	op.data.recv_message.recv_message = bb;
-	return grpc_call_start_batch(sc->call, &op, 1, &sc->tag_m, NULL) == GRPC_CALL_OK;
-}
-
-/* Waits for one started RECV_MESSAGE batch.  Wakes every 200 ms to notice
- * SIGINT/SIGTERM (common/interrupt.h); on inactivity or interruption it
- * cancels the call and still collects the batch (every started batch must
- * be plucked). */
-static int
-wait_msg(eb_etcd *c, stream_call *sc, int *timed_out)
-{
-	gpr_timespec idle_end = deadline_in(c->o.stream_idle_ms);
-	grpc_event ev;
-	for (;;) {
-		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, deadline_in(200), NULL);
-		if (ev.type != GRPC_QUEUE_TIMEOUT)
-			return ev.success;
-		if (eb_interrupted())
-			break;
-		if (gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), idle_end) >= 0) {
-			*timed_out = 1;
-			break;
-		}
-	}
-	grpc_call_cancel_with_status(sc->call, GRPC_STATUS_CANCELLED,
-	                             *timed_out ? "no snapshot data within the idle timeout"
-	                                        : "interrupted", NULL);
-	ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	return ev.success;
-}
-
-/* Starts a streaming call: token, the one request, and (half_close) the
- * end of our side; the status batch is left in flight (tag_b).  1 when
- * the headers came, 0 when the call failed at once (the status says why). */
-static int
-start_stream(eb_etcd *c, stream_call *sc, const char *method, const char *what,
-             grpc_byte_buffer *send, int half_close, eb_err *err)
-{
-	grpc_metadata md;
-	grpc_op ops[4], st;
-	grpc_event ev;
-	size_t nops = 0;
-	memset(ops, 0, sizeof ops);
-	memset(&st, 0, sizeof st);
-	sc->call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-	                                    grpc_slice_from_static_string(method),
-	                                    NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-	md.key = grpc_slice_from_static_string("token");
-	md.value = c->token ? grpc_slice_from_copied_string(c->token) : grpc_empty_slice();
-	ops[nops].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[nops].data.send_initial_metadata.count = c->token ? 1 : 0;
-	ops[nops++].data.send_initial_metadata.metadata = &md;
-	ops[nops].op = GRPC_OP_SEND_MESSAGE;
-	ops[nops++].data.send_message.send_message = send;
-	if (half_close)
-		ops[nops++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[nops].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[nops++].data.recv_initial_metadata.recv_initial_metadata = &sc->imd;
-	st.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	st.data.recv_status_on_client.trailing_metadata = &sc->tmd;
-	st.data.recv_status_on_client.status = &sc->code;
-	st.data.recv_status_on_client.status_details = &sc->details;
-	st.data.recv_status_on_client.error_string = &sc->dbg;
-	if (grpc_call_start_batch(sc->call, ops, nops, &sc->tag_a, NULL) != GRPC_CALL_OK) {
-		grpc_slice_unref(md.value);
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the %s call", c->endpoint, what);
-	}
-	if (grpc_call_start_batch(sc->call, &st, 1, &sc->tag_b, NULL) != GRPC_CALL_OK) {
-		/* batch A is in flight: collect it before giving up */
-		grpc_call_cancel(sc->call, NULL);
-		grpc_completion_queue_pluck(c->cq, &sc->tag_a, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-		grpc_slice_unref(md.value);
-		return eb_err_set(err, EB_EREMOTE, "etcd %s: cannot start the %s call", c->endpoint, what);
-	}
-	/* headers must come within dial + command timeout */
-	ev = grpc_completion_queue_pluck(c->cq, &sc->tag_a,
-	                                 deadline_in(c->o.dial_timeout_ms + c->o.command_timeout_ms), NULL);
-	if (ev.type == GRPC_QUEUE_TIMEOUT) {
-		grpc_call_cancel_with_status(sc->call, GRPC_STATUS_DEADLINE_EXCEEDED,
-		                             "the stream did not start in time", NULL);
-		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_a, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	}
-	grpc_slice_unref(md.value);
-	return ev.success ? 1 : 0;
-}
+/* ---- the snapshot stream ---- */
 
 typedef struct {
 	uint64_t got, expect_db;
@@ -772,7 +144,7 @@ static int
 on_message(eb_etcd *c, grpc_byte_buffer *bb, snap_count *n, eb_stream *sink,
            eb_etcd_progress_fn fn, void *arg, eb_err *err)
 {
-	Etcdserverpb__SnapshotResponse *m = (Etcdserverpb__SnapshotResponse *)unpack(
+	Etcdserverpb__SnapshotResponse *m = (Etcdserverpb__SnapshotResponse *)eb_etcd_unpack(
 		&etcdserverpb__snapshot_response__descriptor, bb);
 	int rc;
 	if (!m)
@@ -807,7 +179,7 @@ eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 		 * or the member restarted): authenticate again, once */
 		EB_LOG(EB_LOG_INFO, "etcd", "%s: token rejected (%s), authenticating again",
 		       c->endpoint, first.msg);
-		rc = authenticate(c, err);
+		rc = eb_etcd_authenticate(c, err);
 		if (rc == 0)
 			rc = snapshot_once(c, sink, fn, arg, out_db_size, &rejected, err);
 		return rc;
@@ -817,68 +189,56 @@ eb_etcd_snapshot(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
 	return rc;
 }
 
+/* on_msg of the snapshot stream */
+typedef struct {
+	eb_etcd *c;
+	snap_count n;
+	eb_stream *sink;
+	eb_etcd_progress_fn fn;
+	void *arg;
+} snap_read;
+
+static int
+snap_msg(void *arg, grpc_byte_buffer *bb, eb_err *err)
+{
+	snap_read *s = arg;
+	return on_message(s->c, bb, &s->n, s->sink, s->fn, s->arg, err);
+}
+
 static int
 snapshot_once(eb_etcd *c, eb_stream *sink, eb_etcd_progress_fn fn, void *arg,
               uint64_t *out_db_size, int *token_rejected, eb_err *err)
 {
 	Etcdserverpb__SnapshotRequest req = ETCDSERVERPB__SNAPSHOT_REQUEST__INIT;
-	stream_call sc;
-	snap_count n = {0};
-	grpc_byte_buffer *send;
-	int rc = 0, timed_out = 0, ok;
-	char details[512];
-
-	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
-		return rc;
-	stream_call_init(&sc);
-	send = pack(&req.base);
-	ok = start_stream(c, &sc, "/etcdserverpb.Maintenance/Snapshot", "snapshot", send, 1, err);
-	if (ok < 0) {
-		rc = ok;
-		goto out;
-	}
-	while (ok && rc == 0) {
-		grpc_byte_buffer *bb = NULL;
-		if (!recv_start(&sc, &bb))
-			break;
-		if (!wait_msg(c, &sc, &timed_out) || !bb) {
-			if (bb)
-				grpc_byte_buffer_destroy(bb);
-			break; /* end of stream, clean or not: the status says which */
-		}
-		rc = on_message(c, bb, &n, sink, fn, arg, err);
-		grpc_byte_buffer_destroy(bb);
-	}
-	if (rc < 0) /* our side failed (sink, decode): stop the server too */
-		grpc_call_cancel_with_status(sc.call, GRPC_STATUS_ABORTED, "client aborted", NULL);
-	grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	snap_read s = {.c = c, .sink = sink, .fn = fn, .arg = arg};
+	eb_etcd_reader rd = {.on_msg = snap_msg, .arg = &s, .idle_ms = c->o.stream_idle_ms,
+	                     .idle_why = "no snapshot data within the idle timeout", .half_close = 1};
+	eb_etcd_stream_end end;
+	const snap_count *n = &s.n;
+	char what[96];
+	int rc = eb_etcd_stream(c, "/etcdserverpb.Maintenance/Snapshot", "snapshot", &req.base, &rd, &end, err);
 	if (rc < 0)
-		goto out;
-	copy_details(sc.details, details, sizeof details);
-	if (eb_interrupted() && !timed_out && sc.code != GRPC_STATUS_OK) {
-		char what[96];
-		snprintf(what, sizeof what, "streaming the snapshot (after %llu bytes)",
-		         (unsigned long long)n.got);
-		rc = eb_interrupt_check(err, what);
-	} else if (timed_out) {
-		rc = eb_err_set(err, EB_ETIMEOUT,
-		                "etcd %s: snapshot stalled: no data for %d s after %llu bytes (member frozen or overloaded; --snapshot-idle-timeout)",
-		                c->endpoint, c->o.stream_idle_ms / 1000, (unsigned long long)n.got);
-	} else if (sc.code != GRPC_STATUS_OK) {
-		char what[96];
-		snprintf(what, sizeof what, "snapshot (after %llu bytes)", (unsigned long long)n.got);
-		*token_rejected = n.got == 0 && is_token_error(details);
-		rc = status_error(c, what, sc.code, details[0] ? details : grpc_code_name(sc.code), err);
-	} else if (!n.have_first || n.got != n.expect_db + 32) {
-		rc = eb_err_set(err, EB_ECORRUPT,
-		                "etcd %s: snapshot stream ended with %llu bytes, but %llu database bytes plus the 32-byte trailer were announced",
-		                c->endpoint, (unsigned long long)n.got, (unsigned long long)n.expect_db);
+		return rc;
+	if (eb_interrupted() && !end.timed_out && end.code != GRPC_STATUS_OK) {
+		snprintf(what, sizeof what, "streaming the snapshot (after %llu bytes)", (unsigned long long)n->got);
+		return eb_interrupt_check(err, what);
 	}
-	if (rc == 0 && out_db_size)
-		*out_db_size = n.expect_db;
-out:
-	stream_call_dispose(c, &sc, "Snapshot", send);
-	return rc;
+	if (end.timed_out)
+		return eb_err_set(err, EB_ETIMEOUT,
+		                  "etcd %s: snapshot stalled: no data for %d s after %llu bytes (member frozen or overloaded; --snapshot-idle-timeout)",
+		                  c->endpoint, c->o.stream_idle_ms / 1000, (unsigned long long)n->got);
+	if (end.code != GRPC_STATUS_OK) {
+		snprintf(what, sizeof what, "snapshot (after %llu bytes)", (unsigned long long)n->got);
+		*token_rejected = n->got == 0 && eb_etcd_is_token_error(end.details);
+		return eb_etcd_status_error(c, what, end.code, end.details[0] ? end.details : eb_etcd_code_name(end.code), err);
+	}
+	if (!n->have_first || n->got != n->expect_db + 32)
+		return eb_err_set(err, EB_ECORRUPT,
+		                  "etcd %s: snapshot stream ended with %llu bytes, but %llu database bytes plus the 32-byte trailer were announced",
+		                  c->endpoint, (unsigned long long)n->got, (unsigned long long)n->expect_db);
+	if (out_db_size)
+		*out_db_size = n->expect_db;
+	return 0;
 }
 
 const char *
@@ -887,288 +247,3 @@ eb_etcd_snapshot_storage_version(const eb_etcd *c)
 	return c->snap_version;
 }
 
-/* ---- lease ---- */
-
-int
-eb_etcd_lease_ttl(eb_etcd *c, int64_t id, int64_t *granted_ttl, int64_t *ttl, eb_err *err)
-{
-	Etcdserverpb__LeaseTimeToLiveRequest req = ETCDSERVERPB__LEASE_TIME_TO_LIVE_REQUEST__INIT;
-	ProtobufCMessage *out;
-	Etcdserverpb__LeaseTimeToLiveResponse *r;
-	int rc;
-	req.id = id;
-	rc = unary(c, "/etcdserverpb.Lease/LeaseTimeToLive", "LeaseTimeToLive", &req.base,
-	           &etcdserverpb__lease_time_to_live_response__descriptor, &out, err);
-	if (rc < 0)
-		return rc;
-	r = (Etcdserverpb__LeaseTimeToLiveResponse *)out;
-	*granted_ttl = r->grantedttl;
-	*ttl = r->ttl;
-	protobuf_c_message_free_unpacked(out, NULL);
-	return 0;
-}
-
-/* ---- watch stream ---- */
-
-/* Collects the in-flight RECV_MESSAGE batch; every 200 ms without a
- * message it calls fn(NULL) (a tick: flush timers, SIGTERM).  1 = a
- * message or the end of the stream (*bb NULL), 0 = fn asked to stop or
- * failed (*stop_rc); the batch is collected either way. */
-static int
-watch_wait(eb_etcd *c, stream_call *sc, eb_watch_fn fn, void *arg, int *stop_rc, eb_err *err)
-{
-	grpc_event ev;
-	for (;;) {
-		ev = grpc_completion_queue_pluck(c->cq, &sc->tag_m, deadline_in(200), NULL);
-		if (ev.type != GRPC_QUEUE_TIMEOUT)
-			return 1;
-		if ((*stop_rc = fn(arg, NULL, err)) != 0)
-			break;
-	}
-	grpc_call_cancel_with_status(sc->call, GRPC_STATUS_CANCELLED, "watch stopped", NULL);
-	grpc_completion_queue_pluck(c->cq, &sc->tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	return 0;
-}
-
-/* Decodes one WatchResponse and hands it to fn. */
-static int
-watch_deliver(eb_etcd *c, grpc_byte_buffer *bb, eb_watch_fn fn, void *arg, eb_err *err)
-{
-	Etcdserverpb__WatchResponse *m = (Etcdserverpb__WatchResponse *)unpack(
-		&etcdserverpb__watch_response__descriptor, bb);
-	eb_watch_event *ev = NULL;
-	eb_watch_resp r;
-	int rc;
-	if (!m)
-		return eb_err_set(err, EB_ECORRUPT, "etcd %s: undecodable watch message", c->endpoint);
-	memset(&r, 0, sizeof r);
-	if (m->n_events && !(ev = calloc(m->n_events, sizeof *ev))) {
-		protobuf_c_message_free_unpacked(&m->base, NULL);
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < m->n_events; i++) {
-		const Mvccpb__Event *e = m->events[i];
-		const Mvccpb__KeyValue *kv = e->kv;
-		if (!kv) {
-			free(ev);
-			protobuf_c_message_free_unpacked(&m->base, NULL);
-			return eb_err_set(err, EB_ECORRUPT, "etcd %s: watch event without a key", c->endpoint);
-		}
-		ev[i].is_delete = e->type == MVCCPB__EVENT__EVENT_TYPE__DELETE;
-		ev[i].key = kv->key.data;
-		ev[i].key_len = kv->key.len;
-		ev[i].value = kv->value.data;
-		ev[i].value_len = kv->value.len;
-		ev[i].create_revision = kv->create_revision;
-		ev[i].mod_revision = kv->mod_revision;
-		ev[i].version = kv->version;
-		ev[i].lease = kv->lease;
-	}
-	r.header_revision = m->header ? m->header->revision : 0;
-	r.created = m->created;
-	r.canceled = m->canceled;
-	r.compact_revision = m->compact_revision;
-	r.cancel_reason = m->cancel_reason ? m->cancel_reason : "";
-	r.fragment = m->fragment;
-	r.n = m->n_events;
-	r.events = ev;
-	rc = fn(arg, &r, err);
-	free(ev);
-	protobuf_c_message_free_unpacked(&m->base, NULL);
-	return rc;
-}
-
-int
-eb_etcd_watch(eb_etcd *c, int64_t start_rev, eb_watch_fn fn, void *arg, eb_err *err)
-{
-	Etcdserverpb__WatchRequest req = ETCDSERVERPB__WATCH_REQUEST__INIT;
-	Etcdserverpb__WatchCreateRequest cr = ETCDSERVERPB__WATCH_CREATE_REQUEST__INIT;
-	static uint8_t zero = 0;
-	stream_call sc;
-	grpc_byte_buffer *send;
-	int rc = 0, ok;
-	char details[512];
-
-	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
-		return rc;
-	cr.key.data = &zero; /* key "\0" .. range_end "\0": every key */
-	cr.key.len = 1;
-	cr.range_end.data = &zero;
-	cr.range_end.len = 1;
-	cr.start_revision = start_rev;
-	cr.progress_notify = 1;
-	/* a backlog comes as messages of about --max-request-bytes each, not as
-	 * one response of every revision since start_rev (etcd 3.4+) */
-	cr.fragment = 1;
-	req.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
-	req.create_request = &cr;
-	stream_call_init(&sc);
-	send = pack(&req.base);
-	/* our side stays open: etcd's clients never half-close a watch */
-	ok = start_stream(c, &sc, "/etcdserverpb.Watch/Watch", "watch", send, 0, err);
-	if (ok < 0) {
-		rc = ok;
-		goto out;
-	}
-	while (ok && rc == 0) {
-		grpc_byte_buffer *bb = NULL;
-		if (!recv_start(&sc, &bb))
-			break;
-		if (!watch_wait(c, &sc, fn, arg, &rc, err)) {
-			if (bb)
-				grpc_byte_buffer_destroy(bb);
-			break;
-		}
-		if (!bb)
-			break; /* the stream ended: the status says why */
-		rc = watch_deliver(c, bb, fn, arg, err);
-		grpc_byte_buffer_destroy(bb);
-	}
-	if (rc != 0) /* fn stopped or failed: end the call */
-		grpc_call_cancel_with_status(sc.call, GRPC_STATUS_CANCELLED, "watch stopped", NULL);
-	grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	if (rc > 0)
-		rc = 0; /* fn asked to stop */
-	else if (rc == 0) {
-		copy_details(sc.details, details, sizeof details);
-		rc = status_error(c, "watch", sc.code == GRPC_STATUS_OK ? GRPC_STATUS_UNAVAILABLE : sc.code,
-		                  details[0] ? details : "the member ended the watch stream", err);
-	}
-out:
-	stream_call_dispose(c, &sc, "Watch", send);
-	return rc;
-}
-
-/* ---- the replicate lock: a key under a lease ---- */
-
-int
-eb_etcd_lease_grant(eb_etcd *c, int64_t ttl, int64_t *id, eb_err *err)
-{
-	Etcdserverpb__LeaseGrantRequest req = ETCDSERVERPB__LEASE_GRANT_REQUEST__INIT;
-	ProtobufCMessage *out;
-	int rc;
-	req.ttl = ttl;
-	rc = unary(c, "/etcdserverpb.Lease/LeaseGrant", "LeaseGrant", &req.base,
-	           &etcdserverpb__lease_grant_response__descriptor, &out, err);
-	if (rc < 0)
-		return rc;
-	*id = ((Etcdserverpb__LeaseGrantResponse *)out)->id;
-	protobuf_c_message_free_unpacked(out, NULL);
-	return *id ? 0 : eb_err_set(err, EB_EREMOTE, "etcd %s: LeaseGrant returned no lease", c->endpoint);
-}
-
-int
-eb_etcd_lease_revoke(eb_etcd *c, int64_t id, eb_err *err)
-{
-	Etcdserverpb__LeaseRevokeRequest req = ETCDSERVERPB__LEASE_REVOKE_REQUEST__INIT;
-	ProtobufCMessage *out;
-	int rc;
-	req.id = id;
-	rc = unary(c, "/etcdserverpb.Lease/LeaseRevoke", "LeaseRevoke", &req.base,
-	           &etcdserverpb__lease_revoke_response__descriptor, &out, err);
-	if (rc == 0)
-		protobuf_c_message_free_unpacked(out, NULL);
-	return rc;
-}
-
-/* One keep-alive round trip on its own stream (what `etcdctl lease
- * keep-alive --once` does): *ttl <= 0 when the lease is gone. */
-int
-eb_etcd_lease_keepalive(eb_etcd *c, int64_t id, int64_t *ttl, eb_err *err)
-{
-	Etcdserverpb__LeaseKeepAliveRequest req = ETCDSERVERPB__LEASE_KEEP_ALIVE_REQUEST__INIT;
-	Etcdserverpb__LeaseKeepAliveResponse *m = NULL;
-	grpc_byte_buffer *send, *bb = NULL;
-	stream_call sc;
-	grpc_event ev;
-	int rc = 0, ok;
-	char details[512];
-	if (c->user && !c->token && (rc = authenticate(c, err)) < 0)
-		return rc;
-	req.id = id;
-	stream_call_init(&sc);
-	send = pack(&req.base);
-	ok = start_stream(c, &sc, "/etcdserverpb.Lease/LeaseKeepAlive", "lease keep-alive", send, 1, err);
-	if (ok > 0) {
-		if (recv_start(&sc, &bb)) {
-			ev = grpc_completion_queue_pluck(c->cq, &sc.tag_m, deadline_in(c->o.command_timeout_ms), NULL);
-			if (ev.type == GRPC_QUEUE_TIMEOUT) {
-				grpc_call_cancel_with_status(sc.call, GRPC_STATUS_DEADLINE_EXCEEDED, "no keep-alive answer", NULL);
-				grpc_completion_queue_pluck(c->cq, &sc.tag_m, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-			}
-		}
-		if (bb) {
-			m = (Etcdserverpb__LeaseKeepAliveResponse *)unpack(
-				&etcdserverpb__lease_keep_alive_response__descriptor, bb);
-			grpc_byte_buffer_destroy(bb);
-		}
-		grpc_call_cancel_with_status(sc.call, GRPC_STATUS_CANCELLED, "keep-alive done", NULL);
-		grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	} else if (ok == 0) {
-		grpc_completion_queue_pluck(c->cq, &sc.tag_b, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	}
-	if (ok < 0)
-		rc = ok;
-	else if (m)
-		*ttl = m->ttl;
-	else {
-		copy_details(sc.details, details, sizeof details);
-		rc = status_error(c, "lease keep-alive", sc.code == GRPC_STATUS_OK ? GRPC_STATUS_UNAVAILABLE : sc.code,
-		                  details[0] ? details : "no answer", err);
-	}
-	if (m)
-		protobuf_c_message_free_unpacked(&m->base, NULL);
-	stream_call_dispose(c, &sc, "LeaseKeepAlive", send);
-	return rc;
-}
-
-int
-eb_etcd_create_key(eb_etcd *c, const char *key, const char *val, int64_t lease, int *created,
-                   char *holder, size_t cap, eb_err *err)
-{
-	Etcdserverpb__TxnRequest req = ETCDSERVERPB__TXN_REQUEST__INIT;
-	Etcdserverpb__Compare cmp = ETCDSERVERPB__COMPARE__INIT, *cmps[1] = {&cmp};
-	Etcdserverpb__RequestOp put_op = ETCDSERVERPB__REQUEST_OP__INIT, get_op = ETCDSERVERPB__REQUEST_OP__INIT;
-	Etcdserverpb__RequestOp *succ[1] = {&put_op}, *fail[1] = {&get_op};
-	Etcdserverpb__PutRequest put = ETCDSERVERPB__PUT_REQUEST__INIT;
-	Etcdserverpb__RangeRequest get = ETCDSERVERPB__RANGE_REQUEST__INIT;
-	Etcdserverpb__TxnResponse *r;
-	ProtobufCMessage *out;
-	int rc;
-	cmp.result = 0; /* EQUAL */
-	cmp.target = 1; /* CREATE */
-	cmp.key.data = (uint8_t *)key;
-	cmp.key.len = strlen(key);
-	cmp.target_union_case = ETCDSERVERPB__COMPARE__TARGET_UNION_CREATE_REVISION;
-	cmp.create_revision = 0;
-	put.key = cmp.key;
-	put.value.data = (uint8_t *)val;
-	put.value.len = strlen(val);
-	put.lease = lease;
-	put_op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_PUT;
-	put_op.request_put = &put;
-	get.key = cmp.key;
-	get_op.request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_RANGE;
-	get_op.request_range = &get;
-	req.n_compare = 1;
-	req.compare = cmps;
-	req.n_success = 1;
-	req.success = succ;
-	req.n_failure = 1;
-	req.failure = fail;
-	rc = unary(c, "/etcdserverpb.KV/Txn", "Txn", &req.base, &etcdserverpb__txn_response__descriptor,
-	           &out, err);
-	if (rc < 0)
-		return rc;
-	r = (Etcdserverpb__TxnResponse *)out;
-	*created = r->succeeded;
-	holder[0] = 0;
-	if (!r->succeeded && r->n_responses && r->responses[0]->response_case ==
-	                                             ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE) {
-		Etcdserverpb__RangeResponse *g = r->responses[0]->response_range;
-		if (g->n_kvs)
-			snprintf(holder, cap, "%.*s", (int)g->kvs[0]->value.len, (const char *)g->kvs[0]->value.data);
-	}
-	protobuf_c_message_free_unpacked(out, NULL);
-	return 0;
-}

@@ -1,6 +1,8 @@
-/* agent/etcd.h - a connection to one etcd member over the v3 gRPC API.
+/* agent/etcd.h - the etcd v3 API the agent uses, over a connection to one
+ * member (agent/etcd_conn.h).
  *
- * agent/etcd.c is the only file that includes gRPC headers.  One eb_etcd is
+ * Only agent/etcd.c, etcd_watch.c and etcd_call.c (the call layer, with its
+ * internal header etcd_call.h) include gRPC headers.  One eb_etcd is
  * one channel to one endpoint, made fresh for each run (a long-lived gRPC
  * channel fails fast with stale errors for ~10 s after a member restarts).
  * Every unary call carries a deadline; the snapshot stream has an
@@ -15,34 +17,7 @@
 
 #include "common/err.h"
 #include "common/stream.h"
-
-typedef struct eb_etcd_opts {
-	const char *cacert;       /* PEM file; NULL = system roots for https */
-	const char *cert, *key;   /* client certificate (mTLS) */
-	int insecure_skip_verify; /* https without checking the server cert */
-	const char *user;         /* "name" or "name:password" */
-	const char *password;     /* used when user has no ":password" */
-	int dial_timeout_ms;      /* connection set-up, default 2000 */
-	int command_timeout_ms;   /* each unary call, default 5000 */
-	int stream_idle_ms;       /* snapshot: max silence between messages */
-	int keepalive_ms;         /* HTTP/2 ping interval, >= 5000 */
-} eb_etcd_opts;
-
-void eb_etcd_opts_init(eb_etcd_opts *o);
-
-/* Call once per process, before and after all connections. */
-void eb_etcd_global_init(void);
-void eb_etcd_global_shutdown(void);
-
-typedef struct eb_etcd eb_etcd;
-
-/* Parses the endpoint ("https://host:port", "http://...", "host:port"),
- * reads the PEM files and creates the channel.  Does not contact the
- * member yet (the first call does, within the dial timeout). */
-int eb_etcd_open(eb_etcd **out, const char *endpoint, const eb_etcd_opts *o,
-                 eb_err *err);
-void eb_etcd_close(eb_etcd *c);
-const char *eb_etcd_endpoint(const eb_etcd *c);
+#include "agent/etcd_conn.h"
 
 typedef struct eb_etcd_status {
 	uint64_t cluster_id, member_id, leader;

@@ -92,7 +92,6 @@ retained(eb_store *st, const eb_manifest *m, const eb_store_list *names, int64_t
 
 typedef struct plan {
 	eb_catalog cat;
-	eb_store_list names;    /* every object: objects, chains */
 	unsigned char *ok;      /* [i]: proven (eb_catalog_prove) */
 	int *del;               /* [i]: delete */
 	uint64_t cid;
@@ -104,11 +103,10 @@ plan_dispose(plan *p)
 {
 	free(p->ok);
 	free(p->del);
-	eb_store_list_dispose(&p->names);
 	eb_catalog_dispose(&p->cat);
 }
 
-/* 1. every manifest and every object name */
+/* 1. every manifest and every object name (one listing) */
 static int
 plan_load(plan *p, eb_store *st, eb_err *err)
 {
@@ -118,8 +116,6 @@ plan_load(plan *p, eb_store *st, eb_err *err)
 	for (size_t i = 0; i < p->cat.nbad; i++)
 		EB_LOG(EB_LOG_WARN, "prune", "manifest %s is unreadable and is left alone: %s",
 		       p->cat.bad[i].name, p->cat.bad[i].why);
-	if ((rc = eb_store_list_all(st, &p->names, err)) < 0)
-		return rc;
 	p->ok = calloc(p->cat.n ? p->cat.n : 1, 1);
 	p->del = calloc(p->cat.n ? p->cat.n : 1, sizeof *p->del);
 	return p->ok && p->del ? 0 : eb_err_set(err, EB_ENOMEM, "out of memory");
@@ -131,7 +127,7 @@ plan_prove(plan *p, eb_store *st, const eb_prune_opts *o, eb_err *err)
 {
 	for (size_t i = 0; i < p->cat.n; i++) {
 		char why[512];
-		int rc = eb_catalog_prove(st, &p->cat.v[i], &p->names, o->trusted, why, sizeof why, err);
+		int rc = eb_catalog_prove(st, &p->cat.v[i], &p->cat.names, o->trusted, why, sizeof why, err);
 		if (rc < 0)
 			return rc;
 		p->ok[i] = (unsigned char)rc;
@@ -194,7 +190,7 @@ static void
 plan_protect(plan *p, const eb_prune_opts *o)
 {
 	eb_chain_span sp;
-	long li = eb_chain_live(&p->names, p->cat.v, p->cat.n, p->cid, p->ok, &sp);
+	long li = eb_chain_live(&p->cat.names, p->cat.v, p->cat.n, p->cid, p->ok, &sp);
 	if (li >= 0 && p->del[li]) {
 		p->del[li] = 0;
 		EB_LOG(EB_LOG_INFO, "prune", "keeping %s: its chain (%zu segments, revisions %" PRId64 "-%" PRId64
@@ -219,7 +215,7 @@ plan_apply(plan *p, eb_store *st, const eb_prune_opts *o, eb_buf *out, size_t *n
 		int r1;
 		if (!p->del[i])
 			continue;
-		if ((r1 = retained(st, &p->cat.v[i], &p->names, &until, err)) < 0)
+		if ((r1 = retained(st, &p->cat.v[i], &p->cat.names, &until, err)) < 0)
 			return r1;
 		if (r1) {
 			char ts[32];

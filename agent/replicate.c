@@ -240,7 +240,6 @@ static int
 find_chain(rep *r, eb_err *err)
 {
 	eb_catalog cat;
-	eb_store_list l = {0};
 	eb_chain ch;
 	unsigned char *ok = NULL;
 	long li = -1;
@@ -253,24 +252,23 @@ find_chain(rep *r, eb_err *err)
 		return 0; /* a folder not made yet: the first full backup makes it */
 	if (rc < 0)
 		return eb_err_set(err, rc, "%s", e1.msg);
-	rc = eb_store_list_all(r->st, &l, err);
-	if (rc == 0 && !(ok = calloc(cat.n ? cat.n : 1, 1)))
+	if (!(ok = calloc(cat.n ? cat.n : 1, 1)))
 		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < cat.n; i++) {
 		char why[512];
 		if (cat.v[i].cluster_id != r->m->st.cluster_id)
 			continue;
-		rc = eb_catalog_prove(r->st, &cat.v[i], &l, r->o->trusted, why, sizeof why, err);
+		rc = eb_catalog_prove(r->st, &cat.v[i], &cat.names, r->o->trusted, why, sizeof why, err);
 		if (rc == 0)
 			EB_LOG(EB_LOG_WARN, "replicate", "not continuing %s: %s", cat.v[i].id, why);
 		ok[i] = rc > 0;
 		rc = rc < 0 ? rc : 0;
 	}
 	if (rc == 0)
-		li = eb_chain_live(&l, cat.v, cat.n, r->m->st.cluster_id, ok, NULL);
+		li = eb_chain_live(&cat.names, cat.v, cat.n, r->m->st.cluster_id, ok, NULL);
 	if (li >= 0) {
 		const eb_manifest *b = &cat.v[li];
-		rc = eb_chain_load(r->st, &l, b->id, b->revision, r->o->trusted, &ch, err);
+		rc = eb_chain_load(r->st, &cat.names, b->id, b->revision, r->o->trusted, &ch, err);
 		if (rc == 0) {
 			snprintf(r->base, sizeof r->base, "%s", b->id);
 			r->next_rev = ch.last_rev + 1;
@@ -283,7 +281,6 @@ find_chain(rep *r, eb_err *err)
 		}
 	}
 	free(ok);
-	eb_store_list_dispose(&l);
 	eb_catalog_dispose(&cat);
 	return rc;
 }

@@ -77,11 +77,11 @@ describe(eb_buf *b, const eb_catalog *cat, cover *cv, size_t n, int64_t rev)
 	}
 }
 
-/* The restorable revision range of every full backup, from segment names
- * only (no manifest read). */
+/* The restorable revision range of every full backup of cid, from segment
+ * names only; with times, each chain's last change time too (its last
+ * segment's manifest: read only for --to-time). */
 static int
-covers(eb_store *st, const eb_catalog *cat, uint64_t cid, const eb_store_list *l, cover **out, size_t *n,
-       eb_err *err)
+covers(eb_store *st, const eb_catalog *cat, uint64_t cid, int times, cover **out, size_t *n, eb_err *err)
 {
 	cover *cv = calloc(cat->n ? cat->n : 1, sizeof *cv);
 	size_t k = 0;
@@ -91,14 +91,14 @@ covers(eb_store *st, const eb_catalog *cat, uint64_t cid, const eb_store_list *l
 		eb_chain_span sp;
 		if (cat->v[i].cluster_id != cid)
 			continue; /* another cluster's revisions mean nothing here */
-		eb_chain_scan(l, cat->v[i].id, cat->v[i].revision, &sp);
+		eb_chain_scan(&cat->names, cat->v[i].id, cat->v[i].revision, &sp);
 		cv[k].full = i;
 		cv[k].from = cat->v[i].revision;
 		cv[k].to = sp.last_rev;
 		cv[k].beyond = sp.beyond;
 		cv[k].from_ms = cat->v[i].created_unix * 1000;
 		cv[k].to_ms = cv[k].from_ms;
-		if (sp.n) { /* the time of the chain's last change: its last manifest */
+		if (sp.n && times) { /* the time of the chain's last change: its last manifest */
 			eb_segman sm;
 			eb_err e;
 			eb_err_init(&e);
@@ -177,6 +177,20 @@ pick_for_rev(const eb_catalog *cat, const cover *cv, size_t n, int64_t R)
 	return safe != (size_t)-1 ? safe : best;
 }
 
+/* What planning works on: the catalog (with its listing), each full's
+ * range, and the chain loaded to turn a time into a revision (kept: the
+ * plan usually restores from that same chain, read once). */
+typedef struct planning {
+	eb_catalog cat;
+	uint64_t cid;
+	cover *cv;
+	size_t n;
+	size_t pick;      /* in cv; (size_t)-1: none */
+	int64_t R;        /* the revision asked, or the one a time means */
+	size_t loaded;    /* cv index whose chain is in chain; (size_t)-1: none */
+	eb_chain chain;
+} planning;
+
 /* The revision at time t: the last one received at or before t, read from
  * the arrival times the segments recorded, in the oldest chain whose
  * records reach t (a newer full's own creation time is cut to the second,
@@ -184,126 +198,177 @@ pick_for_rev(const eb_catalog *cat, const cover *cv, size_t n, int64_t R)
  * arrived twice: the older chain's times are the first).  1 when no chain
  * covers t. */
 static int
-time_to_rev(eb_store *st, const eb_catalog *cat, const eb_store_list *l, const cover *cv, size_t n,
-            const eb_read_keys *k, int64_t t, int64_t *out, eb_err *err)
+time_to_rev(eb_store *st, planning *g, const eb_read_keys *k, int64_t t, eb_err *err)
 {
 	size_t pick = (size_t)-1;
 	eb_pitr_plan tp;
 	int rc;
-	for (size_t i = 0; i < n; i++)
-		if (cv[i].from_ms <= t && t <= cv[i].to_ms && (pick == (size_t)-1 || cv[i].from < cv[pick].from))
+	for (size_t i = 0; i < g->n; i++)
+		if (g->cv[i].from_ms <= t && t <= g->cv[i].to_ms && (pick == (size_t)-1 || g->cv[i].from < g->cv[pick].from))
 			pick = i;
 	if (pick == (size_t)-1)
 		return 1;
 	memset(&tp, 0, sizeof tp);
 	tp.st = st;
-	tp.full = cat->v[cv[pick].full]; /* a view: not disposed here */
-	rc = eb_chain_load(st, l, tp.full.id, tp.full.revision, k ? k->trusted : NULL, &tp.chain, err);
+	tp.full = g->cat.v[g->cv[pick].full]; /* a view: not disposed here */
+	rc = eb_chain_load(st, &g->cat.names, tp.full.id, tp.full.revision, k ? k->trusted : NULL, &tp.chain, err);
 	if (rc == 0)
 		rc = rev_at_time(&tp, k, t, err);
 	if (rc == 0)
-		*out = tp.rev;
-	eb_chain_dispose(&tp.chain);
+		g->R = tp.rev;
+	g->chain = tp.chain;
+	g->loaded = pick;
 	return rc;
+}
+
+/* Step 1: the catalog, the one cluster (--cluster-id, or the only one the
+ * store holds), each full's range.  The newest point cannot be told while
+ * a manifest is unreadable. */
+static int
+plan_catalog(eb_store *st, const char *url, const eb_read_keys *k, const eb_pitr_want *w, planning *g,
+             eb_err *err)
+{
+	int rc = eb_catalog_load(&g->cat, st, err);
+	if (rc == 0)
+		rc = eb_catalog_cluster(&g->cat, url, k ? k->cluster_id : 0, NULL, &g->cid, err);
+	if (rc == 0 && g->cat.nbad && !w->rev && !w->time_ms)
+		rc = eb_err_set(err, EB_ECORRUPT, "cannot tell the latest point in %s: manifest %s is %s "
+		                "(%s)%s; name a point with --to-revision R, or a backup with --backup ID (see "
+		                "'etcd-backup list')", url, g->cat.bad[0].name, g->cat.bad[0].hidden ? "hidden" : "unreadable",
+		                g->cat.bad[0].why, g->cat.nbad > 1 ? ", and more" : "");
+	if (rc == 0)
+		rc = covers(st, &g->cat, g->cid, w->time_ms > 0, &g->cv, &g->n, err);
+	return rc;
+}
+
+/* Step 2: the revision (a time is one: the last revision received by
+ * then; none asked: the newest point), then the chain that covers it. */
+static int
+plan_pick(eb_store *st, const eb_read_keys *k, const eb_pitr_want *w, planning *g, eb_err *err)
+{
+	int rc = 0;
+	if (w->time_ms > 0 && (rc = time_to_rev(st, g, k, w->time_ms, err)) == 1)
+		rc = 0; /* no chain covers it: said later */
+	if (rc < 0)
+		return rc;
+	if (g->R > 0)
+		g->pick = pick_for_rev(&g->cat, g->cv, g->n, g->R);
+	if (!w->rev && !w->time_ms && g->n) { /* the newest point, from a chain that reaches it */
+		int64_t newest = 0;
+		for (size_t i = 0; i < g->n; i++)
+			if (g->cv[i].to > newest)
+				newest = g->cv[i].to;
+		g->pick = pick_for_rev(&g->cat, g->cv, g->n, newest);
+	}
+	return 0;
+}
+
+/* Step 3: a hole, a segment manifest missing in the middle of a chain with
+ * later segments behind it.  Its newest point, or any point past the hole,
+ * cannot be restored; saying nothing would restore an older one. */
+static int
+plan_holes(const eb_pitr_want *w, const planning *g, eb_err *err)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const cover *c = &g->cv[i];
+		int none = g->pick == (size_t)-1;
+		int past = g->R > 0 ? none && g->R > c->to && g->R <= c->beyond
+		         : w->time_ms > 0 ? none && c->from_ms <= w->time_ms
+		         : !none && c->beyond > g->cv[g->pick].to; /* newer segments than the newest point */
+		if (c->beyond > c->to && past)
+			return eb_err_set(err, EB_ECORRUPT, "the chain of full backup %s is broken after revision %" PRId64
+			                  ": the segment manifest that follows is missing, and segments up to revision %"
+			                  PRId64 " exist beyond the hole; restore a revision up to %" PRId64 " with "
+			                  "--to-revision, or bring the missing manifest back", g->cat.v[c->full].id, c->to,
+			                  c->beyond, c->to);
+	}
+	return 0;
+}
+
+/* No chain covers the point: say which ranges do. */
+static int
+not_covered(const char *url, const eb_pitr_want *w, planning *g, eb_err *err)
+{
+	eb_buf b;
+	int rc;
+	eb_buf_init(&b);
+	describe(&b, &g->cat, g->cv, g->n, w->rev);
+	if (w->rev > 0)
+		rc = eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is not covered by any full backup "
+		                "and its segments in %s; %s", w->rev, url, b.p ? b.p : "");
+	else
+		rc = eb_err_set(err, EB_ENOTFOUND, "%s in %s; %s", w->time_ms > 0 ?
+		                "no full backup and its segments cover that time (before the first full "
+		                "backup, inside a gap, or after the last change recorded; list shows each "
+		                "chain's time)" : "no full backup", url, b.p ? b.p : "");
+	eb_buf_dispose(&b);
+	return rc;
+}
+
+/* Step 4: the picked full backup (with trusted keys, its manifest read
+ * again with its signature: the bytes that verified are the ones used),
+ * its segments' manifests (or the chain step 2 read), only those up to
+ * the revision. */
+static int
+plan_chain(eb_pitr_plan *p, const eb_read_keys *k, planning *g, eb_err *err)
+{
+	const eb_manifest *m = &g->cat.v[g->cv[g->pick].full];
+	size_t need = 0;
+	eb_err e1;
+	int rc;
+	eb_err_init(&e1);
+	if (!k || !k->trusted)
+		rc = eb_manifest_copy(&p->full, m, err);
+	else if ((rc = eb_catalog_load_signed(p->st, m->id, k->trusted, &p->full, NULL, &e1)) < 0)
+		return eb_err_set(err, rc, "backup %s refused: %s", m->id, e1.msg);
+	if (rc < 0)
+		return rc;
+	if (g->loaded == g->pick) { /* read for the time already */
+		p->chain = g->chain;
+		memset(&g->chain, 0, sizeof g->chain);
+		g->loaded = (size_t)-1;
+	} else if ((rc = eb_chain_load(p->st, &g->cat.names, p->full.id, p->full.revision, k ? k->trusted : NULL,
+	                               &p->chain, err)) < 0)
+		return rc;
+	p->rev = g->R > 0 ? g->R : p->chain.last_rev;
+	if (p->rev > p->chain.last_rev)
+		return eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is past the chain of %s, which ends at %"
+		                  PRId64 " (a segment manifest is missing or unreadable)", p->rev, p->full.id,
+		                  p->chain.last_rev);
+	while (need < p->chain.n && p->chain.v[need].prev_rev < p->rev)
+		need++;
+	p->chain.n = need;
+	return 0;
 }
 
 int
 eb_pitr_plan_make(const char *url, const eb_store_opts *so, const eb_read_keys *k,
                   const eb_pitr_want *w, eb_pitr_plan *p, eb_err *err)
 {
-	eb_catalog cat;
-	eb_store_list l = {0};
-	cover *cv = NULL;
-	size_t n = 0, pick = (size_t)-1;
-	uint64_t cid = 0;
-	int64_t R = w->rev; /* the revision asked, or the one a time means */
+	planning g;
 	eb_store_opts dflt;
 	int rc;
 
 	memset(p, 0, sizeof *p);
+	memset(&g, 0, sizeof g);
+	g.pick = g.loaded = (size_t)-1;
+	g.R = w->rev;
 	eb_manifest_init(&p->full);
 	eb_store_opts_init(&dflt);
 	if ((rc = eb_store_open(&p->st, url, so ? so : &dflt, err)) < 0)
 		return rc;
-	memset(&cat, 0, sizeof cat);
-	rc = eb_catalog_load(&cat, p->st, err);
+	rc = plan_catalog(p->st, url, k, w, &g, err);
 	if (rc == 0)
-		rc = eb_store_list_all(p->st, &l, err);
-	/* 0. one cluster: --cluster-id, or the only one the store holds; the
-	 * newest point cannot be told while a manifest is unreadable */
+		rc = plan_pick(p->st, k, w, &g, err);
 	if (rc == 0)
-		rc = eb_catalog_cluster(&cat, url, k ? k->cluster_id : 0, NULL, &cid, err);
-	if (rc == 0 && cat.nbad && !w->rev && !w->time_ms)
-		rc = eb_err_set(err, EB_ECORRUPT, "cannot tell the latest point in %s: manifest %s is %s "
-		                "(%s)%s; name a point with --to-revision R, or a backup with --backup ID (see "
-		                "'etcd-backup list')", url, cat.bad[0].name, cat.bad[0].hidden ? "hidden" : "unreadable",
-		                cat.bad[0].why, cat.nbad > 1 ? ", and more" : "");
+		rc = plan_holes(w, &g, err);
+	if (rc == 0 && g.pick == (size_t)-1)
+		rc = not_covered(url, w, &g, err);
 	if (rc == 0)
-		rc = covers(p->st, &cat, cid, &l, &cv, &n, err);
-	/* 1. the revision (a time is one: the last revision received by then),
-	 * then the chain */
-	if (rc == 0 && w->time_ms > 0 && (rc = time_to_rev(p->st, &cat, &l, cv, n, k, w->time_ms, &R, err)) == 1)
-		rc = 0; /* no chain covers it: said below */
-	if (rc == 0 && R > 0)
-		pick = pick_for_rev(&cat, cv, n, R);
-	if (rc == 0 && !w->rev && !w->time_ms && n) { /* the newest point, from a chain that reaches it */
-		int64_t newest = 0;
-		for (size_t i = 0; i < n; i++)
-			if (cv[i].to > newest)
-				newest = cv[i].to;
-		pick = pick_for_rev(&cat, cv, n, newest);
-	}
-	/* a hole: a segment manifest missing in the middle of a chain, later
-	 * segments behind it.  Its newest point, or any point past the hole,
-	 * cannot be restored; saying nothing would restore an older one */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const cover *c = &cv[i];
-		int past = R > 0 ? pick == (size_t)-1 && R > c->to && R <= c->beyond
-		         : w->time_ms > 0 ? pick == (size_t)-1 && c->from_ms <= w->time_ms
-		         : pick != (size_t)-1 && c->beyond > cv[pick].to; /* newer segments than the newest point */
-		if (c->beyond > c->to && past)
-			rc = eb_err_set(err, EB_ECORRUPT, "the chain of full backup %s is broken after revision %" PRId64
-			                ": the segment manifest that follows is missing, and segments up to revision %"
-			                PRId64 " exist beyond the hole; restore a revision up to %" PRId64 " with "
-			                "--to-revision, or bring the missing manifest back", cat.v[c->full].id, c->to,
-			                c->beyond, c->to);
-	}
-	if (rc == 0 && pick == (size_t)-1) {
-		eb_buf b;
-		eb_buf_init(&b);
-		describe(&b, &cat, cv, n, w->rev);
-		if (w->rev > 0)
-			rc = eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is not covered by any full backup "
-			                "and its segments in %s; %s", w->rev, url, b.p ? b.p : "");
-		else
-			rc = eb_err_set(err, EB_ENOTFOUND, "%s in %s; %s", w->time_ms > 0 ?
-			                "no full backup and its segments cover that time (before the first full "
-			                "backup, inside a gap, or after the last change recorded; list shows each "
-			                "chain's time)" : "no full backup", url, b.p ? b.p : "");
-		eb_buf_dispose(&b);
-	}
-	/* 2. its full backup (signature checked when trusted keys are given) */
-	if (rc == 0)
-		rc = eb_catalog_find(p->st, cat.v[cv[pick].full].id, k, &p->full, err);
-	/* 3. its segments' manifests */
-	if (rc == 0)
-		rc = eb_chain_load(p->st, &l, p->full.id, p->full.revision, k ? k->trusted : NULL, &p->chain, err);
-	if (rc == 0)
-		p->rev = R > 0 ? R : p->chain.last_rev;
-	if (rc == 0 && p->rev > p->chain.last_rev)
-		rc = eb_err_set(err, EB_ENOTFOUND, "revision %" PRId64 " is past the chain of %s, which ends at %"
-		                PRId64 " (a segment manifest is missing or unreadable)", p->rev, p->full.id,
-		                p->chain.last_rev);
-	/* 4. keep only the segments up to the revision */
-	if (rc == 0) {
-		size_t need = 0;
-		while (need < p->chain.n && p->chain.v[need].prev_rev < p->rev)
-			need++;
-		p->chain.n = need;
-	}
-	free(cv);
-	eb_store_list_dispose(&l);
-	eb_catalog_dispose(&cat);
+		rc = plan_chain(p, k, &g, err);
+	eb_chain_dispose(&g.chain);
+	free(g.cv);
+	eb_catalog_dispose(&g.cat);
 	if (rc < 0)
 		eb_pitr_plan_dispose(p);
 	return rc;

@@ -252,40 +252,38 @@ add_hidden(eb_catalog *c, eb_store *st, eb_err *err)
 int
 eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err)
 {
-	eb_store_list l = {0};
+	const eb_store_list *l = &out->names;
 	int rc;
 	memset(out, 0, sizeof *out);
-	rc = eb_store_list_all(st, &l, err);
+	rc = eb_store_list_all(st, &out->names, err);
 	if (rc < 0)
 		return rc;
-	out->v = calloc(l.n ? l.n : 1, sizeof *out->v);
+	out->v = calloc(l->n ? l->n : 1, sizeof *out->v);
 	if (!out->v) {
-		eb_store_list_dispose(&l);
+		eb_catalog_dispose(out);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < l.n; i++) {
+	for (size_t i = 0; i < l->n; i++) {
 		eb_err e1;
-		if (!ends_with(l.v[i].name, EB_MANIFEST_SUFFIX))
+		if (!ends_with(l->v[i].name, EB_MANIFEST_SUFFIX))
 			continue;
 		eb_err_init(&e1);
-		rc = load_one(st, l.v[i].name, &out->v[out->n], &e1);
+		rc = load_one(st, l->v[i].name, &out->v[out->n], &e1);
 		if (rc == EB_ENOMEM || rc == EB_EAUTH || rc == EB_EUNAVAIL ||
 		    rc == EB_ETIMEOUT) {
 			/* the store failed, not the manifest: report, don't skip */
 			eb_err_set(err, rc, "%s", e1.msg);
-			eb_store_list_dispose(&l);
 			eb_catalog_dispose(out);
 			return rc;
 		}
 		if (rc < 0) {
-			rc = add_bad(out, l.v[i].name, e1.msg, err);
+			rc = add_bad(out, l->v[i].name, e1.msg, err);
 			if (rc < 0)
 				break;
 			continue;
 		}
 		out->n++;
 	}
-	eb_store_list_dispose(&l);
 	if (rc == 0)
 		rc = add_hidden(out, st, err);
 	if (rc == 0)
@@ -303,9 +301,9 @@ eb_catalog_dispose(eb_catalog *c)
 	free(c->v);
 	free(c->clock_odd);
 	free(c->bad);
+	eb_store_list_dispose(&c->names);
 	memset(c, 0, sizeof *c);
 }
-
 
 int
 eb_catalog_cluster(const eb_catalog *cat, const char *url, uint64_t want, const unsigned char *ok,

@@ -35,6 +35,8 @@ typedef struct eb_catalog {
 	                           * one with a lower revision later) */
 	eb_catalog_bad *bad;      /* manifests that did not parse */
 	size_t nbad;
+	eb_store_list names;      /* the listing it was read from (every object:
+	                           * segments, signatures): list the store once */
 } eb_catalog;
 
 int eb_catalog_load(eb_catalog *out, eb_store *st, eb_err *err);

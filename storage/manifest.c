@@ -261,29 +261,12 @@ get_strs(const eb_json *j, const char *key, char ***v, size_t *n, eb_err *err)
 	return rc;
 }
 
-int
-eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
+/* The fields every manifest of this format has. */
+static int
+read_required(const eb_json *j, eb_manifest *m, eb_err *err)
 {
-	eb_json *j = NULL;
-	int64_t fmt = 0;
 	uint64_t lvl = 0;
 	int rc;
-	eb_manifest_init(m);
-	rc = eb_json_parse(&j, json, len, err);
-	if (rc < 0)
-		return rc;
-	if (j->type != EB_JSON_OBJ) {
-		rc = eb_err_set(err, EB_ECORRUPT, "manifest is not a JSON object");
-		goto out;
-	}
-	if ((rc = eb_json_get_i64(j, "format", &fmt, err)) < 0)
-		goto out;
-	if (fmt != EB_MANIFEST_FORMAT) {
-		rc = eb_err_set(err, EB_ECORRUPT,
-		                "manifest format %lld is not supported by this version (knows %d)",
-		                (long long)fmt, EB_MANIFEST_FORMAT);
-		goto out;
-	}
 	if ((rc = copy_str(j, "id", m->id, sizeof m->id, err)) < 0 ||
 	    (rc = copy_str(j, "created", m->created, sizeof m->created, err)) < 0 ||
 	    (rc = eb_json_get_i64(j, "created_unix", &m->created_unix, err)) < 0 ||
@@ -307,73 +290,99 @@ eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
 	    (rc = check_sha("snapshot_sha256", m->snapshot_sha256, err)) < 0 ||
 	    (rc = check_sha("db_sha256", m->db_sha256, err)) < 0 ||
 	    (rc = check_sha("stored_sha256", m->stored_sha256, err)) < 0)
-		goto out;
+		return rc;
 	m->compression_level = (int)lvl;
-	/* optional fields (newer manifests) */
-	if (eb_json_get(j, "revision_bound") &&
-	    ((rc = eb_json_get_i64(j, "revision_bound", &m->revision_bound, err)) < 0 ||
-	     (m->revision_bound < m->revision && (rc = eb_err_set(err, EB_ECORRUPT, "manifest revision_bound %lld is "
-	                                                           "below its revision", (long long)m->revision_bound)) < 0)))
-		goto out;
-	if (eb_json_get(j, "storage_version") &&
-	    (rc = copy_str(j, "storage_version", m->storage_version, sizeof m->storage_version, err)) < 0)
-		goto out;
-	if (eb_json_get(j, "hashkv")) {
-		uint64_t h = 0;
-		if ((rc = eb_json_get_u64(j, "hashkv", &h, err)) < 0 ||
-		    (rc = eb_json_get_i64(j, "hashkv_revision", &m->hashkv_revision, err)) < 0 ||
-		    (rc = eb_json_get_i64(j, "hashkv_compact_revision", &m->hashkv_compact_revision, err)) < 0)
-			goto out;
-		if (h > UINT32_MAX || m->hashkv_revision < 1) {
-			rc = eb_err_set(err, EB_ECORRUPT, "manifest hashkv fields are out of range");
-			goto out;
-		}
-		m->hashkv = (uint32_t)h;
-		m->has_hashkv = 1;
-		if (eb_json_get(j, "hashkv_disagreement") &&
-		    (rc = copy_str(j, "hashkv_disagreement", m->hashkv_disagreement,
-		                   sizeof m->hashkv_disagreement, err)) < 0)
-			goto out;
+	return 0;
+}
+
+/* An optional string field: absent leaves dst as it is. */
+static int
+opt_str(const eb_json *j, const char *key, char *dst, size_t cap, eb_err *err)
+{
+	return eb_json_get(j, key) ? copy_str(j, key, dst, cap, err) : 0;
+}
+
+/* The live HashKV the backup was proven with (optional). */
+static int
+read_hashkv(const eb_json *j, eb_manifest *m, eb_err *err)
+{
+	uint64_t h = 0;
+	int rc;
+	if (!eb_json_get(j, "hashkv"))
+		return 0;
+	if ((rc = eb_json_get_u64(j, "hashkv", &h, err)) < 0 ||
+	    (rc = eb_json_get_i64(j, "hashkv_revision", &m->hashkv_revision, err)) < 0 ||
+	    (rc = eb_json_get_i64(j, "hashkv_compact_revision", &m->hashkv_compact_revision, err)) < 0)
+		return rc;
+	if (h > UINT32_MAX || m->hashkv_revision < 1)
+		return eb_err_set(err, EB_ECORRUPT, "manifest hashkv fields are out of range");
+	m->hashkv = (uint32_t)h;
+	m->has_hashkv = 1;
+	return opt_str(j, "hashkv_disagreement", m->hashkv_disagreement, sizeof m->hashkv_disagreement, err);
+}
+
+/* Fields newer manifests add. */
+static int
+read_optional(const eb_json *j, eb_manifest *m, eb_err *err)
+{
+	int rc;
+	if (eb_json_get(j, "revision_bound")) {
+		if ((rc = eb_json_get_i64(j, "revision_bound", &m->revision_bound, err)) < 0)
+			return rc;
+		if (m->revision_bound < m->revision)
+			return eb_err_set(err, EB_ECORRUPT, "manifest revision_bound %lld is below its revision",
+			                  (long long)m->revision_bound);
 	}
-	if (eb_json_get(j, "encryption") &&
-	    (rc = copy_str(j, "encryption", m->encryption, sizeof m->encryption, err)) < 0)
-		goto out;
-	if (eb_json_get(j, "origin") &&
-	    (rc = copy_str(j, "origin", m->origin, sizeof m->origin, err)) < 0)
-		goto out;
-	if (strcmp(m->encryption, "none") != 0 && strcmp(m->encryption, "age") != 0) {
-		rc = eb_err_set(err, EB_ECORRUPT, "unknown encryption \"%.20s\" (this version knows "
-		                "none and age)", m->encryption);
-		goto out;
-	}
-	if ((rc = get_strs(j, "age_recipients", &m->recipients, &m->nrecipients, err)) < 0)
-		goto out;
-	if (strcmp(m->compression, "zstd") != 0 && strcmp(m->compression, "none") != 0) {
-		rc = eb_err_set(err, EB_ECORRUPT, "unknown compression \"%s\"", m->compression);
-		goto out;
-	}
-	if (!valid_id(m->id)) {
-		rc = eb_err_set(err, EB_ECORRUPT, "manifest id \"%.100s\" is not a backup id", m->id);
-		goto out;
-	}
-	if (m->snapshot_size != m->db_size + 32) {
-		rc = eb_err_set(err, EB_ECORRUPT,
-		                "manifest sizes are inconsistent: snapshot_size %llu is not db_size %llu + 32",
-		                (unsigned long long)m->snapshot_size, (unsigned long long)m->db_size);
-		goto out;
-	}
-	{
-		char want[256];
-		eb_manifest_object_name(m, want, sizeof want);
-		if (strcmp(m->object, want) != 0) {
-			rc = eb_err_set(err, EB_ECORRUPT,
-			                "manifest of %s names object \"%.100s\", but its object can only be %s",
-			                m->id, m->object, want);
-			goto out;
-		}
-	}
-	rc = get_strs(j, "tags", &m->tags, &m->ntags, err);
-out:
+	if ((rc = opt_str(j, "storage_version", m->storage_version, sizeof m->storage_version, err)) < 0 ||
+	    (rc = read_hashkv(j, m, err)) < 0 ||
+	    (rc = opt_str(j, "encryption", m->encryption, sizeof m->encryption, err)) < 0 ||
+	    (rc = opt_str(j, "origin", m->origin, sizeof m->origin, err)) < 0 ||
+	    (rc = get_strs(j, "age_recipients", &m->recipients, &m->nrecipients, err)) < 0)
+		return rc;
+	return get_strs(j, "tags", &m->tags, &m->ntags, err);
+}
+
+/* What the fields must say together: known methods, an id, sizes that
+ * agree, and the one object name the id allows. */
+static int
+check_consistent(const eb_manifest *m, eb_err *err)
+{
+	char want[256];
+	if (strcmp(m->encryption, "none") != 0 && strcmp(m->encryption, "age") != 0)
+		return eb_err_set(err, EB_ECORRUPT, "unknown encryption \"%.20s\" (this version knows "
+		                  "none and age)", m->encryption);
+	if (strcmp(m->compression, "zstd") != 0 && strcmp(m->compression, "none") != 0)
+		return eb_err_set(err, EB_ECORRUPT, "unknown compression \"%s\"", m->compression);
+	if (!valid_id(m->id))
+		return eb_err_set(err, EB_ECORRUPT, "manifest id \"%.100s\" is not a backup id", m->id);
+	if (m->snapshot_size != m->db_size + 32)
+		return eb_err_set(err, EB_ECORRUPT,
+		                  "manifest sizes are inconsistent: snapshot_size %llu is not db_size %llu + 32",
+		                  (unsigned long long)m->snapshot_size, (unsigned long long)m->db_size);
+	eb_manifest_object_name(m, want, sizeof want);
+	if (strcmp(m->object, want) != 0)
+		return eb_err_set(err, EB_ECORRUPT,
+		                  "manifest of %s names object \"%.100s\", but its object can only be %s",
+		                  m->id, m->object, want);
+	return 0;
+}
+
+int
+eb_manifest_from_json(eb_manifest *m, const char *json, size_t len, eb_err *err)
+{
+	eb_json *j = NULL;
+	int64_t fmt = 0;
+	int rc;
+	eb_manifest_init(m);
+	if ((rc = eb_json_parse(&j, json, len, err)) < 0)
+		return rc;
+	if (j->type != EB_JSON_OBJ)
+		rc = eb_err_set(err, EB_ECORRUPT, "manifest is not a JSON object");
+	else if ((rc = eb_json_get_i64(j, "format", &fmt, err)) == 0 && fmt != EB_MANIFEST_FORMAT)
+		rc = eb_err_set(err, EB_ECORRUPT, "manifest format %lld is not supported by this version (knows %d)",
+		                (long long)fmt, EB_MANIFEST_FORMAT);
+	if (rc == 0 && (rc = read_required(j, m, err)) == 0 && (rc = read_optional(j, m, err)) == 0)
+		rc = check_consistent(m, err);
 	eb_json_free(j);
 	if (rc < 0)
 		eb_manifest_dispose(m);

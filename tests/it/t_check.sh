@@ -32,12 +32,19 @@ copy_tree
   for i in $(seq 45); do echo "	if (x == $i) x++;"; done; echo '	return x;'; echo '}'; } >"$T/tree/common/planted.c"
 planted complex_function "planted_cc has .* complexity 4[0-9]"
 
-copy_tree
-read -r f fn l c < <(grep -v '^#' "$TOP/tests/check/allow.txt" | head -1)
-if [ -n "${f:-}" ]; then
-	sed -i "s#^$f $fn $l $c\$#$f $fn $((l - 5)) $((c - 5))#" "$T/tree/tests/check/allow.txt"
-	planted allowed_grew "$fn grew to $l lines"
-fi
+# an allowed function: passes at its figures, fails once it grows past them
+plant_130() {
+	{ echo 'int planted_allowed(int x);'; echo 'int planted_allowed(int x)'; echo '{'
+	  for i in $(seq 130); do echo "	x += $i;"; done; echo '	return x;'; echo '}'; } >"$T/tree/common/planted.c"
+}
+copy_tree; plant_130
+lines=$(pmccabe "$T/tree/common/planted.c" | awk '{print $5}')
+echo "common/planted.c planted_allowed $lines 1" >>"$T/tree/tests/check/allow.txt"
+out=$(bash "$TOP/tests/check/run.sh" "$T/tree" 2>&1); rc=$?
+expect_eq allowed_function_passes "$rc $(grep -c '^FAIL' <<<"$out")" "0 0"
+sed -i "s/^common\/planted.c planted_allowed $lines 1\$/common\/planted.c planted_allowed $((lines - 5)) 1/" "$T/tree/tests/check/allow.txt"
+planted allowed_grew "planted_allowed grew to $lines lines"
+
 copy_tree
 echo "common/err.c no_such_function 130 10" >>"$T/tree/tests/check/allow.txt"
 planted stale_allow_entry "lists common/err.c: no_such_function, which is now within the limits"
