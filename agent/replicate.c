@@ -459,13 +459,11 @@ lease_seen(rep *r, int64_t id)
 			return 1;
 		if (r->leases[mid] < id) lo = mid + 1; else hi = mid;
 	}
-	if (r->nleases == r->capleases) {
-		size_t cap = r->capleases ? r->capleases * 2 : 64;
-		int64_t *t = realloc(r->leases, cap * sizeof *t);
-		if (!t)
+	{
+		void *t = r->leases;
+		if (eb_array_grow(&t, &r->capleases, r->nleases + 1, sizeof *r->leases) < 0)
 			return 1; /* recorded again later; never lost */
 		r->leases = t;
-		r->capleases = cap;
 	}
 	memmove(r->leases + lo + 1, r->leases + lo, (r->nleases - lo) * sizeof *r->leases);
 	r->leases[lo] = id;
@@ -595,7 +593,7 @@ write_metrics(rep *r, int up)
 	G("reconnects_total", "watches lost and resumed", "counter", "%llu", (unsigned long long)s->reconnects);
 #undef G
 	eb_err_init(&e);
-	if (eb_buf_status(&b) == 0 && eb_write_file_atomic(r->o->metrics_file, b.p, b.len, 0, &e) < 0)
+	if (eb_buf_status(&b) == 0 && eb_write_file_atomic(r->o->metrics_file, b.p, b.len, EB_WRITE_PUBLIC, &e) < 0)
 		EB_LOG(EB_LOG_WARN, "replicate", "metrics: %s", e.msg);
 	eb_buf_dispose(&b);
 	r->metrics_ms = eb_mono_ms();

@@ -60,23 +60,24 @@ reserve(eb_buf *b, size_t more)
 	return 0;
 }
 
-void
+int
 eb_buf_add(eb_buf *b, const char *s, size_t n)
 {
 	if (reserve(b, n) < 0)
-		return;
+		return EB_ENOMEM;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+	return 0;
 }
 
-void
+int
 eb_buf_puts(eb_buf *b, const char *s)
 {
-	eb_buf_add(b, s, strlen(s));
+	return eb_buf_add(b, s, strlen(s));
 }
 
-void
+int
 eb_buf_printf(eb_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -84,34 +85,91 @@ eb_buf_printf(eb_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || reserve(b, (size_t)n) < 0)
-		return;
+	if (n < 0 || reserve(b, (size_t)n) < 0) {
+		b->oom = 1;
+		return EB_ENOMEM;
+	}
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+	return 0;
+}
+
+size_t
+eb_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
+	else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
+	else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
+	else return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void
+eb_buf_json(eb_buf *b, const char *str, int flags)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t n = strlen((const char *)s), i = 0, k;
+	int go = flags & EB_JSON_GO;
+	eb_buf_add(b, "\"", 1);
+	while (i < n) {
+		unsigned c = s[i];
+		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+		                : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+		if (esc) {
+			eb_buf_add(b, esc, 2);
+			i++;
+		} else if (c < 0x20 || (go && (c == '<' || c == '>' || c == '&')) || (!go && c == 0x7f)) {
+			eb_buf_printf(b, "\\u%04x", c);
+			i++;
+		} else if (c < 0x80) {
+			eb_buf_add(b, (const char *)s + i++, 1);
+		} else if ((k = eb_utf8_len(s + i, n - i)) == 0) {
+			eb_buf_add(b, "\\ufffd", 6); /* invalid UTF-8: the replacement character */
+			i++;
+		} else if (go && k == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+			eb_buf_add(b, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+			i += 3;
+		} else {
+			eb_buf_add(b, (const char *)s + i, k);
+			i += k;
+		}
+	}
+	eb_buf_add(b, "\"", 1);
 }
 
 void
 eb_buf_json_str(eb_buf *b, const char *s)
 {
-	eb_buf_add(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"': eb_buf_add(b, "\\\"", 2); break;
-		case '\\': eb_buf_add(b, "\\\\", 2); break;
-		case '\n': eb_buf_add(b, "\\n", 2); break;
-		case '\r': eb_buf_add(b, "\\r", 2); break;
-		case '\t': eb_buf_add(b, "\\t", 2); break;
-		default:
-			if (c < 0x20)
-				eb_buf_printf(b, "\\u%04x", c);
-			else
-				eb_buf_add(b, (const char *)&c, 1);
-		}
-	}
-	eb_buf_add(b, "\"", 1);
+	eb_buf_json(b, s, 0);
+}
+
+int
+eb_array_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t bytes = *cap * size;
+	if (need <= *cap)
+		return 0;
+	if (!size || need > SIZE_MAX / 2 / size || eb_buf_grow(p, &bytes, need * size, 0) < 0)
+		return -1;
+	*cap = bytes / size;
+	return 0;
 }
 
 int

@@ -25,13 +25,30 @@ int eb_buf_grow(void **p, size_t *cap, size_t need, size_t max);
 
 void eb_buf_init(eb_buf *b);
 void eb_buf_dispose(eb_buf *b);
-void eb_buf_add(eb_buf *b, const char *s, size_t n);
-void eb_buf_puts(eb_buf *b, const char *s);
-void eb_buf_printf(eb_buf *b, const char *fmt, ...)
+/* Each returns 0, or EB_ENOMEM once any append failed (sticky): check each
+ * (rc |= ...) or only eb_buf_status at the end. */
+int eb_buf_add(eb_buf *b, const char *s, size_t n);
+int eb_buf_puts(eb_buf *b, const char *s);
+int eb_buf_printf(eb_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* 0, or EB_ENOMEM once any append failed (checked once, at the end). */
 int eb_buf_status(const eb_buf *b);
-/* Appends s as a JSON string literal (quotes and escapes included). */
+/* Appends s as a JSON string literal (quotes and escapes included, RFC
+ * 8259): control characters and DEL escaped, invalid UTF-8 as U+FFFD.
+ * The project's one JSON string escaper (manifests, logs, the etcd v2
+ * store's JSON). */
 void eb_buf_json_str(eb_buf *b, const char *s);
+/* Same, with flags: EB_JSON_GO escapes as Go's encoding/json does (also
+ * < > & U+2028 U+2029; DEL as is), for bytes etcd must read back equal. */
+enum { EB_JSON_GO = 1 };
+void eb_buf_json(eb_buf *b, const char *s, int flags);
+
+/* Length of the valid UTF-8 sequence at s (1..4; n bytes are readable),
+ * 0 when it is not one (overlong, surrogate, past U+10FFFF, cut short). */
+size_t eb_utf8_len(const unsigned char *s, size_t n);
+
+/* eb_buf_grow for arrays: *p holds at least need items of size bytes
+ * (*cap counts items).  0, or -1 with *p and *cap unchanged. */
+int eb_array_grow(void **p, size_t *cap, size_t need, size_t size);
 
 #endif

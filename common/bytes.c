@@ -111,64 +111,17 @@ eb_pb_bytes(eb_wbuf *b, unsigned field, const void *p, size_t n)
 	eb_wbuf_put(b, p, n);
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4), 0 when invalid. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned min;
-	if (c < 0x80) return 1;
-	if ((c & 0xe0) == 0xc0) { n = 2; min = 0x80; c &= 0x1f; }
-	else if ((c & 0xf0) == 0xe0) { n = 3; min = 0x800; c &= 0x0f; }
-	else if ((c & 0xf8) == 0xf0) { n = 4; min = 0x10000; c &= 0x07; }
-	else return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void
 eb_wbuf_json_str(eb_wbuf *b, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	eb_wbuf_u8(b, '"');
-	while (*s) {
-		unsigned c = *s;
-		if (c == '"' || c == '\\') {
-			eb_wbuf_u8(b, '\\');
-			eb_wbuf_u8(b, (uint8_t)c);
-			s++;
-		} else if (c == '\n') { eb_wbuf_str(b, "\\n"); s++; }
-		else if (c == '\r') { eb_wbuf_str(b, "\\r"); s++; }
-		else if (c == '\t') { eb_wbuf_str(b, "\\t"); s++; }
-		else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-			eb_wbuf_fmt(b, "\\u%04x", c);
-			s++;
-		} else if (c < 0x80) {
-			eb_wbuf_u8(b, (uint8_t)c);
-			s++;
-		} else {
-			size_t n = utf8_len(s);
-			if (n == 0) {
-				eb_wbuf_str(b, "\\ufffd");
-				s++;
-			} else if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
-			           (s[2] == 0xa8 || s[2] == 0xa9)) {
-				eb_wbuf_str(b, s[2] == 0xa8 ? "\\u2028" : "\\u2029");
-				s += 3;
-			} else {
-				eb_wbuf_put(b, s, n);
-				s += n;
-			}
-		}
-	}
-	eb_wbuf_u8(b, '"');
+	eb_buf t;
+	eb_buf_init(&t);
+	eb_buf_json(&t, str, EB_JSON_GO);
+	if (eb_buf_status(&t) < 0)
+		b->oom = 1;
+	else
+		eb_wbuf_put(b, t.p, t.len);
+	eb_buf_dispose(&t);
 }
 
 int

@@ -41,7 +41,7 @@ eb_fsync_dir(const char *dir, eb_err *err)
 	int rc = 0;
 	if (fd < 0)
 		return eb_err_sys(err, EB_EIO, errno, "cannot open folder %s", dir);
-	if (fsync(fd) < 0)
+	if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: a file system without folder fsync */
 		rc = eb_err_sys(err, EB_EIO, errno, "fsync of folder %s failed", dir);
 	close(fd);
 	return rc;
@@ -79,8 +79,9 @@ eb_write_all(int fd, const void *buf, size_t len, const char *what,
 
 int
 eb_write_file_atomic(const char *path, const void *buf, size_t len,
-                     int no_replace, eb_err *err)
+                     int flags, eb_err *err)
 {
+	int no_replace = flags & EB_WRITE_NO_REPLACE;
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, rc;
 	const char *base = strrchr(path, '/');
@@ -93,6 +94,10 @@ eb_write_file_atomic(const char *path, const void *buf, size_t len,
 	if (fd < 0)
 		return eb_err_sys(err, EB_EIO, errno, "cannot create a temp file beside %s", path);
 	rc = eb_write_all(fd, buf, len, tmp, err);
+	/* mkstemp makes 0600; a file others read (metrics for node_exporter)
+	 * gets 0644 whatever the umask */
+	if (rc == 0 && (flags & EB_WRITE_PUBLIC) && fchmod(fd, 0644) < 0)
+		rc = eb_err_sys(err, EB_EIO, errno, "chmod of %s failed", tmp);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = eb_err_sys(err, EB_EIO, errno, "fsync of %s failed", tmp);
 	if (close(fd) < 0 && rc == 0)

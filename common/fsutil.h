@@ -15,10 +15,12 @@ int eb_mkdir_p(const char *path, eb_err *err);
 int eb_fsync_dir(const char *dir, eb_err *err);
 /* The folder part of path ("." when none) into out. */
 void eb_dirname(const char *path, char *out, size_t out_len);
-/* Writes buf to path atomically (temp + fsync + rename + fsync dir).
- * With no_replace, fails with EB_EEXIST if path already exists. */
+/* Writes buf to path atomically (temp + fsync + rename + fsync dir), mode
+ * 0600.  flags: EB_WRITE_NO_REPLACE fails with EB_EEXIST if path already
+ * exists; EB_WRITE_PUBLIC makes it 0644 (read by another user). */
+enum { EB_WRITE_NO_REPLACE = 1, EB_WRITE_PUBLIC = 2 };
 int eb_write_file_atomic(const char *path, const void *buf, size_t len,
-                         int no_replace, eb_err *err);
+                         int flags, eb_err *err);
 /* Reads a small file (a key, a token, a PEM) whole into *out (malloc'd,
  * NUL-terminated, *len bytes).  A file larger than max is refused, never
  * cut.  The caller wipes secrets before freeing.  EB_EINVAL (the file is

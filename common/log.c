@@ -2,6 +2,8 @@
  * one write(2) so concurrent events never interleave. */
 #include "common/log.h"
 
+#include "common/buf.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,114 +51,13 @@ eb_log_parse_level(const char *s)
 	return -1;
 }
 
-/* ---- a small bounded line buffer ---------------------------------------- */
+/* A line is an eb_buf capped at LINE_MAX_LEN: past it (or out of memory)
+ * its sticky oom flag is set and the line is replaced by a short one. */
+typedef eb_buf line;
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int full; /* sticky: the line hit LINE_MAX_LEN or malloc failed */
-} line;
-
-static void
-put(line *l, const char *s, size_t n)
-{
-	if (l->full)
-		return;
-	if (l->len + n + 1 > l->cap) {
-		size_t cap = l->cap ? l->cap : 256;
-		while (cap < l->len + n + 1)
-			cap *= 2;
-		if (cap > LINE_MAX_LEN)
-			cap = LINE_MAX_LEN;
-		if (l->len + n + 1 > cap) {
-			l->full = 1;
-			return;
-		}
-		char *np = realloc(l->p, cap);
-		if (!np) {
-			l->full = 1;
-			return;
-		}
-		l->p = np;
-		l->cap = cap;
-	}
-	memcpy(l->p + l->len, s, n);
-	l->len += n;
-	l->p[l->len] = '\0';
-}
-
-static void puts_(line *l, const char *s) { put(l, s, strlen(s)); }
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len, i;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* A JSON string literal, quotes included. */
-static void
-put_json_str(line *l, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t n = strlen((const char *)s), i = 0;
-	char esc[8];
-	put(l, "\"", 1);
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k;
-		switch (c) {
-		case '"': puts_(l, "\\\""); i++; continue;
-		case '\\': puts_(l, "\\\\"); i++; continue;
-		case '\n': puts_(l, "\\n"); i++; continue;
-		case '\r': puts_(l, "\\r"); i++; continue;
-		case '\t': puts_(l, "\\t"); i++; continue;
-		default: break;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			puts_(l, esc);
-			i++;
-			continue;
-		}
-		k = utf8_seq(s + i, n - i);
-		if (k == 0) {
-			puts_(l, "\\ufffd");
-			i++;
-			continue;
-		}
-		put(l, (const char *)s + i, k);
-		i += k;
-	}
-	put(l, "\"", 1);
-}
+static void put(line *l, const char *s, size_t n) { eb_buf_add(l, s, n); }
+static void puts_(line *l, const char *s) { eb_buf_puts(l, s); }
+static void put_json_str(line *l, const char *s) { eb_buf_json_str(l, s); }
 
 /* Text mode: the message as is, control characters escaped (one line). */
 static void
@@ -245,7 +146,7 @@ put_key(line *l, const char *key)
 static void
 emit(int level, const char *event, const char *msg, va_list *kv)
 {
-	line l = { 0 };
+	line l = {.max = LINE_MAX_LEN};
 	const char *k, *v;
 	FILE *f = g_stream ? g_stream : stderr;
 
@@ -290,10 +191,10 @@ emit(int level, const char *event, const char *msg, va_list *kv)
 			}
 		}
 	}
-	if (l.full) {
+	if (l.oom) {
 		/* Cut or out of memory: say so in a line that is always valid. */
-		free(l.p);
-		l = (line){ 0 };
+		eb_buf_dispose(&l);
+		l.max = LINE_MAX_LEN;
 		if (g_format == EB_LOG_JSON) {
 			puts_(&l, "{\"time\":\"");
 			put_time(&l, 1);

@@ -2,6 +2,8 @@
  * The Pushgateway client (libcurl) is in common/metrics_push.c. */
 #include "common/metrics.h"
 
+#include "common/fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -382,27 +384,13 @@ out:
 	return buf;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 eb_metrics_write_file(eb_metrics *m, const char *path, eb_err *err)
 {
-	char *prev, *text = NULL, *tmp = NULL, *dcopy = NULL;
+	char *prev, *text = NULL;
 	size_t len = 0;
-	int fd = -1, dfd = -1, rc = 0, e;
+	eb_err e1;
+	int rc;
 
 	if (!path || !*path)
 		return eb_err_set(err, EB_EINVAL, "metrics: empty --metrics-file path");
@@ -414,53 +402,10 @@ eb_metrics_write_file(eb_metrics *m, const char *path, eb_err *err)
 		free(prev);
 	}
 	rc = eb_metrics_render(m, 0, &text, &len, err);
-	if (rc)
-		goto out;
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		tmp = NULL;
-		rc = eb_err_set(err, EB_ENOMEM, "metrics: out of memory");
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = eb_err_sys(err, EB_EIO, errno, "metrics: create %s", tmp);
-		goto out;
-	}
-	/* 0644 whatever the umask: node_exporter usually runs as another user. */
-	(void)fchmod(fd, 0644);
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-		rc = eb_err_sys(err, EB_EIO, errno, "metrics: write %s", tmp);
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = eb_err_sys(err, EB_EIO, errno, "metrics: close %s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = eb_err_sys(err, EB_EIO, errno, "metrics: rename %s to %s", tmp, path);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	dcopy = strdup(path);
-	if (dcopy) {
-		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0 && fsync(dfd) != 0 && errno != EINVAL) {
-			e = errno;
-			rc = eb_err_sys(err, EB_EIO, e, "metrics: fsync folder of %s", path);
-		}
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	free(dcopy);
+	/* 0644 whatever the umask: node_exporter usually runs as another user */
+	eb_err_init(&e1);
+	if (rc == 0 && (rc = eb_write_file_atomic(path, text, len, EB_WRITE_PUBLIC, &e1)) < 0)
+		eb_err_set(err, rc, "metrics: %s", e1.msg);
 	free(text);
 	return rc;
 }

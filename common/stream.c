@@ -123,7 +123,7 @@ mem_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
 {
 	mem_sink *m = (mem_sink *)s;
 	if (len > m->max - m->dst->len)
-		return eb_err_set(err, EB_ECORRUPT, "more than the %zu bytes expected", m->max);
+		return eb_err_set(err, EB_ECORRUPT, "object larger than the %zu bytes expected", m->max);
 	eb_wbuf_put(m->dst, buf, len);
 	return eb_wbuf_check(m->dst, err);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cipher.h"
 #include "common/crypto.h"
 
@@ -210,15 +211,11 @@ dec_header(agestage *a, const uint8_t *p, size_t len, eb_err *err)
 	if (a->hdr_len > EB_AGE_HEADER_MAX)
 		return eb_err_set(err, EB_ECORRUPT, "age header is malformed: no MAC line in the first 1 MiB");
 	keep = a->hdr_len + len;
-	if (keep > a->hdr_cap) {
-		size_t cap = a->hdr_cap ? a->hdr_cap : 4096;
-		uint8_t *h;
-		while (cap < keep)
-			cap *= 2;
-		if (!(h = realloc(a->hdr, cap)))
+	{
+		void *h = a->hdr;
+		if (eb_buf_grow(&h, &a->hdr_cap, keep, 0) < 0)
 			return eb_err_set(err, EB_ENOMEM, "out of memory");
 		a->hdr = h;
-		a->hdr_cap = cap;
 	}
 	memcpy(a->hdr + a->hdr_len, p, keep - a->hdr_len);
 	a->hdr_len = keep;

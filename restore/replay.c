@@ -1,6 +1,8 @@
 /* restore/replay.c - see replay.h. */
 #include "restore/replay.h"
 
+#include "common/buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,13 +48,11 @@ on_lease(void *arg, int64_t id, int64_t ttl, eb_err *err)
 	eb_replay *r = ((vctx *)arg)->r;
 	if (!r->leases_open || id <= 0)
 		return 0;
-	if (r->nleases == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		void *t = realloc(r->leases, cap * sizeof *r->leases);
-		if (!t)
+	{
+		void *t = r->leases;
+		if (eb_array_grow(&t, &r->cap, r->nleases + 1, sizeof *r->leases) < 0)
 			return eb_err_set(err, EB_ENOMEM, "out of memory");
 		r->leases = t;
-		r->cap = cap;
 	}
 	r->leases[r->nleases].id = id;
 	r->leases[r->nleases++].ttl = ttl;

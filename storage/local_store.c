@@ -53,7 +53,7 @@ ls_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
 	int rc = obj_path(ls, name, p, err);
 	if (rc == 0)
 		rc = eb_mkdir_p(ls->dir, err);
-	return rc < 0 ? rc : eb_write_file_atomic(p, buf, len, 1, err);
+	return rc < 0 ? rc : eb_write_file_atomic(p, buf, len, EB_WRITE_NO_REPLACE, err);
 }
 
 static int

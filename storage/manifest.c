@@ -454,19 +454,6 @@ eb_segman_to_json(const eb_segman *m, char **out, eb_err *err)
 	return 0;
 }
 
-static int
-seg_text(const eb_json *j, const char *k, char *out, size_t cap, eb_err *err)
-{
-	const char *s;
-	int rc = eb_json_get_str(j, k, &s, err);
-	if (rc < 0)
-		return rc;
-	if (strlen(s) >= cap)
-		return eb_err_set(err, EB_ECORRUPT, "segment manifest: \"%s\" is too long", k);
-	memcpy(out, s, strlen(s) + 1);
-	return 0;
-}
-
 int
 eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 {
@@ -482,8 +469,8 @@ eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 	if (rc == 0 && strcmp(fmt, SEG_FORMAT))
 		rc = eb_err_set(err, EB_ECORRUPT, "segment manifest: format \"%s\", not " SEG_FORMAT
 		                " (written by a newer etcd-backup?)", fmt);
-	if (rc == 0) rc = seg_text(j, "base", m->base, sizeof m->base, err);
-	if (rc == 0) rc = seg_text(j, "object", m->object, sizeof m->object, err);
+	if (rc == 0) rc = copy_str(j, "base", m->base, sizeof m->base, err);
+	if (rc == 0) rc = copy_str(j, "object", m->object, sizeof m->object, err);
 	if (rc == 0) rc = eb_json_get_str(j, "cluster_id", &cid, err);
 	if (rc == 0) m->cluster_id = strtoull(cid, NULL, 16);
 	if (rc == 0) rc = eb_json_get_i64(j, "prev_revision", &m->prev_rev, err);
@@ -493,11 +480,11 @@ eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 	if (rc == 0) rc = eb_json_get_u64(j, "leases", &m->leases, err);
 	if (rc == 0) rc = eb_json_get_i64(j, "first_unix_ms", &m->first_ms, err);
 	if (rc == 0) rc = eb_json_get_i64(j, "last_unix_ms", &m->last_ms, err);
-	if (rc == 0) rc = seg_text(j, "compression", m->compression, sizeof m->compression, err);
-	if (rc == 0) rc = seg_text(j, "encryption", m->encryption, sizeof m->encryption, err);
-	if (rc == 0) rc = seg_text(j, "plain_sha256", m->plain_sha256, sizeof m->plain_sha256, err);
+	if (rc == 0) rc = copy_str(j, "compression", m->compression, sizeof m->compression, err);
+	if (rc == 0) rc = copy_str(j, "encryption", m->encryption, sizeof m->encryption, err);
+	if (rc == 0) rc = copy_str(j, "plain_sha256", m->plain_sha256, sizeof m->plain_sha256, err);
 	if (rc == 0) rc = eb_json_get_u64(j, "plain_size", &m->plain_size, err);
-	if (rc == 0) rc = seg_text(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err);
+	if (rc == 0) rc = copy_str(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err);
 	if (rc == 0) rc = eb_json_get_u64(j, "stored_size", &m->stored_size, err);
 	if (rc == 0 && (h = eb_json_get(j, "hashkv"))) {
 		rc = eb_json_get_i64(h, "hash", &v, err);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/buf.h"
+#include "common/bytes.h"
 #include "common/env.h"
 
 void
@@ -98,14 +100,10 @@ int
 eb_store_list_add(eb_store_list *l, const char *name, uint64_t size,
                   int64_t mtime, eb_err *err)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		eb_store_entry *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return eb_err_set(err, EB_ENOMEM, "out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	void *v = l->v;
+	if (eb_array_grow(&v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	l->v = v;
 	l->v[l->n].name = strdup(name);
 	if (!l->v[l->n].name)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
@@ -232,70 +230,29 @@ eb_store_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, int *
 	return st->ops->clean_incomplete(st, older_than_s, dry_run, n, err);
 }
 
-/* ---- get_bytes: a capped memory sink ---- */
-
-typedef struct {
-	eb_stream base;
-	char *buf;
-	size_t len, cap, max;
-} mem_sink;
-
-static int
-mem_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
-{
-	mem_sink *m = (mem_sink *)s;
-	if (len > m->max - m->len)
-		return eb_err_set(err, EB_ECORRUPT,
-		                  "object larger than the %zu bytes expected", m->max);
-	if (m->len + len + 1 > m->cap) {
-		size_t cap = (m->len + len + 1) * 2;
-		char *b = realloc(m->buf, cap);
-		if (!b)
-			return eb_err_set(err, EB_ENOMEM, "out of memory");
-		m->buf = b;
-		m->cap = cap;
-	}
-	memcpy(m->buf + m->len, buf, len);
-	m->len += len;
-	return 0;
-}
-
-static int
-mem_finish(eb_stream *s, eb_err *err)
-{
-	(void)s; (void)err;
-	return 0;
-}
-
-static void
-mem_free(eb_stream *s)
-{
-	(void)s; /* embedded in the caller's frame; buffer handed over or freed there */
-}
-
-static const eb_stream_ops mem_ops = {"memory", mem_write, mem_finish, mem_free};
+/* ---- get_bytes: into the capped memory sink (common/stream.h) ---- */
 
 int
 eb_store_get_bytes(eb_store *st, const char *name, size_t max_len, char **out,
                    size_t *out_len, eb_err *err)
 {
-	mem_sink m = {0};
-	int rc;
-	eb_stream_init(&m.base, &mem_ops, NULL);
-	m.max = max_len;
-	rc = eb_store_get(st, name, &m.base, err);
-	if (rc == 0 && !m.buf) {
-		m.buf = malloc(1);
-		if (!m.buf)
-			rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	eb_wbuf b = {0};
+	eb_stream *sink = NULL;
+	int rc = eb_mem_sink_new(&sink, &b, max_len, err);
+	if (rc == 0)
+		rc = eb_store_get(st, name, sink, err);
+	if (rc == 0) {
+		eb_wbuf_u8(&b, 0); /* NUL-terminated text, not counted */
+		rc = eb_wbuf_check(&b, err);
 	}
+	if (sink)
+		sink->ops->free(sink);
 	if (rc < 0) {
-		free(m.buf);
+		eb_wbuf_free(&b);
 		return rc;
 	}
-	m.buf[m.len] = '\0';
-	*out = m.buf;
+	*out = (char *)b.p;
 	if (out_len)
-		*out_len = m.len;
+		*out_len = b.len - 1;
 	return 0;
 }

@@ -29,13 +29,13 @@ build_one() { # minor version -> dir on stdout
 	fi
 	command -v go >/dev/null || { echo "etcd-versions: no Go toolchain (expected /usr/local/go/bin/go)" >&2; return 1; }
 	w=$(mktemp -d "$cache/.build-$ver.XXXXXX")
-	mkdir -p "$w/etcdserver"
+	mkdir -p "$w/etcd"
 	cat >"$w/go.mod" <<MOD
 module ebpeer
 
 go 1.22
 MOD
-	cat >"$w/etcdserver/main.go" <<'GO'
+	cat >"$w/etcd/main.go" <<'GO'
 // The etcd server: etcd's own main is this one call.
 package main
 
@@ -51,9 +51,10 @@ GO
 		go get "go.etcd.io/etcd/server/v3@$ver" "go.etcd.io/etcd/etcdctl/v3@$ver" \
 			"go.etcd.io/etcd/etcdutl/v3@$ver" &&
 		mkdir -p out &&
-		go build -trimpath -o out/etcd ./etcdserver &&
-		go build -trimpath -o out/etcdctl go.etcd.io/etcd/etcdctl/v3 &&
-		go build -trimpath -o out/etcdutl go.etcd.io/etcd/etcdutl/v3) >"$w/build.log" 2>&1; then
+		# one go build for the three: their packages are compiled once
+		# and linked side by side (out/etcd, out/etcdctl, out/etcdutl)
+		go build -trimpath -o out/ ./etcd go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3) \
+		>"$w/build.log" 2>&1; then
 		echo "etcd-versions: building etcd $ver failed (log $w/build.log):" >&2
 		tail -n 20 "$w/build.log" >&2
 		return 1

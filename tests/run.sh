@@ -22,6 +22,8 @@ logdir=${EB_TEST_LOGS:-$top/build/test-logs}
 mkdir -p "$logdir"
 pass=0 failn=0 skipn=0
 failed_names=()
+timings=() # "seconds label" of every file run, for the slowest ten
+t_start=$SECONDS
 
 run_one() { # label timeout cmd...
 	local label=$1 tmo=$2; shift 2
@@ -42,6 +44,7 @@ run_one() { # label timeout cmd...
 		f=1
 	fi
 	pass=$((pass + p)); failn=$((failn + f)); skipn=$((skipn + s))
+	timings+=("$((SECONDS - t0)) $label")
 	printf '%-44s %3d passed %3d failed %s%4ds\n' "$label" "$p" "$f" \
 		"$([ "$s" -gt 0 ] && printf '%d skipped ' "$s")" $((SECONDS - t0))
 	[ "$s" -gt 0 ] && grep '^SKIP ' "$log" | sed 's/^/    /' 
@@ -140,6 +143,8 @@ else
 fi
 
 echo
+echo "slowest ten of $((SECONDS - t_start)) s:"
+printf '%s\n' "${timings[@]}" | sort -rn | head -n 10 | awk '{ t = $1; $1 = ""; printf "  %5ds %s\n", t, substr($0, 2) }'
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $failn failed, $skipn skipped"
 [ "$failn" -eq 0 ]

@@ -246,7 +246,7 @@ from_json(eb_s3_creds *c, const char *doc, size_t len, const char *what,
 static int
 fetch_webid(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 {
-	eb_sbuf body = {0}, url = {0};
+	eb_buf body = {0}, url = {0};
 	eb_http_resp r = {0};
 	const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
 	                      "Accept: application/xml", NULL};
@@ -255,20 +255,20 @@ fetch_webid(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	int rc;
 	if (!tok)
 		return err ? err->code : EB_EAUTH;
-	rc = eb_sbuf_str(&body, "Action=AssumeRoleWithWebIdentity&RoleArn=");
+	rc = eb_buf_puts(&body, "Action=AssumeRoleWithWebIdentity&RoleArn=");
 	rc |= eb_s3_uri_encode(&body, p->role_arn, strlen(p->role_arn), 0);
-	rc |= eb_sbuf_str(&body, "&RoleSessionName=");
+	rc |= eb_buf_puts(&body, "&RoleSessionName=");
 	rc |= eb_s3_uri_encode(&body, p->session_name, strlen(p->session_name), 0);
-	rc |= eb_sbuf_str(&body, "&Version=2011-06-15&WebIdentityToken=");
+	rc |= eb_buf_puts(&body, "&Version=2011-06-15&WebIdentityToken=");
 	rc |= eb_s3_uri_encode(&body, tok, strlen(tok), 0);
 	eb_wipe_str(tok);
 	free(tok);
 	if (eb_env("AWS_ENDPOINT_URL_STS"))
-		rc |= eb_sbuf_str(&url, eb_env("AWS_ENDPOINT_URL_STS"));
+		rc |= eb_buf_puts(&url, eb_env("AWS_ENDPOINT_URL_STS"));
 	else if (p->region)
-		rc |= eb_sbuf_fmt(&url, "https://sts.%s.amazonaws.com/", p->region);
+		rc |= eb_buf_printf(&url, "https://sts.%s.amazonaws.com/", p->region);
 	else
-		rc |= eb_sbuf_str(&url, "https://sts.amazonaws.com/");
+		rc |= eb_buf_puts(&url, "https://sts.amazonaws.com/");
 	if (rc) {
 		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
 		goto out;
@@ -297,10 +297,10 @@ fetch_webid(eb_s3_credprov *p, eb_s3_creds *c, eb_err *err)
 	}
 out:
 	eb_http_resp_dispose(&r);
-	eb_sbuf_dispose(&url);
+	eb_buf_dispose(&url);
 	if (body.p)
 		eb_wipe(body.p, body.len);
-	eb_sbuf_dispose(&body);
+	eb_buf_dispose(&body);
 	return rc;
 }
 

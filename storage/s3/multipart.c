@@ -397,19 +397,19 @@ object_has_size(up *u, uint64_t size)
 static int
 complete(up *u, eb_err *err)
 {
-	eb_sbuf x = {0};
+	eb_buf x = {0};
 	eb_s3_query qq = {0};
 	char *qs = NULL;
 	eb_s3_call c = {0};
 	eb_http_resp r;
 	int rc = 0;
-	rc |= eb_sbuf_str(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	rc |= eb_buf_puts(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 	for (int i = 0; i < u->nparts && !rc; i++)
-		rc |= eb_sbuf_fmt(&x, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
+		rc |= eb_buf_printf(&x, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
 		                  i + 1, u->etags[i]);
-	rc |= eb_sbuf_str(&x, "</CompleteMultipartUpload>");
+	rc |= eb_buf_puts(&x, "</CompleteMultipartUpload>");
 	if (rc || eb_s3_query_add(&qq, "uploadId", u->upload_id) || eb_s3_query_build(&qq, &qs)) {
-		eb_sbuf_dispose(&x);
+		eb_buf_dispose(&x);
 		eb_s3_query_dispose(&qq);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
@@ -422,7 +422,7 @@ complete(up *u, eb_err *err)
 		int64_t size;
 		head_object(u, have, sizeof have, &size);
 		if (size >= 0 || have[0]) {
-			eb_sbuf_dispose(&x);
+			eb_buf_dispose(&x);
 			eb_s3_query_dispose(&qq);
 			free(qs);
 			return eb_err_set(err, EB_EEXIST, "S3 CompleteMultipartUpload s3://%s/%s: the object "
@@ -450,7 +450,7 @@ complete(up *u, eb_err *err)
 			eb_err_set(err, rc, "%s", e.msg);
 	}
 	eb_http_resp_dispose(&r);
-	eb_sbuf_dispose(&x);
+	eb_buf_dispose(&x);
 	eb_s3_query_dispose(&qq);
 	free(qs);
 	return rc;

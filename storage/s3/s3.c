@@ -284,16 +284,16 @@ eb_s3_new(eb_s3 **out, const char *url, const eb_store_opts *opts, eb_err *err)
 /* ---- one signed request ---- */
 
 static int
-build_path(const eb_s3 *s, const char *key, eb_sbuf *path)
+build_path(const eb_s3 *s, const char *key, eb_buf *path)
 {
 	int rc = 0;
 	if (s->path_style) {
-		rc |= eb_sbuf_str(path, "/");
-		rc |= eb_sbuf_str(path, s->bucket);
+		rc |= eb_buf_puts(path, "/");
+		rc |= eb_buf_puts(path, s->bucket);
 		if (key)
-			rc |= eb_sbuf_str(path, "/");
+			rc |= eb_buf_puts(path, "/");
 	} else {
-		rc |= eb_sbuf_str(path, "/");
+		rc |= eb_buf_puts(path, "/");
 	}
 	if (key)
 		rc |= eb_s3_uri_encode(path, key, strlen(key), 1);
@@ -425,7 +425,7 @@ backoff(int attempt, const eb_http_resp *r, int64_t left_ms)
 
 /* What stays the same over the attempts of one call. */
 typedef struct {
-	eb_sbuf path, url;
+	eb_buf path, url;
 	char phash[65], md5b64[32];
 	char etag_pin[256]; /* GET: the first answer's ETag, for resumed reads */
 	char retain_until[32]; /* new objects with Object Lock */
@@ -443,9 +443,9 @@ call_prepare(const eb_s3 *s, const eb_s3_call *c, eb_http_resp *resp, call_state
 	cs->g = (get_ctx){c, resp, 0, 0, 0, 0};
 	cs->t0 = eb_mono_ms();
 	if (build_path(s, c->key, &cs->path) ||
-	    eb_sbuf_str(&cs->url, s->base) || eb_sbuf_str(&cs->url, cs->path.p) ||
+	    eb_buf_puts(&cs->url, s->base) || eb_buf_puts(&cs->url, cs->path.p) ||
 	    (c->query && c->query[0] &&
-	     (eb_sbuf_str(&cs->url, "?") || eb_sbuf_str(&cs->url, c->query))))
+	     (eb_buf_puts(&cs->url, "?") || eb_buf_puts(&cs->url, c->query))))
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	if (s->compat & EB_S3_COMPAT_UNSIGNED) {
 		snprintf(cs->phash, sizeof cs->phash, "%s",
@@ -475,8 +475,8 @@ call_prepare(const eb_s3 *s, const eb_s3_call *c, eb_http_resp *resp, call_state
 static void
 call_dispose(call_state *cs)
 {
-	eb_sbuf_dispose(&cs->path);
-	eb_sbuf_dispose(&cs->url);
+	eb_buf_dispose(&cs->path);
+	eb_buf_dispose(&cs->url);
 }
 
 /* The signed headers of one attempt, in hd; returns how many. */

@@ -9,7 +9,7 @@
 #include "common/crypto.h"
 
 int
-eb_s3_uri_encode(eb_sbuf *b, const char *s, size_t len, int keep_slash)
+eb_s3_uri_encode(eb_buf *b, const char *s, size_t len, int keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < len; i++) {
@@ -19,27 +19,27 @@ eb_s3_uri_encode(eb_sbuf *b, const char *s, size_t len, int keep_slash)
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
 		    c == '~' || (c == '/' && keep_slash)) {
-			rc = eb_sbuf_add(b, (const char *)&s[i], 1);
+			rc = eb_buf_add(b, (const char *)&s[i], 1);
 		} else {
 			e[0] = '%';
 			e[1] = hex[c >> 4];
 			e[2] = hex[c & 15];
-			rc = eb_sbuf_add(b, e, 3);
+			rc = eb_buf_add(b, e, 3);
 		}
 		if (rc)
 			return rc;
 	}
 	if (!b->p)
-		return eb_sbuf_add(b, "", 0);
+		return eb_buf_add(b, "", 0);
 	return 0;
 }
 
 static char *
 enc_dup(const char *s)
 {
-	eb_sbuf b = {0};
+	eb_buf b = {0};
 	if (eb_s3_uri_encode(&b, s, strlen(s), 0)) {
-		eb_sbuf_dispose(&b);
+		eb_buf_dispose(&b);
 		return NULL;
 	}
 	return b.p;
@@ -64,7 +64,7 @@ eb_s3_query_add(eb_s3_query *q, const char *name, const char *value)
 int
 eb_s3_query_build(eb_s3_query *q, char **out)
 {
-	eb_sbuf b = {0};
+	eb_buf b = {0};
 	int rc = 0;
 	/* insertion sort: a handful of pairs */
 	for (int i = 1; i < q->n; i++)
@@ -75,19 +75,19 @@ eb_s3_query_build(eb_s3_query *q, char **out)
 			char *t = q->k[j]; q->k[j] = q->k[j - 1]; q->k[j - 1] = t;
 			t = q->v[j]; q->v[j] = q->v[j - 1]; q->v[j - 1] = t;
 		}
-	rc = eb_sbuf_add(&b, "", 0);
+	rc = eb_buf_add(&b, "", 0);
 	for (int i = 0; i < q->n && !rc; i++) {
 		if (i)
-			rc = eb_sbuf_str(&b, "&");
+			rc = eb_buf_puts(&b, "&");
 		if (!rc)
-			rc = eb_sbuf_str(&b, q->k[i]);
+			rc = eb_buf_puts(&b, q->k[i]);
 		if (!rc)
-			rc = eb_sbuf_str(&b, "=");
+			rc = eb_buf_puts(&b, "=");
 		if (!rc)
-			rc = eb_sbuf_str(&b, q->v[i]);
+			rc = eb_buf_puts(&b, q->v[i]);
 	}
 	if (rc) {
-		eb_sbuf_dispose(&b);
+		eb_buf_dispose(&b);
 		return EB_ENOMEM;
 	}
 	*out = b.p;
@@ -118,7 +118,7 @@ eb_sigv4_sign(const char *method, const char *path, const char *query,
               size_t auth_size, char **creq_out, eb_err *err)
 {
 	eb_s3_hdr sorted[16];
-	eb_sbuf creq = {0}, signed_h = {0}, sts = {0};
+	eb_buf creq = {0}, signed_h = {0}, sts = {0};
 	uint8_t h[EB_SHA256_LEN], k[EB_SHA256_LEN];
 	char hex[2 * EB_SHA256_LEN + 1], date[9], kbuf[256];
 	int rc = 0, n;
@@ -130,31 +130,31 @@ eb_sigv4_sign(const char *method, const char *path, const char *query,
 	memcpy(date, amz_date, 8);
 	date[8] = '\0';
 
-	rc |= eb_sbuf_fmt(&creq, "%s\n", method);
-	rc |= eb_sbuf_str(&creq, path);
-	rc |= eb_sbuf_str(&creq, "\n");
-	rc |= eb_sbuf_str(&creq, query ? query : "");
-	rc |= eb_sbuf_str(&creq, "\n");
+	rc |= eb_buf_printf(&creq, "%s\n", method);
+	rc |= eb_buf_puts(&creq, path);
+	rc |= eb_buf_puts(&creq, "\n");
+	rc |= eb_buf_puts(&creq, query ? query : "");
+	rc |= eb_buf_puts(&creq, "\n");
 	for (int i = 0; i < nhdrs; i++) {
-		rc |= eb_sbuf_str(&creq, sorted[i].name);
-		rc |= eb_sbuf_str(&creq, ":");
-		rc |= eb_sbuf_str(&creq, sorted[i].value);
-		rc |= eb_sbuf_str(&creq, "\n");
+		rc |= eb_buf_puts(&creq, sorted[i].name);
+		rc |= eb_buf_puts(&creq, ":");
+		rc |= eb_buf_puts(&creq, sorted[i].value);
+		rc |= eb_buf_puts(&creq, "\n");
 		if (i)
-			rc |= eb_sbuf_str(&signed_h, ";");
-		rc |= eb_sbuf_str(&signed_h, sorted[i].name);
+			rc |= eb_buf_puts(&signed_h, ";");
+		rc |= eb_buf_puts(&signed_h, sorted[i].name);
 	}
-	rc |= eb_sbuf_str(&creq, "\n");
-	rc |= eb_sbuf_str(&creq, signed_h.p ? signed_h.p : "");
-	rc |= eb_sbuf_str(&creq, "\n");
-	rc |= eb_sbuf_str(&creq, payload_hash);
+	rc |= eb_buf_puts(&creq, "\n");
+	rc |= eb_buf_puts(&creq, signed_h.p ? signed_h.p : "");
+	rc |= eb_buf_puts(&creq, "\n");
+	rc |= eb_buf_puts(&creq, payload_hash);
 	if (rc) {
 		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
 		goto out;
 	}
 	eb_sha256_buf(creq.p, creq.len, h);
 	eb_hex(h, sizeof h, hex);
-	rc = eb_sbuf_fmt(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
+	rc = eb_buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
 	                 amz_date, date, region, service, hex);
 	if (rc) {
 		rc = eb_err_set(err, EB_EINVAL, "SigV4: region or service too long");
@@ -182,8 +182,8 @@ eb_sigv4_sign(const char *method, const char *path, const char *query,
 		creq.p = NULL;
 	}
 out:
-	eb_sbuf_dispose(&creq);
-	eb_sbuf_dispose(&signed_h);
-	eb_sbuf_dispose(&sts);
+	eb_buf_dispose(&creq);
+	eb_buf_dispose(&signed_h);
+	eb_buf_dispose(&sts);
 	return rc;
 }

@@ -20,29 +20,7 @@
 /* Appends the RFC 3986 encoding of s[0..len) to a growable buffer: every
  * byte but A-Z a-z 0-9 - . _ ~ becomes %XX (upper-case hex); '/' is kept when
  * keep_slash.  Returns 0 or EB_ENOMEM. */
-/* The S3 code's text buffer is the project's eb_buf (common/buf.h); these
- * adapters keep the return-a-code style of its callers (0 or EB_ENOMEM,
- * sticky). */
-typedef eb_buf eb_sbuf;
-static inline int
-eb_sbuf_add(eb_sbuf *b, const char *s, size_t len)
-{
-	eb_buf_add(b, s, len);
-	return eb_buf_status(b);
-}
-static inline int
-eb_sbuf_str(eb_sbuf *b, const char *s)
-{
-	eb_buf_puts(b, s);
-	return eb_buf_status(b);
-}
-#define eb_sbuf_fmt(b, ...) (eb_buf_printf((b), __VA_ARGS__), eb_buf_status(b))
-static inline void
-eb_sbuf_dispose(eb_sbuf *b)
-{
-	eb_buf_dispose(b);
-}
-int eb_s3_uri_encode(eb_sbuf *b, const char *s, size_t len, int keep_slash);
+int eb_s3_uri_encode(eb_buf *b, const char *s, size_t len, int keep_slash);
 
 /* A query string under construction: pairs are encoded on add and sorted
  * by eb_s3_query_build (byte order of the encoded name, then value). */

@@ -53,7 +53,7 @@ cmd_sign(int argc, char **argv)
 {
 	eb_s3_hdr h[16];
 	eb_s3_query q = {0};
-	eb_sbuf path = {0};
+	eb_buf path = {0};
 	char auth[1024], *creq = NULL, *qs = NULL;
 	eb_err e;
 	int n = 0, rc;
@@ -83,7 +83,7 @@ cmd_sign(int argc, char **argv)
 		printf("%s\n\n%s\n", creq, auth);
 	free(creq);
 	free(qs);
-	eb_sbuf_dispose(&path);
+	eb_buf_dispose(&path);
 	eb_s3_query_dispose(&q);
 	return rc ? fail(&e) : 0;
 }

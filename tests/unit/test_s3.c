@@ -39,16 +39,16 @@ sigv4_aws_example(void)
 static void
 encoding(void)
 {
-	eb_sbuf b = {0};
+	eb_buf b = {0};
 	eb_s3_query q = {0};
 	char *qs = NULL;
 	const char *k = "a b+c=d/ü~._-*";
 	ASSERT_EQ(eb_s3_uri_encode(&b, k, strlen(k), 1), 0);
 	ASSERT_STR(b.p, "a%20b%2Bc%3Dd/%C3%BC~._-%2A");
-	eb_sbuf_dispose(&b);
+	eb_buf_dispose(&b);
 	ASSERT_EQ(eb_s3_uri_encode(&b, "x/y", 3, 0), 0);
 	ASSERT_STR(b.p, "x%2Fy");
-	eb_sbuf_dispose(&b);
+	eb_buf_dispose(&b);
 	ASSERT_EQ(eb_s3_query_add(&q, "uploadId", "a/b+c"), 0);
 	ASSERT_EQ(eb_s3_query_add(&q, "partNumber", "2"), 0);
 	ASSERT_EQ(eb_s3_query_add(&q, "uploads", NULL), 0);
