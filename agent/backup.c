@@ -133,7 +133,7 @@ store_snapshot(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest 
 	/* free the chain: aborts the sink unless finish committed it */
 	if (trailer)
 		trailer->ops->free(trailer);
-	eb_pipe_free(&pipe);
+	eb_pipe_dispose(&pipe);
 	return rc;
 }
 

@@ -110,7 +110,7 @@ verify_chain(eb_store *st, const eb_manifest *m, size_t *n, int64_t *last, const
 	if (rc == 0 && ch.gap_after) /* replicate never leaves one: a manifest went missing */
 		rc = eb_err_set(err, EB_ECORRUPT, "its chain is broken after revision %lld: the segment manifest that "
 		                "follows is missing, and later segments exist beyond the hole", (long long)ch.gap_after);
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	eb_chain_dispose(&ch);
 	return rc;
 }

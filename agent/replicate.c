@@ -366,7 +366,7 @@ store_object(rep *r, eb_segman *sm, eb_err *err)
 		eb_hex(d, EB_SHA256_LEN, sm->stored_sha256);
 		sm->stored_size = pipe.stored->nbytes_in;
 	}
-	eb_pipe_free(&pipe);
+	eb_pipe_dispose(&pipe);
 	return rc;
 }
 

@@ -9,7 +9,7 @@
 #include "common/buf.h"
 
 void
-eb_wbuf_free(eb_wbuf *b)
+eb_wbuf_dispose(eb_wbuf *b)
 {
 	free(b->p);
 	b->p = NULL;

@@ -19,7 +19,7 @@ typedef struct eb_wbuf {
 	int oom;
 } eb_wbuf;
 
-void eb_wbuf_free(eb_wbuf *b);
+void eb_wbuf_dispose(eb_wbuf *b);
 void eb_wbuf_reset(eb_wbuf *b);
 int eb_wbuf_reserve(eb_wbuf *b, size_t extra);
 void eb_wbuf_put(eb_wbuf *b, const void *src, size_t n);

@@ -420,7 +420,7 @@ eb_age_header_write(const eb_age_recipients *r, const uint8_t fk[EB_AGE_FILE_KEY
 	eb_wipe(shared, sizeof shared);
 	eb_wipe(wrap, sizeof wrap);
 	if (rc < 0) {
-		eb_wbuf_free(&b);
+		eb_wbuf_dispose(&b);
 		return rc;
 	}
 	*out = b.p;

@@ -56,7 +56,7 @@ fingerprint(const uint8_t pub[32], char out[EB_SSH_FP_MAX])
 	eb_wbuf b = {0};
 	pub_blob(&b, pub);
 	memcpy(blob, b.p, sizeof blob);
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	eb_sha256_buf(blob, sizeof blob, d);
 	memcpy(out, "SHA256:", 7);
 	eb_base64_enc(d, 32, out + 7, 0);
@@ -388,10 +388,10 @@ eb_sshsig_sign(const eb_ssh_signer *s, const char *ns, const void *msg, size_t l
 		rc = eb_wbuf_check(&blob, err);
 	if (rc == 0)
 		rc = armour(sig.p, sig.len, SIG_BEGIN, SIG_END, out, err);
-	eb_wbuf_free(&td);
-	eb_wbuf_free(&sig);
-	eb_wbuf_free(&blob);
-	eb_wbuf_free(&inner);
+	eb_wbuf_dispose(&td);
+	eb_wbuf_dispose(&sig);
+	eb_wbuf_dispose(&blob);
+	eb_wbuf_dispose(&inner);
 	return rc;
 }
 
@@ -456,7 +456,7 @@ eb_sshsig_verify(const char *text, size_t text_len, const char *ns, const void *
 			rc = eb_err_set(err, EB_ECORRUPT, "the signature by %s does not verify: the "
 			                "manifest was altered after signing", fp);
 	}
-	eb_wbuf_free(&td);
+	eb_wbuf_dispose(&td);
 	free(raw);
 	return rc;
 }

@@ -173,7 +173,7 @@ eb_bolt_close(eb_bolt *b)
 	if (!b)
 		return;
 	for (size_t i = 0; i < sizeof b->bufs / sizeof b->bufs[0]; i++)
-		eb_wbuf_free(&b->bufs[i]);
+		eb_wbuf_dispose(&b->bufs[i]);
 	free(b->seen);
 	free(b->freed);
 	free(b);
@@ -313,7 +313,7 @@ leaf_item(eb_bolt *b, struct tree *t, uint64_t id, uint32_t flags,
 			return eb_err_set(err, EB_ECORRUPT, "page %llu: bucket '%.*s' header has %zu bytes, want 16", (unsigned long long)id, (int)(kl > 64 ? 64 : kl), k, vl);
 		rc = walk_tree(b, &sub, root, NULL, 0, NULL, 0, depth + 1, err);
 	}
-	eb_wbuf_free(&sub.last);
+	eb_wbuf_dispose(&sub.last);
 	if (rc)
 		return rc;
 	if (vis && vis->bucket_end)
@@ -417,7 +417,7 @@ eb_bolt_walk(eb_bolt *b, const eb_bolt_visitor *v, eb_bolt_stats *st, eb_err *er
 		return rc;
 	struct tree root = {.is_root = 1};
 	rc = walk_tree(b, &root, b->meta.root, NULL, 0, NULL, 0, 1, err);
-	eb_wbuf_free(&root.last);
+	eb_wbuf_dispose(&root.last);
 	if (rc)
 		return rc;
 	for (uint64_t p = 2; p < b->meta.pgid; p++) {

@@ -117,14 +117,14 @@ eb_bw_free(eb_bw *w)
 		return;
 	for (int i = 0; i < MAX_LEVELS; i++) {
 		free(w->lv[i].e);
-		eb_wbuf_free(&w->lv[i].data);
+		eb_wbuf_dispose(&w->lv[i].data);
 	}
 	for (size_t i = 0; i < w->nb; i++)
 		free(w->b[i].name);
 	free(w->b);
-	eb_wbuf_free(&w->out);
-	eb_wbuf_free(&w->page);
-	eb_wbuf_free(&w->last);
+	eb_wbuf_dispose(&w->out);
+	eb_wbuf_dispose(&w->page);
+	eb_wbuf_dispose(&w->last);
 	free(w);
 }
 

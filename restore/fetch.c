@@ -107,6 +107,6 @@ eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_e
 		rc = eb_stream_finish(pipe.head, err);
 	if (rc < 0 && is_age)
 		eb_err_set(err, rc, "decrypting %s", in);
-	eb_pipe_free(&pipe); /* aborts (removes the file) unless finished */
+	eb_pipe_dispose(&pipe); /* aborts (removes the file) unless finished */
 	return rc;
 }

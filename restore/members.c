@@ -70,7 +70,7 @@ member_id(eb_rmember *m, const char *token)
 	eb_wbuf_str(&b, token);
 	uint8_t h[EB_SHA1_LEN];
 	eb_sha1_buf(b.p ? b.p : (const uint8_t *)"", b.len, h);
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	m->id = eb_be64(h);
 	snprintf(m->hexid, sizeof m->hexid, "%llx", (unsigned long long)m->id);
 }
@@ -173,19 +173,19 @@ eb_membership_parse(eb_membership *c, const char *ic, const char *token, eb_err 
 			eb_err_set(err, EB_EINVAL, "members %s and %s have the same ID; give them different peer URLs",
 			           c->m[i - 1].name, c->m[i].name);
 			eb_membership_dispose(c);
-			eb_wbuf_free(&b);
+			eb_wbuf_dispose(&b);
 			return EB_EINVAL;
 		}
 		eb_wbuf_be64(&b, c->m[i].id);
 	}
 	if (eb_wbuf_check(&b, err)) {
-		eb_wbuf_free(&b);
+		eb_wbuf_dispose(&b);
 		eb_membership_dispose(c);
 		return EB_ENOMEM;
 	}
 	uint8_t h[EB_SHA1_LEN];
 	eb_sha1_buf(b.p, b.len, h);
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	c->cluster_id = eb_be64(h);
 	return 0;
 }
@@ -229,7 +229,7 @@ eb_membership_check_advertise(const eb_membership *c, size_t idx, const char *ad
 			rc = eb_err_set(err, EB_EINVAL,
 			    "--initial-advertise-peer-urls %s does not match the URLs of --name %s in --initial-cluster (%s); pass --initial-advertise-peer-urls %s",
 			    adv, m->name, b.p ? (char *)b.p : "", b.p ? (char *)b.p : "");
-			eb_wbuf_free(&b);
+			eb_wbuf_dispose(&b);
 		}
 	}
 	for (size_t i = 0; i < n; i++)

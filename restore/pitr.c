@@ -144,7 +144,7 @@ rev_at_time(eb_pitr_plan *p, const eb_read_keys *k, int64_t t, eb_err *err)
 		if (rc == 0)
 			rc = eb_seg_read(b.p, b.len, &v, &info, err);
 	}
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	p->rev = a.rev;
 	return rc;
 }

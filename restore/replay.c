@@ -77,7 +77,7 @@ eb_replay_keys(eb_replay *r, int64_t after, eb_err *err)
 		if (rc == 0)
 			rc = eb_seg_read(b.p, b.len, &vis, &info, err);
 	}
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	if (rc < 0)
 		return rc;
 	/* sorted, one record per lease (the first recorded TTL) */
@@ -108,7 +108,7 @@ eb_replay_leases(eb_replay *r, const uint8_t *k, size_t kl, eb_err *err)
 		rc = eb_wbuf_check(&v, err);
 		if (rc == 0)
 			rc = r->put(r->ctx, key, 8, v.p, v.len, err);
-		eb_wbuf_free(&v);
+		eb_wbuf_dispose(&v);
 		if (rc < 0)
 			return rc;
 		r->next++;

@@ -131,7 +131,7 @@ write_members(struct xform *x, eb_err *err)
 		if (!(rc = eb_wbuf_check(&js, err)))
 			rc = put(x, m->hexid, strlen(m->hexid), js.p, js.len, err);
 	}
-	eb_wbuf_free(&js);
+	eb_wbuf_dispose(&js);
 	return rc;
 }
 
@@ -356,7 +356,7 @@ build_member(const eb_membership *c, size_t idx, struct target *t, const eb_wbuf
 	snprintf(p, sizeof p, "%s/%016llx-%016llx.wal", t->waldir, 0ull, 0ull);
 	rc = write_wal(p, &wal, err);
 out:
-	eb_wbuf_free(&wal);
+	eb_wbuf_dispose(&wal);
 	return rc;
 }
 
@@ -721,7 +721,7 @@ write_raft_state(struct run *r, eb_err *err)
 	int rc = eb_snapfile_build(&snap, &r->c, &r->form, err);
 	for (size_t i = 0; rc == 0 && i < r->nt; i++)
 		rc = build_member(&r->c, r->all ? i : (size_t)r->local, &r->tg[i], &snap, &r->form, err);
-	eb_wbuf_free(&snap);
+	eb_wbuf_dispose(&snap);
 	for (size_t i = 0; rc == 0 && i < r->nt; i++) {
 		int fd = r->tg[i].dbfd;
 		r->tg[i].dbfd = -1;

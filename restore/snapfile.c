@@ -88,7 +88,7 @@ eb_v2_json(eb_wbuf *b, const eb_membership *c, const eb_raft_form *form, eb_err 
 	              "\"compareAndDeleteSuccess\":0,\"compareAndDeleteFail\":0,\"expireCount\":0,"
 	              "\"watchers\":0},\"CurrentVersion\":2}");
 	int oom = attrs.oom;
-	eb_wbuf_free(&attrs);
+	eb_wbuf_dispose(&attrs);
 	if (oom)
 		b->oom = 1;
 	return eb_wbuf_check(b, err);
@@ -113,10 +113,10 @@ eb_snapfile_build(eb_wbuf *out, const eb_membership *c, const eb_raft_form *form
 			rc = eb_wbuf_check(out, err);
 		}
 	}
-	eb_wbuf_free(&json);
-	eb_wbuf_free(&cs);
-	eb_wbuf_free(&md);
-	eb_wbuf_free(&snap);
+	eb_wbuf_dispose(&json);
+	eb_wbuf_dispose(&cs);
+	eb_wbuf_dispose(&md);
+	eb_wbuf_dispose(&snap);
 	return rc;
 }
 

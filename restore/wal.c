@@ -25,7 +25,7 @@ record(eb_wbuf *out, uint32_t *chain, int type, const eb_wbuf *data)
 		eb_pb_bytes(&r, 3, data->p, data->len);
 	if (r.oom) {
 		out->oom = 1;
-		eb_wbuf_free(&r);
+		eb_wbuf_dispose(&r);
 		return;
 	}
 	size_t pad = (8 - r.len % 8) % 8;
@@ -33,7 +33,7 @@ record(eb_wbuf *out, uint32_t *chain, int type, const eb_wbuf *data)
 	eb_wbuf_le64(out, lf);
 	eb_wbuf_put(out, r.p, r.len);
 	eb_wbuf_zero(out, pad);
-	eb_wbuf_free(&r);
+	eb_wbuf_dispose(&r);
 }
 
 void
@@ -100,10 +100,10 @@ eb_wal_build(eb_wbuf *out, const eb_membership *c, size_t local,
 	}
 	record(out, &chain, EB_WAL_SNAPSHOT, &d);
 	int oom = d.oom || cc.oom || js.oom || cs.oom || out->oom;
-	eb_wbuf_free(&d);
-	eb_wbuf_free(&cc);
-	eb_wbuf_free(&js);
-	eb_wbuf_free(&cs);
+	eb_wbuf_dispose(&d);
+	eb_wbuf_dispose(&cc);
+	eb_wbuf_dispose(&js);
+	eb_wbuf_dispose(&cs);
 	return oom ? eb_err_set(err, EB_ENOMEM, "out of memory building the WAL") : 0;
 }
 

@@ -460,7 +460,7 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
 	if (rc == 0)
 		rc = eb_stream_finish(pipe.head, err);
 	/* our stages only: the sink belongs to the caller */
-	eb_pipe_free(&pipe);
+	eb_pipe_dispose(&pipe);
 	if (trailer)
 		trailer->ops->free(trailer);
 	if (rc == EB_ENOTFOUND)

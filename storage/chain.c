@@ -182,7 +182,7 @@ eb_chain_fetch(eb_store *st, const eb_segman *sm, const struct eb_read_keys *k, 
 	}
 	if (rc == 0)
 		rc = eb_stream_finish(pipe.head, &e1);
-	eb_pipe_free(&pipe);
+	eb_pipe_dispose(&pipe);
 	if (rc < 0)
 		return eb_err_set(err, rc, "segment %s: %s", sm->object, e1.msg);
 	eb_sha256_buf(out->p, out->len, got);

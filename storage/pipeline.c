@@ -9,7 +9,7 @@
 #include "storage/zstd_stage.h"
 
 void
-eb_pipe_free(eb_pipe *p)
+eb_pipe_dispose(eb_pipe *p)
 {
 	eb_stream *s = p->head, *next;
 	for (; s && s != p->tail; s = next) {
@@ -44,7 +44,7 @@ push(eb_pipe *p, maker mk, const eb_pipe_opts *o, eb_err *err)
 	eb_stream *s = NULL;
 	int rc = mk(&s, o, p->head, err);
 	if (rc < 0) {
-		eb_pipe_free(p);
+		eb_pipe_dispose(p);
 		return rc;
 	}
 	p->head = s;

@@ -43,6 +43,6 @@ int eb_pipe_decode(eb_pipe *p, const eb_pipe_opts *o, eb_stream *tail, eb_err *e
 
 /* Frees every stage the pipe built, head first, aborting what did not
  * finish; the tail only when the pipe owns it.  Safe on a zeroed pipe. */
-void eb_pipe_free(eb_pipe *p);
+void eb_pipe_dispose(eb_pipe *p);
 
 #endif

@@ -17,8 +17,8 @@ eb_seg_writer_init(eb_seg_writer *w, int64_t prev_rev)
 void
 eb_seg_writer_dispose(eb_seg_writer *w)
 {
-	eb_wbuf_free(&w->b);
-	eb_wbuf_free(&w->kv);
+	eb_wbuf_dispose(&w->b);
+	eb_wbuf_dispose(&w->kv);
 }
 
 /* mvccpb.KeyValue as etcd marshals it: fields in order, zero ones left out */

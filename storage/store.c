@@ -248,7 +248,7 @@ eb_store_get_bytes(eb_store *st, const char *name, size_t max_len, char **out,
 	if (sink)
 		sink->ops->free(sink);
 	if (rc < 0) {
-		eb_wbuf_free(&b);
+		eb_wbuf_dispose(&b);
 		return rc;
 	}
 	*out = (char *)b.p;

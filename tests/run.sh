@@ -14,7 +14,13 @@
 # (each gets EB_BIN = the binaries to test).  Fuzz: tests/fuzz/run.sh for
 # EB_FUZZ_SECONDS (10) per decoder.  Integration files that carry
 # the line "# san: yes" run a second time against the sanitizer build, and
-# those with "# tsan: yes" a third time against the ThreadSanitizer build.
+# those with "# tsan: yes" a third time against the ThreadSanitizer build:
+# the files that drive our threads (async stage, S3 part uploads, the lock
+# keep-alive, signals) and our parsers (age, SSH keys and signatures,
+# manifests, segments, bbolt/WAL, XML, credentials, metrics), not those
+# that only exercise etcd, gRPC or TLS (t_s3_lock, t_cluster3, t_tls_auth,
+# t_auth_renew, t_compression_none run once).  A closing table names the
+# slowest ten files.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

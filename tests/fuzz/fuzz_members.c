@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	eb_wal_build(&b, &c, 0, &form, &err);
 		eb_wbuf_reset(&b);
 		eb_snapfile_build(&b, &c, &form, &err);
-		eb_wbuf_free(&b);
+		eb_wbuf_dispose(&b);
 		eb_membership_dispose(&c);
 	}
 	free(s);

@@ -75,7 +75,7 @@ seed_crypt(const char *dir)
 		enc->ops->free(enc);
 		snprintf(name, sizeof name, "seed-%zu", sizes[i]);
 		put(dir, "fuzz_age", name, out.p, out.len);
-		eb_wbuf_free(&out);
+		eb_wbuf_dispose(&out);
 		free(plain);
 	}
 	eb_age_recipients_dispose(&r);
@@ -117,9 +117,9 @@ seed_crypt(const char *dir)
 		strcat(b64, "\n-----END OPENSSH PRIVATE KEY-----\n");
 		put(dir, "fuzz_sshsig", "seed-key", b64, strlen(b64));
 		free(b64);
-		eb_wbuf_free(&k);
-		eb_wbuf_free(&blob);
-		eb_wbuf_free(&priv);
+		eb_wbuf_dispose(&k);
+		eb_wbuf_dispose(&blob);
+		eb_wbuf_dispose(&priv);
 	}
 	{
 		static const char line[] = "etcd-backup ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHK+WQQtyAop"
@@ -230,6 +230,6 @@ main(int argc, char **argv)
 	/* trailer rule is size % 512 == 32: true for 1024-byte pages too */
 	put(argv[1], "fuzz_snapshot", "seed", db, size + 32);
 	free(db);
-	eb_wbuf_free(&b);
+	eb_wbuf_dispose(&b);
 	return seed_crypt(argv[1]);
 }

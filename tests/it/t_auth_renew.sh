@@ -6,7 +6,6 @@
 # through agent/etcd.c's unary path (eb_load: thousands of Puts on one
 # connection) and its Snapshot stream (eb_snapstream: the stream opened
 # after the token expired); then a snapshot with JWT auth end to end.
-# san: yes
 . "$(dirname "$0")/../lib.sh"
 
 openssl genrsa -out "$T/jwt.key" 2048 2>/dev/null

@@ -3,7 +3,6 @@
 # Three members: status shows every member and agreeing hashes; the snapshot
 # comes from a follower unless --member says otherwise; a stopped member is
 # reported by name with a non-zero exit, and backups still work.
-# san: yes
 . "$(dirname "$0")/../lib.sh"
 
 etcd_cluster m 3

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # --compression none stores exactly the etcdctl file; a second backup lists
 # first; prune keeps what the flags say and --dry-run deletes nothing.
-# san: yes
 . "$(dirname "$0")/../lib.sh"
 
 etcd_cluster c 1

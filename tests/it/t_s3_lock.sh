@@ -10,7 +10,6 @@
 #  - a chain whose segments are locked (replicate with the lock flags) while
 #    its full backup is not: prune keeps the chain whole and says why;
 #  - no byte of a secret put in etcd is in the bucket.
-# san: yes
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/rgw.sh"
 source "$(dirname "$0")/restore_common.sh"

@@ -4,7 +4,6 @@
 # work with the right credentials; a wrong CA, a missing client cert, a
 # wrong password or no user each fail fast with a clear message, the right
 # exit code, and no write to the store.
-# san: yes
 . "$(dirname "$0")/../lib.sh"
 
 make_certs "$T/pki"

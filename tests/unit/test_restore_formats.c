@@ -89,8 +89,8 @@ test_wal_default(void)
 	CHECK("snap_default_size_and_crc", snap.len == 6490 && eb_snapfile_read(snap.p, snap.len, &si, &err) == 0 &&
 	      si.index == 1 && si.term == 1 && si.voters == 1);
 	free(want);
-	eb_wbuf_free(&w);
-	eb_wbuf_free(&snap);
+	eb_wbuf_dispose(&w);
+	eb_wbuf_dispose(&snap);
 	eb_membership_dispose(&c);
 }
 

@@ -84,7 +84,7 @@ round_trip(void)
 	ASSERT_EQ(s.kv[4].len, sizeof tomb);
 	ASSERT(!memcmp(s.kv[4].p, tomb, sizeof tomb));
 	for (int i = 0; i < 8; i++)
-		eb_wbuf_free(&s.kv[i]);
+		eb_wbuf_dispose(&s.kv[i]);
 	eb_seg_writer_dispose(&w);
 }
 

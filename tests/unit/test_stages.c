@@ -300,7 +300,7 @@ test_pipe__encode_decode_every_combination(void)
 		ASSERT_OK(eb_stream_finish(p.head, &err), &err);
 		ASSERT_EQ(p.stored->nbytes_in, stored.len);
 		eb_sha256_stage_digest(p.stored, d1);
-		eb_pipe_free(&p);
+		eb_pipe_dispose(&p);
 		ASSERT(zstd ? stored.len < len / 2 : stored.len >= len);
 		ASSERT_OK(eb_mem_sink_new(&ms, &plain, SIZE_MAX, &err), &err);
 		ASSERT_OK(eb_pipe_decode(&p, &dopt, ms, &err), &err);
@@ -308,7 +308,7 @@ test_pipe__encode_decode_every_combination(void)
 		ASSERT_OK(eb_stream_write(p.head, stored.p, stored.len, &err), &err);
 		ASSERT_OK(eb_stream_finish(p.head, &err), &err);
 		eb_sha256_stage_digest(p.stored, d2);
-		eb_pipe_free(&p);
+		eb_pipe_dispose(&p);
 		ASSERT(memcmp(d1, d2, 32) == 0);
 		ASSERT_EQ(plain.len, len);
 		ASSERT(memcmp(plain.p, data, len) == 0);
@@ -323,12 +323,12 @@ test_pipe__encode_decode_every_combination(void)
 			rc = eb_stream_finish(p.head, &err);
 		ASSERT_EQ(rc, EB_ECORRUPT);
 		eb_err_init(&err);
-		eb_pipe_free(&p);
+		eb_pipe_dispose(&p);
 		/* an encode abandoned half way frees clean */
 		ASSERT_OK(eb_mem_sink_new(&ms, &plain, SIZE_MAX, &err), &err);
 		ASSERT_OK(eb_pipe_encode(&p, &eo, ms, &err), &err);
 		ASSERT_OK(eb_stream_write(p.head, data, len / 2, &err), &err);
-		eb_pipe_free(&p);
+		eb_pipe_dispose(&p);
 		if (!zstd && !age) { /* ZSTD_AUTO passes plain bytes through */
 			eb_pipe_opts ao = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1, .own_tail = 1};
 			plain.len = 0;
@@ -337,11 +337,11 @@ test_pipe__encode_decode_every_combination(void)
 			ASSERT(p.stored == NULL);
 			ASSERT_OK(eb_stream_write(p.head, stored.p, stored.len, &err), &err);
 			ASSERT_OK(eb_stream_finish(p.head, &err), &err);
-			eb_pipe_free(&p);
+			eb_pipe_dispose(&p);
 			ASSERT_EQ(plain.len, len);
 		}
-		eb_wbuf_free(&stored);
-		eb_wbuf_free(&plain);
+		eb_wbuf_dispose(&stored);
+		eb_wbuf_dispose(&plain);
 	}
 	free(data);
 	eb_age_recipients_dispose(&r);
@@ -398,7 +398,7 @@ test_age__damaged_chunk_never_released(void)
 	ASSERT(strstr(err.msg, "chunk 1 does not authenticate"));
 	d->ops->free(d);
 	eb_sha256_free(c.h);
-	eb_wbuf_free(&m);
+	eb_wbuf_dispose(&m);
 	free(data);
 	eb_age_recipients_dispose(&r);
 	eb_age_identities_dispose(&ids);
@@ -441,7 +441,7 @@ test_zstd__truncated_or_damaged_fails(void)
 		d->ops->free(d);
 		eb_sha256_free(c.h);
 	}
-	eb_wbuf_free(&m);
+	eb_wbuf_dispose(&m);
 	free(data);
 }
 
