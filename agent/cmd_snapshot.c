@@ -179,6 +179,88 @@ emit_metrics(const cli *c, eb_metrics *mt, int rc)
 	}
 }
 
+/* Step 2: the member's snapshot into the store (eb_backup_run). */
+static int
+take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, eb_manifest *man,
+            eb_backup_result *res, eb_err *err)
+{
+	eb_backup_opts bo = {0}; /* every field: a new one must not be stack garbage */
+	progress pr = {0};
+	int rc;
+	if (eb_cluster_alarm_of(cl, m->st.member_id))
+		EB_LOG(EB_LOG_WARN, "snapshot", "member %s has a NOSPACE alarm; backing it up anyway "
+		       "(no member without alarm answered)", m->endpoint);
+	EB_LOG(EB_LOG_INFO, "snapshot", "streaming from %s (member %016" PRIx64 ", %s, revision %" PRId64
+	       ", db %" PRId64 " bytes) to %s", m->endpoint, m->st.member_id,
+	       m->st.leader == m->st.member_id ? "leader" : "follower", m->st.revision,
+	       m->st.db_size, st->url);
+	bo.compression = c->compression;
+	bo.level = c->compression_level;
+	bo.tags = c->tags;
+	bo.ntags = c->ntags;
+	pr.on = c->progress && !c->json;
+	pr.t0 = eb_mono_s();
+	bo.progress = on_progress;
+	bo.progress_arg = &pr;
+	bo.cluster = cl;
+	bo.age = c->keys.rcpt.n ? &c->keys.rcpt : NULL;
+	bo.signer = c->keys.have_signer ? &c->keys.signer : NULL;
+	mt->db_size_bytes = m->st.db_size;
+	rc = eb_backup_run(m, st, &bo, man, res, err);
+	if (rc < 0 && pr.on)
+		fputc('\n', stderr);
+	return rc;
+}
+
+/* Step 3: what follows a stored backup: the members' agreement, the deep
+ * read-back, retention.  None undoes the backup: the exit status says
+ * what failed (0 when nothing did). */
+static int
+after_backup(cli *c, eb_member *m, eb_store *st, const eb_manifest *man)
+{
+	int rc = 0;
+	if (man->hashkv_disagreement[0]) {
+		/* the backup is kept (it may be the one needed), but the
+		 * cluster is not consistent: exit 7 naming who differs */
+		EB_LOG(EB_LOG_ERROR, "snapshot", "members disagree on HashKV at revision %" PRId64
+		       ": %s streamed %" PRIu32 ", but %s; backup %s kept, check the members "
+		       "(docs/disaster-recovery.md)", man->hashkv_revision, m->endpoint, man->hashkv,
+		       man->hashkv_disagreement, man->id);
+		rc = EB_EUNHEALTHY;
+	}
+	if (c->deep) {
+		eb_err de;
+		eb_err_init(&de);
+		if (eb_deep_verify(st, man, NULL, c->tmp_dir, &de) < 0) {
+			EB_LOG(EB_LOG_ERROR, "snapshot", "--verify-deep: %s", de.msg);
+			rc = de.code ? de.code : EB_ECORRUPT;
+		} else {
+			EB_LOG(EB_LOG_INFO, "snapshot", "--verify-deep: backup %s read back; its HashKV at "
+			       "revision %" PRId64 " equals the cluster's (%" PRIu32 ")", man->id,
+			       man->hashkv_revision, man->hashkv);
+		}
+	}
+	if (eb_prune_wanted(&c->keep)) {
+		eb_err pe;
+		eb_prune_opts po = {.keep = c->keep, .cluster_id = man->cluster_id, .protect_id = man->id};
+		eb_err_init(&pe);
+		/* a run that signs trusts its own key (and --trusted-keys):
+		 * only backups signed by one count toward --keep-* */
+		if (c->keys.have_signer && eb_ssh_keys_add_signer(&c->keys.trusted, &c->keys.signer, &pe) == 0)
+			c->keys.have_trusted = 1;
+		po.trusted = c->keys.have_trusted ? &c->keys.trusted : NULL;
+		/* a prune failure does not undo a good backup: the metrics say
+		 * the backup succeeded, the exit code says pruning failed */
+		if (pe.code < 0 || eb_prune_run(st, &po, &pe) < 0) {
+			EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
+			rc = pe.code ? pe.code : EB_EIO;
+		}
+	}
+	if (eb_prune_wanted(&c->keep) || c->abort_incomplete_s >= 0)
+		eb_prune_clean_incomplete(st, c->abort_incomplete_s, 0);
+	return rc;
+}
+
 int
 cmd_snapshot(int argc, char **argv)
 {
@@ -188,11 +270,9 @@ cmd_snapshot(int argc, char **argv)
 	eb_store *st = NULL;
 	eb_manifest man;
 	eb_backup_result res = {0};
-	eb_backup_opts bo = {0}; /* every field: a new one must not be stack garbage */
 	eb_metrics mt;
 	eb_err err;
-	progress pr = {0};
-	int rc, probed = 0, prune_rc = 0;
+	int rc, probed = 0, after_rc = 0;
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT |
@@ -208,37 +288,15 @@ cmd_snapshot(int argc, char **argv)
 	}
 	eb_metrics_init(&mt);
 	eb_err_init(&err);
+	/* 1. the store and the member to stream from */
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
-	if (rc == 0)
-		rc = eb_cluster_probe(&cl, c.endpoints, c.nendpoints, &c.etcd, &err);
-	if (rc == 0) {
+	if (rc == 0 && (rc = eb_cluster_probe(&cl, c.endpoints, c.nendpoints, &c.etcd, &err)) == 0) {
 		probed = 1;
 		rc = eb_cluster_pick(&cl, c.member, &m, &err);
 	}
-	if (rc == 0 && eb_cluster_alarm_of(&cl, m->st.member_id))
-		EB_LOG(EB_LOG_WARN, "snapshot", "member %s has a NOSPACE alarm; backing it up anyway "
-		       "(no member without alarm answered)", m->endpoint);
-	if (rc == 0) {
-		EB_LOG(EB_LOG_INFO, "snapshot", "streaming from %s (member %016" PRIx64 ", %s, revision %" PRId64
-		       ", db %" PRId64 " bytes) to %s", m->endpoint, m->st.member_id,
-		       m->st.leader == m->st.member_id ? "leader" : "follower", m->st.revision,
-		       m->st.db_size, st->url);
-		bo.compression = c.compression;
-		bo.level = c.compression_level;
-		bo.tags = c.tags;
-		bo.ntags = c.ntags;
-		pr.on = c.progress && !c.json;
-		pr.t0 = eb_mono_s();
-		bo.progress = on_progress;
-		bo.progress_arg = &pr;
-		bo.cluster = &cl;
-		bo.age = c.keys.rcpt.n ? &c.keys.rcpt : NULL;
-		bo.signer = c.keys.have_signer ? &c.keys.signer : NULL;
-		mt.db_size_bytes = m->st.db_size;
-		rc = eb_backup_run(m, st, &bo, &man, &res, &err);
-		if (rc < 0 && pr.on)
-			fputc('\n', stderr);
-	}
+	/* 2. the backup; 3. what follows it */
+	if (rc == 0)
+		rc = take_backup(&c, &cl, m, st, &mt, &man, &res, &err);
 	record_certs(&c, &mt);
 	if (rc == 0) {
 		mt.snapshot_bytes = (int64_t)man.snapshot_size;
@@ -247,52 +305,14 @@ cmd_snapshot(int argc, char **argv)
 		EB_LOG(EB_LOG_INFO, "snapshot", "backup %s stored as %s (snapshot sha256 %s)",
 		       man.id, man.object, man.snapshot_sha256);
 		print_summary(&man, res.seconds, c.json);
-		if (man.hashkv_disagreement[0]) {
-			/* the backup is kept (it may be the one needed), but the
-			 * cluster is not consistent: exit 7 naming who differs */
-			EB_LOG(EB_LOG_ERROR, "snapshot", "members disagree on HashKV at revision %" PRId64
-			       ": %s streamed %" PRIu32 ", but %s; backup %s kept, check the members "
-			       "(docs/disaster-recovery.md)", man.hashkv_revision, m->endpoint, man.hashkv,
-			       man.hashkv_disagreement, man.id);
-			prune_rc = EB_EUNHEALTHY;
-		}
-		if (c.deep) {
-			eb_err de;
-			eb_err_init(&de);
-			if (eb_deep_verify(st, &man, NULL, c.tmp_dir, &de) < 0) {
-				EB_LOG(EB_LOG_ERROR, "snapshot", "--verify-deep: %s", de.msg);
-				prune_rc = de.code ? de.code : EB_ECORRUPT;
-			} else {
-				EB_LOG(EB_LOG_INFO, "snapshot", "--verify-deep: backup %s read back; its HashKV at "
-				       "revision %" PRId64 " equals the cluster's (%" PRIu32 ")", man.id,
-				       man.hashkv_revision, man.hashkv);
-			}
-		}
-		if (eb_prune_wanted(&c.keep)) {
-			eb_err pe;
-			eb_prune_opts po = {.keep = c.keep, .cluster_id = man.cluster_id, .protect_id = man.id};
-			eb_err_init(&pe);
-			/* a run that signs trusts its own key (and --trusted-keys):
-			 * only backups signed by one count toward --keep-* */
-			if (c.keys.have_signer && eb_ssh_keys_add_signer(&c.keys.trusted, &c.keys.signer, &pe) == 0)
-				c.keys.have_trusted = 1;
-			po.trusted = c.keys.have_trusted ? &c.keys.trusted : NULL;
-			/* a prune failure does not undo a good backup: the metrics say
-			 * the backup succeeded, the exit code says pruning failed */
-			if (pe.code < 0 || eb_prune_run(st, &po, &pe) < 0) {
-				EB_LOG(EB_LOG_ERROR, "prune", "backup succeeded but pruning failed: %s", pe.msg);
-				prune_rc = pe.code ? pe.code : EB_EIO;
-			}
-		}
-		if (eb_prune_wanted(&c.keep) || c.abort_incomplete_s >= 0)
-			eb_prune_clean_incomplete(st, c.abort_incomplete_s, 0);
+		after_rc = after_backup(&c, m, st, &man);
 		eb_manifest_dispose(&man);
 	} else {
 		EB_LOG(EB_LOG_ERROR, "snapshot", "backup failed, nothing was stored: %s", err.msg);
 	}
 	emit_metrics(&c, &mt, rc);
 	if (rc == 0)
-		rc = prune_rc;
+		rc = after_rc;
 	if (probed)
 		eb_cluster_dispose(&cl);
 	eb_store_free(st);
