@@ -121,6 +121,8 @@ expect_match metrics_lag_0 "$prom" '^etcd_backup_replicate_lag_revisions 0$'
 expect_match metrics_last_revision "$prom" "^etcd_backup_replicate_last_revision ($R4|$((R4 + 1)))$"
 expect_match metrics_segments "$prom" '^etcd_backup_replicate_segments_total [1-9][0-9]*$'
 expect_match metrics_gaps_0 "$prom" '^etcd_backup_replicate_gaps_total 0$'
+# node_exporter runs as another user: the textfile is 0644, as snapshot's
+expect_eq metrics_file_mode_0644 "$(stat -c %a "$T/rep.prom")" 644
 PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") || PROMTOOL=
 if [ -n "$PROMTOOL" ]; then
 	check metrics_promtool_lint bash -c '"$1" check metrics <"$2"' _ "$PROMTOOL" "$T/rep.prom"
