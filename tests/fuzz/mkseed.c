@@ -14,6 +14,7 @@
 #include "crypt/sshsig.h"
 #include "restore/bbolt_write.h"
 #include "common/bytes.h"
+#include "common/tar.h"
 #include "restore/members.h"
 #include "restore/snapfile.h"
 #include "restore/wal.h"
@@ -231,5 +232,20 @@ main(int argc, char **argv)
 	put(argv[1], "fuzz_snapshot", "seed", db, size + 32);
 	free(db);
 	eb_wbuf_dispose(&b);
+	{ /* a control-plane-like archive: a folder, a key, an empty file */
+		eb_wbuf t = {0};
+		collect co = {.out = &t};
+		eb_err e;
+		eb_tar_entry es[] = {{.name = "pki/", .type = '5', .mode = 0755},
+		                     {.name = "pki/ca.key", .type = '0', .mode = 0600, .size = 9},
+		                     {.name = "admin.conf", .type = '0', .mode = 0600}};
+		eb_err_init(&e);
+		eb_stream_init(&co.base, &col_ops, NULL);
+		if (eb_tar_write(&co.base, &es[0], NULL, &e) || eb_tar_write(&co.base, &es[1], "-----KEY-", &e) ||
+		    eb_tar_write(&co.base, &es[2], "", &e) || eb_tar_end(&co.base, &e))
+			return 1;
+		put(argv[1], "fuzz_tar", "seed", t.p, t.len);
+		eb_wbuf_dispose(&t);
+	}
 	return seed_crypt(argv[1]);
 }
