@@ -126,7 +126,7 @@ eb_buf_json(eb_buf *b, const char *str, int flags)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 	size_t n = strlen((const char *)s), i = 0, k;
-	int go = flags & EB_JSON_GO;
+	int go = flags & EB_JSON_GO, utf8 = flags & (EB_JSON_GO | EB_JSON_UTF8);
 	eb_buf_add(b, "\"", 1);
 	while (i < n) {
 		unsigned c = s[i];
@@ -135,10 +135,10 @@ eb_buf_json(eb_buf *b, const char *str, int flags)
 		if (esc) {
 			eb_buf_add(b, esc, 2);
 			i++;
-		} else if (c < 0x20 || (go && (c == '<' || c == '>' || c == '&')) || (!go && c == 0x7f)) {
+		} else if (c < 0x20 || (go && (c == '<' || c == '>' || c == '&')) || (flags & EB_JSON_UTF8 && c == 0x7f)) {
 			eb_buf_printf(b, "\\u%04x", c);
 			i++;
-		} else if (c < 0x80) {
+		} else if (c < 0x80 || !utf8) { /* bytes as they are: what was read is written back */
 			eb_buf_add(b, (const char *)s + i++, 1);
 		} else if ((k = eb_utf8_len(s + i, n - i)) == 0) {
 			eb_buf_add(b, "\\ufffd", 6); /* invalid UTF-8: the replacement character */

@@ -33,14 +33,16 @@ int eb_buf_printf(eb_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* 0, or EB_ENOMEM once any append failed (checked once, at the end). */
 int eb_buf_status(const eb_buf *b);
-/* Appends s as a JSON string literal (quotes and escapes included, RFC
- * 8259): control characters and DEL escaped, invalid UTF-8 as U+FFFD.
- * The project's one JSON string escaper (manifests, logs, the etcd v2
- * store's JSON). */
+/* Appends s as a JSON string literal (quotes and escapes included): " \
+ * and control characters escaped, every other byte as it is, so a value
+ * read from a manifest is written back byte for byte.  The project's one
+ * JSON string escaper is eb_buf_json; this is its flags-0 form. */
 void eb_buf_json_str(eb_buf *b, const char *s);
-/* Same, with flags: EB_JSON_GO escapes as Go's encoding/json does (also
- * < > & U+2028 U+2029; DEL as is), for bytes etcd must read back equal. */
-enum { EB_JSON_GO = 1 };
+/* Same, with flags: EB_JSON_UTF8 (logs) also escapes DEL and writes invalid
+ * UTF-8 as U+FFFD, so every line is valid JSON; EB_JSON_GO escapes as Go's
+ * encoding/json does (invalid UTF-8 as U+FFFD, < > & U+2028 U+2029, DEL as
+ * it is), for bytes etcd must read back equal. */
+enum { EB_JSON_GO = 1, EB_JSON_UTF8 = 2 };
 void eb_buf_json(eb_buf *b, const char *s, int flags);
 
 /* Length of the valid UTF-8 sequence at s (1..4; n bytes are readable),

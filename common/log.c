@@ -57,7 +57,7 @@ typedef eb_buf line;
 
 static void put(line *l, const char *s, size_t n) { eb_buf_add(l, s, n); }
 static void puts_(line *l, const char *s) { eb_buf_puts(l, s); }
-static void put_json_str(line *l, const char *s) { eb_buf_json_str(l, s); }
+static void put_json_str(line *l, const char *s) { eb_buf_json(l, s, EB_JSON_UTF8); }
 
 /* Text mode: the message as is, control characters escaped (one line). */
 static void

@@ -7,6 +7,7 @@
 
 #include "common/bytes.h"
 #include "common/crypto.h"
+#include "common/buf.h"
 #include "storage/async_stage.h"
 #include "storage/catalog.h"
 #include "storage/digest.h"
@@ -346,6 +347,27 @@ test_pipe__encode_decode_every_combination(void)
 	free(data);
 	eb_age_recipients_dispose(&r);
 	eb_age_identities_dispose(&ids);
+}
+
+/* One escaper, three forms: manifests keep bytes as read (a manifest with
+ * invalid UTF-8 in a field written back byte for byte: fuzz_manifest found
+ * a field that grew past its cap when written as U+FFFD), logs write valid
+ * UTF-8, the v2 store JSON escapes as Go does. */
+static void
+test_json__escaper_forms(void)
+{
+	const char in[] = "a\xc4\xd2" "\x7f<&\xe2\x80\xa8\"\n";
+	eb_buf b;
+	eb_buf_init(&b);
+	eb_buf_json_str(&b, in);
+	ASSERT_STR(b.p, "\"a\xc4\xd2\x7f<&\xe2\x80\xa8\\\"\\n\"");
+	eb_buf_dispose(&b);
+	eb_buf_json(&b, in, EB_JSON_UTF8);
+	ASSERT_STR(b.p, "\"a\\ufffd\\ufffd\\u007f<&\xe2\x80\xa8\\\"\\n\"");
+	eb_buf_dispose(&b);
+	eb_buf_json(&b, in, EB_JSON_GO);
+	ASSERT_STR(b.p, "\"a\\ufffd\\ufffd\x7f\\u003c\\u0026\\u2028\\\"\\n\"");
+	eb_buf_dispose(&b);
 }
 
 /* The first message wins; eb_err_context puts context before it. */
@@ -924,6 +946,7 @@ main(void)
 	RUN(test_age__roundtrip_random_splits);
 	RUN(test_pipe__encode_decode_every_combination);
 	RUN(test_err__context_reaches_the_message);
+	RUN(test_json__escaper_forms);
 	RUN(test_age__damaged_chunk_never_released);
 	RUN(test_zstd__truncated_or_damaged_fails);
 	RUN(test_async__roundtrip_and_order);
