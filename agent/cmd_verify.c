@@ -82,18 +82,19 @@ static const char stored_only[] =
 	"content was not checked)";
 
 /* The chain of full backup m: every segment fetched, decoded and checked
- * against its manifest.  *n = segments (0: no chain, no row). */
+ * against its manifest.  names: the store's listing (the catalog's), or
+ * NULL to list it here.  *n = segments (0: no chain, no row). */
 static int
-verify_chain(eb_store *st, const eb_manifest *m, size_t *n, int64_t *last, const char **note,
-             eb_err *err)
+verify_chain(eb_store *st, const eb_store_list *names, const eb_manifest *m, size_t *n, int64_t *last,
+             const char **note, eb_err *err)
 {
 	eb_store_list l = {0};
 	eb_chain ch;
 	eb_wbuf b = {0};
-	int rc = eb_store_list_all(st, &l, err);
+	int rc = names ? 0 : eb_store_list_all(st, &l, err);
 	*n = 0;
 	if (rc == 0)
-		rc = eb_chain_load(st, &l, m->id, m->revision, keys.trusted, &ch, err);
+		rc = eb_chain_load(st, names ? names : &l, m->id, m->revision, keys.trusted, &ch, err);
 	eb_store_list_dispose(&l);
 	if (rc < 0)
 		return rc;
@@ -119,8 +120,8 @@ verify_chain(eb_store *st, const eb_manifest *m, size_t *n, int64_t *last, const
  * eb_catalog_find (which checked it), it is read again from the bytes its
  * signature covers */
 static int
-verify_one(eb_store *st, const eb_manifest *cat_m, int sig_checked, int json, int first,
-           eb_err *err)
+verify_one(eb_store *st, const eb_store_list *names, const eb_manifest *cat_m, int sig_checked, int json,
+           int first, eb_err *err)
 {
 	eb_stream *sink = NULL;
 	eb_manifest signed_m;
@@ -155,7 +156,7 @@ verify_one(eb_store *st, const eb_manifest *cat_m, int sig_checked, int json, in
 		int64_t last = 0;
 		const char *cnote = NULL;
 		char id[160];
-		rc = verify_chain(st, m, &n, &last, &cnote, err);
+		rc = verify_chain(st, names, m, &n, &last, &cnote, err);
 		snprintf(id, sizeof id, "%s+chain", cat_m->id);
 		if (n || rc < 0) {
 			char ok[128];
@@ -181,7 +182,7 @@ verify_all(eb_store *st, int json, eb_err *err)
 	for (size_t i = 0; i < cat.n; i++) {
 		eb_err e1;
 		eb_err_init(&e1);
-		rc = verify_one(st, &cat.v[i], 0, json, i == 0, &e1);
+		rc = verify_one(st, &cat.names, &cat.v[i], 0, json, i == 0, &e1);
 		if (rc == EB_EINTR) {
 			eb_err_set(err, rc, "%s", e1.msg);
 			worst = rc;
@@ -235,7 +236,7 @@ cmd_verify(int argc, char **argv)
 		eb_manifest m;
 		rc = eb_catalog_find(st, c.backup ? c.backup : "latest", &keys, &m, &err);
 		if (rc == 0) {
-			rc = verify_one(st, &m, 1, c.json, 1, &err);
+			rc = verify_one(st, NULL, &m, 1, c.json, 1, &err);
 			eb_manifest_dispose(&m);
 		} else if (rc != EB_EINVAL) {
 			print_row(c.backup ? c.backup : "latest", err.msg, NULL, c.json, 1);
