@@ -137,6 +137,25 @@ store_snapshot(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest 
 	return rc;
 }
 
+/* Step 3 (--control-plane): the bundle, as a second object of the backup,
+ * encrypted like the snapshot; its list goes into the manifest.  On
+ * failure the snapshot object is removed too: no half backup. */
+static int
+store_control_plane(eb_store *st, const eb_backup_opts *o, eb_manifest *man, eb_err *err)
+{
+	int rc = eb_cp_store(st, man->id, eb_manifest_encrypted(man) ? o->age : NULL, o->cp, err);
+	if (rc == 0)
+		rc = eb_cp_manifest_copy(&man->cp, &o->cp->man, err);
+	if (rc < 0) {
+		eb_err e2;
+		eb_err_init(&e2);
+		if (o->cp->man.object[0])
+			eb_store_delete(st, o->cp->man.object, &e2);
+		eb_store_delete(st, man->object, &e2);
+	}
+	return rc;
+}
+
 int
 eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *man,
               eb_backup_result *res, eb_err *err)
@@ -149,6 +168,8 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 	rc = describe(m, o, man, err);
 	if (rc == 0)
 		rc = store_snapshot(m, st, o, man, err);
+	if (rc == 0 && o->cp)
+		rc = store_control_plane(st, o, man, err);
 	if (rc < 0) {
 		eb_manifest_dispose(man);
 		return rc;
@@ -167,6 +188,11 @@ eb_backup_run(eb_member *m, eb_store *st, const eb_backup_opts *o, eb_manifest *
 		eb_err e2;
 		eb_err_init(&e2);
 		eb_store_delete(st, man->object, &e2); /* no manifest: debris */
+	}
+	if (rc < 0 && man->cp) {
+		eb_err e2;
+		eb_err_init(&e2);
+		eb_store_delete(st, man->cp->object, &e2);
 	}
 	free(json);
 	res->seconds = eb_mono_s() - t0;

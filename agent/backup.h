@@ -6,12 +6,14 @@
  *       --> store sink (file / S3 multipart)
  *
  * The store object commits only after the trailer check passed at finish;
- * then the manifest is written, last.  Any failure frees the chain, which
+ * then the control-plane bundle (--control-plane) is stored, and the
+ * manifest is written, last.  Any failure frees the chain, which
  * aborts the sink: no object, no manifest, no temp file. */
 #ifndef EB_BACKUP_H
 #define EB_BACKUP_H
 
 #include "agent/cluster.h"
+#include "agent/control_plane.h"
 #include "crypt/age.h"
 #include "crypt/sshsig.h"
 #include "storage/manifest.h"
@@ -28,6 +30,7 @@ typedef struct eb_backup_opts {
 	const eb_age_recipients *age; /* encrypt to these; NULL or none: plain */
 	const eb_ssh_signer *signer;  /* sign the manifest; NULL: unsigned */
 	const char *origin;       /* manifest "origin" ("replicate"); NULL: a plain snapshot */
+	eb_cp_bundle *cp;         /* the control-plane files to store beside it; NULL: none */
 } eb_backup_opts;
 
 typedef struct eb_backup_result {

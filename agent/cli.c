@@ -21,7 +21,7 @@ enum {
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
 	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_DELUNTRUSTED,
-	O_SEGINT, O_SEGMAX, O_FULLINT, O_HELP = 'h',
+	O_SEGINT, O_SEGMAX, O_FULLINT, O_CPLANE, O_CPGET, O_CPPLAIN, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -85,6 +85,9 @@ static const optdef defs[] = {
 	{{"segment-interval", required_argument, 0, O_SEGINT}, CLI_REPLICATE},
 	{{"segment-max-bytes", required_argument, 0, O_SEGMAX}, CLI_REPLICATE},
 	{{"full-interval", required_argument, 0, O_FULLINT}, CLI_REPLICATE},
+	{{"control-plane", required_argument, 0, O_CPLANE}, CLI_CPLANE},
+	{{"control-plane", no_argument, 0, O_CPGET}, CLI_CPGET},
+	{{"control-plane-store-private-keys-unencrypted", no_argument, 0, O_CPPLAIN}, CLI_CPLANE},
 	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
 	{{"log-level", required_argument, 0, O_LOGLVL}, 0},
 	{{"help", no_argument, 0, O_HELP}, 0},
@@ -230,6 +233,8 @@ from_env(cli *c, unsigned mask)
 		if (rc == 0 && (v = eb_env("ETCDCTL_COMMAND_TIMEOUT")))
 			rc = set_timeout(c, "command-timeout (ETCDCTL_COMMAND_TIMEOUT)", v, &c->etcd.command_timeout_ms);
 	}
+	if ((mask & CLI_CPLANE) && (v = eb_env("ETCD_BACKUP_CONTROL_PLANE")))
+		c->control_plane = v;
 	if ((mask & CLI_STORE) && (v = eb_env("ETCD_BACKUP_STORE"))) {
 		c->store = v;
 		c->store_given = 1;
@@ -321,6 +326,9 @@ apply_backup(cli *c, int id, const char *arg)
 		c->tags[c->ntags++] = arg;
 		return 0;
 	case O_MEMBER: c->member = arg; return 0;
+	case O_CPLANE: c->control_plane = arg; return 0;
+	case O_CPGET: c->control_plane = ""; return 0;
+	case O_CPPLAIN: c->cp_plain = 1; return 0;
 	case O_BACKUP: c->backup = arg; return 0;
 	case O_OUTPUT: c->output = arg; return 0;
 	case O_CLUSTERID:

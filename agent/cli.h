@@ -30,7 +30,9 @@ enum {
 	CLI_READKEYS = 1 << 12,  /* --age-identity, --age-passphrase-file, --trusted-keys */
 	CLI_WRITEKEYS = 1 << 13, /* --age-recipient(s-file), --sign-key */
 	CLI_REPLICATE = 1 << 14, /* --segment-interval, --segment-max-bytes, --full-interval */
-	CLI_TRUST = 1 << 15      /* --trusted-keys alone (prune, snapshot --keep-*) */
+	CLI_TRUST = 1 << 15,     /* --trusted-keys alone (prune, snapshot --keep-*) */
+	CLI_CPLANE = 1 << 16,    /* --control-plane DIR (snapshot, replicate) */
+	CLI_CPGET = 1 << 17      /* --control-plane (get: the bundle, not the snapshot) */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -79,6 +81,9 @@ typedef struct cli {
 	int progress;             /* 1 = always, 0 = never, -1 = when stderr is a tty */
 	int deep;                 /* verify --deep, snapshot --verify-deep */
 	eb_keys keys;             /* age and signature keys (crypt/keys.h) */
+	/* the control-plane bundle */
+	const char *control_plane;     /* --control-plane DIR ("" for get's flag) */
+	int cp_plain;                  /* --control-plane-store-private-keys-unencrypted */
 	/* replicate */
 	long long segment_interval_ms; /* 10s */
 	long long segment_max_bytes;   /* 8 MiB */

@@ -70,6 +70,7 @@ ETCD_FLAGS_HELP
 "                               its keyspace's HashKV with the cluster's (exit 5\n"
 "                               when it differs; see 'verify --help')\n"
 "  --tmp-dir DIR                for --verify-deep (default $TMPDIR or /tmp)\n"
+CONTROL_PLANE_HELP
 WRITE_KEYS_HELP
 "  -o, -w, --write-out FMT      table (one summary line, default) or json\n"
 COMMON_FLAGS_HELP
@@ -156,6 +157,9 @@ print_summary(const eb_manifest *m, double secs, int json)
 	       m->id, m->revision, a, b,
 	       m->stored_size ? (double)m->snapshot_size / (double)m->stored_size : 0.0, secs,
 	       secs > 0 ? (double)m->snapshot_size / 1048576.0 / secs : 0.0, m->endpoint);
+	if (m->cp)
+		printf("control plane %s: %zu files, %zu certificates, stored as %s\n", m->cp->root,
+		       m->cp->nfiles, m->cp->ncerts, m->cp->object);
 	if (m->has_hashkv)
 		printf("hashkv %" PRIu32 " at revision %" PRId64 "%s%s\n", m->hashkv, m->hashkv_revision,
 		       m->hashkv_disagreement[0] ? ", MEMBERS DISAGREE: " : " (all members agree)",
@@ -181,8 +185,8 @@ emit_metrics(const cli *c, eb_metrics *mt, int rc)
 
 /* Step 2: the member's snapshot into the store (eb_backup_run). */
 static int
-take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, eb_manifest *man,
-            eb_backup_result *res, eb_err *err)
+take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, eb_cp_bundle *cp,
+            eb_manifest *man, eb_backup_result *res, eb_err *err)
 {
 	eb_backup_opts bo = {0}; /* every field: a new one must not be stack garbage */
 	progress pr = {0};
@@ -205,6 +209,7 @@ take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, 
 	bo.cluster = cl;
 	bo.age = c->keys.rcpt.n ? &c->keys.rcpt : NULL;
 	bo.signer = c->keys.have_signer ? &c->keys.signer : NULL;
+	bo.cp = c->control_plane ? cp : NULL;
 	mt->db_size_bytes = m->st.db_size;
 	rc = eb_backup_run(m, st, &bo, man, res, err);
 	if (rc < 0 && pr.on)
@@ -271,12 +276,13 @@ cmd_snapshot(int argc, char **argv)
 	eb_manifest man;
 	eb_backup_result res = {0};
 	eb_metrics mt;
+	eb_cp_bundle cp = {0};
 	eb_err err;
 	int rc, probed = 0, after_rc = 0;
 
 	rc = cli_parse(&c, argc, argv,
 	               CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_KEEP | CLI_METRICS | CLI_FORMAT |
-	               CLI_TMPDIR | CLI_WRITEKEYS | CLI_TRUST, usage);
+	               CLI_TMPDIR | CLI_WRITEKEYS | CLI_TRUST | CLI_CPLANE, usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	if (c.deep && c.keys.rcpt.n) {
@@ -288,6 +294,15 @@ cmd_snapshot(int argc, char **argv)
 	}
 	eb_metrics_init(&mt);
 	eb_err_init(&err);
+	/* 0. the control plane's files, read before anything is stored */
+	if (c.control_plane) {
+		if (eb_cp_prepare(c.control_plane, c.keys.rcpt.n > 0, c.cp_plain, &cp, &err) < 0) {
+			EB_LOG(EB_LOG_ERROR, "snapshot", "%s", err.msg);
+			cli_dispose(&c);
+			return EB_EXIT_USAGE;
+		}
+		eb_cp_metrics(&cp.man, &mt);
+	}
 	/* 1. the store and the member to stream from */
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
 	if (rc == 0 && (rc = eb_cluster_probe(&cl, c.endpoints, c.nendpoints, &c.etcd, &err)) == 0) {
@@ -296,7 +311,7 @@ cmd_snapshot(int argc, char **argv)
 	}
 	/* 2. the backup; 3. what follows it */
 	if (rc == 0)
-		rc = take_backup(&c, &cl, m, st, &mt, &man, &res, &err);
+		rc = take_backup(&c, &cl, m, st, &mt, &cp, &man, &res, &err);
 	record_certs(&c, &mt);
 	if (rc == 0) {
 		mt.snapshot_bytes = (int64_t)man.snapshot_size;
@@ -315,6 +330,7 @@ cmd_snapshot(int argc, char **argv)
 		rc = after_rc;
 	if (probed)
 		eb_cluster_dispose(&cl);
+	eb_cp_bundle_dispose(&cp);
 	eb_store_free(st);
 	cli_dispose(&c);
 	return eb_exit_code(rc);

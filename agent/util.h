@@ -56,6 +56,22 @@
 "                               private key (ssh-keygen -t ed25519 -N \"\"):\n" \
 "                               writes <id>.manifest.json.sig (SSHSIG,\n" \
 "                               namespace etcd-backup) before the manifest\n"
+/* the commands that take --control-plane DIR (snapshot, replicate) */
+#define CONTROL_PLANE_HELP \
+"  --control-plane DIR          also store the control plane's files (kubeadm:\n" \
+"                               /etc/kubernetes): pki/, the kubeconfigs,\n" \
+"                               manifests/ and every file their --*-file /\n" \
+"                               --*-config flags name (encryption provider\n" \
+"                               config, audit, authentication, authorization,\n" \
+"                               admission), as <id>.control-plane.tar.zst.age;\n" \
+"                               they hold the cluster's private keys, so an\n" \
+"                               --age-recipient is required (env\n" \
+"                               ETCD_BACKUP_CONTROL_PLANE)\n" \
+"  --control-plane-store-private-keys-unencrypted\n" \
+"                               store the bundle without --age-recipient\n" \
+"                               (anyone who can read the store then holds\n" \
+"                               the cluster's CA and service-account keys)\n"
+
 #define COMMON_FLAGS_HELP \
 "  --log-format text|json       log lines on stderr (default text)\n" \
 "  --log-level LEVEL            debug, info (default), warn, error\n" \

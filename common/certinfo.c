@@ -48,25 +48,31 @@ asn1_to_unix(const ASN1_TIME *t, int64_t *out)
 	return 0;
 }
 
+/* X509_NAME as one line ("CN = kubernetes") into out */
+static void
+name_line(X509_NAME *name, char *out, size_t cap)
+{
+	BIO *b = name ? BIO_new(BIO_s_mem()) : NULL;
+	out[0] = '\0';
+	if (b) {
+		int n;
+		X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+		n = BIO_read(b, out, (int)cap - 1);
+		out[n > 0 ? n : 0] = '\0';
+		BIO_free(b);
+	}
+}
+
 static int
 fill(X509 *x, eb_certinfo *out, const char *what, eb_err *err)
 {
-	X509_NAME *name = X509_get_subject_name(x);
 	memset(out, 0, sizeof *out);
 	if (asn1_to_unix(X509_get0_notBefore(x), &out->not_before) != 0 ||
 	    asn1_to_unix(X509_get0_notAfter(x), &out->not_after) != 0)
 		return eb_err_set(err, EB_EINVAL, "%s: certificate has unreadable validity dates",
 		                  what);
-	if (name) {
-		BIO *b = BIO_new(BIO_s_mem());
-		if (b) {
-			int n;
-			X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
-			n = BIO_read(b, out->subject, (int)sizeof out->subject - 1);
-			out->subject[n > 0 ? n : 0] = '\0';
-			BIO_free(b);
-		}
-	}
+	name_line(X509_get_subject_name(x), out->subject, sizeof out->subject);
+	name_line(X509_get_issuer_name(x), out->issuer, sizeof out->issuer);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ typedef struct eb_certinfo {
 	int64_t not_before;     /* unix seconds */
 	int64_t not_after;      /* unix seconds */
 	char subject[256];      /* one-line subject, e.g. "CN=kube-etcd" */
+	char issuer[256];       /* one-line issuer, the same way */
 	int verified;           /* endpoint only: 1 if the chain verified against
 	                           the CA (or the system store without one) */
 	char verify_msg[128];   /* endpoint only: OpenSSL's verify result text */

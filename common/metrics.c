@@ -88,7 +88,17 @@ eb_metrics_add_cert(eb_metrics *m, const char *cert, const char *endpoint,
 	snprintf(c->cert, sizeof c->cert, "%s", cert);
 	snprintf(c->endpoint, sizeof c->endpoint, "%s", endpoint ? endpoint : "");
 	c->not_after = not_after;
+	c->file[0] = '\0';
 	return 0;
+}
+
+int
+eb_metrics_add_cert_file(eb_metrics *m, const char *file, int64_t not_after)
+{
+	int rc = eb_metrics_add_cert(m, "control-plane", "", not_after);
+	if (rc == 0)
+		snprintf(m->certs[m->ncerts - 1].file, sizeof m->certs[0].file, "%s", file);
+	return rc;
 }
 
 /* ---- rendering ------------------------------------------------------------ */
@@ -153,6 +163,10 @@ cert_series(eb_buf *b, const eb_metrics *m, const char *name, const char *help,
 		sb_label_value(b, c->cert);
 		eb_buf_add(b, "\",endpoint=\"", 12);
 		sb_label_value(b, c->endpoint);
+		if (c->file[0]) {
+			eb_buf_puts(b, "\",file=\"");
+			sb_label_value(b, c->file);
+		}
 		eb_buf_printf(b, "\"} %" PRId64 "\n",
 		          remaining ? c->not_after - now : c->not_after);
 	}

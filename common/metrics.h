@@ -27,6 +27,8 @@
  *                                     cert="server" (seen in the TLS
  *                                     handshake, endpoint="host:port") or
  *                                     "client" (the --cert file, endpoint="")
+ *                                     or "control-plane" (in the bundle of
+ *                                     --control-plane, with a file label)
  *
  * Carry-over through the textfile.  eb_metrics_write_file() first reads the
  * file it is about to replace (if it exists and parses) and carries over:
@@ -55,12 +57,13 @@
 
 #include "common/err.h"
 
-#define EB_METRICS_MAX_CERTS 16
+#define EB_METRICS_MAX_CERTS 64
 #define EB_METRICS_NREASONS 13
 
 typedef struct eb_metrics_cert {
 	char cert[16];      /* "server" or "client" */
 	char endpoint[256]; /* host:port for server certs, "" for the client */
+	char file[256];     /* control-plane: the file it is in ("" otherwise) */
 	int64_t not_after;  /* unix seconds */
 } eb_metrics_cert;
 
@@ -94,10 +97,13 @@ void eb_metrics_init(eb_metrics *m);
 void eb_metrics_finish(eb_metrics *m, int err_code);
 
 /* Records a certificate's notAfter.  cert is "server" or "client"; endpoint
- * is "host:port" (or "" / NULL).  A 17th certificate is ignored (returns
+ * is "host:port" (or "" / NULL).  A 65th certificate is ignored (returns
  * EB_EINVAL, nothing else happens). */
 int eb_metrics_add_cert(eb_metrics *m, const char *cert, const char *endpoint,
                         int64_t not_after);
+/* The same for a certificate of the control-plane bundle: cert="control-plane",
+ * endpoint="", file=path (a PEM file, or the kubeconfig holding it). */
+int eb_metrics_add_cert_file(eb_metrics *m, const char *file, int64_t not_after);
 
 /* Reads the certificate figures in one go: the server certificate of each
  * https endpoint in the comma-separated list (a short TLS handshake each,

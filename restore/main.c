@@ -7,12 +7,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "crypt/keys.h"
 #include "common/err.h"
 #include "common/exitcodes.h"
 #include "common/clock.h"
 #include "common/interrupt.h"
+#include "restore/cplay.h"
 #include "restore/restore.h"
 
 static const char usage[] =
@@ -122,6 +124,23 @@ static const char usage[] =
 "  --clear-alarms                 drop alarms (NOSPACE, CORRUPT) of the old\n"
 "                                 cluster, which would keep the new one read-only\n"
 "\n"
+"Control plane (backups taken with etcd-backup --control-plane; needs\n"
+"--from STORE --backup ID|latest):\n"
+"  --control-plane DIR            also lay down the backup's control-plane\n"
+"                                 files: its folder (kubeadm /etc/kubernetes:\n"
+"                                 pki/, kubeconfigs, manifests/) under DIR, the\n"
+"                                 files its manifests name elsewhere (encryption\n"
+"                                 config ...) at their own paths, with their\n"
+"                                 modes and owners.  The bundle is fetched and\n"
+"                                 checked against the signed manifest and every\n"
+"                                 target is checked before anything is written\n"
+"                                 (etcd's data dir included); files appear by\n"
+"                                 rename once all are staged.  A file that\n"
+"                                 exists and differs is refused (exit 6)\n"
+"  --control-plane-overwrite      replace such files instead\n"
+"  --control-plane-rootfs DIR     put the files from outside the folder under\n"
+"                                 DIR (a new node's disk mounted elsewhere)\n"
+"\n"
 "Start each member afterwards with the same --name, --initial-cluster,\n"
 "--initial-cluster-token and --initial-advertise-peer-urls; the\n"
 "--initial-cluster-state flag is then ignored (the data dir is authoritative).\n"
@@ -145,11 +164,14 @@ typedef struct cli {
 	eb_keys keys; /* wiped before exit */
 	uint64_t cluster_id;
 	char defdir[300];
+	char backup_id[96];
+	eb_cp_lay_opts cp;  /* --control-plane DIR: cp.dir */
 } cli;
 
 enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
        O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID };
+       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
+       O_CPLANE, O_CPOVER, O_CPROOT };
 static const struct option flags[] = {
 	{"from", required_argument, 0, O_FROM},
 	{"data-dir", required_argument, 0, O_DATA},
@@ -177,6 +199,9 @@ static const struct option flags[] = {
 	{"to-time", required_argument, 0, O_TOTIME},
 	{"to-latest", no_argument, 0, O_TOLATEST},
 	{"cluster-id", required_argument, 0, O_CLUSTERID},
+	{"control-plane", required_argument, 0, O_CPLANE},
+	{"control-plane-overwrite", no_argument, 0, O_CPOVER},
+	{"control-plane-rootfs", required_argument, 0, O_CPROOT},
 	{"help", no_argument, 0, O_HELP},
 	{0, 0, 0, 0},
 };
@@ -255,6 +280,9 @@ apply_flag(cli *c, int opt, const char *name, const char *arg)
 	case O_BACKUP: o->backup = arg; return 0;
 	case O_TARGET: o->target_version = arg; return 0;
 	case O_TOLATEST: o->want.latest = 1; o->pitr++; return 0;
+	case O_CPLANE: c->cp.dir = arg; return 0;
+	case O_CPOVER: c->cp.overwrite = 1; return 0;
+	case O_CPROOT: c->cp.rootfs = arg; return 0;
 	case O_SKIP: return parse_bool(name, arg, &o->skip_hash_check) ? 2 : 0;
 	case O_MARK: return parse_bool(name, arg, &o->mark_compacted) ? 2 : 0;
 	case O_CLEAR: return parse_bool(name, arg, &o->clear_alarms) ? 2 : 0;
@@ -315,6 +343,16 @@ check_flags(cli *c)
 	}
 	if (o->pitr > 1) {
 		fprintf(stderr, "etcd-restore: give one of --to-revision, --to-time and --to-latest\n");
+		return 2;
+	}
+	if (c->cp.dir && !o->backup) {
+		fprintf(stderr, "etcd-restore: --control-plane needs --from STORE --backup ID|latest (the "
+		        "bundle belongs to a full backup; 'etcd-backup list' shows which have one)\n");
+		return 2;
+	}
+	if ((c->cp.overwrite || c->cp.rootfs) && !c->cp.dir) {
+		fprintf(stderr, "etcd-restore: --control-plane-overwrite and --control-plane-rootfs go with "
+		        "--control-plane DIR\n");
 		return 2;
 	}
 	if (o->all_members_dir && o->data_dir) {
@@ -401,6 +439,56 @@ report(const eb_restore_opts *o, const eb_restore_result *r)
 	report_members(o, r);
 }
 
+/* Step 4 (--control-plane): the bundle fetched and checked, every target
+ * checked, before anything is written; the restore then uses exactly that
+ * backup (not a "latest" that a new backup changed meanwhile). */
+static int
+control_plane_fetch(cli *c, eb_manifest *m, eb_cp_data *d, eb_err *err)
+{
+	int64_t now = (int64_t)time(NULL);
+	int rc = eb_cp_fetch_backup(c->o.from, c->o.store_opts, c->o.backup, &c->o.keys, m, d, err);
+	if (rc < 0)
+		return rc;
+	c->cp.plan_only = 1;
+	rc = eb_cp_lay_down(m->cp, d->data, &c->cp, &(eb_cp_lay_result){0}, err);
+	c->cp.plan_only = 0;
+	if (rc < 0) {
+		eb_cp_data_dispose(d, m);
+		eb_manifest_dispose(m);
+		return rc;
+	}
+	snprintf(c->backup_id, sizeof c->backup_id, "%s", m->id);
+	c->o.backup = c->backup_id;
+	for (size_t i = 0; i < m->cp->ncerts; i++)
+		if (m->cp->certs[i].not_after < now)
+			fprintf(stderr, "etcd-restore: warning: certificate %s (%s) of the control-plane bundle "
+			        "EXPIRED %lld days ago: after the restore run 'kubeadm certs renew all' on this "
+			        "node, then restart the control-plane pods\n", m->cp->certs[i].path,
+			        m->cp->certs[i].subject, (long long)((now - m->cp->certs[i].not_after) / 86400));
+	return 0;
+}
+
+/* Step 6 (--control-plane): the files laid down, and what was done. */
+static int
+control_plane_lay(cli *c, eb_manifest *m, eb_cp_data *d, eb_err *err)
+{
+	eb_cp_lay_result r;
+	int rc = eb_cp_lay_down(m->cp, d->data, &c->cp, &r, err);
+	if (rc == 0) {
+		printf("control plane: %zu files of %s laid down under %s (%zu written, %zu replaced, %zu "
+		       "already equal)%s\n", m->cp->nfiles, m->cp->root, c->cp.dir, r.written, r.replaced,
+		       r.kept, r.owners_kept ? "; not root: owners not set as recorded" : "");
+		for (size_t i = 0; i < m->cp->nfiles; i++) {
+			char t[4096];
+			size_t rl = strlen(m->cp->root);
+			if (strncmp(m->cp->files[i].path, m->cp->root, rl) != 0 &&
+			    eb_cp_target(m->cp, &m->cp->files[i], &c->cp, t, sizeof t, err) == 0)
+				printf("  outside %s: %s\n", m->cp->root, t);
+		}
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -413,6 +501,8 @@ main(int argc, char **argv)
 		},
 	};
 	eb_restore_result r;
+	eb_manifest cpm;
+	eb_cp_data cpd = {0};
 	eb_err err;
 	int rc;
 	eb_store_opts_init(&c.so);
@@ -427,12 +517,22 @@ main(int argc, char **argv)
 	 * removes the temp dir (no half-built directory is left). */
 	eb_interrupt_install();
 	eb_err_init(&err);
-	rc = eb_restore_run(&c.o, &r, &err);
+	eb_manifest_init(&cpm);
+	rc = c.cp.dir ? control_plane_fetch(&c, &cpm, &cpd, &err) : 0;
+	if (rc == 0)
+		rc = eb_restore_run(&c.o, &r, &err);
 	eb_keys_dispose(&c.keys);
+	if (rc == 0)
+		report(&c.o, &r);
+	if (rc == 0 && c.cp.dir)
+		rc = control_plane_lay(&c, &cpm, &cpd, &err);
+	if (c.cp.dir && cpm.cp) {
+		eb_cp_data_dispose(&cpd, &cpm);
+		eb_manifest_dispose(&cpm);
+	}
 	if (rc) {
 		fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
 		return eb_exit_code(rc);
 	}
-	report(&c.o, &r);
 	return 0;
 }

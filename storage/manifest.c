@@ -44,6 +44,9 @@ eb_manifest_dispose(eb_manifest *m)
 {
 	strs_free(&m->tags, &m->ntags);
 	strs_free(&m->recipients, &m->nrecipients);
+	eb_cp_manifest_dispose(m->cp);
+	free(m->cp);
+	m->cp = NULL;
 }
 
 int
@@ -65,6 +68,8 @@ eb_manifest_copy(eb_manifest *dst, const eb_manifest *src, eb_err *err)
 	*dst = *src;
 	dst->tags = dst->recipients = NULL;
 	dst->ntags = dst->nrecipients = 0;
+	dst->cp = NULL;
+	rc = eb_cp_manifest_copy(&dst->cp, src->cp, err);
 	for (size_t i = 0; i < src->ntags && rc == 0; i++)
 		rc = eb_manifest_add_tag(dst, src->tags[i], err);
 	for (size_t i = 0; i < src->nrecipients && rc == 0; i++)
@@ -195,6 +200,8 @@ eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 	}
 	if (m->origin[0])
 		kv_str(&b, "origin", m->origin);
+	if (m->cp)
+		eb_cp_manifest_json(&b, m->cp);
 	kv_str(&b, "encryption", m->encryption);
 	if (eb_manifest_encrypted(m))
 		kv_strs(&b, "age_recipients", m->recipients, m->nrecipients, 0);
@@ -338,6 +345,10 @@ read_optional(const eb_json *j, eb_manifest *m, eb_err *err)
 	    (rc = opt_str(j, "encryption", m->encryption, sizeof m->encryption, err)) < 0 ||
 	    (rc = opt_str(j, "origin", m->origin, sizeof m->origin, err)) < 0 ||
 	    (rc = get_strs(j, "age_recipients", &m->recipients, &m->nrecipients, err)) < 0)
+		return rc;
+	if (eb_json_get(j, "control_plane") &&
+	    (rc = eb_cp_manifest_read(eb_json_get(j, "control_plane"), m->id, eb_manifest_encrypted(m),
+	                              &m->cp, err)) < 0)
 		return rc;
 	return get_strs(j, "tags", &m->tags, &m->ntags, err);
 }

@@ -19,11 +19,13 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "storage/cpman.h"
 
 #define EB_MANIFEST_SUFFIX ".manifest.json"
 #define EB_MANIFEST_FORMAT 1
 #define EB_ORIGIN_REPLICATE "replicate" /* eb_manifest.origin */
-#define EB_MANIFEST_MAX (64 * 1024) /* a manifest larger than this is corrupt */
+#define EB_MANIFEST_MAX (1024 * 1024) /* a manifest larger than this is corrupt (one
+                                        * with a control-plane list is ~0.3 KiB per file) */
 
 typedef struct eb_manifest {
 	int format;              /* EB_MANIFEST_FORMAT */
@@ -66,6 +68,9 @@ typedef struct eb_manifest {
 	 * segments, "" for a plain snapshot (field absent).  Prune and a
 	 * restarting replicate tell the chain replicate continues by it. */
 	char origin[16];
+	/* --control-plane: the bundle of the node's control-plane files (owned;
+	 * NULL: the backup has none) */
+	eb_cp_manifest *cp;
 } eb_manifest;
 
 void eb_manifest_init(eb_manifest *m);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/kube-build.sh: builds the real kube-apiserver, kube-controller-manager
-# and kubectl of the pinned Kubernetes release from the Go module proxy into
+# tests/kube-build.sh: builds the real kube-apiserver, kube-controller-manager,
+# kubectl and kubeadm of the pinned Kubernetes release from the Go module proxy into
 # build/kube/<version>/bin (reused once built).  Prints that folder.  Exit 1
 # naming the build error when it cannot be built: the tests then fail.
 #
@@ -17,7 +17,8 @@ staging=v0.${ver#v1.}
 dir=$top/build/kube/$ver
 export PATH="$PATH:/usr/local/go/bin"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-if [ -x "$dir/bin/kube-apiserver" ] && [ -x "$dir/bin/kube-controller-manager" ] && [ -x "$dir/bin/kubectl" ]; then
+if [ -x "$dir/bin/kube-apiserver" ] && [ -x "$dir/bin/kube-controller-manager" ] && [ -x "$dir/bin/kubectl" ] &&
+	[ -x "$dir/bin/kubeadm" ]; then
 	echo "$dir/bin"; exit 0
 fi
 command -v go >/dev/null || { echo "kube-build: no Go toolchain (expected /usr/local/go/bin/go)" >&2; exit 1; }
@@ -33,15 +34,15 @@ log=$top/build/kube/build-$ver.log
 		printf ')\n'
 	} >"$w/go.mod"
 	mkdir -p "$w/tools"
-	printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >"$w/tools/tools.go"
+	printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n\t_ "k8s.io/kubernetes/cmd/kubeadm"\n)\n' >"$w/tools/tools.go"
 	cd "$w"
 	go mod tidy
 	mkdir -p out
-	# one go build for the three: the packages they share (most of
-	# Kubernetes) are compiled once, the three links run side by side
+	# one go build for the four: the packages they share (most of
+	# Kubernetes) are compiled once, the links run side by side
 	go build -trimpath -ldflags "-X k8s.io/component-base/version.gitVersion=$ver" -o out/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-		k8s.io/kubernetes/cmd/kubectl
+		k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubeadm
 } >"$log" 2>&1 || { echo "kube-build: building Kubernetes $ver failed (log $log):" >&2; tail -n 20 "$log" >&2; exit 1; }
 said=$("$w/out/kube-apiserver" --version 2>&1) || true
 grep -q "Kubernetes $ver" <<<"$said" || { echo "kube-build: kube-apiserver says '$said', want $ver" >&2; exit 1; }
