@@ -21,7 +21,8 @@ static const char list_usage[] =
 "backup whose creation time contradicts its revision, because a clock\n"
 "jumped, is marked).  Only complete backups (with a manifest) are listed;\n"
 "a manifest that cannot be read is listed as UNREADABLE.  Encrypted backups\n"
-"are marked [age].  With --trusted-keys each manifest's signature is checked\n"
+"are marked [age], backups with the control plane's files (snapshot\n"
+"--control-plane) [control-plane].  With --trusted-keys each manifest's signature is checked\n"
 "and shown ([signed by SHA256:...], or [NOT TRUSTED: why]); the exit status\n"
 "is then 4 when any backup is unsigned or signed by another key, 5 when a\n"
 "signature does not verify.\n"
@@ -219,7 +220,7 @@ print_json_all(const listing *ls, eb_err *err)
 	fputs("]\n", stdout);
 }
 
-/* The TAGS / NOTES column: tags, [age], the signature's verdict. */
+/* The TAGS / NOTES column: tags, [age], [control-plane], the signature's verdict. */
 static void
 fmt_notes(const eb_manifest *m, const sigcheck *sc, char *tags, size_t cap)
 {
@@ -232,6 +233,10 @@ fmt_notes(const eb_manifest *m, const sigcheck *sc, char *tags, size_t cap)
 	if (eb_manifest_encrypted(m)) {
 		l = strlen(tags);
 		snprintf(tags + l, cap - l, "%s[age]", tags[0] ? " " : "");
+	}
+	if (m->cp) {
+		l = strlen(tags);
+		snprintf(tags + l, cap - l, "%s[control-plane]", tags[0] ? " " : "");
 	}
 	if (sc->status) {
 		l = strlen(tags);

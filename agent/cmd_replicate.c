@@ -53,6 +53,7 @@ ETCD_FLAGS_HELP
 "  --metrics-file FILE          Prometheus textfile, rewritten every 5 s:\n"
 "                               etcd_backup_replicate_lag_revisions, _lag_seconds,\n"
 "                               _last_segment_timestamp_seconds, _gaps_total, ...\n"
+CONTROL_PLANE_HELP
 WRITE_KEYS_HELP
 COMMON_FLAGS_HELP;
 
@@ -67,7 +68,7 @@ cmd_replicate(int argc, char **argv)
 	int rc;
 
 	rc = cli_parse(&c, argc, argv, CLI_ETCD | CLI_STORE | CLI_SNAPSHOT | CLI_WRITEKEYS | CLI_REPLICATE |
-	                               CLI_METRICS | CLI_TRUST,
+	                               CLI_METRICS | CLI_TRUST | CLI_CPLANE,
 	               usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
@@ -97,6 +98,17 @@ cmd_replicate(int argc, char **argv)
 		        "Deployment is scraped: use --metrics-file (node_exporter textfile) instead\n");
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
+	}
+	if (c.control_plane) {
+		/* refused at the start (exit 2), not at the first full backup */
+		eb_cp_bundle cp;
+		if (eb_cp_prepare(c.control_plane, c.keys.rcpt.n > 0, c.cp_plain, &cp, &err) < 0) {
+			EB_LOG(EB_LOG_ERROR, "replicate", "%s", err.msg);
+			cli_dispose(&c);
+			return EB_EXIT_USAGE;
+		}
+		eb_cp_bundle_dispose(&cp);
+		o.control_plane = c.control_plane;
 	}
 	rc = eb_store_open(&st, c.store, &c.store_opts, &err);
 	if (rc == 0) {

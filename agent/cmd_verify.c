@@ -7,6 +7,7 @@
 #include "agent/cli.h"
 #include "agent/cmds.h"
 #include "agent/deep.h"
+#include "storage/cpbundle.h"
 #include "agent/util.h"
 #include "common/exitcodes.h"
 #include "common/json.h"
@@ -116,6 +117,27 @@ verify_chain(eb_store *st, const eb_store_list *names, const eb_manifest *m, siz
 	return rc;
 }
 
+/* The control-plane bundle of m: fetched, decrypted and every file checked
+ * against the manifest; without the identity, the stored object's digest. */
+static int
+verify_control_plane(eb_store *st, const eb_manifest *m, const char **note, eb_err *err)
+{
+	eb_cp_data d;
+	int rc;
+	if (eb_manifest_encrypted(m) && !eb_read_keys_can_decrypt(&keys)) {
+		eb_manifest obj = *m; /* shallow: the bundle's object in the snapshot's place */
+		snprintf(obj.object, sizeof obj.object, "%s", m->cp->object);
+		snprintf(obj.stored_sha256, sizeof obj.stored_sha256, "%s", m->cp->stored_sha256);
+		obj.stored_size = m->cp->stored_size;
+		*note = stored_only;
+		return eb_catalog_check_stored(st, &obj, err);
+	}
+	rc = eb_cp_fetch(st, m, &keys, &d, err);
+	if (rc == 0)
+		eb_cp_data_dispose(&d, m);
+	return rc;
+}
+
 /* cat_m: a manifest; with --trusted-keys and unless it came from
  * eb_catalog_find (which checked it), it is read again from the bytes its
  * signature covers */
@@ -151,6 +173,14 @@ verify_one(eb_store *st, const eb_store_list *names, const eb_manifest *cat_m, i
 		eb_stream_free_chain(sink);
 	}
 	print_row(cat_m->id, rc == 0 ? NULL : err->msg, note, json, first);
+	if (rc == 0 && m->cp) {
+		char id[160], ok[160];
+		const char *cnote = NULL;
+		rc = verify_control_plane(st, m, &cnote, err);
+		snprintf(id, sizeof id, "%s+control-plane", cat_m->id);
+		snprintf(ok, sizeof ok, "(%zu files, %zu certificates)", m->cp->nfiles, m->cp->ncerts);
+		print_row(id, rc == 0 ? NULL : err->msg, cnote ? cnote : json ? NULL : ok, json, 0);
+	}
 	if (rc == 0) {
 		size_t n = 0;
 		int64_t last = 0;

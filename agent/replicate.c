@@ -292,10 +292,16 @@ take_full(rep *r, char *id, size_t cap, int64_t *rev, int64_t *bound, eb_err *er
 	eb_manifest man;
 	eb_backup_result res;
 	eb_backup_opts bo = r->o->full;
-	int rc;
+	eb_cp_bundle cp = {0};
+	int rc = 0;
 	bo.cluster = &r->cl;
 	bo.origin = EB_ORIGIN_REPLICATE;
-	rc = eb_backup_run(r->m, r->st, &bo, &man, &res, err);
+	/* the control plane's files as they are now (certificates get renewed) */
+	if (r->o->control_plane && (rc = eb_cp_collect(r->o->control_plane, &cp, err)) == 0)
+		bo.cp = &cp;
+	if (rc == 0)
+		rc = eb_backup_run(r->m, r->st, &bo, &man, &res, err);
+	eb_cp_bundle_dispose(&cp);
 	if (rc < 0)
 		return rc;
 	snprintf(id, cap, "%s", man.id);

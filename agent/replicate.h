@@ -33,6 +33,7 @@ typedef struct eb_replicate_opts {
 	long long reconnect_ms;       /* wait before reconnecting (1000) */
 	const char *metrics_file;     /* Prometheus textfile, rewritten every few seconds */
 	const struct eb_ssh_keys *trusted; /* resume only chains whose full these signed; NULL: any */
+	const char *control_plane;    /* --control-plane DIR: read again for each full backup */
 } eb_replicate_opts;
 
 typedef struct eb_replicate_stats {

@@ -532,12 +532,25 @@ by_first_desc(const void *a, const void *b)
 	return fa > fb ? -1 : fa < fb;
 }
 
+/* Deletes name; one that is not there is no error. */
+static int
+delete_if_there(eb_store *st, const char *name, eb_err *err)
+{
+	eb_err e1;
+	int rc;
+	eb_err_init(&e1);
+	if ((rc = eb_store_delete(st, name, &e1)) == EB_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		eb_err_set(err, rc, "%s", e1.msg);
+	return rc;
+}
+
 int
 eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err)
 {
 	char name[128], sig[160];
 	eb_store_list mans = {0}, objs = {0};
-	eb_err e1;
 	int rc;
 	eb_manifest_name(m->id, name, sizeof name);
 	eb_manifest_sig_name(m->id, sig, sizeof sig);
@@ -551,13 +564,13 @@ eb_catalog_delete(eb_store *st, const eb_manifest *m, eb_err *err)
 	if (rc == 0)
 		rc = eb_store_delete(st, name, err);
 	/* the signature next (a missing one: the backup was not signed) */
-	eb_err_init(&e1);
-	if (rc == 0 && (rc = eb_store_delete(st, sig, &e1)) == EB_ENOTFOUND)
-		rc = 0;
-	else if (rc < 0)
-		eb_err_set(err, rc, "%s", e1.msg);
+	if (rc == 0)
+		rc = delete_if_there(st, sig, err);
 	if (rc == 0)
 		rc = eb_store_delete(st, m->object, err);
+	/* the control-plane bundle (gone already: a run that stopped here) */
+	if (rc == 0 && m->cp)
+		rc = delete_if_there(st, m->cp->object, err);
 	/* the segments' data, which no manifest names any more */
 	for (size_t i = 0; rc == 0 && i < objs.n; i++)
 		rc = eb_store_delete(st, objs.v[i].name, err);
