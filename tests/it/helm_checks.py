@@ -239,7 +239,21 @@ if variant == "encrypted":
     check("object_lock", flag("--s3-object-lock-mode") == "governance" and flag("--s3-object-lock-days") == "30", args)
     check("sse", flag("--s3-sse") == "aws:kms" and flag("--s3-sse-kms-key-id") == "alias/etcd-backup", args)
     check("no_private_key_material", not any("AGE-SECRET-KEY" in a for a in args), args)
+elif variant == "control-plane":
+    # the folder and the extra host path, read-only at their own paths;
+    # the agent reads root-only keys, so the pod runs as root
+    check("control_plane_flag", flag("--control-plane") == "/etc/kubernetes"
+          and "--control-plane-store-private-keys-unencrypted" not in args, args)
+    check("control_plane_mount_ro", mounted_at("/etc/kubernetes/pki/ca.key") == "control-plane"
+          and mounts["control-plane"].get("readOnly") is True
+          and vols["control-plane"].get("hostPath", {}).get("path") == "/etc/kubernetes", mounts)
+    check("control_plane_extra_ro", mounted_at("/srv/kubernetes/enc.yaml") == "control-plane-0"
+          and mounts["control-plane-0"].get("readOnly") is True
+          and vols["control-plane-0"].get("hostPath", {}).get("path") == "/srv/kubernetes", mounts)
+    check("control_plane_root", psc.get("runAsUser") == 0, psc)
+    check("control_plane_encrypted", len(flags("--age-recipient")) == 1, args)
 elif variant == "default":
+    check("no_control_plane_by_default", flag("--control-plane") is None and "control-plane" not in mounts, args)
     check("no_encryption_by_default", not flags("--age-recipient") and flag("--sign-key") is None
           and flag("--s3-object-lock-mode") is None, args)
 

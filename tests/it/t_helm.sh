@@ -71,7 +71,7 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa pod-identity s3-secret pvc hostpath encrypted replicate; do
+for v in secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 
@@ -134,6 +134,8 @@ refused helm__refuse_bad_schedule 'schedule' --set schedule=daily
 refused helm__refuse_textfile_name 'fileName' --set metrics.textfile.enabled=true --set metrics.textfile.fileName=x.txt
 refused helm__refuse_unknown_key 'additional properties|not allowed' --set nosuchkey=1
 refused helm__refuse_no_endpoints 'endpoints' --set 'etcd.endpoints=null'
+refused helm__refuse_control_plane_unencrypted 'private keys.*ageRecipients' --set controlPlane.enabled=true
+refused helm__refuse_control_plane_relative 'hostPath' --set controlPlane.enabled=true --set controlPlane.hostPath=etc/kubernetes --set controlPlane.storePrivateKeysUnencrypted=true
 
 # A plain-http etcd without TLS: no certificate flags and no pki volume.
 if "$HELM" template x "$CHART" --set etcd.tls.enabled=false --set 'etcd.endpoints={http://127.0.0.1:2379}' >"$T/notls.yaml" 2>&1; then

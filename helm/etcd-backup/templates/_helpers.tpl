@@ -78,10 +78,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/* "true" when a hostPath with root-only files is mounted: kubeadm's
-     certificates (mode 0600, root), a hostPath store or the textfile
+     certificates (mode 0600, root), the control-plane folder, a hostPath store or the textfile
      folder (created root-owned by DirectoryOrCreate). */}}
 {{- define "etcd-backup.needsRoot" -}}
-{{- if or (and .Values.etcd.tls.enabled (eq .Values.etcd.tls.source "hostPath")) (eq .Values.store.type "hostPath") .Values.metrics.textfile.enabled }}true{{ end }}
+{{- if or (and .Values.etcd.tls.enabled (eq .Values.etcd.tls.source "hostPath")) (eq .Values.store.type "hostPath") .Values.metrics.textfile.enabled .Values.controlPlane.enabled }}true{{ end }}
 {{- end }}
 
 {{- define "etcd-backup.podSecurityContext" -}}

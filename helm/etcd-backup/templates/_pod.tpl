@@ -10,6 +10,10 @@
 {{- $lock := $store.s3.objectLock }}
 {{- $enc := $root.Values.encryption }}
 {{- $sign := $root.Values.signing -}}
+{{- $cp := $root.Values.controlPlane -}}
+{{- if and $cp.enabled (not $enc.ageRecipients) (not $enc.recipientsConfigMap.name) (not $cp.storePrivateKeysUnencrypted) }}
+{{- fail "controlPlane.enabled stores the cluster's private keys: set encryption.ageRecipients (or encryption.recipientsConfigMap), or controlPlane.storePrivateKeysUnencrypted=true" }}
+{{- end }}
 restartPolicy: {{ if $replicate }}Always{{ else }}Never{{ end }}
 serviceAccountName: {{ include "etcd-backup.serviceAccountName" $root }}
 automountServiceAccountToken: {{ $root.Values.automountServiceAccountToken }}
@@ -81,6 +85,13 @@ containers:
       {{- if $sign.secretName }}
       - --sign-key
       - {{ printf "/etc/etcd-backup/sign/%s" $sign.key | quote }}
+      {{- end }}
+      {{- if $cp.enabled }}
+      - --control-plane
+      - {{ $cp.hostPath | quote }}
+      {{- if $cp.storePrivateKeysUnencrypted }}
+      - --control-plane-store-private-keys-unencrypted
+      {{- end }}
       {{- end }}
       {{- with $root.Values.tag }}
       - --tag
@@ -179,6 +190,16 @@ containers:
         mountPath: /etc/etcd-backup/sign
         readOnly: true
       {{- end }}
+      {{- if $cp.enabled }}
+      - name: control-plane
+        mountPath: {{ $cp.hostPath | quote }}
+        readOnly: true
+      {{- range $i, $p := $cp.extraHostPaths }}
+      - name: {{ printf "control-plane-%d" $i }}
+        mountPath: {{ $p | quote }}
+        readOnly: true
+      {{- end }}
+      {{- end }}
       {{- with $root.Values.extraVolumeMounts }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -226,6 +247,18 @@ volumes:
       secretName: {{ $sign.secretName | quote }}
       # Group-readable: the non-root user reads it through fsGroup.
       defaultMode: 0440
+  {{- end }}
+  {{- if $cp.enabled }}
+  - name: control-plane
+    hostPath:
+      path: {{ $cp.hostPath | quote }}
+      type: Directory
+  {{- range $i, $p := $cp.extraHostPaths }}
+  - name: {{ printf "control-plane-%d" $i }}
+    hostPath:
+      path: {{ $p | quote }}
+      type: Directory
+  {{- end }}
   {{- end }}
   {{- with $root.Values.extraVolumes }}
   {{- toYaml . | nindent 2 }}
