@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The staging dir inside an existing empty target: ".etcd-restore-XXXXXX". */
+#define TEMP_IN ".etcd-restore-"
+
 int
 eb_dir_check_free(const char *path, const char *flag, eb_err *err)
 {
@@ -30,11 +33,19 @@ eb_dir_check_free(const char *path, const char *flag, eb_err *err)
 		return eb_err_sys(err, EB_EIO, errno, "%s %s", flag, path);
 	struct dirent *e;
 	int empty = 1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			empty = 0;
-			break;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!strncmp(e->d_name, TEMP_IN, strlen(TEMP_IN))) {
+			/* the staging dir of a killed restore into this dir */
+			char p[4096];
+			snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+			eb_dir_remove(p);
+			continue;
 		}
+		empty = 0;
+		break;
+	}
 	closedir(d);
 	if (!empty)
 		return eb_err_set(err, EB_EEXIST,
@@ -58,14 +69,22 @@ int
 eb_dir_make_temp(const char *target, char *out, size_t outlen, eb_err *err)
 {
 	char dir[4096], base[4096];
-	split(target, dir, base, sizeof dir);
 	struct stat st;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-		return eb_err_set(err, EB_EINVAL, "parent directory %s of %s does not exist; create it first", dir, target);
-	if ((size_t)snprintf(out, outlen, "%s/.%s.restore-XXXXXX", dir, base) >= outlen)
-		return eb_err_set(err, EB_EINVAL, "path %s too long", target);
+	split(target, dir, base, sizeof dir);
+	/* an existing (empty) target, often a mount point of its own (etcd's
+	 * own disk): stage inside it, so the bytes land on its filesystem
+	 * and the commit is a rename there */
+	if (!lstat(target, &st) && S_ISDIR(st.st_mode)) {
+		if ((size_t)snprintf(out, outlen, "%s/" TEMP_IN "XXXXXX", target) >= outlen)
+			return eb_err_set(err, EB_EINVAL, "path %s too long", target);
+	} else {
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+			return eb_err_set(err, EB_EINVAL, "parent directory %s of %s does not exist; create it first", dir, target);
+		if ((size_t)snprintf(out, outlen, "%s/.%s.restore-XXXXXX", dir, base) >= outlen)
+			return eb_err_set(err, EB_EINVAL, "path %s too long", target);
+	}
 	if (!mkdtemp(out))
-		return eb_err_sys(err, EB_EIO, errno, "create temp dir beside %s", target);
+		return eb_err_sys(err, EB_EIO, errno, "create temp dir for %s", target);
 	return 0;
 }
 
@@ -109,15 +128,43 @@ eb_tree_fsync_dirs(const char *root, eb_err *err)
 	return 0;
 }
 
+/* from is a staging dir inside to: its entries renamed into to (a data
+ * dir holds one, member/), then from removed. */
+static int
+commit_inside(const char *from, const char *to, eb_err *err)
+{
+	DIR *d = opendir(from);
+	struct dirent *e;
+	int rc = 0;
+	if (!d)
+		return eb_err_sys(err, EB_EIO, errno, "open %s", from);
+	while (rc == 0 && (e = readdir(d))) {
+		char a[4096], b[4096];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+		snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+		if (rename(a, b))
+			rc = eb_err_sys(err, EB_EIO, errno, "rename %s to %s", a, b);
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(from))
+		rc = eb_err_sys(err, EB_EIO, errno, "remove %s", from);
+	return rc == 0 ? eb_fsync_dir(to, err) : rc;
+}
+
 int
 eb_dir_commit(const char *from, const char *to, eb_err *err)
 {
 	struct stat st;
+	char dir[4096], base[4096];
+	split(from, dir, base, sizeof dir);
+	if (!strcmp(dir, to) && !strncmp(base, TEMP_IN, strlen(TEMP_IN)))
+		return commit_inside(from, to, err);
 	if (!lstat(to, &st) && S_ISDIR(st.st_mode))
 		rmdir(to); /* checked empty earlier; rename needs it absent or empty */
 	if (rename(from, to))
 		return eb_err_sys(err, EB_EIO, errno, "rename %s to %s", from, to);
-	char dir[4096], base[4096];
 	split(to, dir, base, sizeof dir);
 	return eb_fsync_dir(dir, err);
 }

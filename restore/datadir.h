@@ -10,14 +10,19 @@
 
 /* 0 if path does not exist or is an empty directory; EB_EEXIST otherwise. */
 int eb_dir_check_free(const char *path, const char *flag, eb_err *err);
-/* mkdtemp "<dir of target>/.<base of target>.restore-XXXXXX" into out. */
+/* mkdtemp "<dir of target>/.<base of target>.restore-XXXXXX" into out, or
+ * "<target>/.etcd-restore-XXXXXX" when target is an existing (empty)
+ * directory: often a mount point of its own, whose filesystem the bytes
+ * must land on (a rename cannot cross filesystems, nor replace a mount
+ * point).  eb_dir_check_free removes such a staging dir a killed run left. */
 int eb_dir_make_temp(const char *target, char *out, size_t outlen, eb_err *err);
 /* Writes a whole file (O_EXCL) with mode, fsyncs it. */
 int eb_file_write(const char *path, int mode, const void *buf, size_t len,
                   eb_err *err);
 /* fsync every directory in the tree (files are fsynced when written). */
 int eb_tree_fsync_dirs(const char *root, eb_err *err);
-/* Renames from onto to (to absent or an empty dir), fsyncs to's parent. */
+/* Renames from onto to (to absent or an empty dir), fsyncs to's parent; a
+ * staging dir inside to: its entries renamed into to, fsyncs to. */
 int eb_dir_commit(const char *from, const char *to, eb_err *err);
 /* rm -rf; best effort, silent. */
 void eb_dir_remove(const char *path);

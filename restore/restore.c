@@ -498,8 +498,9 @@ open_snapshot(struct run *r, eb_err *err)
 	return 0;
 }
 
-/* Bytes free for an unprivileged writer on the filesystem of path's
- * parent (path need not exist); its device in *dev. */
+/* Bytes free for an unprivileged writer on the filesystem path will be
+ * written on: its own when it is an existing folder (an empty mount point:
+ * the restore stages inside it), else its parent's; its device in *dev. */
 static int
 free_bytes(const char *path, uint64_t *out, dev_t *dev, eb_err *err)
 {
@@ -509,7 +510,10 @@ free_bytes(const char *path, uint64_t *out, dev_t *dev, eb_err *err)
 	size_t n = (size_t)snprintf(p, sizeof p, "%s", path);
 	while (n > 1 && p[n - 1] == '/')
 		p[--n] = '\0';
-	eb_dirname(p, parent, sizeof parent);
+	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+		snprintf(parent, sizeof parent, "%s", p);
+	else
+		eb_dirname(p, parent, sizeof parent);
 	if (statvfs(parent, &vs) != 0 || stat(parent, &sb) != 0)
 		return eb_err_sys(err, EB_EIO, errno, "cannot read the free space of %s", parent);
 	*out = (uint64_t)vs.f_bavail * vs.f_frsize;

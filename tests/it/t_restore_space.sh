@@ -18,6 +18,8 @@ ectl "$SRC" snapshot save "$T/snap.db" >/dev/null 2>&1 || die "snapshot save fai
 small_fs "$T/small" 100 || die "cannot mount a tmpfs at $T/small (the test runs as root)"
 small_fs "$T/wal" 20 || die "cannot mount a tmpfs at $T/wal"
 small_fs "$T/roomy" 150 || die "cannot mount a tmpfs at $T/roomy"
+small_fs "$T/own-disk" 150 || die "cannot mount a tmpfs at $T/own-disk"
+small_fs "$T/own-small" 60 || die "cannot mount a tmpfs at $T/own-small"
 
 CASE=data
 "$RESTORE" --from "$T/snap.db" --data-dir "$T/small/m.etcd" >"$T/o1" 2>"$T/e1"
@@ -40,4 +42,24 @@ expect_eq space__with_room_succeeds "$?" 0
 expect_eq space__wal_preallocated "$(du -B1 "$T/roomy/m.etcd/member/wal/0000000000000000-0000000000000000.wal" | cut -f1)" 64000000
 start_restored r1 "$T/roomy/m.etcd" "r1=$PEER" etcd-cluster "$PEER"
 wait_answers "$R_URL" "$R_PID" && pass space__restored_boots || fail space__restored_boots "$(tail -3 "$T/roomy/m.etcd.log")"
+
+# The data dir is a mount point of its own (etcd on its own disk, as etcd's
+# hardware guide advises), empty: the restore stages inside it, so the
+# bytes land on that disk and nothing is written beside it; a rename could
+# neither cross to it nor replace a mount point.
+CASE=mount_point
+"$RESTORE" --from "$T/snap.db" --data-dir "$T/own-small" >"$T/o4" 2>"$T/e4"
+expect_eq space__mount_point_too_small_exits_6 "$?" 6
+expect_match space__mount_point_measured_itself "$(cat "$T/e4")" "own-small.* [0-9]+ MiB are free"
+expect_eq space__mount_point_left_empty "$(ls -A "$T/own-small")" ""
+PEER=http://127.0.0.1:$(free_port)
+: >"$T/o5"; : >"$T/e5"
+before=$(ls -A "$T")
+"$RESTORE" --from "$T/snap.db" --data-dir "$T/own-disk" --name r2 --initial-cluster "r2=$PEER" \
+	--initial-advertise-peer-urls "$PEER" >"$T/o5" 2>"$T/e5"
+expect_eq space__mount_point_restore_succeeds "$? $(ls -A "$T/own-disk")" "0 member"
+expect_eq space__mount_point_nothing_beside "$(ls -A "$T")" "$before"
+check space__mount_point_bytes_on_its_disk test "$(df -B1 --output=used "$T/own-disk" | tail -1)" -gt 64000000
+start_restored r2 "$T/own-disk" "r2=$PEER" etcd-cluster "$PEER"
+wait_answers "$R_URL" "$R_PID" && pass space__mount_point_boots || fail space__mount_point_boots "$(tail -3 "$T/own-disk.log")"
 [ "$_NFAIL" -eq 0 ]
