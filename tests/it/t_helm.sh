@@ -223,6 +223,19 @@ tests:
             exp_annotations:
               summary: No successful etcd backup for more than 43200 seconds.
               description: The last successful backup reported by cp1 is 12h 11m 0s old.
+  # a certificate of the control-plane bundle (kubeadm's 1-year trap)
+  - interval: 1h
+    input_series:
+      - series: 'etcd_backup_certificate_expiry_timestamp_seconds{cert="control-plane",endpoint="",file="/etc/kubernetes/pki/apiserver.crt",instance="cp1",job="etcd-backup"}'
+        values: '864000x10'
+    alert_rule_test:
+      - eval_time: 1h
+        alertname: EtcdCertificateExpiresSoon
+        exp_alerts:
+          - exp_labels: {severity: warning, cert: control-plane, file: /etc/kubernetes/pki/apiserver.crt, instance: cp1, job: etcd-backup}
+            exp_annotations:
+              summary: An etcd certificate expires in less than 30 days.
+              description: "The control-plane certificate /etc/kubernetes/pki/apiserver.crt expires in 9d 23h 0m 0s. On kubeadm: kubeadm certs check-expiration; kubeadm certs renew all."
   # certificates: 20 days left warns, under 7 days is critical
   - interval: 1h
     input_series:

@@ -172,6 +172,7 @@ main(void)
 	m.db_size_bytes = 20480000;
 	eb_metrics_add_cert(&m, "server", "10.0.0.1:2379", 1800000000LL);
 	eb_metrics_add_cert(&m, "client", "", 1790000000LL);
+	eb_metrics_add_cert_file(&m, "/etc/kubernetes/pki/ca.crt", 2080000000LL);
 	eb_metrics_finish(&m, 0);
 	m.end_time = 1763700012.5;
 	m.last_success_time = m.end_time;
@@ -197,6 +198,8 @@ main(void)
 			"\netcd_backup_certificate_expiry_timestamp_seconds{cert=\"server\",endpoint=\"10.0.0.1:2379\"} 1800000000\n",
 			"\netcd_backup_certificate_remaining_seconds{cert=\"server\",endpoint=\"10.0.0.1:2379\"} 36299987\n",
 			"\netcd_backup_certificate_remaining_seconds{cert=\"client\",endpoint=\"\"} 26299987\n",
+			"\netcd_backup_certificate_expiry_timestamp_seconds{cert=\"control-plane\",endpoint=\"\","
+			"file=\"/etc/kubernetes/pki/ca.crt\"} 2080000000\n",
 		};
 		size_t i;
 		for (i = 0; i < sizeof want / sizeof want[0]; i++)
