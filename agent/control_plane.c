@@ -200,19 +200,35 @@ manifest_files(eb_cp_bundle *b, const char *text, eb_err *err)
 	return rc;
 }
 
+static int
+is_dir(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 int
 eb_cp_collect(const char *root, eb_cp_bundle *b, eb_err *err)
 {
-	char pki[EB_CP_PATH_MAX + 1], man[EB_CP_PATH_MAX + 1];
-	size_t nman;
+	char pki[EB_CP_PATH_MAX + 16], man[EB_CP_PATH_MAX + 16];
+	size_t nman, n = strlen(root);
 	int rc;
 	memset(b, 0, sizeof *b);
-	if (!eb_cp_path_ok(root) || strlen(root) > EB_CP_PATH_MAX - 20)
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	snprintf(b->man.root, sizeof b->man.root, "%.*s", (int)n, root);
+	root = b->man.root;
+	if (!eb_cp_path_ok(root) || n > EB_CP_PATH_MAX - 20)
 		return eb_err_set(err, EB_EINVAL, "--control-plane %.200s: give the folder as an absolute path "
-		                  "without a trailing '/' (kubeadm: /etc/kubernetes)", root);
-	snprintf(b->man.root, sizeof b->man.root, "%s", root);
+		                  "(kubeadm: /etc/kubernetes)", root);
 	snprintf(pki, sizeof pki, "%s/pki", root);
 	snprintf(man, sizeof man, "%s/manifests", root);
+	if (!is_dir(pki) || !is_dir(man)) {
+		rc = eb_err_set(err, EB_EINVAL, "--control-plane %s is not a control-plane folder: it has "
+		                "no pki/ or no manifests/ (no static pod manifest; kubeadm: /etc/kubernetes)",
+		                root);
+		goto fail;
+	}
 	if ((rc = add_folder(b, pki, NULL, PKI_DEPTH, err)) < 0 ||
 	    (rc = add_folder(b, root, ".conf", 0, err)) < 0)
 		goto fail;

@@ -459,6 +459,10 @@ control_plane_fetch(cli *c, eb_manifest *m, eb_cp_data *d, eb_err *err)
 	}
 	snprintf(c->backup_id, sizeof c->backup_id, "%s", m->id);
 	c->o.backup = c->backup_id;
+	if (!c->o.keys.trusted)
+		fprintf(stderr, "etcd-restore: warning: the control-plane bundle of %s is written as root "
+		        "without a proven origin: its manifest is not checked against a signing key "
+		        "(--trusted-keys), so whoever can write to the store chose these files\n", m->id);
 	for (size_t i = 0; i < m->cp->ncerts; i++)
 		if (m->cp->certs[i].not_after < now)
 			fprintf(stderr, "etcd-restore: warning: certificate %s (%s) of the control-plane bundle "

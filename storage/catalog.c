@@ -464,9 +464,8 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
 	if (trailer)
 		trailer->ops->free(trailer);
 	if (rc == EB_ENOTFOUND)
-		return eb_err_set(err, EB_ENOTFOUND,
-		                  "backup %s: its manifest exists but object %s is missing",
-		                  m->id, m->object);
+		return eb_err_context(err, "backup %s: its manifest exists but object %s is missing",
+		                      m->id, m->object);
 	return rc;
 }
 
@@ -492,9 +491,8 @@ eb_catalog_check_stored(eb_store *st, const eb_manifest *m, eb_err *err)
 		rc = eb_stream_finish(stored, err);
 	eb_stream_free_chain(stored ? stored : sink);
 	if (rc == EB_ENOTFOUND)
-		return eb_err_set(err, EB_ENOTFOUND,
-		                  "backup %s: its manifest exists but object %s is missing",
-		                  m->id, m->object);
+		return eb_err_context(err, "backup %s: its manifest exists but object %s is missing",
+		                      m->id, m->object);
 	return rc;
 }
 

@@ -120,8 +120,8 @@ read_bundle(eb_store *st, const eb_manifest *m, const eb_read_keys *k, reader *r
 	eb_pipe_dispose(&pipe);
 	eb_stream_free_chain(tarsha ? tarsha : tar);
 	if (rc == EB_ENOTFOUND)
-		return eb_err_set(err, EB_ENOTFOUND, "backup %s: its manifest lists a control-plane "
-		                  "bundle, but object %s is missing", m->id, cp->object);
+		return eb_err_context(err, "backup %s: its manifest lists a control-plane bundle, but "
+		                      "object %s is missing", m->id, cp->object);
 	return rc == 0 ? all_there(r, err) : rc;
 }
 
