@@ -25,7 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (eb_manifest_to_json(&m, &text, &err) != 0 ||
 	    eb_manifest_from_json(&back, text, strlen(text), &err) != 0)
 		abort(); /* what we accepted we must be able to write and read back */
-	if (strcmp(back.id, m.id) || back.revision != m.revision || back.ntags != m.ntags)
+	if (strcmp(back.id, m.id) || back.revision != m.revision || back.ntags != m.ntags ||
+	    !back.cp != !m.cp || (m.cp && (back.cp->nfiles != m.cp->nfiles || back.cp->ncerts != m.cp->ncerts)))
 		abort();
 	eb_manifest_dispose(&back);
 	eb_manifest_dispose(&m);
