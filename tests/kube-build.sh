@@ -17,12 +17,18 @@ staging=v0.${ver#v1.}
 dir=$top/build/kube/$ver
 export PATH="$PATH:/usr/local/go/bin"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-if [ -x "$dir/bin/kube-apiserver" ] && [ -x "$dir/bin/kube-controller-manager" ] && [ -x "$dir/bin/kubectl" ] &&
-	[ -x "$dir/bin/kubeadm" ]; then
-	echo "$dir/bin"; exit 0
-fi
-command -v go >/dev/null || { echo "kube-build: no Go toolchain (expected /usr/local/go/bin/go)" >&2; exit 1; }
+built() {
+	[ -x "$dir/bin/kube-apiserver" ] && [ -x "$dir/bin/kube-controller-manager" ] && [ -x "$dir/bin/kubectl" ] &&
+		[ -x "$dir/bin/kubeadm" ]
+}
+if built; then echo "$dir/bin"; exit 0; fi
+# one build at a time: tests/run.sh starts one in the background (niced)
+# at the start of the suite; a test that needs the binaries waits for it
 mkdir -p "$top/build/kube"
+exec 9>"$top/build/kube/.lock"
+flock 9
+if built; then echo "$dir/bin"; exit 0; fi
+command -v go >/dev/null || { echo "kube-build: no Go toolchain (expected /usr/local/go/bin/go)" >&2; exit 1; }
 w=$(mktemp -d "$top/build/kube/.build-$ver.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 log=$top/build/kube/build-$ver.log

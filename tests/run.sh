@@ -129,6 +129,11 @@ build_versions
 if [ $# -gt 0 ]; then
 	it_tests rel "$top/bin" "$@"
 else
+	# the Kubernetes peers (a long Go build on a fresh machine, needed
+	# by the t_kube* and t_runbooks files) build in the background, at
+	# the lowest priority, while the tests before them run; the first
+	# test that needs them waits for that build (tests/kube-build.sh)
+	nice -n 19 tests/kube-build.sh >/dev/null 2>&1 &
 	unit_tests rel build/rel
 	it_tests rel "$top/bin" tests/it/t_*.sh
 	# every decoder under libFuzzer for a short while (make fuzz runs longer)

@@ -348,6 +348,8 @@ expect_eq laptop_admin_conf_works "$(kubectl --kubeconfig "$W/admin.conf" --serv
 	auth whoami -o jsonpath='{.status.userInfo.username}')" kubernetes-admin
 out=$(K -n demo get configmap after-backup 2>&1)
 expect_match later_change_rolled_back "$out" NotFound
+expect_eq no_private_key_byte_in_restore_output "$(grep -c -F -f "$keys" "$T/runbook.out")" 0
+check_fails runbook__f6_removed_inspection_copy test -e "$T/dr-work"
 check rv_above_bump test "$(K get --raw '/api/v1/namespaces?limit=1' | jq -r .metadata.resourceVersion)" -gt 1000000000
 
 # ---- negative control: the same restore without the bundle -------------
