@@ -303,6 +303,19 @@ eb_json_get_str(const eb_json *obj, const char *key, const char **out,
 }
 
 int
+eb_json_get_strcpy(const eb_json *obj, const char *key, char *dst, size_t cap, eb_err *err)
+{
+	const char *v = NULL;
+	int rc = eb_json_get_str(obj, key, &v, err);
+	if (rc < 0)
+		return rc;
+	if (strlen(v) >= cap)
+		return eb_err_set(err, EB_ECORRUPT, "field \"%s\" is too long", key);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+int
 eb_json_get_i64(const eb_json *obj, const char *key, int64_t *out, eb_err *err)
 {
 	const eb_json *j = eb_json_get(obj, key);

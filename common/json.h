@@ -36,6 +36,9 @@ const eb_json *eb_json_get(const eb_json *obj, const char *key);
 /* Typed getters: 0 on success, EB_ECORRUPT naming the key otherwise. */
 int eb_json_get_str(const eb_json *obj, const char *key, const char **out,
                     eb_err *err);
+/* The string into dst (cap bytes); EB_ECORRUPT when it does not fit. */
+int eb_json_get_strcpy(const eb_json *obj, const char *key, char *dst, size_t cap,
+                       eb_err *err);
 int eb_json_get_i64(const eb_json *obj, const char *key, int64_t *out,
                     eb_err *err);
 int eb_json_get_u64(const eb_json *obj, const char *key, uint64_t *out,

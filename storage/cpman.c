@@ -131,23 +131,10 @@ eb_cp_manifest_json(eb_buf *b, const eb_cp_manifest *m)
 /* ---- reading ---------------------------------------------------------- */
 
 static int
-str_into(const eb_json *j, const char *key, char *dst, size_t cap, eb_err *err)
-{
-	const char *v;
-	int rc = eb_json_get_str(j, key, &v, err);
-	if (rc < 0)
-		return rc;
-	if (strlen(v) >= cap)
-		return eb_err_set(err, EB_ECORRUPT, "control_plane field \"%s\" is too long", key);
-	memcpy(dst, v, strlen(v) + 1);
-	return 0;
-}
-
-static int
 sha_into(const eb_json *j, const char *key, char *dst, eb_err *err)
 {
 	uint8_t tmp[32];
-	int rc = str_into(j, key, dst, 65, err);
+	int rc = eb_json_get_strcpy(j, key, dst, 65, err);
 	if (rc == 0 && eb_unhex(dst, tmp, sizeof tmp) < 0)
 		rc = eb_err_set(err, EB_ECORRUPT, "control_plane field \"%s\" is not a sha256 hex digest", key);
 	return rc;
@@ -170,8 +157,8 @@ read_file(const eb_json *e, eb_cp_file *f, eb_err *err)
 	char mode[8], *end;
 	int rc;
 	memset(f, 0, sizeof *f);
-	if ((rc = str_into(e, "path", f->path, sizeof f->path, err)) < 0 ||
-	    (rc = str_into(e, "mode", mode, sizeof mode, err)) < 0 ||
+	if ((rc = eb_json_get_strcpy(e, "path", f->path, sizeof f->path, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(e, "mode", mode, sizeof mode, err)) < 0 ||
 	    (rc = u32_into(e, "uid", &f->uid, err)) < 0 || (rc = u32_into(e, "gid", &f->gid, err)) < 0 ||
 	    (rc = eb_json_get_u64(e, "size", &f->size, err)) < 0 ||
 	    (rc = sha_into(e, "sha256", f->sha256, err)) < 0)
@@ -191,9 +178,9 @@ read_cert(const eb_json *e, eb_cp_cert *c, eb_err *err)
 {
 	int rc;
 	memset(c, 0, sizeof *c);
-	if ((rc = str_into(e, "path", c->path, sizeof c->path, err)) < 0 ||
-	    (rc = str_into(e, "subject", c->subject, sizeof c->subject, err)) < 0 ||
-	    (rc = str_into(e, "issuer", c->issuer, sizeof c->issuer, err)) < 0 ||
+	if ((rc = eb_json_get_strcpy(e, "path", c->path, sizeof c->path, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(e, "subject", c->subject, sizeof c->subject, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(e, "issuer", c->issuer, sizeof c->issuer, err)) < 0 ||
 	    (rc = eb_json_get_i64(e, "not_before", &c->not_before, err)) < 0)
 		return rc;
 	return eb_json_get_i64(e, "not_after", &c->not_after, err);
@@ -233,8 +220,8 @@ eb_cp_manifest_read(const eb_json *j, const char *id, int encrypted, eb_cp_manif
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	if (j->type != EB_JSON_OBJ)
 		rc = eb_err_set(err, EB_ECORRUPT, "control_plane is not an object");
-	else if ((rc = str_into(j, "object", m->object, sizeof m->object, err)) == 0 &&
-	         (rc = str_into(j, "root", m->root, sizeof m->root, err)) == 0 &&
+	else if ((rc = eb_json_get_strcpy(j, "object", m->object, sizeof m->object, err)) == 0 &&
+	         (rc = eb_json_get_strcpy(j, "root", m->root, sizeof m->root, err)) == 0 &&
 	         (rc = eb_json_get_u64(j, "tar_size", &m->tar_size, err)) == 0 &&
 	         (rc = sha_into(j, "tar_sha256", m->tar_sha256, err)) == 0 &&
 	         (rc = eb_json_get_u64(j, "stored_size", &m->stored_size, err)) == 0 &&

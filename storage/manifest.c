@@ -216,19 +216,6 @@ eb_manifest_to_json(const eb_manifest *m, char **out, eb_err *err)
 }
 
 static int
-copy_str(const eb_json *j, const char *key, char *dst, size_t cap, eb_err *err)
-{
-	const char *v;
-	int rc = eb_json_get_str(j, key, &v, err);
-	if (rc < 0)
-		return rc;
-	if (strlen(v) >= cap)
-		return eb_err_set(err, EB_ECORRUPT, "field \"%s\" is too long", key);
-	memcpy(dst, v, strlen(v) + 1);
-	return 0;
-}
-
-static int
 hex_u64(const eb_json *j, const char *key, uint64_t *out, eb_err *err)
 {
 	const char *v;
@@ -274,26 +261,26 @@ read_required(const eb_json *j, eb_manifest *m, eb_err *err)
 {
 	uint64_t lvl = 0;
 	int rc;
-	if ((rc = copy_str(j, "id", m->id, sizeof m->id, err)) < 0 ||
-	    (rc = copy_str(j, "created", m->created, sizeof m->created, err)) < 0 ||
+	if ((rc = eb_json_get_strcpy(j, "id", m->id, sizeof m->id, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "created", m->created, sizeof m->created, err)) < 0 ||
 	    (rc = eb_json_get_i64(j, "created_unix", &m->created_unix, err)) < 0 ||
 	    (rc = hex_u64(j, "cluster_id", &m->cluster_id, err)) < 0 ||
 	    (rc = hex_u64(j, "member_id", &m->member_id, err)) < 0 ||
-	    (rc = copy_str(j, "endpoint", m->endpoint, sizeof m->endpoint, err)) < 0 ||
-	    (rc = copy_str(j, "etcd_version", m->etcd_version, sizeof m->etcd_version, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "endpoint", m->endpoint, sizeof m->endpoint, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "etcd_version", m->etcd_version, sizeof m->etcd_version, err)) < 0 ||
 	    (rc = eb_json_get_i64(j, "revision", &m->revision, err)) < 0 ||
 	    (rc = eb_json_get_u64(j, "raft_term", &m->raft_term, err)) < 0 ||
 	    (rc = eb_json_get_u64(j, "raft_index", &m->raft_index, err)) < 0 ||
 	    (rc = eb_json_get_u64(j, "db_size", &m->db_size, err)) < 0 ||
 	    (rc = eb_json_get_u64(j, "snapshot_size", &m->snapshot_size, err)) < 0 ||
-	    (rc = copy_str(j, "snapshot_sha256", m->snapshot_sha256, sizeof m->snapshot_sha256, err)) < 0 ||
-	    (rc = copy_str(j, "db_sha256", m->db_sha256, sizeof m->db_sha256, err)) < 0 ||
-	    (rc = copy_str(j, "object", m->object, sizeof m->object, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "snapshot_sha256", m->snapshot_sha256, sizeof m->snapshot_sha256, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "db_sha256", m->db_sha256, sizeof m->db_sha256, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "object", m->object, sizeof m->object, err)) < 0 ||
 	    (rc = eb_json_get_u64(j, "stored_size", &m->stored_size, err)) < 0 ||
-	    (rc = copy_str(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err)) < 0 ||
-	    (rc = copy_str(j, "compression", m->compression, sizeof m->compression, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "compression", m->compression, sizeof m->compression, err)) < 0 ||
 	    (rc = eb_json_get_u64(j, "compression_level", &lvl, err)) < 0 ||
-	    (rc = copy_str(j, "tool_version", m->tool_version, sizeof m->tool_version, err)) < 0 ||
+	    (rc = eb_json_get_strcpy(j, "tool_version", m->tool_version, sizeof m->tool_version, err)) < 0 ||
 	    (rc = check_sha("snapshot_sha256", m->snapshot_sha256, err)) < 0 ||
 	    (rc = check_sha("db_sha256", m->db_sha256, err)) < 0 ||
 	    (rc = check_sha("stored_sha256", m->stored_sha256, err)) < 0)
@@ -306,7 +293,7 @@ read_required(const eb_json *j, eb_manifest *m, eb_err *err)
 static int
 opt_str(const eb_json *j, const char *key, char *dst, size_t cap, eb_err *err)
 {
-	return eb_json_get(j, key) ? copy_str(j, key, dst, cap, err) : 0;
+	return eb_json_get(j, key) ? eb_json_get_strcpy(j, key, dst, cap, err) : 0;
 }
 
 /* The live HashKV the backup was proven with (optional). */
@@ -480,8 +467,8 @@ eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 	if (rc == 0 && strcmp(fmt, SEG_FORMAT))
 		rc = eb_err_set(err, EB_ECORRUPT, "segment manifest: format \"%s\", not " SEG_FORMAT
 		                " (written by a newer etcd-backup?)", fmt);
-	if (rc == 0) rc = copy_str(j, "base", m->base, sizeof m->base, err);
-	if (rc == 0) rc = copy_str(j, "object", m->object, sizeof m->object, err);
+	if (rc == 0) rc = eb_json_get_strcpy(j, "base", m->base, sizeof m->base, err);
+	if (rc == 0) rc = eb_json_get_strcpy(j, "object", m->object, sizeof m->object, err);
 	if (rc == 0) rc = eb_json_get_str(j, "cluster_id", &cid, err);
 	if (rc == 0) m->cluster_id = strtoull(cid, NULL, 16);
 	if (rc == 0) rc = eb_json_get_i64(j, "prev_revision", &m->prev_rev, err);
@@ -491,11 +478,11 @@ eb_segman_from_json(eb_segman *m, const char *json, size_t len, eb_err *err)
 	if (rc == 0) rc = eb_json_get_u64(j, "leases", &m->leases, err);
 	if (rc == 0) rc = eb_json_get_i64(j, "first_unix_ms", &m->first_ms, err);
 	if (rc == 0) rc = eb_json_get_i64(j, "last_unix_ms", &m->last_ms, err);
-	if (rc == 0) rc = copy_str(j, "compression", m->compression, sizeof m->compression, err);
-	if (rc == 0) rc = copy_str(j, "encryption", m->encryption, sizeof m->encryption, err);
-	if (rc == 0) rc = copy_str(j, "plain_sha256", m->plain_sha256, sizeof m->plain_sha256, err);
+	if (rc == 0) rc = eb_json_get_strcpy(j, "compression", m->compression, sizeof m->compression, err);
+	if (rc == 0) rc = eb_json_get_strcpy(j, "encryption", m->encryption, sizeof m->encryption, err);
+	if (rc == 0) rc = eb_json_get_strcpy(j, "plain_sha256", m->plain_sha256, sizeof m->plain_sha256, err);
 	if (rc == 0) rc = eb_json_get_u64(j, "plain_size", &m->plain_size, err);
-	if (rc == 0) rc = copy_str(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err);
+	if (rc == 0) rc = eb_json_get_strcpy(j, "stored_sha256", m->stored_sha256, sizeof m->stored_sha256, err);
 	if (rc == 0) rc = eb_json_get_u64(j, "stored_size", &m->stored_size, err);
 	if (rc == 0 && (h = eb_json_get(j, "hashkv"))) {
 		rc = eb_json_get_i64(h, "hash", &v, err);

@@ -160,18 +160,8 @@ main(int argc, char **argv)
 		"  \"compression\": \"zstd\",\n  \"compression_level\": 1,\n  \"tool_version\": \"0.1.0\",\n"
 		"  \"tags\": [\"pre-upgrade-1.29\", \"caf\\u00e9 \\\"q\\\"\"]\n}\n";
 	put(argv[1], "fuzz_manifest", "seed", man, strlen(man));
-	/* the same with a control-plane bundle (storage/cpman.h) */
-	const char *cpman = "{\n  \"format\": 1,\n  \"id\": \"20261121T044315Z-r12\",\n"
-		"  \"created\": \"2026-11-21T04:43:15Z\",\n  \"created_unix\": 1795236195,\n"
-		"  \"cluster_id\": \"cdf818194e3a8c32\",\n  \"member_id\": \"8e9e05c52164694d\",\n"
-		"  \"endpoint\": \"https://127.0.0.1:2379\",\n  \"etcd_version\": \"3.4.23\",\n"
-		"  \"revision\": 12,\n  \"raft_term\": 2,\n  \"raft_index\": 20,\n  \"db_size\": 20480,\n"
-		"  \"snapshot_size\": 20512,\n"
-		"  \"snapshot_sha256\": \"b2ab69ccba4096d7c2a0fb9060d7803910d15d0b03ace653411e8c1664060e0c\",\n"
-		"  \"db_sha256\": \"b2ab69ccba4096d7c2a0fb9060d7803910d15d0b03ace653411e8c1664060e0c\",\n"
-		"  \"object\": \"20261121T044315Z-r12.snapshot.db.zst\",\n  \"stored_size\": 953,\n"
-		"  \"stored_sha256\": \"b2ab69ccba4096d7c2a0fb9060d7803910d15d0b03ace653411e8c1664060e0c\",\n"
-		"  \"compression\": \"zstd\",\n  \"compression_level\": 1,\n  \"tool_version\": \"0.1.0\",\n"
+	/* the same with a control-plane bundle (storage/cpman.h) before "tags" */
+	const char *cp =
 		"  \"control_plane\": {\n    \"object\": \"20261121T044315Z-r12.control-plane.tar.zst\",\n"
 		"    \"root\": \"/etc/kubernetes\",\n    \"tar_size\": 10240,\n"
 		"    \"tar_sha256\": \"b2ab69ccba4096d7c2a0fb9060d7803910d15d0b03ace653411e8c1664060e0c\",\n"
@@ -184,8 +174,11 @@ main(int argc, char **argv)
 		"\"size\": 200, \"sha256\": \"b2ab69ccba4096d7c2a0fb9060d7803910d15d0b03ace653411e8c1664060e0c\"}\n"
 		"    ],\n    \"certs\": [\n      {\"path\": \"/etc/kubernetes/pki/ca.crt\", \"subject\": "
 		"\"CN = kubernetes\", \"issuer\": \"CN = kubernetes\", \"not_before\": 1, \"not_after\": 2}\n"
-		"    ]\n  },\n  \"tags\": []\n}\n";
-	put(argv[1], "fuzz_manifest", "seed-control-plane", cpman, strlen(cpman));
+		"    ]\n  },\n";
+	const char *tags = strstr(man, "  \"tags\"");
+	char cpman[4096];
+	int n = snprintf(cpman, sizeof cpman, "%.*s%s%s", (int)(tags - man), man, cp, tags);
+	put(argv[1], "fuzz_manifest", "seed-control-plane", cpman, (size_t)n);
 	const char *ms = "a=http://127.0.0.1:1,b=https://[::1]:2\ntok\nhttp://127.0.0.1:1";
 	put(argv[1], "fuzz_members", "seed", ms, strlen(ms));
 	eb_membership_dispose(&c);
