@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/env.h"
 #include "common/exitcodes.h"
 #include "common/log.h"
@@ -21,7 +22,8 @@ enum {
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
 	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_DELUNTRUSTED,
-	O_SEGINT, O_SEGMAX, O_FULLINT, O_CPLANE, O_CPGET, O_CPPLAIN, O_HELP = 'h',
+	O_SEGINT, O_SEGMAX, O_FULLINT, O_CPLANE, O_CPGET, O_CPPLAIN,
+	O_ATREV, O_ATTIME, O_SINCEREV, O_PREFIX, O_PREFIXVAL, O_VALUES, O_PRINTVALUE, O_ENCCFG, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -88,6 +90,14 @@ static const optdef defs[] = {
 	{{"control-plane", required_argument, 0, O_CPLANE}, CLI_CPLANE},
 	{{"control-plane", no_argument, 0, O_CPGET}, CLI_CPGET},
 	{{"control-plane-store-private-keys-unencrypted", no_argument, 0, O_CPPLAIN}, CLI_CPLANE},
+	{{"at-revision", required_argument, 0, O_ATREV}, CLI_VIEW},
+	{{"at-time", required_argument, 0, O_ATTIME}, CLI_VIEW},
+	{{"since-revision", required_argument, 0, O_SINCEREV}, CLI_VIEW},
+	{{"prefix", no_argument, 0, O_PREFIX}, CLI_VIEW},
+	{{"prefix", required_argument, 0, O_PREFIXVAL}, CLI_ARGS2},
+	{{"values", no_argument, 0, O_VALUES}, CLI_VIEW},
+	{{"print-value", no_argument, 0, O_PRINTVALUE}, CLI_VIEW},
+	{{"encryption-config", required_argument, 0, O_ENCCFG}, CLI_VIEW},
 	{{"log-format", required_argument, 0, O_LOGFMT}, 0},
 	{{"log-level", required_argument, 0, O_LOGLVL}, 0},
 	{{"help", no_argument, 0, O_HELP}, 0},
@@ -394,6 +404,41 @@ apply_replicate(cli *c, int id, const char *arg)
 	}
 }
 
+/* --at-revision / --since-revision: a positive revision. */
+static int
+set_rev(cli *c, const char *flag, const char *arg, long long *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || *out <= 0)
+		return usage_error(c, "--%s '%s' is not a revision (a positive integer)", flag, arg);
+	return 0;
+}
+
+/* Looking inside a backup: which point, which keys, what is shown. */
+static int
+apply_view(cli *c, int id, const char *arg)
+{
+	int64_t ms;
+	switch (id) {
+	case O_ATREV: return set_rev(c, "at-revision", arg, &c->at_rev);
+	case O_SINCEREV: return set_rev(c, "since-revision", arg, &c->since_rev);
+	case O_ATTIME:
+		if (eb_rfc3339_ms(arg, &ms) < 0 || ms <= 0)
+			return usage_error(c, "--at-time '%s' is not an RFC 3339 time with its zone, like "
+			                   "2026-12-01T13:36:53Z", arg);
+		c->at_ms = ms;
+		return 0;
+	case O_PREFIX: c->prefix = 1; return 0;
+	case O_PREFIXVAL: c->prefix_val = arg; return 0;
+	case O_VALUES: c->values = 1; return 0;
+	case O_PRINTVALUE: c->print_value = 1; return 0;
+	case O_ENCCFG: c->encryption_config = arg; return 0;
+	default: return NOT_MINE;
+	}
+}
+
 /* What the command prints and logs, and its metrics. */
 static int
 apply_output(cli *c, int id, const char *arg)
@@ -429,6 +474,7 @@ apply(cli *c, int id, const char *arg)
 {
 	static int (*const groups[])(cli *, int, const char *) = {
 		apply_etcd, apply_module, apply_backup, apply_retention, apply_replicate, apply_output,
+		apply_view,
 	};
 	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
 		int rc = groups[i](c, id, arg);
@@ -477,10 +523,12 @@ parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 			return rc;
 	}
 	if (optind < argc) {
-		if ((mask & CLI_FILEARG) && optind == argc - 1)
-			c->file = argv[optind];
-		else
-			return usage_error(c, "unexpected argument '%s'", argv[optind]);
+		int most = (mask & CLI_ARGS2) ? 2 : (mask & CLI_FILEARG) ? 1 : 0;
+		if (argc - optind > most)
+			return usage_error(c, "unexpected argument '%s'", argv[optind + most]);
+		for (c->nargs = 0; optind < argc; optind++)
+			c->args[c->nargs++] = argv[optind];
+		c->file = c->args[0];
 	}
 	if (mask & (CLI_READKEYS | CLI_TRUST)) {
 		eb_err e;

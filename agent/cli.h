@@ -32,7 +32,10 @@ enum {
 	CLI_REPLICATE = 1 << 14, /* --segment-interval, --segment-max-bytes, --full-interval */
 	CLI_TRUST = 1 << 15,     /* --trusted-keys alone (prune, snapshot --keep-*) */
 	CLI_CPLANE = 1 << 16,    /* --control-plane DIR (snapshot, replicate) */
-	CLI_CPGET = 1 << 17      /* --control-plane (get: the bundle, not the snapshot) */
+	CLI_CPGET = 1 << 17,     /* --control-plane (get: the bundle, not the snapshot) */
+	CLI_VIEW = 1 << 18,      /* --at-revision, --at-time, --prefix, --values, --print-value,
+	                          * --encryption-config, --since-revision: looking inside */
+	CLI_ARGS2 = 1 << 19      /* up to two positionals (diff A B) */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -84,6 +87,17 @@ typedef struct cli {
 	/* the control-plane bundle */
 	const char *control_plane;     /* --control-plane DIR ("" for get's flag) */
 	int cp_plain;                  /* --control-plane-store-private-keys-unencrypted */
+	/* looking inside a backup (keys, get-key, history, diff) */
+	const char *args[2];           /* positionals: FILE, KEY, or diff's A and B */
+	int nargs;
+	long long at_rev;              /* --at-revision, 0 = not given */
+	long long at_ms;               /* --at-time (Unix ms), 0 = not given */
+	long long since_rev;           /* history --since-revision */
+	int prefix;                    /* --prefix */
+	const char *prefix_val;        /* diff --prefix P */
+	int values;                    /* --values */
+	int print_value;               /* --print-value */
+	const char *encryption_config; /* --encryption-config FILE */
 	/* replicate */
 	long long segment_interval_ms; /* 10s */
 	long long segment_max_bytes;   /* 8 MiB */

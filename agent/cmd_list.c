@@ -8,6 +8,7 @@
 #include "agent/cli.h"
 #include "agent/cmds.h"
 #include "agent/util.h"
+#include "common/clock.h"
 #include "common/exitcodes.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -87,17 +88,6 @@ chain_info(eb_store *st, const eb_store_list *l, const eb_manifest *m, chaininfo
 		ci->last_ms = sm.last_ms;
 }
 
-static void
-fmt_ms(int64_t ms, char *out, size_t cap)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char s[32];
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, cap, "%.20s.%03dZ", s, (int)(ms % 1000));
-}
-
 /* A manifest's JSON with the catalog's findings added. */
 static void
 print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, const chaininfo *ci, int first,
@@ -117,7 +107,7 @@ print_json(const eb_manifest *m, int clock_odd, const sigcheck *sc, const chaini
 		eb_buf_puts(&b, "  ,\"warnings\": [\"clock contradicts revision\"]\n");
 	if (ci->sp.n) {
 		char ts[40];
-		fmt_ms(ci->last_ms, ts, sizeof ts);
+		eb_fmt_rfc3339_ms(ci->last_ms, ts, sizeof ts);
 		eb_buf_printf(&b, "  ,\"chain\": {\"segments\": %zu, \"first_revision\": %" PRId64
 		              ", \"last_revision\": %" PRId64 ", \"last_time\": \"%s\"}\n", ci->sp.n,
 		              m->revision, ci->sp.last_rev, ci->last_ms ? ts : "");
@@ -260,7 +250,7 @@ print_row(const eb_manifest *m, int clock_odd, const sigcheck *sc, const chainin
 	       clock_odd && tags[0] ? " " : "", clock_odd ? "[clock contradicts revision]" : "");
 	if (ci->sp.n) {
 		char ts[40];
-		fmt_ms(ci->last_ms, ts, sizeof ts);
+		eb_fmt_rfc3339_ms(ci->last_ms, ts, sizeof ts);
 		printf("  + chain: %zu segment%s, revisions %" PRId64 "-%" PRId64 ", until %s\n",
 		       ci->sp.n, ci->sp.n == 1 ? "" : "s", m->revision, ci->sp.last_rev,
 		       ci->last_ms ? ts : "(unknown)");

@@ -13,5 +13,9 @@ int cmd_verify(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_get_key(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

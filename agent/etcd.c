@@ -132,6 +132,84 @@ eb_etcd_put(eb_etcd *c, const void *key, size_t klen, const void *val, size_t vl
 	return rc;
 }
 
+/* range_end of a prefix: the prefix with its last byte below 0xff
+ * incremented (bytes after it dropped); "\0" (every key) when none is. */
+static size_t
+prefix_end(const uint8_t *k, size_t n, uint8_t *end)
+{
+	memcpy(end, k, n);
+	while (n && end[n - 1] == 0xff)
+		n--;
+	if (!n) {
+		end[0] = 0;
+		return 1;
+	}
+	end[n - 1]++;
+	return n;
+}
+
+int
+eb_etcd_range_all(eb_etcd *c, const uint8_t *key, size_t key_len, int prefix, int64_t *rev,
+                  eb_etcd_kv_fn fn, void *ctx, eb_err *err)
+{
+	Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	uint8_t *from = malloc(key_len + 2), *end = malloc(key_len + 1);
+	size_t fl = key_len, el = 0;
+	int rc = 0, more = 1;
+	if (!from || !end) {
+		free(from);
+		free(end);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
+	memcpy(from, key, key_len);
+	if (!key_len) { /* every key: from "\0" to "\0" */
+		from[0] = 0;
+		fl = 1;
+		end[0] = 0;
+		el = 1;
+	} else if (prefix) {
+		el = prefix_end(key, key_len, end);
+	}
+	req.limit = 1000;
+	while (more && rc == 0) {
+		Etcdserverpb__RangeResponse *r;
+		req.key.data = from;
+		req.key.len = fl;
+		req.range_end.data = end;
+		req.range_end.len = el;
+		req.revision = *rev;
+		rc = eb_etcd_unary(c, "/etcdserverpb.KV/Range", "Range", &req.base,
+		                   &etcdserverpb__range_response__descriptor, (ProtobufCMessage **)&r, err);
+		if (rc < 0)
+			break;
+		if (!*rev && r->header)
+			*rev = r->header->revision;
+		more = r->more && r->n_kvs;
+		for (size_t i = 0; i < r->n_kvs && rc == 0; i++) {
+			const Mvccpb__KeyValue *k = r->kvs[i];
+			eb_etcd_kv kv = {k->key.data, k->value.data, k->key.len, k->value.len, k->create_revision,
+			                 k->mod_revision, k->version, k->lease};
+			rc = fn(ctx, &kv, err);
+		}
+		if (more && rc == 0) { /* the next page starts after the last key */
+			const ProtobufCBinaryData *last = &r->kvs[r->n_kvs - 1]->key;
+			uint8_t *t = realloc(from, last->len + 1);
+			if (!t)
+				rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+			else {
+				from = t;
+				memcpy(from, last->data, last->len);
+				from[last->len] = 0;
+				fl = last->len + 1;
+			}
+		}
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+	free(from);
+	free(end);
+	return rc;
+}
+
 /* ---- the snapshot stream ---- */
 
 typedef struct {

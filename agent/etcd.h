@@ -53,6 +53,19 @@ int eb_etcd_hashkv(eb_etcd *c, int64_t rev, uint32_t *hash,
 int eb_etcd_put(eb_etcd *c, const void *key, size_t klen, const void *val,
                 size_t vlen, eb_err *err);
 
+/* One key-value as Range returns it (pointers valid during the call). */
+typedef struct eb_etcd_kv {
+	const uint8_t *key, *value;
+	size_t key_len, value_len;
+	int64_t create_rev, mod_rev, version, lease;
+} eb_etcd_kv;
+typedef int (*eb_etcd_kv_fn)(void *ctx, const eb_etcd_kv *kv, eb_err *err);
+/* Every key from key on (prefix: those starting with key; key_len 0: all),
+ * in key order, in pages of 1000 read at one revision: *rev (0 = the
+ * current one, set from the first page's header). */
+int eb_etcd_range_all(eb_etcd *c, const uint8_t *key, size_t key_len, int prefix, int64_t *rev,
+                      eb_etcd_kv_fn fn, void *ctx, eb_err *err);
+
 /* Progress callback for the snapshot: bytes so far and total expected
  * (0 until known). */
 typedef void (*eb_etcd_progress_fn)(uint64_t done, uint64_t total, void *arg);

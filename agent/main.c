@@ -39,6 +39,8 @@ main(int argc, char **argv)
 		{"list", cmd_list, 0},         {"get", cmd_get, 0},
 		{"verify", cmd_verify, 0},     {"prune", cmd_prune, 0},
 		{"inspect", cmd_inspect, 0},   {"replicate", cmd_replicate, 1},
+		{"keys", cmd_keys, 0},         {"get-key", cmd_get_key, 0},
+		{"history", cmd_history, 0},   {"diff", cmd_diff, 1},
 	};
 	int rc;
 

@@ -200,3 +200,69 @@ eb_ct_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+static const EVP_CIPHER *
+aes_cipher(size_t key_len, int gcm)
+{
+	switch (key_len) {
+	case 16: return gcm ? EVP_aes_128_gcm() : EVP_aes_128_cbc();
+	case 24: return gcm ? EVP_aes_192_gcm() : EVP_aes_192_cbc();
+	case 32: return gcm ? EVP_aes_256_gcm() : EVP_aes_256_cbc();
+	default: return NULL;
+	}
+}
+
+int
+eb_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *in,
+                   size_t len, uint8_t *out, size_t *out_len, eb_err *err)
+{
+	const EVP_CIPHER *c = aes_cipher(key_len, 0);
+	EVP_CIPHER_CTX *x;
+	int n1 = 0, n2 = 0, ok;
+	if (!c)
+		return eb_err_set(err, EB_EINVAL, "an AES-CBC key of %zu bytes (want 16, 24 or 32)", key_len);
+	if (len == 0 || len % 16 || len > INT_MAX)
+		return eb_err_set(err, EB_ECORRUPT, "AES-CBC data of %zu bytes is not whole blocks", len);
+	if (!(x = EVP_CIPHER_CTX_new()))
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	ok = EVP_DecryptInit_ex(x, c, NULL, key, iv) == 1 &&
+	     EVP_DecryptUpdate(x, out, &n1, in, (int)len) == 1 &&
+	     EVP_DecryptFinal_ex(x, out + n1, &n2) == 1;
+	EVP_CIPHER_CTX_free(x);
+	if (!ok) {
+		OPENSSL_cleanse(out, len);
+		return eb_err_set(err, EB_ECORRUPT, "AES-CBC: bad padding (a wrong key?)");
+	}
+	*out_len = (size_t)n1 + (size_t)n2;
+	return 0;
+}
+
+int
+eb_aes_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t nonce[12], const uint8_t *aad,
+                   size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len,
+                   eb_err *err)
+{
+	const EVP_CIPHER *c = aes_cipher(key_len, 1);
+	EVP_CIPHER_CTX *x;
+	int n1 = 0, n2 = 0, ok;
+	if (!c)
+		return eb_err_set(err, EB_EINVAL, "an AES-GCM key of %zu bytes (want 16, 24 or 32)", key_len);
+	if (len < 16 || len > INT_MAX || aad_len > INT_MAX)
+		return eb_err_set(err, EB_ECORRUPT, "AES-GCM data of %zu bytes has no room for its tag", len);
+	if (!(x = EVP_CIPHER_CTX_new()))
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	ok = EVP_DecryptInit_ex(x, c, NULL, NULL, NULL) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+	     EVP_DecryptInit_ex(x, NULL, NULL, key, nonce) == 1 &&
+	     EVP_DecryptUpdate(x, NULL, &n1, aad, (int)aad_len) == 1 &&
+	     EVP_DecryptUpdate(x, out, &n1, in, (int)(len - 16)) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + len - 16)) == 1 &&
+	     EVP_DecryptFinal_ex(x, out + n1, &n2) == 1;
+	EVP_CIPHER_CTX_free(x);
+	if (!ok) {
+		OPENSSL_cleanse(out, len);
+		return eb_err_set(err, EB_ECORRUPT, "AES-GCM: the tag does not verify (a wrong key?)");
+	}
+	*out_len = (size_t)n1 + (size_t)n2;
+	return 0;
+}

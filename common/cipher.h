@@ -64,6 +64,17 @@ int eb_ed25519_sign(const uint8_t seed[EB_ED25519_SEED_LEN], const void *msg,
 int eb_ed25519_verify(const uint8_t pub[EB_ED25519_PUB_LEN], const void *msg,
                       size_t len, const uint8_t sig[EB_ED25519_SIG_LEN]);
 
+/* Kubernetes' encryption at rest (docs/formats/kubernetes.md): AES-CBC
+ * with PKCS#7 padding (aescbc: key 32 bytes, iv 16), and AES-GCM (aesgcm:
+ * key 16, 24 or 32 bytes, nonce 12, tag 16 at the end of in, aad the etcd
+ * key).  out holds len bytes; *out_len the plaintext's.  EB_ECORRUPT when
+ * the padding or the tag is wrong (a wrong key, mostly). */
+int eb_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                       const uint8_t *in, size_t len, uint8_t *out, size_t *out_len, eb_err *err);
+int eb_aes_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t nonce[12],
+                       const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+                       uint8_t *out, size_t *out_len, eb_err *err);
+
 void eb_sha512_buf(const void *buf, size_t len, uint8_t out[EB_SHA512_LEN]);
 /* Constant-time comparison: 1 when equal. */
 int eb_ct_equal(const void *a, const void *b, size_t n);

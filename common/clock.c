@@ -78,3 +78,14 @@ eb_rfc3339_ms(const char *s, int64_t *out_ms)
 	*out_ms = t;
 	return 0;
 }
+
+void
+eb_fmt_rfc3339_ms(int64_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%.20s.%03dZ", s, (int)(ms % 1000));
+}

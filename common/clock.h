@@ -4,6 +4,7 @@
 #ifndef EB_CLOCK_H
 #define EB_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Milliseconds on CLOCK_MONOTONIC. */
@@ -19,5 +20,8 @@ int64_t eb_wall_ms(void);
  * zone is required) -> Unix milliseconds.  -1 when malformed, without a
  * zone, or an impossible date (February 30). */
 int eb_rfc3339_ms(const char *s, int64_t *out_ms);
+
+/* Unix milliseconds -> "2026-12-01T13:36:53.250Z" (cap >= 25). */
+void eb_fmt_rfc3339_ms(int64_t ms, char *out, size_t cap);
 
 #endif

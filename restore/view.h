@@ -1,0 +1,83 @@
+/* restore/view.h - the history a backup holds, without restoring it.
+ *
+ * A view is a point of a backup: a snapshot (a file, or a backup fetched
+ * from a store) at its own revision or at an earlier one it still holds,
+ * or a point of a continuous backup (a full backup plus the segments of
+ * its chain up to the point, restore/pitr.h).  Walking a view hands every
+ * record of etcd's `key` bucket that is at or below the point to a
+ * callback, in revision order: first the snapshot's, then the segments'
+ * events.  A record is what etcd stores: revision, sub-revision, put or
+ * delete (tombstone), and the mvccpb.KeyValue bytes.
+ *
+ * The snapshot is staged once in a temp dir (the bbolt reader needs random
+ * access); the segments are fetched one at a time.  Memory: the reader's
+ * page buffers and one segment. */
+#ifndef EB_RESTORE_VIEW_H
+#define EB_RESTORE_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypt/keys.h"
+#include "restore/pitr.h"
+#include "storage/store.h"
+
+/* Where the view comes from.  Exactly one of: file; store + backup (the
+ * backup, at at_rev or its own revision); store + want (a point in time
+ * of a continuous backup). */
+typedef struct eb_view_src {
+	const char *file;               /* a snapshot file (age/zstd decoded first) */
+	const char *store;
+	const eb_store_opts *store_opts;
+	const char *backup;             /* ID or "latest" */
+	eb_pitr_want want;              /* rev or time_ms: a point of a chain */
+	int64_t at_rev;                 /* file/backup: an earlier revision (0 = its own) */
+	const eb_read_keys *keys;       /* identities, trusted signers (may be NULL) */
+	const char *tmp_dir;            /* where the snapshot is staged */
+} eb_view_src;
+
+typedef struct eb_view_rec {
+	int64_t rev, sub;
+	int tomb;                       /* a delete */
+	int64_t unix_ms;                /* arrival time (segments); 0 unknown */
+	const uint8_t *kv;              /* mvccpb.KeyValue */
+	size_t kv_len;
+} eb_view_rec;
+
+/* A record's mvccpb.KeyValue, decoded (pointers into the record). */
+typedef struct eb_kv_fields {
+	const uint8_t *key, *value;
+	size_t key_len, value_len;
+	int64_t create_rev, mod_rev, version, lease;
+} eb_kv_fields;
+
+/* 0, or EB_ECORRUPT when the bytes are not a KeyValue. */
+int eb_kv_decode(const uint8_t *kv, size_t len, eb_kv_fields *f, eb_err *err);
+
+typedef int (*eb_view_fn)(void *ctx, const eb_view_rec *r, eb_err *err);
+
+typedef struct eb_view {
+	char tmp[4096];                 /* temp dir ("" when none) */
+	char path[4200];                /* the plain snapshot */
+	char id[96];                    /* the backup's id ("" for a file) */
+	uint64_t cluster_id;            /* from the manifest (0 for a file) */
+	int64_t rev;                    /* the point: the last revision walked */
+	int64_t snap_rev;               /* the snapshot's revision (after a walk) */
+	int64_t compact_rev;            /* the snapshot's compaction (-1: none) */
+	int64_t first_ms, last_ms;      /* segments walked: times of the first/last event */
+	int have_plan;
+	eb_pitr_plan plan;
+	const eb_read_keys *keys;
+} eb_view;
+
+/* Fetches (and checks) the snapshot into a temp dir under src->tmp_dir
+ * and, for a point in time, plans the chain.  eb_view_close always. */
+int eb_view_open(eb_view *v, const eb_view_src *src, eb_err *err);
+/* One pass over the records at or below the point.  EB_EINVAL when the
+ * point is below what the snapshot still holds (compacted away) or above
+ * its revision without a chain. */
+int eb_view_walk(eb_view *v, eb_view_fn fn, void *ctx, eb_err *err);
+void eb_view_close(eb_view *v);
+
+#endif
