@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -23,7 +24,7 @@ enum {
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
 	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_DELUNTRUSTED,
 	O_SEGINT, O_SEGMAX, O_FULLINT, O_CPLANE, O_CPGET, O_CPPLAIN,
-	O_ATREV, O_ATTIME, O_SINCEREV, O_PREFIX, O_PREFIXVAL, O_VALUES, O_PRINTVALUE, O_ENCCFG, O_HELP = 'h',
+	O_ATREV, O_ATTIME, O_SINCEREV, O_PREFIX, O_PREFIXVAL, O_ETCDBIN, O_BOOTTO, O_VALUES, O_PRINTVALUE, O_ENCCFG, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -90,8 +91,10 @@ static const optdef defs[] = {
 	{{"control-plane", required_argument, 0, O_CPLANE}, CLI_CPLANE},
 	{{"control-plane", no_argument, 0, O_CPGET}, CLI_CPGET},
 	{{"control-plane-store-private-keys-unencrypted", no_argument, 0, O_CPPLAIN}, CLI_CPLANE},
-	{{"at-revision", required_argument, 0, O_ATREV}, CLI_VIEW},
-	{{"at-time", required_argument, 0, O_ATTIME}, CLI_VIEW},
+	{{"at-revision", required_argument, 0, O_ATREV}, CLI_POINT},
+	{{"at-time", required_argument, 0, O_ATTIME}, CLI_POINT},
+	{{"etcd-binary", required_argument, 0, O_ETCDBIN}, CLI_DRILL},
+	{{"boot-timeout", required_argument, 0, O_BOOTTO}, CLI_DRILL},
 	{{"since-revision", required_argument, 0, O_SINCEREV}, CLI_VIEW},
 	{{"prefix", no_argument, 0, O_PREFIX}, CLI_VIEW},
 	{{"prefix", required_argument, 0, O_PREFIXVAL}, CLI_ARGS2},
@@ -221,6 +224,7 @@ defaults(cli *c, const char *cmd)
 	c->segment_max_bytes = 8 << 20;
 	c->full_interval_ms = 86400000LL;
 	c->tmp_dir = eb_env("TMPDIR") ? eb_env("TMPDIR") : "/tmp";
+	c->boot_timeout_ms = 60000;
 }
 
 /* ETCDCTL_* variables fill what flags did not set (flags are applied after). */
@@ -435,6 +439,11 @@ apply_view(cli *c, int id, const char *arg)
 	case O_VALUES: c->values = 1; return 0;
 	case O_PRINTVALUE: c->print_value = 1; return 0;
 	case O_ENCCFG: c->encryption_config = arg; return 0;
+	case O_ETCDBIN: c->etcd_binary = arg; return 0;
+	case O_BOOTTO:
+		if (cli_duration_ms(arg, &c->boot_timeout_ms) < 0 || c->boot_timeout_ms < 1000)
+			return usage_error(c, "--boot-timeout '%s' is not a duration of at least 1s, like 60s", arg);
+		return 0;
 	default: return NOT_MINE;
 	}
 }
@@ -585,3 +594,55 @@ cli_finish(cli *c, eb_store *st, int rc, eb_err *err)
 	cli_dispose(c);
 	return eb_exit_code(rc);
 }
+
+/* ---- the point a command looks at ---- */
+
+int
+cli_is_file(const char *p)
+{
+	struct stat st;
+	return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+eb_view_src
+cli_view_base(cli *c, const eb_read_keys *k)
+{
+	eb_view_src s = {.store = c->store, .store_opts = &c->store_opts, .keys = k, .tmp_dir = c->tmp_dir};
+	return s;
+}
+
+/* The point of keys/get-key/history from the flags: a FILE, a backup, a
+ * point of a chain, or the latest backup.  2 after saying why. */
+int
+cli_point(cli *c, const eb_read_keys *k, eb_view_src *s)
+{
+	const char *file = c->store_given && cli_is_file(c->store) && !c->backup ? c->store : NULL;
+	*s = cli_view_base(c, k);
+	if (file) {
+		if (c->backup || c->at_ms) {
+			fprintf(stderr, "etcd-backup %s: a snapshot FILE takes --at-revision only (not --backup "
+			        "or --at-time)\n", c->cmd);
+			return 2;
+		}
+		s->file = file;
+		s->at_rev = c->at_rev;
+		return 0;
+	}
+	if (c->at_rev && c->at_ms) {
+		fprintf(stderr, "etcd-backup %s: give --at-revision or --at-time, not both\n", c->cmd);
+		return 2;
+	}
+	if (c->backup || (!c->at_rev && !c->at_ms)) {
+		if (c->at_ms) {
+			fprintf(stderr, "etcd-backup %s: --at-time picks its own backup: drop --backup\n", c->cmd);
+			return 2;
+		}
+		s->backup = c->backup ? c->backup : "latest";
+		s->at_rev = c->at_rev;
+		return 0;
+	}
+	s->want.rev = c->at_rev;
+	s->want.time_ms = c->at_ms;
+	return 0;
+}
+

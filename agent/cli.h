@@ -11,6 +11,7 @@
 
 #include "agent/etcd.h"
 #include "crypt/keys.h"
+#include "restore/view.h"
 #include "storage/store.h"
 
 /* Which flag groups a subcommand takes. */
@@ -35,7 +36,9 @@ enum {
 	CLI_CPGET = 1 << 17,     /* --control-plane (get: the bundle, not the snapshot) */
 	CLI_VIEW = 1 << 18,      /* --at-revision, --at-time, --prefix, --values, --print-value,
 	                          * --encryption-config, --since-revision: looking inside */
-	CLI_ARGS2 = 1 << 19      /* up to two positionals (diff A B) */
+	CLI_ARGS2 = 1 << 19,     /* up to two positionals (diff A B) */
+	CLI_POINT = 1 << 20,     /* --at-revision, --at-time */
+	CLI_DRILL = 1 << 21      /* --etcd-binary, --boot-timeout */
 };
 
 #define CLI_MAX_ENDPOINTS 16
@@ -98,6 +101,9 @@ typedef struct cli {
 	int values;                    /* --values */
 	int print_value;               /* --print-value */
 	const char *encryption_config; /* --encryption-config FILE */
+	/* drill */
+	const char *etcd_binary;       /* --etcd-binary (default: etcd in PATH) */
+	long long boot_timeout_ms;     /* --boot-timeout (default 60s) */
 	/* replicate */
 	long long segment_interval_ms; /* 10s */
 	long long segment_max_bytes;   /* 8 MiB */
@@ -118,6 +124,16 @@ int cli_open_store(cli *c, eb_store **st, eb_err *err);
 /* Ends a store command: logs err when rc failed, frees st and c, returns
  * the exit code for rc. */
 int cli_finish(cli *c, eb_store *st, int rc, eb_err *err);
+
+/* 1 when p is an existing regular file. */
+int cli_is_file(const char *p);
+/* The store, its settings, the keys and --tmp-dir, as a view's source. */
+eb_view_src cli_view_base(cli *c, const eb_read_keys *k);
+/* The point of keys, get-key, history and drill from the flags: --from
+ * FILE (--at-revision: earlier in it), --backup ID (--at-revision),
+ * --at-revision/--at-time alone (a point of a continuous backup), or the
+ * latest backup.  2 after saying why (a usage error). */
+int cli_point(cli *c, const eb_read_keys *k, eb_view_src *s);
 
 /* Parses "5s", "500ms", "2m", "1h", "3d" or plain seconds into ms. */
 int cli_duration_ms(const char *s, long long *out_ms);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "agent/cli.h"
 #include "agent/cmds.h"
@@ -19,22 +18,6 @@
 #include "restore/k8s.h"
 #include "restore/kvset.h"
 #include "restore/view.h"
-
-#define POINT_HELP \
-"Which backup and which point (default: the latest backup in the store):\n" \
-"  --from FILE|STORE            a snapshot file (plain, or as stored: zstd\n" \
-"                               and/or age), or a store (default\n" \
-"                               /var/backups/etcd, or ETCD_BACKUP_STORE)\n" \
-"  --backup ID|latest           a backup of the store\n" \
-"  --at-revision R              the keys as of revision R: with --backup or a\n" \
-"                               FILE, an earlier revision the snapshot still\n" \
-"                               holds (not compacted away); else a point of\n" \
-"                               a continuous backup (a full backup and its\n" \
-"                               segments, as etcd-restore --to-revision)\n" \
-"  --at-time RFC3339            the newest revision recorded at or before\n" \
-"                               that time (continuous backup)\n" \
-"  --tmp-dir DIR                where the snapshot is staged while read\n" \
-"                               (default $TMPDIR or /tmp; removed after)\n"
 
 static const char keys_usage[] =
 "Usage: etcd-backup keys [PREFIX --prefix] [point flags] [-o table|json] [--values]\n"
@@ -124,56 +107,6 @@ COMMON_FLAGS_HELP
 "unreachable, 5 a backup fails a check, 8 no such backup.\n";
 
 /* ---- where to look ---- */
-
-static int
-is_file(const char *p)
-{
-	struct stat st;
-	return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static eb_view_src
-base_src(cli *c, const eb_read_keys *k)
-{
-	eb_view_src s = {.store = c->store, .store_opts = &c->store_opts, .keys = k, .tmp_dir = c->tmp_dir};
-	return s;
-}
-
-/* The point of keys/get-key/history from the flags: a FILE, a backup, a
- * point of a chain, or the latest backup.  2 after saying why. */
-static int
-flags_src(cli *c, const char *file, const eb_read_keys *k, eb_view_src *s)
-{
-	*s = base_src(c, k);
-	if (!file && c->store_given && is_file(c->store) && !c->backup)
-		file = c->store;
-	if (file) {
-		if (c->backup || c->at_ms) {
-			fprintf(stderr, "etcd-backup %s: a snapshot FILE takes --at-revision only (not --backup "
-			        "or --at-time)\n", c->cmd);
-			return 2;
-		}
-		s->file = file;
-		s->at_rev = c->at_rev;
-		return 0;
-	}
-	if (c->at_rev && c->at_ms) {
-		fprintf(stderr, "etcd-backup %s: give --at-revision or --at-time, not both\n", c->cmd);
-		return 2;
-	}
-	if (c->backup || (!c->at_rev && !c->at_ms)) {
-		if (c->at_ms) {
-			fprintf(stderr, "etcd-backup %s: --at-time picks its own backup: drop --backup\n", c->cmd);
-			return 2;
-		}
-		s->backup = c->backup ? c->backup : "latest";
-		s->at_rev = c->at_rev;
-		return 0;
-	}
-	s->want.rev = c->at_rev;
-	s->want.time_ms = c->at_ms;
-	return 0;
-}
 
 /* "the backup X at revision R" */
 static void
@@ -317,7 +250,7 @@ cmd_keys(int argc, char **argv)
 	eb_read_keys k;
 	eb_err err;
 	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
-	                   CLI_READKEYS | CLI_VIEW, keys_usage);
+	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, keys_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
@@ -325,7 +258,7 @@ cmd_keys(int argc, char **argv)
 	const char *prefix = c.nargs ? c.args[0] : NULL;
 	if (c.prefix && !prefix)
 		prefix = "";
-	if ((rc = flags_src(&c, NULL, &k, &src))) {
+	if ((rc = cli_point(&c, &k, &src))) {
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
@@ -439,7 +372,7 @@ cmd_get_key(int argc, char **argv)
 	eb_read_keys k;
 	eb_err err;
 	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
-	                   CLI_READKEYS | CLI_VIEW, getkey_usage);
+	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, getkey_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
@@ -449,7 +382,7 @@ cmd_get_key(int argc, char **argv)
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
-	if (flags_src(&c, NULL, &k, &src)) {
+	if (cli_point(&c, &k, &src)) {
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
@@ -521,7 +454,7 @@ cmd_history(int argc, char **argv)
 	eb_err err;
 	char what[4400];
 	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
-	                   CLI_READKEYS | CLI_VIEW, history_usage);
+	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, history_usage);
 	if (rc)
 		return rc == 1 ? 0 : EB_EXIT_USAGE;
 	eb_err_init(&err);
@@ -531,7 +464,7 @@ cmd_history(int argc, char **argv)
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
-	if (flags_src(&c, NULL, &k, &src)) {
+	if (cli_point(&c, &k, &src)) {
 		cli_dispose(&c);
 		return EB_EXIT_USAGE;
 	}
@@ -619,10 +552,10 @@ load_side(cli *c, const char *spec, const eb_read_keys *k, const eb_kvset_opts *
 	const char *at = strrchr(spec, '@');
 	char *end;
 	int rc;
-	sd->src = base_src(c, k);
+	sd->src = cli_view_base(c, k);
 	if (!strcmp(spec, "live"))
 		return load_live(c, ko, sd, err);
-	if (strchr(spec, '/') || is_file(spec)) {
+	if (strchr(spec, '/') || cli_is_file(spec)) {
 		sd->src.file = spec;
 	} else if (at) {
 		long long r = strtoll(at + 1, &end, 10);

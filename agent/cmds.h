@@ -17,5 +17,6 @@ int cmd_keys(int argc, char **argv);
 int cmd_get_key(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
 
 #endif

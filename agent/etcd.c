@@ -210,6 +210,26 @@ eb_etcd_range_all(eb_etcd *c, const uint8_t *key, size_t key_len, int prefix, in
 	return rc;
 }
 
+int
+eb_etcd_count(eb_etcd *c, int64_t *count, int64_t *rev, eb_err *err)
+{
+	Etcdserverpb__RangeRequest req = ETCDSERVERPB__RANGE_REQUEST__INIT;
+	Etcdserverpb__RangeResponse *r;
+	uint8_t zero = 0;
+	int rc;
+	req.key.data = req.range_end.data = &zero;
+	req.key.len = req.range_end.len = 1;
+	req.count_only = 1;
+	rc = eb_etcd_unary(c, "/etcdserverpb.KV/Range", "Range", &req.base,
+	                   &etcdserverpb__range_response__descriptor, (ProtobufCMessage **)&r, err);
+	if (rc < 0)
+		return rc;
+	*count = r->count;
+	*rev = r->header ? r->header->revision : 0;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return 0;
+}
+
 /* ---- the snapshot stream ---- */
 
 typedef struct {

@@ -66,6 +66,10 @@ typedef int (*eb_etcd_kv_fn)(void *ctx, const eb_etcd_kv *kv, eb_err *err);
 int eb_etcd_range_all(eb_etcd *c, const uint8_t *key, size_t key_len, int prefix, int64_t *rev,
                       eb_etcd_kv_fn fn, void *ctx, eb_err *err);
 
+/* How many keys etcd holds (a count-only Range over every key), and the
+ * revision it answered at. */
+int eb_etcd_count(eb_etcd *c, int64_t *count, int64_t *rev, eb_err *err);
+
 /* Progress callback for the snapshot: bytes so far and total expected
  * (0 until known). */
 typedef void (*eb_etcd_progress_fn)(uint64_t done, uint64_t total, void *arg);

@@ -41,6 +41,7 @@ main(int argc, char **argv)
 		{"inspect", cmd_inspect, 0},   {"replicate", cmd_replicate, 1},
 		{"keys", cmd_keys, 0},         {"get-key", cmd_get_key, 0},
 		{"history", cmd_history, 0},   {"diff", cmd_diff, 1},
+		{"drill", cmd_drill, 1},
 	};
 	int rc;
 

@@ -72,6 +72,22 @@
 "                               (anyone who can read the store then holds\n" \
 "                               the cluster's CA and service-account keys)\n"
 
+#define POINT_HELP \
+"Which backup and which point (default: the latest backup in the store):\n" \
+"  --from FILE|STORE            a snapshot file (plain, or as stored: zstd\n" \
+"                               and/or age), or a store (default\n" \
+"                               /var/backups/etcd, or ETCD_BACKUP_STORE)\n" \
+"  --backup ID|latest           a backup of the store\n" \
+"  --at-revision R              the keys as of revision R: with --backup or a\n" \
+"                               FILE, an earlier revision the snapshot still\n" \
+"                               holds (not compacted away); else a point of\n" \
+"                               a continuous backup (a full backup and its\n" \
+"                               segments, as etcd-restore --to-revision)\n" \
+"  --at-time RFC3339            the newest revision recorded at or before\n" \
+"                               that time (continuous backup)\n" \
+"  --tmp-dir DIR                where the snapshot is staged while read\n" \
+"                               (default $TMPDIR or /tmp; removed after)\n"
+
 #define COMMON_FLAGS_HELP \
 "  --log-format text|json       log lines on stderr (default text)\n" \
 "  --log-level LEVEL            debug, info (default), warn, error\n" \

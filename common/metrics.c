@@ -62,6 +62,8 @@ eb_metrics_init(eb_metrics *m)
 	m->stored_bytes = -1;
 	m->revision = -1;
 	m->db_size_bytes = -1;
+	m->drill_restore_s = m->drill_boot_s = -1;
+	m->drill_keys = -1;
 }
 
 void
@@ -120,10 +122,20 @@ sb_label_value(eb_buf *b, const char *v)
 	}
 }
 
+/* The series' full name: etcd_backup_ or, for a drill, etcd_backup_drill_
+ * (valid until the next call). */
+static const char *
+nm(const eb_metrics *m, const char *base)
+{
+	static __thread char n[128];
+	snprintf(n, sizeof n, PREFIX "%s%s", m->kind ? m->kind : "", base);
+	return n;
+}
+
 static void
 header(eb_buf *b, const char *name, const char *type, const char *help)
 {
-	eb_buf_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name,
+	eb_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name,
 	          help, name, type);
 }
 
@@ -131,13 +143,13 @@ header(eb_buf *b, const char *name, const char *type, const char *help)
 static void
 sample_d(eb_buf *b, const char *name, double v)
 {
-	eb_buf_printf(b, PREFIX "%s %.3f\n", name, v);
+	eb_buf_printf(b, "%s %.3f\n", name, v);
 }
 
 static void
 sample_i(eb_buf *b, const char *name, int64_t v)
 {
-	eb_buf_printf(b, PREFIX "%s %" PRId64 "\n", name, v);
+	eb_buf_printf(b, "%s %" PRId64 "\n", name, v);
 }
 
 static void
@@ -150,6 +162,15 @@ gauge_i(eb_buf *b, const char *name, const char *help, int64_t v)
 }
 
 static void
+gauge_d(eb_buf *b, const char *name, const char *help, double v)
+{
+	if (v < 0)
+		return;
+	header(b, name, "gauge", help);
+	sample_d(b, name, v);
+}
+
+static void
 cert_series(eb_buf *b, const eb_metrics *m, const char *name, const char *help,
             int64_t now, int remaining)
 {
@@ -159,7 +180,7 @@ cert_series(eb_buf *b, const eb_metrics *m, const char *name, const char *help,
 	header(b, name, "gauge", help);
 	for (i = 0; i < m->ncerts; i++) {
 		const eb_metrics_cert *c = &m->certs[i];
-		eb_buf_printf(b, PREFIX "%s{cert=\"", name);
+		eb_buf_printf(b, "%s{cert=\"", name);
 		sb_label_value(b, c->cert);
 		eb_buf_add(b, "\",endpoint=\"", 12);
 		sb_label_value(b, c->endpoint);
@@ -182,41 +203,48 @@ eb_metrics_render(const eb_metrics *m, int64_t now, char **out,
 
 	if (now == 0)
 		now = (int64_t)time(NULL);
-	header(&b, "last_run_timestamp_seconds", "gauge",
+	header(&b, nm(m, "last_run_timestamp_seconds"), "gauge",
 	       "End time of the last backup run, success or failure (unix seconds).");
-	sample_d(&b, "last_run_timestamp_seconds", end);
-	header(&b, "last_run_success", "gauge",
+	sample_d(&b, nm(m, "last_run_timestamp_seconds"), end);
+	header(&b, nm(m, "last_run_success"), "gauge",
 	       "1 if the last backup run succeeded, 0 if it failed.");
-	sample_i(&b, "last_run_success", m->ok ? 1 : 0);
-	header(&b, "last_run_duration_seconds", "gauge",
+	sample_i(&b, nm(m, "last_run_success"), m->ok ? 1 : 0);
+	header(&b, nm(m, "last_run_duration_seconds"), "gauge",
 	       "Wall time of the last backup run in seconds.");
-	sample_d(&b, "last_run_duration_seconds",
+	sample_d(&b, nm(m, "last_run_duration_seconds"),
 	         end > m->start_time ? end - m->start_time : 0.0);
 	if (m->last_success_time > 0) {
-		header(&b, "last_success_timestamp_seconds", "gauge",
+		header(&b, nm(m, "last_success_timestamp_seconds"), "gauge",
 		       "End time of the last successful backup (unix seconds).");
-		sample_d(&b, "last_success_timestamp_seconds", m->last_success_time);
+		sample_d(&b, nm(m, "last_success_timestamp_seconds"), m->last_success_time);
 	}
-	gauge_i(&b, "snapshot_size_bytes",
+	gauge_i(&b, nm(m, "snapshot_size_bytes"),
 	        "Size of the last snapshot as received from etcd, in bytes.",
 	        m->snapshot_bytes);
-	gauge_i(&b, "stored_size_bytes",
+	gauge_i(&b, nm(m, "stored_size_bytes"),
 	        "Bytes the last backup occupies in the store (after compression).",
 	        m->stored_bytes);
-	gauge_i(&b, "snapshot_revision",
+	gauge_i(&b, nm(m, "snapshot_revision"),
 	        "etcd revision of the last snapshot.", m->revision);
-	gauge_i(&b, "db_size_bytes",
+	gauge_i(&b, nm(m, "db_size_bytes"),
 	        "Size of the etcd backend database reported by the endpoint.",
 	        m->db_size_bytes);
-	header(&b, "failures_total", "counter",
+	if (m->kind) {
+		gauge_d(&b, nm(m, "restore_seconds"), "Time the last drill's restore took, in seconds.",
+		        m->drill_restore_s);
+		gauge_d(&b, nm(m, "boot_seconds"), "Time etcd took to serve the last drill's restored data, in seconds.",
+		        m->drill_boot_s);
+		gauge_i(&b, nm(m, "keys"), "Keys the last drill's etcd served.", m->drill_keys);
+	}
+	header(&b, nm(m, "failures_total"), "counter",
 	       "Failed backup runs by reason (kept across runs in the textfile).");
 	for (i = 0; i < EB_METRICS_NREASONS; i++)
-		eb_buf_printf(&b, PREFIX "failures_total{reason=\"%s\"} %" PRIu64 "\n",
+		eb_buf_printf(&b, "%s{reason=\"%s\"} %" PRIu64 "\n", nm(m, "failures_total"),
 		          eb_metrics_reason_name(i), m->failures[i]);
-	cert_series(&b, m, "certificate_expiry_timestamp_seconds",
+	cert_series(&b, m, nm(m, "certificate_expiry_timestamp_seconds"),
 	            "notAfter of the etcd server (TLS handshake) and client certificates (unix seconds).",
 	            now, 0);
-	cert_series(&b, m, "certificate_remaining_seconds",
+	cert_series(&b, m, nm(m, "certificate_remaining_seconds"),
 	            "Seconds until the etcd server or client certificate expires (negative: expired).",
 	            now, 1);
 	if (b.oom) {
@@ -319,6 +347,11 @@ eb_metrics_merge_previous(eb_metrics *m, const char *text, eb_err *err)
 		if (strncmp(name, PREFIX, strlen(PREFIX)) != 0)
 			continue;
 		name += strlen(PREFIX);
+		if (m->kind) {
+			if (strncmp(name, m->kind, strlen(m->kind)) != 0)
+				continue;
+			name += strlen(m->kind);
+		}
 		if (strcmp(name, "failures_total") != 0 &&
 		    strcmp(name, "last_success_timestamp_seconds") != 0 &&
 		    strcmp(name, "snapshot_size_bytes") != 0 &&

@@ -68,6 +68,12 @@ typedef struct eb_metrics_cert {
 } eb_metrics_cert;
 
 typedef struct eb_metrics {
+	/* NULL: a backup run; "drill_": a restore drill (etcd-backup drill),
+	 * whose series are etcd_backup_drill_* (the run series, failures_total,
+	 * snapshot_revision, restore_seconds, boot_seconds, keys) */
+	const char *kind;
+	double drill_restore_s, drill_boot_s;   /* -1 unknown */
+	int64_t drill_keys;
 	/* Set by eb_metrics_init / eb_metrics_finish (tests may overwrite). */
 	double start_time;           /* unix seconds, sub-second */
 	double end_time;

@@ -22,6 +22,7 @@
 #include "restore/datadir.h"
 #include "restore/fetch.h"
 #include "restore/snapshot.h"
+#include "storage/catalog.h"
 #include "storage/segment.h"
 
 int
@@ -65,6 +66,33 @@ stage_temp(eb_view *v, const eb_view_src *s, eb_err *err)
 	return 0;
 }
 
+/* A backup of a store: its manifest (the HashKV etcd answered at backup
+ * time), then its snapshot. */
+static int
+open_backup(eb_view *v, const eb_view_src *s, eb_err *err)
+{
+	eb_store *st = NULL;
+	eb_store_opts so;
+	eb_manifest m;
+	int rc;
+	eb_store_opts_init(&so);
+	eb_manifest_init(&m);
+	if ((rc = stage_temp(v, s, err)) == 0 &&
+	    (rc = eb_store_open(&st, s->store, s->store_opts ? s->store_opts : &so, err)) == 0 &&
+	    (rc = eb_catalog_find(st, s->backup, s->keys, &m, err)) == 0) {
+		snprintf(v->id, sizeof v->id, "%s", m.id);
+		v->cluster_id = m.cluster_id;
+		v->has_hashkv = m.has_hashkv;
+		v->hashkv = m.hashkv;
+		v->hashkv_rev = m.hashkv_revision;
+		rc = eb_fetch_manifest(st, &m, s->keys, v->path, err);
+	}
+	eb_manifest_dispose(&m);
+	if (st)
+		eb_store_free(st);
+	return rc;
+}
+
 /* Step 1: the snapshot as a plain file (a file as it is, or decoded; a
  * backup fetched; a point's full backup fetched after planning). */
 int
@@ -86,12 +114,8 @@ eb_view_open(eb_view *v, const eb_view_src *s, eb_err *err)
 			return rc;
 		return eb_decode_local(s->file, s->keys, v->path, err);
 	}
-	if (s->backup) {
-		if ((rc = stage_temp(v, s, err)))
-			return rc;
-		return eb_fetch_backup(s->store, s->store_opts, s->keys, s->backup, v->path, v->id,
-		                       sizeof v->id, &v->cluster_id, err);
-	}
+	if (s->backup)
+		return open_backup(v, s, err);
 	if ((rc = eb_pitr_plan_make(s->store, s->store_opts, s->keys, &s->want, &v->plan, err)))
 		return rc;
 	v->have_plan = 1;

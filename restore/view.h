@@ -66,6 +66,9 @@ typedef struct eb_view {
 	int64_t snap_rev;               /* the snapshot's revision (after a walk) */
 	int64_t compact_rev;            /* the snapshot's compaction (-1: none) */
 	int64_t first_ms, last_ms;      /* segments walked: times of the first/last event */
+	int has_hashkv;                 /* a backup's manifest recorded etcd's HashKV */
+	uint32_t hashkv;
+	int64_t hashkv_rev;
 	int have_plan;
 	eb_pitr_plan plan;
 	const eb_read_keys *keys;

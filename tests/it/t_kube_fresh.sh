@@ -268,6 +268,40 @@ keys=$T/private-lines
 } | awk 'length($0) >= 40' >"$keys"
 leaks=$(cat "$T/store"/* "$T/backup.out" "$T/backup.err" "$T/metrics.prom" | grep -c -F -f "$keys")
 expect_eq no_private_key_byte_stored_or_printed "$leaks $(wc -l <"$keys" | awk '$1 > 50 {print "many"}')" "0 many"
+# ---- looking inside a backup, against the real API server -------------
+CASE=look_inside
+EC=/srv/kubernetes/encryption-config.yaml
+GK=("$BACKUP" get-key --from "$T/store" --backup "$ID" --age-identity "$T/keys/id.txt")
+out=$("${GK[@]}" /registry/secrets/demo/db-pass)
+expect_match look_secret_encrypted_named "$out" 'encrypted at rest: provider aescbc, key key1'
+if grep -qF "$SECRET" <<<"$out"; then fail look_secret_not_shown "the table printed the Secret"; else pass look_secret_not_shown; fi
+out=$("${GK[@]}" /registry/secrets/demo/db-pass --encryption-config "$EC")
+expect_match look_secret_decrypted_kind "$out" 'decrypted: .*kubernetes protobuf \(v1 Secret\)'
+check look_secret_value_decrypted bash -c '"$@" | grep -qaF "$SECRET"' _ "${GK[@]}" /registry/secrets/demo/db-pass \
+	--encryption-config "$EC" --print-value
+out=$("${GK[@]}" /registry/configmaps/kube-system/kubeadm-config 2>&1 || "${GK[@]}" /registry/namespaces/demo 2>&1)
+expect_match look_protobuf_kind "$out" 'kubernetes protobuf \(v1 (ConfigMap|Namespace)\)'
+# a wrong key: refused, exit 5, naming the cause
+sed "s#^\( *secret: \).*#\1$(head -c 32 /dev/urandom | base64)#" "$EC" >"$T/wrong-ec.yaml"
+out=$("${GK[@]}" /registry/secrets/demo/db-pass --encryption-config "$T/wrong-ec.yaml" --print-value 2>&1); rc=$?
+expect_eq look_wrong_key_exit_5 "$rc" 5
+expect_match look_wrong_key_says "$out" 'aescbc value of /registry/secrets/demo/db-pass.*(padding|wrong key)'
+# a namespace deleted after a backup: `diff BACKUP live` names exactly its objects
+K create namespace doomed >/dev/null
+K -n doomed create configmap c1 --from-literal=a=1 >/dev/null
+K -n doomed create secret generic s1 --from-literal=b=2 >/dev/null
+K -n doomed create serviceaccount robot2 >/dev/null
+"${SNAP[@]}" --to "$T/store-look" >"$T/look.out" 2>&1 || die "backup for diff: $(tail -3 "$T/look.out")"
+LID=$(sed -n 's/^backup \([^ ]*\) .*/\1/p' "$T/look.out")
+want=$("$BACKUP" keys --from "$T/store-look" --backup "$LID" -o json /registry/ --prefix |
+	python3 -c 'import base64,json,sys; [print(k) for k in (base64.b64decode(kv["key"]).decode() for kv in json.load(sys.stdin)["kvs"]) if "/doomed/" in k or k.endswith("/namespaces/doomed")]' | sort)
+check look_doomed_objects_in_backup [ "$(wc -l <<<"$want")" -ge 5 ]
+K delete namespace doomed --wait=true --timeout=60s >/dev/null 2>&1 || fail look_namespace_deleted "kubectl delete namespace doomed"
+got=$("$BACKUP" diff "$LID" live --from "$T/store-look" -o json --endpoints https://127.0.0.1:2379 \
+	--cacert $PKI/etcd/ca.crt --cert $PKI/etcd/healthcheck-client.crt --key $PKI/etcd/healthcheck-client.key |
+	python3 -c 'import json,sys; [print(k["key"]) for k in json.load(sys.stdin)["keys"] if k["change"] == "removed"]' | sort)
+expect_eq look_diff_live_names_deleted_namespace "$got" "$want"
+
 # a change after the backup: the restore rolls it back
 K -n demo create configmap after-backup --from-literal=x=1 >/dev/null
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# versions: all
+# san: yes
+# etcd-backup drill: a backup restored into a temp dir and booted on the
+# real etcd of the version under test serves the backup's revision, key
+# count and the HashKV recorded from the cluster; a point of a continuous
+# backup too; a backup whose keyspace was altered under fixed-up digests
+# (every sha256 and size in the manifest recomputed, as someone who can
+# write to the bucket but holds no signing key could) fails with exit 7
+# and says why; metrics record the outcome; nothing is left behind.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/restore_common.sh"
+
+etcd_cluster src 1
+U=${CL_URLS[0]}
+S=$T/store
+W=$T/work
+mkdir -p "$W"
+prom() { awk -v n="$1" '$1 == n { print $2 }' "$T/drill.prom"; }
+nothing_left() { # name
+	expect_eq "$1_tmp_empty" "$(ls -A "$W")" ""
+	expect_eq "$1_no_etcd_left" "$(pgrep -f "$W/etcd-backup-drill" | wc -l)" 0
+}
+
+CASE=drill
+populate "$U" 300 || die "populate failed"
+"$BACKUP" snapshot --to "$S" --endpoints "$U" >"$T/snap.log" 2>&1 || die "snapshot: $(tail -3 "$T/snap.log")"
+REV=$(revision "$U")
+count_at() { ectl "$U" get "" --prefix ${1:+--rev "$1"} -w json | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("kvs", [])))'; }
+NKEYS=$(count_at)
+out=$("$BACKUP" drill --from "$S" --tmp-dir "$W" --metrics-file "$T/drill.prom" 2>&1); rc=$?
+expect_eq drill_passes "$rc" 0
+expect_match drill_says_what "$out" "drill passed: backup .* at revision $REV .* revision $REV, $NKEYS keys, HashKV [0-9]+ equal to the cluster's, recorded in the manifest"
+expect_eq metrics_success "$(prom etcd_backup_drill_last_run_success)" 1
+expect_eq metrics_keys "$(prom etcd_backup_drill_keys)" "$NKEYS"
+expect_eq metrics_revision "$(prom etcd_backup_drill_snapshot_revision)" "$REV"
+check metrics_restore_time [ -n "$(prom etcd_backup_drill_restore_seconds)" ]
+PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") || die "promtool: $(tail -2 "$T/get-promtool.log")"
+check metrics_promtool "$PROMTOOL" check metrics <"$T/drill.prom"
+OK_TS=$(prom etcd_backup_drill_last_success_timestamp_seconds)
+nothing_left drill
+# a snapshot file, as etcdctl saves it (HashKV computed from it)
+ectl "$U" snapshot save "$T/plain.db" >/dev/null 2>&1 || die "etcdctl snapshot save"
+out=$("$BACKUP" drill --from "$T/plain.db" --tmp-dir "$W" 2>&1); rc=$?
+expect_eq drill_file_passes "$rc $(grep -c 'computed from the snapshot' <<<"$out")" "0 1"
+
+CASE=tampered
+# the keyspace altered (one value byte), every digest fixed up
+ID=$("$BACKUP" list --from "$S" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+cp -r "$S" "$T/bad"
+python3 - "$T/bad/$ID.manifest.json" <<'PY' || die "tamper"
+import hashlib, json, os, subprocess, sys
+mp = sys.argv[1]; m = json.load(open(mp)); d = os.path.dirname(mp)
+obj = os.path.join(d, m["object"])
+snap = subprocess.run(["zstd", "-dqc", obj], check=True, capture_output=True).stdout
+# every copy (stale ones stay in free pages): "spec-7-" -> "spec-6-", the
+# same size, so the structure stays sound
+db = snap[:-32]
+assert db.count(b"spec-7-") >= 1
+db = db.replace(b"spec-7-", b"spec-6-"); sha = hashlib.sha256(db).digest()
+snap = db + sha
+stored = subprocess.run(["zstd", "-qc"], input=snap, check=True, capture_output=True).stdout
+open(obj, "wb").write(stored)
+m.update(db_sha256=sha.hex(), snapshot_sha256=hashlib.sha256(snap).hexdigest(),
+         stored_size=len(stored), stored_sha256=hashlib.sha256(stored).hexdigest())
+json.dump(m, open(mp, "w"))
+PY
+check tampered_still_verifies "$BACKUP" verify --from "$T/bad" --backup "$ID"
+out=$("$BACKUP" drill --from "$T/bad" --tmp-dir "$W" --metrics-file "$T/drill.prom" 2>&1); rc=$?
+expect_eq tampered_drill_exit_7 "$rc" 7
+expect_match tampered_drill_says_why "$out" "DRILL FAILED for backup $ID.*restored keyspace differs from the cluster's.*HashKV"
+expect_eq tampered_metrics_failed "$(prom etcd_backup_drill_last_run_success)" 0
+expect_eq tampered_metrics_reason "$(awk '/drill_failures_total\{reason="unhealthy"\}/ { print $2 }' "$T/drill.prom")" 1
+expect_eq tampered_metrics_keeps_last_success "$(prom etcd_backup_drill_last_success_timestamp_seconds)" "$OK_TS"
+nothing_left tampered
+
+CASE=refused
+out=$("$BACKUP" drill --from "$S" --tmp-dir "$W" --etcd-binary /nonexistent/etcd 2>&1); rc=$?
+expect_eq no_etcd_binary_exit_2 "$rc" 2
+expect_match no_etcd_binary_says "$out" "no etcd to boot.*--etcd-binary"
+# etcd that cannot run the data (a binary that exits at once)
+printf '#!/bin/sh\necho "member drill: cannot start: simulated" >&2\nexit 3\n' >"$T/bad-etcd"
+chmod +x "$T/bad-etcd"
+out=$("$BACKUP" drill --from "$S" --tmp-dir "$W" --etcd-binary "$T/bad-etcd" 2>&1); rc=$?
+expect_eq etcd_exits_drill_exit_3 "$rc" 3
+expect_match etcd_exits_names_its_log "$out" "etcd exited \(status 3\).*simulated"
+nothing_left refused
+
+CASE=point
+S2=$T/store2
+"$BACKUP" replicate --endpoints "$U" --to "$S2" --segment-interval 300ms >"$T/rep.log" 2>&1 &
+REP=$!
+track_pid "$REP"
+for _ in $(seq 100); do ls "$S2"/*.manifest.json >/dev/null 2>&1 && break; sleep 0.1; done
+put_keys "$U" after- 40 || die "put"
+R=$(revision "$U")
+put_keys "$U" later- 10 || die "put"
+END=$(revision "$U")
+for _ in $(seq 100); do
+	last=$(ls "$S2" | sed -n 's/.*\.seg\.[0-9]*-\([0-9]*\)\.segment\.json$/\1/p' | sort -n | tail -1)
+	[ "${last:-0}" -ge "$END" ] && break; sleep 0.2
+done
+stop_pid "$REP"
+N=$(count_at "$R")
+out=$("$BACKUP" drill --from "$S2" --at-revision "$R" --tmp-dir "$W" 2>&1); rc=$?
+expect_eq point_drill_passes "$rc" 0
+expect_match point_drill_serves_point "$out" "at revision $R .*revision $R, $N keys"
+nothing_left point
+exit 0
