@@ -88,6 +88,7 @@ static const char diff_usage[] =
 "Kubernetes resource and namespace, then named.  A and B are each:\n"
 "  ID | latest                  a backup of the store (--from)\n"
 "  @REVISION | @RFC3339         a point of a continuous backup in the store\n"
+"  @latest                      the newest point of the store\n"
 "  ID@REVISION                  a backup at an earlier revision it holds\n"
 "  FILE                         a snapshot file (a path with a '/')\n"
 "  live                         the running cluster (--endpoints ...)\n"
@@ -499,6 +500,7 @@ typedef struct side {
 	eb_kvset set;
 	char what[4400];
 	char backup[128];
+	int live;
 } side;
 
 struct live_ctx {
@@ -553,8 +555,10 @@ load_side(cli *c, const char *spec, const eb_read_keys *k, const eb_kvset_opts *
 	char *end;
 	int rc;
 	sd->src = cli_view_base(c, k);
-	if (!strcmp(spec, "live"))
+	if (!strcmp(spec, "live")) {
+		sd->live = 1;
 		return load_live(c, ko, sd, err);
+	}
 	if (strchr(spec, '/') || cli_is_file(spec)) {
 		sd->src.file = spec;
 	} else if (at) {
@@ -568,6 +572,8 @@ load_side(cli *c, const char *spec, const eb_read_keys *k, const eb_kvset_opts *
 			} else {
 				sd->src.want.rev = r;
 			}
+		} else if (at == spec && !strcmp(at + 1, "latest")) {
+			sd->src.want.latest = 1;
 		} else if (at == spec && eb_rfc3339_ms(at + 1, &ms) == 0 && ms > 0) {
 			sd->src.want.time_ms = ms;
 		} else {
@@ -687,6 +693,9 @@ print_diff(const diffout *d, const side *a, const side *b)
 	}
 	printf("A: %s (%zu keys)\nB: %s (%zu keys)\n", a->what, a->set.n, b->what, b->set.n);
 	printf("%" PRIu64 " added, %" PRIu64 " removed, %" PRIu64 " changed\n", d->add, d->rem, d->chg);
+	if (b->live)
+		printf("Restoring A now: %" PRIu64 " keys created since would disappear, %" PRIu64 " deleted since "
+		       "would come back, %" PRIu64 " changed since would roll back.\n", d->add, d->rem, d->chg);
 	if (d->ng) {
 		printf("\n%-40s %-24s %7s %7s %7s\n", "RESOURCE", "NAMESPACE", "ADDED", "REMOVED", "CHANGED");
 		for (size_t i = 0; i < d->ng; i++) {

@@ -1,5 +1,6 @@
 /* restore/main.c - etcd-restore: flags, help and logging around
  * eb_restore_run (restore/restore.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypt/keys.h"
 #include "common/err.h"
@@ -124,6 +126,17 @@ static const char usage[] =
 "  --clear-alarms                 drop alarms (NOSPACE, CORRUPT) of the old\n"
 "                                 cluster, which would keep the new one read-only\n"
 "\n"
+"Before restoring (nothing is written):\n"
+"  --plan, --dry-run              what restoring this backup or point would\n"
+"                                undo on the running cluster: the keys created\n"
+"                                since (they disappear), deleted since (they\n"
+"                                come back) and changed since (they roll\n"
+"                                back), per Kubernetes resource and namespace\n"
+"                                (runs `etcd-backup diff POINT live`)\n"
+"  --endpoints, --cacert, --cert, --key, --user, --password\n"
+"                                the running cluster, as for etcdctl\n"
+"                                (ETCDCTL_* variables too)\n"
+"\n"
 "Control plane (backups taken with etcd-backup --control-plane; needs\n"
 "--from STORE --backup ID|latest):\n"
 "  --control-plane DIR            also lay down the backup's control-plane\n"
@@ -166,12 +179,17 @@ typedef struct cli {
 	char defdir[300];
 	char backup_id[96];
 	eb_cp_lay_opts cp;  /* --control-plane DIR: cp.dir */
+	/* --plan: `etcd-backup diff POINT live` with these flags passed on */
+	int plan;
+	const char *to_time;
+	char *fwd[64];
+	int nfwd;
 } cli;
 
 enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
        O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
        O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
-       O_CPLANE, O_CPOVER, O_CPROOT };
+       O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD };
 static const struct option flags[] = {
 	{"from", required_argument, 0, O_FROM},
 	{"data-dir", required_argument, 0, O_DATA},
@@ -202,6 +220,14 @@ static const struct option flags[] = {
 	{"control-plane", required_argument, 0, O_CPLANE},
 	{"control-plane-overwrite", no_argument, 0, O_CPOVER},
 	{"control-plane-rootfs", required_argument, 0, O_CPROOT},
+	{"plan", no_argument, 0, O_PLAN},
+	{"dry-run", no_argument, 0, O_PLAN},
+	{"endpoints", required_argument, 0, O_FWD},
+	{"cacert", required_argument, 0, O_FWD},
+	{"cert", required_argument, 0, O_FWD},
+	{"key", required_argument, 0, O_FWD},
+	{"user", required_argument, 0, O_FWD},
+	{"password", required_argument, 0, O_FWD},
 	{"help", no_argument, 0, O_HELP},
 	{0, 0, 0, 0},
 };
@@ -263,12 +289,36 @@ module_flag(cli *c, int opt, const char *name, const char *arg)
 	return 2;
 }
 
+/* A flag --plan passes on to etcd-backup diff: 0 or 2. */
+static int
+forward(cli *c, const char *name, const char *arg)
+{
+	char flag[64];
+	if (c->nfwd + 2 >= (int)(sizeof c->fwd / sizeof c->fwd[0])) {
+		fprintf(stderr, "etcd-restore: too many flags\n");
+		return 2;
+	}
+	snprintf(flag, sizeof flag, "--%s", name);
+	if (!(c->fwd[c->nfwd++] = strdup(flag)))
+		return 2;
+	if (arg && !(c->fwd[c->nfwd++] = strdup(arg)))
+		return 2;
+	return 0;
+}
+
 /* One flag: 0, 1 (--help printed: exit 0) or 2 (said why). */
 static int
 apply_flag(cli *c, int opt, const char *name, const char *arg)
 {
 	eb_restore_opts *o = &c->o;
+	if ((opt == O_FWD || (opt >= O_S3EP && opt <= O_S3COMPAT) || opt == O_AGEID || opt == O_AGEPASS ||
+	     opt == O_TRUSTED) && forward(c, name, arg))
+		return 2;
+	if (opt == O_TOTIME)
+		c->to_time = arg;
 	switch (opt) {
+	case O_PLAN: c->plan = 1; return 0;
+	case O_FWD: return 0;
 	case O_FROM: o->from = arg; return 0;
 	case O_DATA: o->data_dir = arg; return 0;
 	case O_WAL: o->wal_dir = arg; return 0;
@@ -493,6 +543,56 @@ control_plane_lay(cli *c, eb_manifest *m, eb_cp_data *d, eb_err *err)
 	return rc;
 }
 
+/* --plan: what restoring would undo on the running cluster, by
+ * `etcd-backup diff POINT live` (the etcd client lives in etcd-backup,
+ * installed beside etcd-restore).  Execs it: its output and exit status. */
+static int
+run_plan(cli *c)
+{
+	const eb_restore_opts *o = &c->o;
+	char point[128], self[4096], bin[4200];
+	char *argv[80];
+	int n = 0;
+	ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+	struct stat sb;
+	int file = stat(o->from, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (o->backup)
+		snprintf(point, sizeof point, "%s", o->backup);
+	else if (o->want.rev > 0)
+		snprintf(point, sizeof point, "@%lld", (long long)o->want.rev);
+	else if (c->to_time)
+		snprintf(point, sizeof point, "@%s", c->to_time);
+	else
+		snprintf(point, sizeof point, "@latest");
+	snprintf(bin, sizeof bin, "etcd-backup");
+	if (l > 0) {
+		self[l] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(bin, sizeof bin, "%s/etcd-backup", self);
+		}
+	}
+	argv[n++] = bin;
+	argv[n++] = "diff";
+	argv[n++] = file ? (char *)o->from : point;
+	argv[n++] = "live";
+	if (!file) {
+		argv[n++] = "--from";
+		argv[n++] = (char *)o->from;
+	}
+	for (int i = 0; i < c->nfwd; i++)
+		argv[n++] = c->fwd[i];
+	argv[n] = NULL;
+	fprintf(stderr, "etcd-restore --plan: nothing is written; what restoring %s would change on the "
+	        "running cluster:\n", file ? o->from : point);
+	fflush(stderr);
+	execv(bin, argv);
+	execvp("etcd-backup", argv);
+	fprintf(stderr, "etcd-restore --plan: cannot run etcd-backup (%s or in PATH): %s\n", bin, strerror(errno));
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -516,6 +616,10 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		eb_keys_dispose(&c.keys);
 		return rc == 1 ? 0 : 2;
+	}
+	if (c.plan) {
+		eb_keys_dispose(&c.keys); /* etcd-backup reads the key files itself */
+		return run_plan(&c);
 	}
 	/* SIGINT/SIGTERM end the run through the normal error path, which
 	 * removes the temp dir (no half-built directory is left). */

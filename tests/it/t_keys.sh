@@ -169,6 +169,24 @@ check diff_two_points_counts [ "$n" -gt 0 ]
 out=$("$BACKUP" diff "$B1" "$T/plain.db" --from "$S")
 expect_match diff_backup_vs_file "$out" "^0 added, 0 removed, 0 changed"
 
+CASE=plan
+# etcd-restore --plan names what the real restore then changes: the keys
+# whose value differs between the live cluster and etcd booted on the
+# restore are exactly the plan's
+before=$(kv_at "$U")
+plan=$("$RESTORE" --plan --from "$S" --backup "$B1" --endpoints "$U" 2>"$T/plan.err"); rc=$?
+expect_eq plan_exit_0 "$rc" 0
+expect_match plan_sentence "$plan" "Restoring A now: 3 keys created since would disappear, [12] deleted since would come back, 1 changed since would roll back"
+expect_match plan_writes_nothing_said "$(cat "$T/plan.err")" "nothing is written"
+restore_at planned --backup "$B1" || die "restore of $B1"
+after=$(kv_at "$R_URL")
+stop_pid "$R_PID"
+got=$(diff <(echo "$before" | awk '{ print $1, $2, $6 }') <(echo "$after" | awk '{ print $1, $2, $6 }') |
+      sed -n 's/^[<>] \([^ ]*\).*/\1/p' | sort -u | python3 -c 'import base64,sys; [print(base64.b64decode(l.strip()).decode()) for l in sys.stdin]' | sort)
+named=$(sed -n 's/^[-+~] //p' <<<"$plan" | sort)
+expect_eq plan_names_what_restore_changes "$named" "$got"
+check plan_file_too bash -c '"$1" --plan --from "$2" --endpoints "$3" | grep -q "^Restoring A now"' _ "$RESTORE" "$T/plain.db" "$U"
+
 CASE=chain
 # continuous backup across a --full-interval switch; no compaction, so
 # etcd answers --rev for every revision of the chain

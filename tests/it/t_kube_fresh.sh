@@ -295,7 +295,7 @@ K -n doomed create serviceaccount robot2 >/dev/null
 LID=$(sed -n 's/^backup \([^ ]*\) .*/\1/p' "$T/look.out")
 want=$("$BACKUP" keys --from "$T/store-look" --backup "$LID" -o json /registry/ --prefix |
 	python3 -c 'import base64,json,sys; [print(k) for k in (base64.b64decode(kv["key"]).decode() for kv in json.load(sys.stdin)["kvs"]) if "/doomed/" in k or k.endswith("/namespaces/doomed")]' | sort)
-check look_doomed_objects_in_backup [ "$(wc -l <<<"$want")" -ge 5 ]
+check look_doomed_objects_in_backup [ "$(wc -l <<<"$want")" -ge 4 ]
 K delete namespace doomed --wait=true --timeout=60s >/dev/null 2>&1 || fail look_namespace_deleted "kubectl delete namespace doomed"
 got=$("$BACKUP" diff "$LID" live --from "$T/store-look" -o json --endpoints https://127.0.0.1:2379 \
 	--cacert $PKI/etcd/ca.crt --cert $PKI/etcd/healthcheck-client.crt --key $PKI/etcd/healthcheck-client.key |
