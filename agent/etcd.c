@@ -161,7 +161,8 @@ eb_etcd_range_all(eb_etcd *c, const uint8_t *key, size_t key_len, int prefix, in
 		free(end);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
-	memcpy(from, key, key_len);
+	if (key_len)
+		memcpy(from, key, key_len);
 	if (!key_len) { /* every key: from "\0" to "\0" */
 		from[0] = 0;
 		fl = 1;
