@@ -283,3 +283,31 @@ eb_record_check(const uint8_t *b, size_t bl, const uint8_t *k, size_t kl, const 
 		                  bs, ks, vl, why);
 	}
 }
+
+int
+eb_kv_decode(const uint8_t *kv, size_t len, eb_kv_fields *f, eb_err *err)
+{
+	eb_rd r;
+	unsigned fl, wt;
+	uint64_t x;
+	const uint8_t *d;
+	size_t dl;
+	memset(f, 0, sizeof *f);
+	f->key = f->value = (const uint8_t *)"";
+	eb_rd_init(&r, kv, len);
+	while (eb_pb_next(&r, &fl, &wt, &x, &d, &dl)) {
+		if (wt == 2 && fl == 1) {
+			f->key = d;
+			f->key_len = dl;
+		} else if (wt == 2 && fl == 5) {
+			f->value = d;
+			f->value_len = dl;
+		} else if (wt == 0 && fl >= 2 && fl <= 6 && fl != 5) {
+			int64_t *dst[] = {&f->create_rev, &f->mod_rev, &f->version, NULL, &f->lease};
+			*dst[fl - 2] = (int64_t)x;
+		}
+	}
+	if (r.bad)
+		return eb_err_set(err, EB_ECORRUPT, "a key-value record is not an mvccpb.KeyValue");
+	return 0;
+}

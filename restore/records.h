@@ -19,4 +19,14 @@
 int eb_record_check(const uint8_t *bucket, size_t bucket_len, const uint8_t *k, size_t kl,
                     const uint8_t *v, size_t vl, eb_err *err);
 
+/* A record's mvccpb.KeyValue, decoded (pointers into the record). */
+typedef struct eb_kv_fields {
+	const uint8_t *key, *value;
+	size_t key_len, value_len;
+	int64_t create_rev, mod_rev, version, lease;
+} eb_kv_fields;
+
+/* 0, or EB_ECORRUPT when the bytes are not a KeyValue. */
+int eb_kv_decode(const uint8_t *kv, size_t len, eb_kv_fields *f, eb_err *err);
+
 #endif

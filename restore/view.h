@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "crypt/keys.h"
+#include "restore/records.h"
 #include "restore/pitr.h"
 #include "storage/store.h"
 
@@ -44,16 +45,6 @@ typedef struct eb_view_rec {
 	const uint8_t *kv;              /* mvccpb.KeyValue */
 	size_t kv_len;
 } eb_view_rec;
-
-/* A record's mvccpb.KeyValue, decoded (pointers into the record). */
-typedef struct eb_kv_fields {
-	const uint8_t *key, *value;
-	size_t key_len, value_len;
-	int64_t create_rev, mod_rev, version, lease;
-} eb_kv_fields;
-
-/* 0, or EB_ECORRUPT when the bytes are not a KeyValue. */
-int eb_kv_decode(const uint8_t *kv, size_t len, eb_kv_fields *f, eb_err *err);
 
 typedef int (*eb_view_fn)(void *ctx, const eb_view_rec *r, eb_err *err);
 

@@ -209,6 +209,37 @@ main(int argc, char **argv)
 		eb_seg_writer_dispose(&sw);
 	}
 
+	/* fuzz_k8s: KeyValues of a ConfigMap (protobuf envelope), a custom
+	 * resource (JSON), two Secrets encrypted at rest (cut short), and an
+	 * encryption config */
+	{
+#define V(s) {s, sizeof s - 1}
+		static const struct { const char *p; size_t n; } vals[] = {
+		    V("k8s\0\x0a\x0c\x0a\x02v1\x12\x06Secret\x12\x03" "abc\x1a\x00\x22\x00"),
+		    V("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Thing\"}"),
+		    V("k8s:enc:aescbc:v1:key1:0123456789abcdef0123456789abcdef"),
+		    V("k8s:enc:aesgcm:v1:key1:0123456789ab0123456789abcdef0123")};
+#undef V
+		static const char *keys[] = {"/registry/secrets/ns/a", "/registry/example.com/things/ns/t",
+		                             "/registry/secrets/ns/b", "/registry/secrets/ns/c"};
+		for (int i = 0; i < 4; i++) {
+			eb_wbuf kv = {0};
+			char name[16];
+			eb_pb_bytes(&kv, 1, keys[i], strlen(keys[i]));
+			eb_pb_uint(&kv, 2, 5);
+			eb_pb_uint(&kv, 3, 9);
+			eb_pb_uint(&kv, 4, 2);
+			eb_pb_bytes(&kv, 5, vals[i].p, vals[i].n);
+			snprintf(name, sizeof name, "kv%d", i);
+			put(argv[1], "fuzz_k8s", name, kv.p, kv.len);
+			eb_wbuf_dispose(&kv);
+		}
+		static const char cfg[] = "Cresources:\n  - resources: [secrets]\n    providers:\n"
+		                          "      - aescbc:\n          keys:\n            - name: key1\n"
+		                          "              secret: \"QkJCQkJCQkJCQkJCQkJCQg==\"\n      - identity: {}\n";
+		put(argv[1], "fuzz_k8s", "config", cfg, sizeof cfg - 1);
+	}
+
 	/* a small etcd-like db with 1024-byte pages: multi-level key bucket,
 	 * an overflow value, meta */
 	int fd = memfd_create("db", 0);
