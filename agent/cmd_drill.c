@@ -34,6 +34,8 @@ static const char usage[] =
 "  --metrics-file FILE          Prometheus textfile: etcd_backup_drill_* (last\n"
 "                               success, duration, restore and boot time)\n"
 "  --pushgateway-url URL        push the same metrics\n"
+"  --tmp-dir needs room for twice the database: the staged snapshot and the\n"
+"  restored member.\n"
 POINT_HELP
 READ_KEYS_HELP
 STORE_FLAGS_HELP
