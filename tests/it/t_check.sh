@@ -15,9 +15,9 @@ copy_tree() {
 	rm -rf "$T/tree"; mkdir -p "$T/tree"
 	(cd "$TOP" && tar cf - common crypt storage restore agent tests/check build/rel/gen 2>/dev/null) | (cd "$T/tree" && tar xf -)
 }
-planted() { # name regex
+planted() { # name regex [check]: only that check runs (each plants one fault)
 	local out rc
-	out=$(bash "$TOP/tests/check/run.sh" "$T/tree" 2>&1); rc=$?
+	out=$(EB_CHECKS=${3:-} bash "$TOP/tests/check/run.sh" "$T/tree" 2>&1); rc=$?
 	expect_eq "${1}_fails" "$rc" 1
 	expect_match "${1}_named" "$(grep '^FAIL' <<<"$out")" "$2"
 }
@@ -25,12 +25,19 @@ planted() { # name regex
 copy_tree
 { echo 'int planted_long(int x);'; echo 'int planted_long(int x)'; echo '{'
   for i in $(seq 200); do echo "	x += $i;"; done; echo '	return x;'; echo '}'; } >"$T/tree/common/planted.c"
-planted long_function "common/planted.c: planted_long has 20[0-9] lines .*split it"
+planted long_function "common/planted.c: planted_long has 20[0-9] lines .*split it" functions
 
 copy_tree
 { echo 'int planted_cc(int x);'; echo 'int planted_cc(int x)'; echo '{'
   for i in $(seq 45); do echo "	if (x == $i) x++;"; done; echo '	return x;'; echo '}'; } >"$T/tree/common/planted.c"
-planted complex_function "planted_cc has .* complexity 4[0-9]"
+planted complex_function "planted_cc has .* complexity 4[0-9]" functions
+
+# EB_CHECKS runs what it names, nothing else: a tree with a fault of each
+# kind fails only the check asked for
+copy_tree
+printf '#ifndef P_H\n#define P_H\nstatic inline size_t p(void) { return 0; }\n#endif\n' >"$T/tree/common/planted.h"
+out=$(EB_CHECKS=functions bash "$TOP/tests/check/run.sh" "$T/tree" 2>&1); rc=$?
+expect_eq only_named_check_runs "$rc $(grep -c '^PASS' <<<"$out") $(grep -c '^FAIL' <<<"$out")" "0 1 0"
 
 # an allowed function: passes at its figures, fails once it grows past them
 plant_130() {
@@ -40,24 +47,24 @@ plant_130() {
 copy_tree; plant_130
 lines=$(pmccabe "$T/tree/common/planted.c" | awk '{print $5}')
 echo "common/planted.c planted_allowed $lines 1" >>"$T/tree/tests/check/allow.txt"
-out=$(bash "$TOP/tests/check/run.sh" "$T/tree" 2>&1); rc=$?
+out=$(EB_CHECKS=functions bash "$TOP/tests/check/run.sh" "$T/tree" 2>&1); rc=$?
 expect_eq allowed_function_passes "$rc $(grep -c '^FAIL' <<<"$out")" "0 0"
 sed -i "s/^common\/planted.c planted_allowed $lines 1\$/common\/planted.c planted_allowed $((lines - 5)) 1/" "$T/tree/tests/check/allow.txt"
-planted allowed_grew "planted_allowed grew to $lines lines"
+planted allowed_grew "planted_allowed grew to $lines lines" functions
 
 copy_tree
 echo "common/err.c no_such_function 130 10" >>"$T/tree/tests/check/allow.txt"
-planted stale_allow_entry "lists common/err.c: no_such_function, which is now within the limits"
+planted stale_allow_entry "lists common/err.c: no_such_function, which is now within the limits" functions
 
 copy_tree
 printf '#ifndef P_H\n#define P_H\nstatic inline size_t p(void) { return 0; }\n#endif\n' >"$T/tree/common/planted.h"
-planted header_alone "common/planted.h does not compile on its own"
+planted header_alone "common/planted.h does not compile on its own" headers
 
 copy_tree
 sed -i '0,/#include "/s//#include "storage\/catalog.h"\n#include "/' "$T/tree/crypt/age.c"
-planted include_up "crypt/age.c:[0-9]+ includes storage/catalog.h: crypt may use only the folders below it"
+planted include_up "crypt/age.c:[0-9]+ includes storage/catalog.h: crypt may use only the folders below it" layers
 
 copy_tree
 sed -i '0,/#include "/s//#include "storage\/catalog.h"\n#include "/' "$T/tree/storage/chain.c"
-planted module_circle "storage: modules include each other"
+planted module_circle "storage: modules include each other" circles
 exit $((_NFAIL > 0))
