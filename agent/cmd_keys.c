@@ -735,7 +735,7 @@ cmd_diff(int argc, char **argv)
 	}
 	pfx = c.prefix_val;
 	eb_kvset_opts ko = {.key = pfx ? (const uint8_t *)pfx : NULL, .key_len = pfx ? strlen(pfx) : 0,
-	                    .prefix = 1};
+	                    .prefix = 1, .hash_values = 1};
 	d.c = &c;
 	rc = load_side(&c, c.args[0], &k, &ko, a, &err);
 	if (rc == 0)

@@ -47,7 +47,7 @@ eb_fetch_manifest(eb_store *st, const eb_manifest *m, const eb_read_keys *keys, 
                   eb_err *err)
 {
 	eb_stream *sink = NULL;
-	int rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err);
+	int rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE | EB_FILE_SCRATCH, err);
 	if (rc == 0)
 		rc = eb_catalog_fetch(st, m, keys, sink, err);
 	if (sink)
@@ -98,7 +98,7 @@ eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_e
 		return eb_err_set(err, EB_EINVAL, "%s is age-encrypted: pass --age-identity FILE (or "
 		                  "--age-passphrase-file for age -p files)", in);
 	po.ids = is_age ? keys->age : NULL;
-	rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE, err);
+	rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE | EB_FILE_SCRATCH, err);
 	if (rc == 0)
 		rc = eb_pipe_decode(&pipe, &po, sink, err);
 	if (rc == 0)

@@ -6,7 +6,8 @@
  * object -> age decrypt -> zstd decompress -> trailer check -> sha256 of
  * the snapshot -> file.  The bbolt reader needs random access, so the plain
  * snapshot is staged once in `path` (callers put it inside their temp dir
- * on the target's filesystem and delete it afterwards). */
+ * on the target's filesystem and delete it afterwards): a scratch copy,
+ * not fsynced (what a restore writes from it is). */
 #ifndef EB_RESTORE_FETCH_H
 #define EB_RESTORE_FETCH_H
 

@@ -23,7 +23,7 @@ typedef struct eb_kvent {
 	int64_t create_rev, mod_rev, version, lease;
 	uint64_t vsize;
 	uint64_t voff;                  /* in the spool (values on) */
-	uint64_t vhash;                 /* FNV-1a 64 of the value */
+	uint64_t vhash;                 /* a 64-bit digest of the value (hash_values) */
 } eb_kvent;
 
 typedef struct eb_kvset_opts {
@@ -31,6 +31,7 @@ typedef struct eb_kvset_opts {
 	size_t key_len;                 /* else this key only (NULL: every key) */
 	int prefix;
 	int values;                     /* keep values (spooled) for eb_kvset_value */
+	int hash_values;                /* fill vhash (diff) */
 	const char *spool_dir;          /* where the spool goes (values on) */
 } eb_kvset_opts;
 

@@ -35,7 +35,7 @@ flush_buf(file_sink *f, eb_err *err)
 		return rc;
 	f->written += f->len;
 	f->len = 0;
-	if (f->written - f->synced >= WRITEBACK_EVERY) {
+	if (!(f->mode & EB_FILE_SCRATCH) && f->written - f->synced >= WRITEBACK_EVERY) {
 		sync_file_range(f->fd, (off_t)f->synced, (off_t)(f->written - f->synced),
 		                SYNC_FILE_RANGE_WRITE);
 		f->synced = f->written;
@@ -89,14 +89,14 @@ fs_finish(eb_stream *s, eb_err *err)
 		rc = flush_buf(f, err);
 	if (rc < 0)
 		return rc;
-	if (fsync(f->fd) < 0)
+	if (!(f->mode & EB_FILE_SCRATCH) && fsync(f->fd) < 0)
 		return eb_err_sys(err, EB_EIO, errno, "fsync of %s failed", f->tmp);
 	if (close(f->fd) < 0) {
 		f->fd = -1;
 		return eb_err_sys(err, EB_EIO, errno, "close of %s failed", f->tmp);
 	}
 	f->fd = -1;
-	if (f->mode == EB_FILE_NO_REPLACE) {
+	if (f->mode & EB_FILE_NO_REPLACE) {
 		if (link(f->tmp, f->path) < 0)
 			return errno == EEXIST
 			           ? eb_err_set(err, EB_EEXIST, "%s already exists; not overwritten", f->path)
@@ -109,7 +109,7 @@ fs_finish(eb_stream *s, eb_err *err)
 	}
 	f->created = 0;
 	f->tmp[0] = '\0';
-	return eb_fsync_dir(f->dir, err);
+	return (f->mode & EB_FILE_SCRATCH) ? 0 : eb_fsync_dir(f->dir, err);
 }
 
 static void
@@ -142,7 +142,7 @@ eb_file_sink_new2(eb_stream **out, const char *path, int mode, int mkdir, eb_err
 	base = base ? base + 1 : path;
 	if (!*base)
 		return eb_err_set(err, EB_EINVAL, "'%s' is a folder, not a file name", path);
-	if (mode == EB_FILE_NO_REPLACE && access(path, F_OK) == 0)
+	if ((mode & EB_FILE_NO_REPLACE) && access(path, F_OK) == 0)
 		return eb_err_set(err, EB_EEXIST,
 		                  "%s already exists; remove it or choose another name", path);
 	f = calloc(1, sizeof *f);

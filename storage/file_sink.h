@@ -9,7 +9,9 @@
 
 #include "common/stream.h"
 
-enum { EB_FILE_REPLACE = 0, EB_FILE_NO_REPLACE = 1 };
+/* EB_FILE_SCRATCH (or-ed in): a working copy its caller deletes (a
+ * snapshot staged for reading): neither written back nor fsynced. */
+enum { EB_FILE_REPLACE = 0, EB_FILE_NO_REPLACE = 1, EB_FILE_SCRATCH = 2 };
 
 int eb_file_sink_new(eb_stream **out, const char *path, int mode,
                      eb_err *err);
