@@ -24,7 +24,7 @@ enum {
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
 	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_DELUNTRUSTED,
 	O_SEGINT, O_SEGMAX, O_FULLINT, O_CPLANE, O_CPGET, O_CPPLAIN,
-	O_ATREV, O_ATTIME, O_SINCEREV, O_PREFIX, O_PREFIXVAL, O_ETCDBIN, O_BOOTTO, O_VALUES, O_PRINTVALUE, O_ENCCFG, O_HELP = 'h',
+	O_ATREV, O_ATTIME, O_SINCEREV, O_PREFIX, O_PREFIXVAL, O_ETCDBIN, O_BOOTTO, O_PHASE, O_WORK, O_ETCDEP, O_VALUES, O_PRINTVALUE, O_ENCCFG, O_HELP = 'h',
 	O_FORMAT = 'o', O_WRITEOUT = 'w'
 };
 
@@ -95,6 +95,9 @@ static const optdef defs[] = {
 	{{"at-time", required_argument, 0, O_ATTIME}, CLI_POINT},
 	{{"etcd-binary", required_argument, 0, O_ETCDBIN}, CLI_DRILL},
 	{{"boot-timeout", required_argument, 0, O_BOOTTO}, CLI_DRILL},
+	{{"phase", required_argument, 0, O_PHASE}, CLI_DRILL},
+	{{"work", required_argument, 0, O_WORK}, CLI_DRILL},
+	{{"etcd-endpoint", required_argument, 0, O_ETCDEP}, CLI_DRILL},
 	{{"since-revision", required_argument, 0, O_SINCEREV}, CLI_VIEW},
 	{{"prefix", no_argument, 0, O_PREFIX}, CLI_VIEW},
 	{{"prefix", required_argument, 0, O_PREFIXVAL}, CLI_ARGS2},
@@ -440,6 +443,13 @@ apply_view(cli *c, int id, const char *arg)
 	case O_PRINTVALUE: c->print_value = 1; return 0;
 	case O_ENCCFG: c->encryption_config = arg; return 0;
 	case O_ETCDBIN: c->etcd_binary = arg; return 0;
+	case O_WORK: c->work = arg; return 0;
+	case O_ETCDEP: c->drill_endpoint = arg; return 0;
+	case O_PHASE:
+		if (strcmp(arg, "restore") && strcmp(arg, "check"))
+			return usage_error(c, "--phase takes restore or check, not '%s'", arg);
+		c->drill_phase = arg[0] == 'r' ? 1 : 2;
+		return 0;
 	case O_BOOTTO:
 		if (cli_duration_ms(arg, &c->boot_timeout_ms) < 0 || c->boot_timeout_ms < 1000)
 			return usage_error(c, "--boot-timeout '%s' is not a duration of at least 1s, like 60s", arg);

@@ -104,6 +104,9 @@ typedef struct cli {
 	/* drill */
 	const char *etcd_binary;       /* --etcd-binary (default: etcd in PATH) */
 	long long boot_timeout_ms;     /* --boot-timeout (default 60s) */
+	int drill_phase;               /* --phase restore|check (0: both) */
+	const char *work;              /* --work DIR: the phases' folder */
+	const char *drill_endpoint;    /* --etcd-endpoint URL (check phase) */
 	/* replicate */
 	long long segment_interval_ms; /* 10s */
 	long long segment_max_bytes;   /* 8 MiB */

@@ -36,6 +36,17 @@ static const char usage[] =
 "  --pushgateway-url URL        push the same metrics\n"
 "  --tmp-dir needs room for twice the database: the staged snapshot and the\n"
 "  restored member.\n"
+"\n"
+"In two halves, for a pod whose etcd is a container of its own (the chart's\n"
+"drill CronJob: an init container restores, etcd runs as a sidecar, the\n"
+"main container checks):\n"
+"  --phase restore --work DIR   restore into DIR/data (etcd's name drill, its\n"
+"                               peer URL http://127.0.0.1:2380) and write what\n"
+"                               etcd must serve to DIR/drill.json\n"
+"  --phase check --work DIR [--etcd-endpoint URL]\n"
+"                               check the etcd at URL (default\n"
+"                               http://127.0.0.1:2379) against DIR/drill.json\n"
+"                               and write the metrics\n"
 POINT_HELP
 READ_KEYS_HELP
 STORE_FLAGS_HELP
@@ -100,14 +111,33 @@ cmd_drill(int argc, char **argv)
 	}
 	o.etcd_binary = c.etcd_binary ? c.etcd_binary : find_etcd(etcd, sizeof etcd);
 	o.boot_timeout_ms = (int)c.boot_timeout_ms;
-	if (!o.etcd_binary || access(o.etcd_binary, X_OK) != 0) {
+	o.phase = c.drill_phase;
+	o.work = c.work;
+	o.endpoint = c.drill_endpoint ? c.drill_endpoint : "http://127.0.0.1:2379";
+	if (!o.phase)
+		o.endpoint = NULL;
+	if (o.phase && !o.work) {
+		fprintf(stderr, "etcd-backup drill: --phase needs --work DIR (the folder both halves share)\n");
+		cli_dispose(&c);
+		return EB_EXIT_USAGE;
+	}
+	if (!o.phase && (!o.etcd_binary || access(o.etcd_binary, X_OK) != 0)) {
 		rc = eb_err_set(&err, EB_EINVAL, "no etcd to boot: %s (give --etcd-binary PATH, the version the "
 		                "cluster runs)", c.etcd_binary ? "--etcd-binary is not an executable" : "none in PATH");
 		emit(&c, &m, &(eb_drill_result){.restore_s = -1}, rc);
 		return cli_finish(&c, NULL, rc, &err);
 	}
 	rc = eb_drill_run(&o, &r, &err);
-	if (rc == 0)
+	if (rc == 0 && o.phase == EB_DRILL_RESTORE) {
+		EB_LOG(EB_LOG_INFO, "drill", "restored %s into %s/data in %.1f s; what etcd must serve is in "
+		       "%s/drill.json", r.what, o.work, r.restore_s, o.work);
+		return cli_finish(&c, NULL, rc, &err); /* the check phase writes the metrics */
+	}
+	if (rc == 0 && o.phase == EB_DRILL_CHECK)
+		EB_LOG(EB_LOG_INFO, "drill", "drill passed: %s; etcd %s at %s: revision %" PRId64 ", %" PRId64
+		       " keys, HashKV %u equal to %s", r.what, r.etcd_version, o.endpoint, r.revision, r.keys,
+		       r.hashkv, r.hashkv_source);
+	else if (rc == 0)
 		EB_LOG(EB_LOG_INFO, "drill", "drill passed: %s restored in %.1f s; etcd %s served it after %.1f s: "
 		       "revision %" PRId64 ", %" PRId64 " keys, HashKV %u equal to %s (%.1f s in all)", r.what,
 		       r.restore_s, r.etcd_version, r.boot_s, r.revision, r.keys, r.hashkv, r.hashkv_source,

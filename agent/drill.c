@@ -15,7 +15,10 @@
 #include <unistd.h>
 
 #include "agent/etcd.h"
+#include "common/buf.h"
 #include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/json.h"
 #include "common/interrupt.h"
 #include "restore/datadir.h"
 #include "restore/inspect.h"
@@ -31,8 +34,15 @@ typedef struct drill {
 	int client_port, peer_port;
 	pid_t etcd;
 	eb_restore_result res;
-	int64_t want_keys;
+	/* the expectation (work/drill.json between the phases) */
+	int64_t want_rev, want_keys;
+	int has_recorded;
+	uint32_t recorded, computed[2];   /* computed[new_rules] */
+	char source[96];
 } drill;
+
+#define DRILL_CLIENT_PORT 2379 /* the phases' fixed ports (a pod of its own) */
+#define DRILL_PEER_PORT 2380
 
 /* A port nobody listens on now (the kernel's pick). */
 static int
@@ -76,6 +86,38 @@ expect(drill *d, eb_err *err)
 	return 0;
 }
 
+/* Step 2b: the HashKV to demand: the cluster's own (recorded at backup
+ * time, or checked by the restore against replicate's record), else both
+ * rules' computed from the restored db, before any etcd opens it. */
+static int
+expect_hashkv(drill *d, eb_err *err)
+{
+	char db[4300];
+	eb_inspect_result ir;
+	int rc;
+	if (d->v.have_plan && d->res.hashkv_checked) {
+		d->has_recorded = 1;
+		d->recorded = d->res.hashkv;
+		snprintf(d->source, sizeof d->source, "the cluster's, recorded by replicate");
+		return 0;
+	}
+	if (!d->v.have_plan && d->v.has_hashkv && d->v.hashkv_rev == d->want_rev) {
+		d->has_recorded = 1;
+		d->recorded = d->v.hashkv;
+		snprintf(d->source, sizeof d->source, "the cluster's, recorded in the manifest at backup time");
+		return 0;
+	}
+	snprintf(db, sizeof db, "%s/member/snap/db", d->data);
+	for (int rules = 0; rules < 2; rules++) {
+		eb_inspect_opts io = {.hashkv_rev = d->want_rev, .new_rules = rules};
+		if ((rc = eb_inspect_file(db, &io, &ir, err)))
+			return eb_err_context(err, "HashKV of the restored db"), rc;
+		d->computed[rules] = ir.hashkv;
+	}
+	snprintf(d->source, sizeof d->source, "computed from the backup");
+	return 0;
+}
+
 /* Step 2: a one-member data dir of the point. */
 static int
 restore(drill *d, eb_err *err)
@@ -83,16 +125,21 @@ restore(drill *d, eb_err *err)
 	char peer[64], cluster[96];
 	double t0 = eb_mono_s();
 	int rc;
-	snprintf(d->dir, sizeof d->dir, "%s/etcd-backup-drill.XXXXXX", d->o->src.tmp_dir);
-	if (!mkdtemp(d->dir)) {
-		d->dir[0] = '\0';
-		return eb_err_sys(err, EB_EIO, errno, "cannot create the drill's temp dir in %s (set --tmp-dir)",
-		                  d->o->src.tmp_dir);
+	if (d->o->phase == EB_DRILL_RESTORE) {
+		snprintf(d->data, sizeof d->data, "%s/data", d->o->work);
+		d->peer_port = DRILL_PEER_PORT;
+	} else {
+		snprintf(d->dir, sizeof d->dir, "%s/etcd-backup-drill.XXXXXX", d->o->src.tmp_dir);
+		if (!mkdtemp(d->dir)) {
+			d->dir[0] = '\0';
+			return eb_err_sys(err, EB_EIO, errno, "cannot create the drill's temp dir in %s (set --tmp-dir)",
+			                  d->o->src.tmp_dir);
+		}
+		snprintf(d->data, sizeof d->data, "%s/data", d->dir);
+		snprintf(d->log, sizeof d->log, "%s/etcd.log", d->dir);
+		if ((d->client_port = free_port(err)) < 0 || (d->peer_port = free_port(err)) < 0)
+			return EB_EIO;
 	}
-	snprintf(d->data, sizeof d->data, "%s/data", d->dir);
-	snprintf(d->log, sizeof d->log, "%s/etcd.log", d->dir);
-	if ((d->client_port = free_port(err)) < 0 || (d->peer_port = free_port(err)) < 0)
-		return EB_EIO;
 	snprintf(peer, sizeof peer, "http://127.0.0.1:%d", d->peer_port);
 	snprintf(cluster, sizeof cluster, "drill=%s", peer);
 	eb_restore_opts ro = {.name = "drill", .initial_cluster = cluster, .token = "etcd-drill", .adv_urls = peer, .data_dir = d->data,
@@ -111,7 +158,13 @@ restore(drill *d, eb_err *err)
 	}
 	rc = eb_restore_run(&ro, &d->res, err);
 	d->r->restore_s = eb_mono_s() - t0;
-	return rc ? (eb_err_context(err, "restoring %s", d->r->what), rc) : 0;
+	if (rc)
+		return eb_err_context(err, "restoring %s", d->r->what), rc;
+	d->want_rev = d->v.have_plan ? d->res.pitr_rev : d->v.rev;
+	if ((int64_t)d->res.revision != d->want_rev)
+		return eb_err_set(err, EB_EUNHEALTHY, "the restore holds revision %" PRIu64 ", the backup %" PRId64,
+		                  d->res.revision, d->want_rev);
+	return expect_hashkv(d, err);
 }
 
 extern char **environ;
@@ -204,15 +257,18 @@ static int
 wait_ready(drill *d, eb_etcd **c, eb_etcd_status *st, eb_err *err)
 {
 	double t0 = eb_mono_s();
-	char last[512], ep[64];
+	char last[512] = "", ep[256];
 	int status;
 	eb_etcd_opts eo;
 	eb_etcd_opts_init(&eo);
-	snprintf(ep, sizeof ep, "http://127.0.0.1:%d", d->client_port);
+	if (d->o->endpoint)
+		snprintf(ep, sizeof ep, "%s", d->o->endpoint);
+	else
+		snprintf(ep, sizeof ep, "http://127.0.0.1:%d", d->client_port);
 	for (;;) {
 		eb_err e;
 		eb_err_init(&e);
-		if (port_open(d->client_port) && eb_etcd_open(c, ep, &eo, &e) == 0) {
+		if ((!d->client_port || port_open(d->client_port)) && eb_etcd_open(c, ep, &eo, &e) == 0) {
 			if (eb_etcd_status_get(*c, st, &e) == 0) {
 				d->r->boot_s = eb_mono_s() - t0;
 				return 0;
@@ -220,7 +276,7 @@ wait_ready(drill *d, eb_etcd **c, eb_etcd_status *st, eb_err *err)
 			eb_etcd_close(*c);
 			*c = NULL;
 		}
-		if (waitpid(d->etcd, &status, WNOHANG) == d->etcd) {
+		if (d->etcd > 0 && waitpid(d->etcd, &status, WNOHANG) == d->etcd) {
 			d->etcd = 0;
 			log_tail(d, last, sizeof last);
 			return eb_err_set(err, EB_EUNAVAIL, "etcd exited (%s %d) on the restored data dir: %s",
@@ -228,45 +284,17 @@ wait_ready(drill *d, eb_etcd **c, eb_etcd_status *st, eb_err *err)
 			                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), last);
 		}
 		if ((eb_mono_s() - t0) * 1000 > d->o->boot_timeout_ms) {
-			log_tail(d, last, sizeof last);
-			return eb_err_set(err, EB_EUNAVAIL, "etcd did not answer within %d s on the restored data "
-			                  "dir (last: %s; its last log line: %s)", d->o->boot_timeout_ms / 1000, e.msg,
-			                  last);
+			if (d->log[0])
+				log_tail(d, last, sizeof last);
+			return eb_err_set(err, EB_EUNAVAIL, "etcd at %s did not answer within %d s on the restored "
+			                  "data dir (last: %s%s%s)", ep, d->o->boot_timeout_ms / 1000, e.msg,
+			                  last[0] ? "; its last log line: " : "", last);
 		}
 		int rc = eb_interrupt_check(err, "waiting for the drill's etcd");
 		if (rc < 0)
 			return rc;
 		usleep(50000);
 	}
-}
-
-/* The HashKV to demand: the cluster's own (recorded at backup time, or
- * checked by the restore against replicate's record), else computed. */
-static int
-want_hashkv(drill *d, const char *version, uint32_t *h, eb_err *err)
-{
-	int64_t rev = (int64_t)d->res.revision;
-	char db[4300];
-	if (d->v.have_plan && d->res.hashkv_checked) {
-		*h = d->res.hashkv;
-		d->r->hashkv_source = "the cluster's, recorded by replicate";
-		return 0;
-	}
-	if (!d->v.have_plan && d->v.has_hashkv && d->v.hashkv_rev == rev) {
-		*h = d->v.hashkv;
-		d->r->hashkv_source = "the cluster's, recorded in the manifest at backup time";
-		return 0;
-	}
-	/* none recorded: computed offline, by etcd's rules for that version */
-	snprintf(db, sizeof db, "%s/member/snap/db", d->data);
-	eb_inspect_result ir;
-	eb_inspect_opts io = {.hashkv_rev = rev, .new_rules = eb_hashkv_new_rules_for(version)};
-	int rc = eb_inspect_file(d->v.have_plan ? db : d->v.path, &io, &ir, err);
-	if (rc)
-		return rc;
-	*h = ir.hashkv;
-	d->r->hashkv_source = d->v.have_plan ? "computed from the restored data" : "computed from the snapshot";
-	return 0;
 }
 
 /* Step 4: it serves the revision, the keys and the HashKV. */
@@ -279,7 +307,7 @@ check(drill *d, eb_err *err)
 	uint32_t got, want;
 	int rc;
 	if ((rc = wait_ready(d, &c, &st, err)) == 0 && (rc = eb_etcd_count(c, &count, &rev, err)) == 0)
-		rc = eb_etcd_hashkv(c, (int64_t)d->res.revision, &got, &crev, &hrev, err);
+		rc = eb_etcd_hashkv(c, d->want_rev, &got, &crev, &hrev, err);
 	eb_etcd_close(c);
 	if (rc)
 		return rc;
@@ -287,15 +315,14 @@ check(drill *d, eb_err *err)
 	d->r->revision = rev;
 	d->r->keys = count;
 	d->r->hashkv = got;
-	int64_t want_rev = d->v.have_plan ? d->res.pitr_rev : d->v.rev;
-	if (rev != want_rev || (int64_t)d->res.revision != want_rev)
+	if (rev != d->want_rev)
 		return eb_err_set(err, EB_EUNHEALTHY, "etcd %s serves revision %" PRId64 ", the backup holds %" PRId64,
-		                  st.version, rev, want_rev);
+		                  st.version, rev, d->want_rev);
 	if (count != d->want_keys)
 		return eb_err_set(err, EB_EUNHEALTHY, "etcd %s serves %" PRId64 " keys at revision %" PRId64
 		                  ", the backup holds %" PRId64, st.version, count, rev, d->want_keys);
-	if ((rc = want_hashkv(d, st.version, &want, err)))
-		return rc;
+	want = d->has_recorded ? d->recorded : d->computed[eb_hashkv_new_rules_for(st.version) == 1];
+	snprintf(d->r->hashkv_source, sizeof d->r->hashkv_source, "%s", d->source);
 	if (got != want)
 		return eb_err_set(err, EB_EUNHEALTHY, "the restored keyspace differs from the cluster's: etcd %s "
 		                  "answers HashKV %u at revision %" PRId64 ", %s is %u (the backup's data is not "
@@ -324,6 +351,80 @@ clean(drill *d)
 	eb_view_close(&d->v);
 }
 
+/* The expectation between the phases: work/drill.json. */
+static int
+save_expectation(const drill *d, eb_err *err)
+{
+	char path[4200];
+	eb_buf b = {0};
+	int rc;
+	eb_buf_puts(&b, "{\"what\":");
+	eb_buf_json_str(&b, d->r->what);
+	eb_buf_printf(&b, ",\"revision\":%" PRId64 ",\"keys\":%" PRId64 ",\"restore_ms\":%" PRId64 ",\"source\":",
+	              d->want_rev, d->want_keys, (int64_t)(d->r->restore_s * 1000));
+	eb_buf_json_str(&b, d->source);
+	if (d->has_recorded)
+		eb_buf_printf(&b, ",\"hashkv\":%u}\n", d->recorded);
+	else
+		eb_buf_printf(&b, ",\"hashkv_old_rules\":%u,\"hashkv_new_rules\":%u}\n", d->computed[0], d->computed[1]);
+	if ((rc = eb_buf_status(&b)) == 0) {
+		snprintf(path, sizeof path, "%s/drill.json", d->o->work);
+		rc = eb_write_file_atomic(path, b.p, b.len, EB_WRITE_PUBLIC, err);
+	}
+	eb_buf_dispose(&b);
+	return rc;
+}
+
+static int
+load_expectation(drill *d, eb_err *err)
+{
+	char path[4200];
+	char *text = NULL;
+	size_t len;
+	eb_json *j = NULL;
+	int64_t h = -1, h0 = -1, h1 = -1, ms = -1;
+	int rc;
+	snprintf(path, sizeof path, "%s/drill.json", d->o->work);
+	if ((rc = eb_read_file(path, 1 << 20, &text, &len, err)))
+		return eb_err_context(err, "the restore phase's expectation"), rc;
+	rc = eb_json_parse(&j, text, len, err);
+	if (rc == 0 && (eb_json_get_strcpy(j, "what", d->r->what, sizeof d->r->what, err) ||
+	                eb_json_get_strcpy(j, "source", d->source, sizeof d->source, err) ||
+	                eb_json_get_i64(j, "revision", &d->want_rev, err) || eb_json_get_i64(j, "keys", &d->want_keys, err)))
+		rc = EB_ECORRUPT;
+	if (rc == 0) {
+		eb_err e;
+		eb_err_init(&e);
+		d->has_recorded = eb_json_get_i64(j, "hashkv", &h, &e) == 0;
+		eb_json_get_i64(j, "hashkv_old_rules", &h0, &e);
+		eb_json_get_i64(j, "hashkv_new_rules", &h1, &e);
+		eb_json_get_i64(j, "restore_ms", &ms, &e);
+		d->recorded = (uint32_t)h;
+		d->computed[0] = (uint32_t)h0;
+		d->computed[1] = (uint32_t)h1;
+		d->r->restore_s = ms >= 0 ? (double)ms / 1000 : -1;
+		if (!d->has_recorded && (h0 < 0 || h1 < 0))
+			rc = eb_err_set(err, EB_ECORRUPT, "%s names no HashKV", path);
+	}
+	eb_json_free(j);
+	free(text);
+	return rc ? eb_err_context(err, "%s", path), rc : 0;
+}
+
+/* --phase restore: the data dir and the expectation, for an etcd of the
+ * pod to start on (its peer URL http://127.0.0.1:2380). */
+static int
+run_restore_phase(drill *d, eb_err *err)
+{
+	int rc = expect(d, err);
+	if (rc == 0)
+		rc = restore(d, err);
+	if (rc == 0)
+		rc = save_expectation(d, err);
+	eb_view_close(&d->v);
+	return rc;
+}
+
 int
 eb_drill_run(const eb_drill_opts *o, eb_drill_result *r, eb_err *err)
 {
@@ -332,9 +433,17 @@ eb_drill_run(const eb_drill_opts *o, eb_drill_result *r, eb_err *err)
 	int rc;
 	memset(r, 0, sizeof *r);
 	r->restore_s = r->boot_s = -1;
-	if ((rc = expect(&d, err)) == 0 && (rc = restore(&d, err)) == 0 && (rc = boot(&d, err)) == 0)
-		rc = check(&d, err);
-	clean(&d);
+	if (o->phase == EB_DRILL_RESTORE) {
+		rc = run_restore_phase(&d, err);
+	} else if (o->phase == EB_DRILL_CHECK) {
+		rc = load_expectation(&d, err);
+		if (rc == 0)
+			rc = check(&d, err);
+	} else {
+		if ((rc = expect(&d, err)) == 0 && (rc = restore(&d, err)) == 0 && (rc = boot(&d, err)) == 0)
+			rc = check(&d, err);
+		clean(&d);
+	}
 	r->total_s = eb_mono_s() - t0;
 	return rc;
 }

@@ -9,6 +9,10 @@
  *   check     it serves that revision, that many keys and that HashKV
  *   clean     etcd stopped (SIGTERM, then SIGKILL), the temp dir removed:
  *             always, success or not
+ *
+ * Without a recorded HashKV, both of etcd's HashKV rules are computed from
+ * the restored db before etcd starts on it; the check takes the one of the
+ * version that answers (restore/inspect.h).
  */
 #ifndef EB_AGENT_DRILL_H
 #define EB_AGENT_DRILL_H
@@ -18,10 +22,22 @@
 #include "common/err.h"
 #include "restore/view.h"
 
+/* The whole drill in one process (etcd its child), or its two halves for
+ * a pod whose etcd is a container of its own (the chart: an init container
+ * restores, etcd runs as a sidecar, the main container checks):
+ *   EB_DRILL_RESTORE  expect + restore into work/data (etcd's peer URL
+ *                     http://127.0.0.1:2380), the expectation in
+ *                     work/drill.json
+ *   EB_DRILL_CHECK    check the etcd at `endpoint` against work/drill.json */
+enum { EB_DRILL_ALL = 0, EB_DRILL_RESTORE, EB_DRILL_CHECK };
+
 typedef struct eb_drill_opts {
 	eb_view_src src;                /* the point (tmp_dir: where the drill works) */
-	const char *etcd_binary;
+	const char *etcd_binary;        /* EB_DRILL_ALL */
 	int boot_timeout_ms;            /* etcd must answer within this */
+	int phase;
+	const char *work;               /* the phases' shared folder */
+	const char *endpoint;           /* EB_DRILL_CHECK: etcd's client URL */
 } eb_drill_opts;
 
 typedef struct eb_drill_result {
@@ -30,7 +46,7 @@ typedef struct eb_drill_result {
 	int64_t revision;
 	int64_t keys;
 	uint32_t hashkv;
-	const char *hashkv_source;      /* what the HashKV was compared with */
+	char hashkv_source[96];         /* what the HashKV was compared with */
 	double restore_s, boot_s, total_s;
 } eb_drill_result;
 
