@@ -26,8 +26,11 @@ def kind(k):
     return [d for d in docs if d.get("kind") == k]
 
 
-cj = kind("CronJob")
+all_cj = kind("CronJob")
+drills = [c for c in all_cj if c["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "drill"]
+cj = [c for c in all_cj if c not in drills]
 check("one_cronjob", len(cj) == 1, f"{len(cj)} CronJobs")
+check("drill_cronjob_only_when_enabled", (len(drills) == 1) == (variant == "drill"), f"{len(drills)} drill CronJobs")
 if not cj:
     sys.exit(1)
 cj = cj[0]
@@ -256,5 +259,31 @@ elif variant == "default":
     check("no_control_plane_by_default", flag("--control-plane") is None and "control-plane" not in mounts, args)
     check("no_encryption_by_default", not flags("--age-recipient") and flag("--sign-key") is None
           and flag("--s3-object-lock-mode") is None, args)
+
+if variant == "drill" and drills:
+    # restore (init) -> etcd of the cluster's version (native sidecar) ->
+    # check (main); the pod on a network of its own, the work on an emptyDir
+    dp = drills[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    ini = {c["name"]: c for c in dp.get("initContainers", [])}
+    main = dp["containers"][0]
+    check("drill_containers", list(ini) == ["restore", "etcd"] and main["name"] == "check", (list(ini), main["name"]))
+    et = ini.get("etcd", {})
+    check("drill_etcd_sidecar", et.get("restartPolicy") == "Always"
+          and et.get("image") == "registry.k8s.io/etcd:3.6.5-0"
+          and "--data-dir=/work/data" in et.get("command", [])
+          and "--initial-advertise-peer-urls=http://127.0.0.1:2380" in et.get("command", [])
+          and "--listen-client-urls=http://127.0.0.1:2379" in et.get("command", []), et)
+    ra = ini.get("restore", {}).get("args", [])
+    check("drill_restore_args", ra[:7] == ["drill", "--phase", "restore", "--work", "/work", "--tmp-dir", "/work"]
+          and "--from" in ra and "--age-identity" in ra and "--trusted-keys" in ra, ra)
+    check("drill_check_args", main["args"][:5] == ["drill", "--phase", "check", "--work", "/work"]
+          and "/metrics/etcd_backup_drill.prom" in main["args"], main["args"])
+    dv = {v["name"]: v for v in dp.get("volumes", [])}
+    check("drill_work_emptydir", dv.get("work", {}).get("emptyDir", {}).get("sizeLimit") == "20Gi", dv.get("work"))
+    check("drill_own_network", not dp.get("hostNetwork"), dp.get("hostNetwork"))
+    rm = {m["name"]: m for m in ini.get("restore", {}).get("volumeMounts", [])}
+    check("drill_store_read_only", "store" not in rm or rm["store"].get("readOnly") is True, rm)
+    check("drill_identity_from_secret", dv.get("age-identity", {}).get("secret", {}).get("secretName")
+          == "etcd-backup-age-identity", dv.get("age-identity"))
 
 sys.exit(1 if nfail else 0)

@@ -71,9 +71,25 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane; do
+for v in secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane drill; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
+# every flag of the drill's two halves exists in `etcd-backup drill`
+drill_help=$("$BACKUP" drill --help 2>&1)
+dflags=$("$PY" -c '
+import sys, yaml
+seen = set()
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "CronJob" and d["metadata"]["name"].endswith("-drill"):
+        p = d["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for c in p["initContainers"][:1] + p["containers"]:
+            seen.update(a for a in c["args"] if a.startswith("--"))
+print(" ".join(sorted(seen)))' "$T/drill.yaml")
+missing=""
+for f in $dflags; do grep -q -- "$f\b" <<<"$drill_help" || missing+=" $f"; done
+if [ -n "$dflags" ] && [ -z "$missing" ]; then pass helm__drill_flags_known_to_agent
+else fail helm__drill_flags_known_to_agent "not in 'etcd-backup drill --help':${missing:- (no drill CronJob)}"; fi
+
 
 # Every flag the chart passes exists in the agent (when it is built).
 if "$BACKUP" snapshot --help 2>&1 | grep -q -- '--metrics-file'; then
@@ -83,7 +99,7 @@ if "$BACKUP" snapshot --help 2>&1 | grep -q -- '--metrics-file'; then
 import sys, yaml
 seen = set()
 for d in yaml.safe_load_all(sys.stdin):
-    if d and d.get("kind") == "CronJob":
+    if d and d.get("kind") == "CronJob" and not d["metadata"]["name"].endswith("-drill"):
         for a in d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]:
             if a.startswith("--"):
                 seen.add(a)
@@ -128,6 +144,8 @@ refused helm__refuse_lock_without_days 'objectLock.days' --set store.type=s3 --s
 refused helm__refuse_bad_recipient 'ageRecipients' --set encryption.ageRecipients[0]=AGE-SECRET-KEY-1XYZ
 refused helm__refuse_kms_key_without_kms 'sseKmsKeyId' --set store.type=s3 --set store.s3.bucket=bkt --set store.s3.sseKmsKeyId=k
 refused helm__refuse_log_format 'logFormat' --set logFormat=yaml
+refused helm__refuse_drill_encrypted_without_identity 'ageIdentitySecret' --set drill.enabled=true \
+	--set encryption.ageRecipients[0]=age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
 refused helm__refuse_negative_keep 'keepLast' --set retention.keepLast=-1
 refused helm__refuse_secret_without_name 'secretName' --set etcd.tls.source=secret
 refused helm__refuse_bad_schedule 'schedule' --set schedule=daily
@@ -317,6 +335,56 @@ YAML
 	out=$(cd "$T/rrep" && "$PROMTOOL" test rules rules-test.yaml 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ]; then pass helm__promtool_replication_rule_tests; else fail helm__promtool_replication_rule_tests "exit $rc: $out"; fi
+	# with the drill CronJob: a failed drill pages, a missing one warns
+	mkdir -p "$T/rdrill"
+	"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true --set drill.enabled=true >"$T/rule-drill.yaml"
+	"$PY" - "$T/rule-drill.yaml" "$T/rdrill/rules.yaml" <<'PY'
+import sys, yaml
+rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
+open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+PY
+	check helm__promtool_check_drill_rules "$PROMTOOL" check rules "$T/rdrill/rules.yaml"
+	cat >"$T/rdrill/rules-test.yaml" <<'YAML'
+rule_files: [rules.yaml]
+evaluation_interval: 1m
+tests:
+  # drills pass: quiet
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_drill_last_run_success{instance="n1",job="etcd-backup"}'
+        values: '1x60'
+      - series: 'etcd_backup_drill_last_success_timestamp_seconds{instance="n1",job="etcd-backup"}'
+        values: '0+60x60'
+    alert_rule_test:
+      - {eval_time: 59m, alertname: EtcdBackupDrillFailed, exp_alerts: []}
+      - {eval_time: 59m, alertname: EtcdBackupDrillMissing, exp_alerts: []}
+  # one failed drill pages at once; none passed for 2 days warns
+  - interval: 1m
+    input_series:
+      - series: 'etcd_backup_drill_last_run_success{instance="n1",job="etcd-backup"}'
+        values: '0x3000'
+      - series: 'etcd_backup_drill_last_success_timestamp_seconds{instance="n1",job="etcd-backup"}'
+        values: '0x3000'
+    alert_rule_test:
+      - eval_time: 1h
+        alertname: EtcdBackupDrillFailed
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: n1, job: etcd-backup}
+            exp_annotations:
+              summary: A restore drill failed; the etcd backups cannot be trusted.
+              description: "The last drill on n1 did not get a booted etcd to serve what the backup holds (see etcd_backup_drill_failures_total and the drill Job's log). Find out why before the backups are needed."
+      - {eval_time: 47h, alertname: EtcdBackupDrillMissing, exp_alerts: []}
+      - eval_time: 49h
+        alertname: EtcdBackupDrillMissing
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: n1, job: etcd-backup}
+            exp_annotations:
+              summary: No restore drill passed for more than 172800 seconds.
+              description: The last passing drill reported by n1 is 2d 1h 0m 0s old.
+YAML
+	out=$(cd "$T/rdrill" && "$PROMTOOL" test rules rules-test.yaml 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then pass helm__promtool_drill_rule_tests; else fail helm__promtool_drill_rule_tests "exit $rc: $out"; fi
 fi
 
 # Long release names stay within the 52 characters a CronJob name may have.

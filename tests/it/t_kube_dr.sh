@@ -37,7 +37,7 @@ CHART=$TOP/helm/etcd-backup
 kubectl create namespace backup >/dev/null
 kubectl label namespace backup pod-security.kubernetes.io/enforce=privileged >/dev/null
 i=0
-for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane; do
+for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane drill; do
 	f=(); [ $v != default ] && f=(-f "$CHART/ci/$v-values.yaml")
 	i=$((i + 1))
 	if out=$("$HELM" install "eb$i" "$CHART" --namespace backup "${f[@]}" 2>&1); then
@@ -46,7 +46,7 @@ for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted repli
 		fail "helm_install_accepted__$v" "$(head -c 600 <<<"$out")"
 	fi
 done
-expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 10
+expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 12
 # the runbook's pre-upgrade Job, from the default release
 out=$(kubectl -n backup create job --from=cronjob/eb1-etcd-backup pre-upgrade -o json 2>&1) || fail job_from_cronjob "$out"
 expect_eq job_from_cronjob_args "$(jq -c '.spec.template.spec.containers[0].args' <<<"$out")" \
@@ -77,6 +77,15 @@ pod=$(kubectl -n backup get pods -l batch.kubernetes.io/job-name=pre-upgrade -o 
 expect_eq job_pod_args "$(jq -c '.spec.containers[0].args' <<<"$pod")" \
 	"$(kubectl -n backup get cronjob eb1-etcd-backup -o json | jq -c '.spec.jobTemplate.spec.template.spec.containers[0].args')"
 expect_eq job_pod_pending_no_kubelet "$(jq -r '.status.phase' <<<"$pod")" Pending
+# the drill's Job (ci/drill-values.yaml, release eb11): the API server keeps
+# etcd as a native sidecar (an init container that restarts: 1.29+)
+dcj=$(kubectl -n backup get cronjobs -o name | grep -- '-drill$' | head -1)
+out=$(kubectl -n backup create job --from="$dcj" drill-now -o json 2>&1) || fail drill_job_from_cronjob "$out"
+expect_eq drill_job_outcome "$(job_outcome backup drill-now)" pod
+dpod=$(kubectl -n backup get pods -l batch.kubernetes.io/job-name=drill-now -o json | jq '.items[0]')
+expect_eq drill_pod_containers "$(jq -c '[.spec.initContainers[] | [.name, .restartPolicy]], [.spec.containers[].name]' <<<"$dpod" | tr '\n' ' ')" \
+	'[["restore",null],["etcd","Always"]] ["check"] '
+expect_eq drill_pod_own_network "$(jq -r '.spec.hostNetwork // false' <<<"$dpod")" false
 # the replicate Deployment (ci/replicate-values.yaml, release eb9) gets its pod
 dpod=""
 for _ in $(seq 60); do
