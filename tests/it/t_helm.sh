@@ -188,12 +188,17 @@ PY
 PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") ||
 	fail helm__promtool "no promtool: $(tail -1 "$T/get-promtool.log")"
 if [ -n "$PROMTOOL" ]; then
-	"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true >"$T/rule-default.yaml"
-	"$PY" - "$T/rule-default.yaml" "$T/rules.yaml" <<'PY'
-import sys, yaml
+	# rules_of RENDERED RULES helm-args...: the PrometheusRule's groups as
+	# a rules file promtool reads
+	rules_of() {
+		local out=$1 rules=$2; shift 2
+		mkdir -p "$(dirname "$rules")"
+		"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true "$@" >"$out"
+		"$PY" -c 'import sys, yaml
 rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
-open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
-PY
+open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))' "$out" "$rules"
+	}
+	rules_of "$T/rule-default.yaml" "$T/rules.yaml"
 	check helm__promtool_check_rules "$PROMTOOL" check rules "$T/rules.yaml"
 	cat >"$T/rules-test.yaml" <<'YAML'
 rule_files: [rules.yaml]
@@ -286,13 +291,7 @@ YAML
 r = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
 sys.exit(any(x["alert"].startswith("EtcdBackupReplication") for x in r["spec"]["groups"][0]["rules"]))' "$T/rule-default.yaml" &&
 		pass helm__no_replication_alerts_without_replicate || fail helm__no_replication_alerts_without_replicate "rendered"
-	mkdir -p "$T/rrep"
-	"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true --set replicate.enabled=true >"$T/rule-rep.yaml"
-	"$PY" - "$T/rule-rep.yaml" "$T/rrep/rules.yaml" <<'PY'
-import sys, yaml
-rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
-open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
-PY
+	rules_of "$T/rule-rep.yaml" "$T/rrep/rules.yaml" --set replicate.enabled=true
 	check helm__promtool_check_replication_rules "$PROMTOOL" check rules "$T/rrep/rules.yaml"
 	cat >"$T/rrep/rules-test.yaml" <<'YAML'
 rule_files: [rules.yaml]
@@ -336,13 +335,7 @@ YAML
 	rc=$?
 	if [ $rc -eq 0 ]; then pass helm__promtool_replication_rule_tests; else fail helm__promtool_replication_rule_tests "exit $rc: $out"; fi
 	# with the drill CronJob: a failed drill pages, a missing one warns
-	mkdir -p "$T/rdrill"
-	"$HELM" template x "$CHART" --set metrics.prometheusRule.enabled=true --set drill.enabled=true >"$T/rule-drill.yaml"
-	"$PY" - "$T/rule-drill.yaml" "$T/rdrill/rules.yaml" <<'PY'
-import sys, yaml
-rule = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"][0]
-open(sys.argv[2], "w").write(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
-PY
+	rules_of "$T/rule-drill.yaml" "$T/rdrill/rules.yaml" --set drill.enabled=true
 	check helm__promtool_check_drill_rules "$PROMTOOL" check rules "$T/rdrill/rules.yaml"
 	cat >"$T/rdrill/rules-test.yaml" <<'YAML'
 rule_files: [rules.yaml]
