@@ -17,6 +17,8 @@
 #    the later object is gone, every resourceVersion is above any served
 #    before, and a watch from an old resourceVersion gets 410 Gone; without
 #    --bump-revision resourceVersions go backwards (why the flag matters).
+#  - etcd-restore --plan before that restore names, among demo's
+#    ConfigMaps, exactly what kubectl shows changed after it.
 EB_ETCD_VERSION=${EB_ETCD_VERSION:-3.7}
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/restore_common.sh"
@@ -139,6 +141,17 @@ OLD_RV=$(kubectl -n demo get configmap app-config -o jsonpath='{.metadata.resour
 MAX_RV=$(list_rv)
 check old_list_rv_read test "$MAX_RV" -gt 0
 
+CASE=plan
+# etcd-restore --plan before the restore: among the ConfigMaps of demo it
+# names exactly what the restore then changes as kubectl sees it (the one
+# created after the backup disappears, the patched one rolls back)
+plan=$("$RESTORE" --plan --from "$T/store" --backup "$ID" --endpoints "$EP" 2>"$T/plan.err"); rc=$?
+expect_eq plan_exit_0 "$rc" 0
+expect_eq plan_demo_configmaps "$(grep -E '^[-+~] /registry/configmaps/demo/' <<<"$plan" | sort | tr '\n' ' ')" \
+	"+ /registry/configmaps/demo/only-after ~ /registry/configmaps/demo/app-config "
+expect_match plan_sentence "$plan" '^Restoring A now: [0-9]+ keys created since would disappear'
+CM_BEFORE=$(kubectl -n demo get configmaps -o json | jq -c '[.items[] | {name: .metadata.name, data}] | sort_by(.name)')
+
 CASE=disaster
 # restore_and_start NAME [restore flags]: etcd's data gone; the backup
 # restored; etcd and the apiserver started again on it
@@ -162,6 +175,12 @@ expect_eq restored_deployment "$(kubectl -n demo get deployment web -o jsonpath=
 expect_eq restored_custom_object "$(kubectl -n demo get widget w1 -o jsonpath='{.spec.size}')" 3
 out=$(kubectl -n demo get configmap only-after 2>&1); rc=$?
 expect_eq later_object_gone "$rc $(grep -c NotFound <<<"$out")" "1 1"
+# what kubectl shows changed among demo's ConfigMaps == what the plan named
+CM_AFTER=$(kubectl -n demo get configmaps -o json | jq -c '[.items[] | {name: .metadata.name, data}] | sort_by(.name)')
+changed=$(python3 -c 'import json, sys
+a = {o["name"]: o["data"] for o in json.loads(sys.argv[1])}; b = {o["name"]: o["data"] for o in json.loads(sys.argv[2])}
+print(" ".join(sorted(("+ " if n not in b else "~ ") + "/registry/configmaps/demo/" + n for n in set(a) | set(b) if a.get(n) != b.get(n))))' "$CM_BEFORE" "$CM_AFTER")
+expect_eq plan_predicted_what_kubectl_shows "$changed" "+ /registry/configmaps/demo/only-after ~ /registry/configmaps/demo/app-config"
 NEW_RV=$(list_rv)
 rvcheck=$(python3 "$TOP/tests/it/runbook_blocks.py" find "$TOP/docs/disaster-recovery.md" bash 'sys.exit(rv <= 1000000000)')
 check runbook_rv_check_passes_after_bump bash -euo pipefail -c "$rvcheck"
