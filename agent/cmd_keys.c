@@ -109,6 +109,20 @@ COMMON_FLAGS_HELP
 
 /* ---- where to look ---- */
 
+/* keys, get-key and history: their flags, the keys, a clear error.  -1
+ * to go on, else the exit status (help printed, or a usage error). */
+static int
+start_view_cmd(cli *c, int argc, char **argv, const char *usage, eb_read_keys *k, eb_err *err)
+{
+	int rc = cli_parse(c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
+	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, usage);
+	if (rc)
+		return rc == 1 ? 0 : EB_EXIT_USAGE;
+	eb_err_init(err);
+	*k = cli_read_keys(c);
+	return -1;
+}
+
 /* "the backup X at revision R" */
 static void
 describe_view(const eb_view *v, const eb_view_src *s, char *out, size_t cap)
@@ -250,12 +264,9 @@ cmd_keys(int argc, char **argv)
 	eb_kvset set = {.spool = -1};
 	eb_read_keys k;
 	eb_err err;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
-	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, keys_usage);
-	if (rc)
-		return rc == 1 ? 0 : EB_EXIT_USAGE;
-	eb_err_init(&err);
-	k = cli_read_keys(&c);
+	int rc = start_view_cmd(&c, argc, argv, keys_usage, &k, &err);
+	if (rc >= 0)
+		return rc;
 	const char *prefix = c.nargs ? c.args[0] : NULL;
 	if (c.prefix && !prefix)
 		prefix = "";
@@ -372,12 +383,9 @@ cmd_get_key(int argc, char **argv)
 	eb_kvset set = {.spool = -1};
 	eb_read_keys k;
 	eb_err err;
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
-	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, getkey_usage);
-	if (rc)
-		return rc == 1 ? 0 : EB_EXIT_USAGE;
-	eb_err_init(&err);
-	k = cli_read_keys(&c);
+	int rc = start_view_cmd(&c, argc, argv, getkey_usage, &k, &err);
+	if (rc >= 0)
+		return rc;
 	if (c.nargs != 1 || c.prefix || !*c.args[0]) {
 		fprintf(stderr, "etcd-backup get-key: give one KEY (for several, see `etcd-backup keys`)\n");
 		cli_dispose(&c);
@@ -454,12 +462,9 @@ cmd_history(int argc, char **argv)
 	eb_read_keys k;
 	eb_err err;
 	char what[4400];
-	int rc = cli_parse(&c, argc, argv, CLI_STORE | CLI_BACKUP | CLI_FORMAT | CLI_FILEARG | CLI_TMPDIR |
-	                   CLI_READKEYS | CLI_VIEW | CLI_POINT, history_usage);
-	if (rc)
-		return rc == 1 ? 0 : EB_EXIT_USAGE;
-	eb_err_init(&err);
-	k = cli_read_keys(&c);
+	int rc = start_view_cmd(&c, argc, argv, history_usage, &k, &err);
+	if (rc >= 0)
+		return rc;
 	if (c.nargs != 1 || (!c.prefix && !*c.args[0])) {
 		fprintf(stderr, "etcd-backup history: give one KEY, or a PREFIX with --prefix\n");
 		cli_dispose(&c);
