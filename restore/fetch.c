@@ -15,30 +15,35 @@
 #include "storage/pipeline.h"
 
 int
+eb_fetch_backup_m(const char *url, const eb_store_opts *opts, const eb_read_keys *keys, const char *id,
+                  const char *path, eb_manifest *m, eb_err *err)
+{
+	eb_store *st = NULL;
+	eb_store_opts so;
+	int rc;
+
+	eb_store_opts_init(&so);
+	eb_manifest_init(m);
+	if ((rc = eb_store_open(&st, url, opts ? opts : &so, err)) == 0 &&
+	    (rc = eb_catalog_find(st, id, keys, m, err)) == 0)
+		rc = eb_fetch_manifest(st, m, keys, path, err);
+	if (st)
+		eb_store_free(st);
+	return rc;
+}
+
+int
 eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *keys,
                 const char *id, const char *path, char *id_out, size_t id_out_len,
                 uint64_t *cluster_out, eb_err *err)
 {
-	eb_store *st = NULL;
-	eb_store_opts so;
 	eb_manifest m;
-	int rc;
-
-	eb_store_opts_init(&so);
-	eb_manifest_init(&m);
-	if ((rc = eb_store_open(&st, url, opts ? opts : &so, err)))
-		goto out;
-	if ((rc = eb_catalog_find(st, id, keys, &m, err)))
-		goto out;
-	if (id_out)
+	int rc = eb_fetch_backup_m(url, opts, keys, id, path, &m, err);
+	if (id_out && m.id[0])
 		snprintf(id_out, id_out_len, "%s", m.id);
 	if (cluster_out)
 		*cluster_out = m.cluster_id;
-	rc = eb_fetch_manifest(st, &m, keys, path, err);
-out:
 	eb_manifest_dispose(&m);
-	if (st)
-		eb_store_free(st);
 	return rc;
 }
 

@@ -25,6 +25,11 @@ int eb_fetch_backup(const char *store_url, const eb_store_opts *opts,
                     const eb_read_keys *keys, const char *id, const char *path,
                     char *id_out, size_t id_out_len, uint64_t *cluster_out, eb_err *err);
 
+/* The same, handing out the backup's manifest (m: the caller disposes it,
+ * whatever the outcome). */
+int eb_fetch_backup_m(const char *url, const eb_store_opts *opts, const eb_read_keys *keys,
+                      const char *id, const char *path, eb_manifest *m, eb_err *err);
+
 /* The backup m (already found, e.g. by restore/pitr.c) from the open store
  * st into the new file `path`, with the same checks. */
 int eb_fetch_manifest(eb_store *st, const eb_manifest *m, const eb_read_keys *keys,

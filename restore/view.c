@@ -22,7 +22,6 @@
 #include "restore/datadir.h"
 #include "restore/fetch.h"
 #include "restore/snapshot.h"
-#include "storage/catalog.h"
 #include "storage/segment.h"
 
 static int
@@ -43,25 +42,17 @@ stage_temp(eb_view *v, const eb_view_src *s, eb_err *err)
 static int
 open_backup(eb_view *v, const eb_view_src *s, eb_err *err)
 {
-	eb_store *st = NULL;
-	eb_store_opts so;
 	eb_manifest m;
-	int rc;
-	eb_store_opts_init(&so);
-	eb_manifest_init(&m);
-	if ((rc = stage_temp(v, s, err)) == 0 &&
-	    (rc = eb_store_open(&st, s->store, s->store_opts ? s->store_opts : &so, err)) == 0 &&
-	    (rc = eb_catalog_find(st, s->backup, s->keys, &m, err)) == 0) {
-		snprintf(v->id, sizeof v->id, "%s", m.id);
-		v->cluster_id = m.cluster_id;
-		v->has_hashkv = m.has_hashkv;
-		v->hashkv = m.hashkv;
-		v->hashkv_rev = m.hashkv_revision;
-		rc = eb_fetch_manifest(st, &m, s->keys, v->path, err);
-	}
+	int rc = stage_temp(v, s, err);
+	if (rc)
+		return rc;
+	rc = eb_fetch_backup_m(s->store, s->store_opts, s->keys, s->backup, v->path, &m, err);
+	snprintf(v->id, sizeof v->id, "%s", m.id);
+	v->cluster_id = m.cluster_id;
+	v->has_hashkv = m.has_hashkv;
+	v->hashkv = m.hashkv;
+	v->hashkv_rev = m.hashkv_revision;
 	eb_manifest_dispose(&m);
-	if (st)
-		eb_store_free(st);
 	return rc;
 }
 
