@@ -107,6 +107,14 @@ covers(eb_store *st, const eb_catalog *cat, uint64_t cid, int times, cover **out
 		}
 		k++;
 	}
+	/* A full backup at the revision a chain's last change made proves that
+	 * nothing changed between that change and the full's creation: the
+	 * chain's time reaches that far (a quiet spell before a --full-interval
+	 * switch is not a gap). */
+	for (size_t i = 0; times && i < k; i++)
+		for (size_t j = 0; j < k; j++)
+			if (j != i && cv[j].from == cv[i].to && cv[j].from_ms > cv[i].to_ms)
+				cv[i].to_ms = cv[j].from_ms;
 	*out = cv;
 	*n = k;
 	return 0;

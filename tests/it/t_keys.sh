@@ -219,4 +219,26 @@ same_key chain_get_key /hist/k "$END" --from "$S2"
 out=$("$BACKUP" keys --from "$S2" --at-time "$MID_T" 2>&1 | tail -1)
 expect_match chain_at_time "$out" "keys in backup .* at revision $MID_REV$"
 same_keys chain_keys_at_time_revision "$MID_REV" --from "$S2"
+
+CASE=quiet
+# a quiet spell before a --full-interval switch: the chain's last change
+# is followed by no change until the next full (at that same revision);
+# a time inside it is that revision, not a gap
+S3=$T/store3
+"$BACKUP" replicate --endpoints "$U" --to "$S3" --segment-interval 200ms --full-interval 4s >"$T/rep3.log" 2>&1 &
+REP=$!
+track_pid "$REP"
+for _ in $(seq 100); do ls "$S3"/*.manifest.json >/dev/null 2>&1 && break; sleep 0.1; done
+ectl "$U" put /quiet/k v1 >/dev/null
+Q_REV=$(revision "$U")
+for _ in $(seq 50); do ls "$S3" | grep -q "\.seg\.[0-9]*-$Q_REV\.segment\.json$" && break; sleep 0.1; done
+sleep 1
+Q_T=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+for _ in $(seq 100); do [ "$(ls "$S3"/*.manifest.json | wc -l)" -ge 2 ] && break; sleep 0.1; done
+stop_pid "$REP"
+second=$(ls "$S3"/*.manifest.json | sed -n 's/.*\/\([0-9T]*Z\)-r\([0-9]*\)-.*/\1 \2/p' | sort | sed -n 2p)
+check quiet_next_full_same_revision [ "${second#* }" = "$Q_REV" ]
+check quiet_time_before_next_full [ "$(date -u -d "$(sed 's/\(....\)\(..\)\(..\)T\(..\)\(..\)\(..\)Z/\1-\2-\3 \4:\5:\6/' <<<"${second% *}")" +%s)" -gt "$(date -u -d "$Q_T" +%s)" ]
+out=$("$BACKUP" keys --from "$S3" --at-time "$Q_T" 2>&1 | tail -1)
+expect_match quiet_time_is_last_change "$out" "keys in backup .* at revision $Q_REV$"
 exit 0
