@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/exitcodes.h"
+#include "common/log.h"
 #include "restore/k8s.h"
 #include "restore/kvset.h"
 #include "restore/view.h"
@@ -139,7 +140,13 @@ describe_view(const eb_view *v, const eb_view_src *s, char *out, size_t cap)
 static int
 load_set(const eb_view_src *src, const eb_kvset_opts *ko, eb_view *v, eb_kvset *set, eb_err *err)
 {
-	int rc = eb_view_open(v, src, err);
+	/* the snapshot streams in, keeping only what the set needs */
+	eb_bstream_opts bo = {.values = ko->values, .hash_values = ko->hash_values, .key = ko->key,
+	                      .key_len = ko->key_len, .prefix = ko->prefix};
+	eb_view_src s = *src;
+	if (!getenv("EB_VIEW_STAGE")) /* tests: the staged reader, to compare */
+		s.stream = &bo;
+	int rc = eb_view_open(v, &s, err);
 	if (rc == 0) {
 		eb_kvset_opts o = *ko;
 		if (!o.spool_dir)
@@ -150,6 +157,9 @@ load_set(const eb_view_src *src, const eb_kvset_opts *ko, eb_view *v, eb_kvset *
 		rc = eb_view_walk(v, eb_kvset_add, set, err);
 	if (rc == 0)
 		rc = eb_kvset_finish(set, err);
+	if (rc == 0)
+		EB_LOG(EB_LOG_DEBUG, "view", "the snapshot was %s", v->streamed ? "read as it streamed in" :
+		       v->tmp[0] ? "staged in the temp dir" : "read in place");
 	return rc;
 }
 
@@ -517,7 +527,7 @@ live_kv(void *ctx, const eb_etcd_kv *kv, eb_err *err)
 {
 	eb_kv_fields f = {kv->key, kv->value, kv->key_len, kv->value_len, kv->create_rev, kv->mod_rev,
 	                  kv->version, kv->lease};
-	return eb_kvset_put(((struct live_ctx *)ctx)->set, &f, 0, err);
+	return eb_kvset_put(((struct live_ctx *)ctx)->set, &f, f.mod_rev, 0, err);
 }
 
 /* The running cluster's keys, from the first endpoint that answers. */

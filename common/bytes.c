@@ -257,3 +257,19 @@ eb_wbuf_sshstr(eb_wbuf *b, const void *p, size_t n)
 	eb_wbuf_be32(b, (uint32_t)n);
 	eb_wbuf_put(b, p, n);
 }
+
+uint64_t
+eb_hash64(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	if (n)
+		memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}

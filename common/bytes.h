@@ -78,6 +78,10 @@ const uint8_t *eb_rd_sshstr(eb_rd *r, size_t *len);
 int eb_pb_next(eb_rd *r, unsigned *field, unsigned *wt, uint64_t *val,
                const uint8_t **data, size_t *dlen);
 
+/* A fast 64-bit digest (8 bytes a step): a change test, not a security
+ * check. */
+uint64_t eb_hash64(const uint8_t *p, size_t n);
+
 /* qsort/bsearch order of int64_t values. */
 int eb_cmp_i64(const void *a, const void *b);
 

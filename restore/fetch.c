@@ -86,10 +86,9 @@ eb_local_needs_decoding(const char *in, eb_err *err)
 }
 
 int
-eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_err *err)
+eb_decode_local_into(const char *in, const eb_read_keys *keys, eb_stream *sink, eb_err *err)
 {
-	eb_stream *sink = NULL;
-	eb_pipe_opts po = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1, .own_tail = 1};
+	eb_pipe_opts po = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1};
 	eb_pipe pipe = {0};
 	uint8_t head[32];
 	int rc, fd, is_age = 0;
@@ -103,15 +102,25 @@ eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_e
 		return eb_err_set(err, EB_EINVAL, "%s is age-encrypted: pass --age-identity FILE (or "
 		                  "--age-passphrase-file for age -p files)", in);
 	po.ids = is_age ? keys->age : NULL;
-	rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE | EB_FILE_SCRATCH, err);
-	if (rc == 0)
-		rc = eb_pipe_decode(&pipe, &po, sink, err);
+	rc = eb_pipe_decode(&pipe, &po, sink, err);
 	if (rc == 0)
 		rc = eb_file_push(in, pipe.head, err);
 	if (rc == 0)
 		rc = eb_stream_finish(pipe.head, err);
 	if (rc < 0 && is_age)
 		eb_err_set(err, rc, "decrypting %s", in);
-	eb_pipe_dispose(&pipe); /* aborts (removes the file) unless finished */
+	eb_pipe_dispose(&pipe); /* our stages only: the sink is the caller's */
+	return rc;
+}
+
+int
+eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_err *err)
+{
+	eb_stream *sink = NULL;
+	int rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE | EB_FILE_SCRATCH, err);
+	if (rc == 0)
+		rc = eb_decode_local_into(in, keys, sink, err);
+	if (sink)
+		eb_stream_free_chain(sink); /* aborts (removes the file) unless finished */
 	return rc;
 }

@@ -44,5 +44,7 @@ int eb_local_needs_decoding(const char *in, eb_err *err);
  * tags and final chunk, zstd's frame checksum). */
 int eb_decode_local(const char *in, const eb_read_keys *keys, const char *path,
                     eb_err *err);
+/* The same into sink (the caller's: finished when every check passed). */
+int eb_decode_local_into(const char *in, const eb_read_keys *keys, eb_stream *sink, eb_err *err);
 
 #endif

@@ -91,23 +91,6 @@ oom:
 	return NULL;
 }
 
-/* A 64-bit digest of a value, 8 bytes a step (diff's change test: not a
- * security check; the revisions are compared too). */
-static uint64_t
-hash64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
-}
-
 /* Values go to the spool in 1 MiB writes (wbuf holds the tail). */
 static int
 spool_flush(eb_kvset *s, eb_err *err)
@@ -129,7 +112,7 @@ spool_value(eb_kvset *s, eb_kvent *e, const uint8_t *p, size_t n, eb_err *err)
 }
 
 int
-eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int tomb, eb_err *err)
+eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int64_t rev, int tomb, eb_err *err)
 {
 	s->records++;
 	if (!match(s, f->key, f->key_len))
@@ -137,7 +120,12 @@ eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int tomb, eb_err *err)
 	eb_kvent *e = entry(s, f->key, f->key_len, err);
 	if (!e)
 		return EB_ENOMEM;
+	if (rev < e->mod_rev)
+		return 0; /* an older record, come later (a streamed snapshot's file order) */
+	if (s->o.values && f->value_dropped)
+		return eb_err_set(err, EB_EINVAL, "internal: a record without its value, values asked");
 	e->deleted = (uint8_t)tomb;
+	e->mod_rev = rev;
 	if (tomb)
 		return 0;
 	e->create_rev = f->create_rev;
@@ -146,7 +134,7 @@ eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int tomb, eb_err *err)
 	e->lease = f->lease;
 	e->vsize = f->value_len;
 	if (s->o.hash_values)
-		e->vhash = hash64(f->value, f->value_len);
+		e->vhash = f->value_dropped ? f->value_hash : eb_hash64(f->value, f->value_len);
 	return s->o.values ? spool_value(s, e, f->value, f->value_len, err) : 0;
 }
 
@@ -154,8 +142,8 @@ int
 eb_kvset_add(void *ctx, const eb_view_rec *r, eb_err *err)
 {
 	eb_kv_fields f;
-	int rc = eb_kv_decode(r->kv, r->kv_len, &f, err);
-	return rc ? rc : eb_kvset_put(ctx, &f, r->tomb, err);
+	int rc = r->f ? 0 : eb_kv_decode(r->kv, r->kv_len, &f, err);
+	return rc ? rc : eb_kvset_put(ctx, r->f ? r->f : &f, r->rev, r->tomb, err);
 }
 
 static int

@@ -1,8 +1,8 @@
 /* restore/kvset.h - the keys of a view (restore/view.h) at its point, in key
  * order, as `etcdctl get --prefix --rev R` would return them.
  *
- * Fed the view's records in revision order, it keeps per user key the
- * latest record (a delete drops the key at the end).  Memory: the matching
+ * Fed the view's records in any order, it keeps per user key the latest
+ * record (a delete drops the key at the end).  Memory: the matching
  * keys' bytes and ~80 bytes each; values are not held: with values on,
  * each put's value is appended to an unlinked spool file in the temp dir
  * and read back by offset. */
@@ -49,8 +49,9 @@ typedef struct eb_kvset {
 } eb_kvset;
 
 int eb_kvset_init(eb_kvset *s, const eb_kvset_opts *o, eb_err *err);
-/* One record, decoded (tomb: a delete; f carries the key only). */
-int eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int tomb, eb_err *err);
+/* One record of revision rev, decoded (tomb: a delete; f carries the key
+ * only).  In any order: a key keeps its record of the highest revision. */
+int eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int64_t rev, int tomb, eb_err *err);
 /* An eb_view_fn: ctx is the eb_kvset. */
 int eb_kvset_add(void *ctx, const eb_view_rec *r, eb_err *err);
 /* Drops deleted keys and sorts by key. */

@@ -24,6 +24,10 @@ typedef struct eb_kv_fields {
 	const uint8_t *key, *value;
 	size_t key_len, value_len;
 	int64_t create_rev, mod_rev, version, lease;
+	/* the value was not kept (value NULL, value_len its size); value_hash
+	 * its eb_hash64 when the reader was asked for it */
+	int value_dropped;
+	uint64_t value_hash;
 } eb_kv_fields;
 
 /* 0, or EB_ECORRUPT when the bytes are not a KeyValue. */

@@ -19,45 +19,65 @@
 #include "common/bytes.h"
 #include "common/interrupt.h"
 #include "restore/bbolt_read.h"
+#include "restore/bolt_stream.h"
 #include "restore/datadir.h"
 #include "restore/fetch.h"
 #include "restore/snapshot.h"
+#include "storage/catalog.h"
 #include "storage/segment.h"
 
 static int
-stage_temp(eb_view *v, const eb_view_src *s, eb_err *err)
+stage_temp(eb_view *v, eb_err *err)
 {
-	snprintf(v->tmp, sizeof v->tmp, "%s/etcd-backup-view.XXXXXX", s->tmp_dir ? s->tmp_dir : "/tmp");
+	const char *dir = v->tmp_dir ? v->tmp_dir : "/tmp";
+	snprintf(v->tmp, sizeof v->tmp, "%s/etcd-backup-view.XXXXXX", dir);
 	if (!mkdtemp(v->tmp)) {
 		v->tmp[0] = '\0';
-		return eb_err_set(err, EB_EIO, "cannot create a temp dir in %s (set --tmp-dir)",
-		                  s->tmp_dir ? s->tmp_dir : "/tmp");
+		return eb_err_set(err, EB_EIO, "cannot create a temp dir in %s (set --tmp-dir)", dir);
 	}
 	snprintf(v->path, sizeof v->path, "%s/snapshot.db", v->tmp);
 	return 0;
 }
 
+/* The snapshot as a plain file in the temp dir: a file decoded, a
+ * backup's or a point's full backup fetched. */
+static int
+stage(eb_view *v, eb_err *err)
+{
+	int rc = stage_temp(v, err);
+	if (rc)
+		return rc;
+	if (v->file)
+		return eb_decode_local(v->file, v->keys, v->path, err);
+	if (v->have_m)
+		return eb_fetch_manifest(v->st, &v->m, v->keys, v->path, err);
+	return eb_fetch_manifest(v->plan.st, &v->plan.full, v->keys, v->path, err);
+}
+
 /* A backup of a store: its manifest (the HashKV etcd answered at backup
- * time), then its snapshot. */
+ * time). */
 static int
 open_backup(eb_view *v, const eb_view_src *s, eb_err *err)
 {
-	eb_manifest m;
-	int rc = stage_temp(v, s, err);
+	eb_store_opts so;
+	int rc;
+	eb_store_opts_init(&so);
+	eb_manifest_init(&v->m);
+	v->have_m = 1;
+	if ((rc = eb_store_open(&v->st, s->store, s->store_opts ? s->store_opts : &so, err)) == 0)
+		rc = eb_catalog_find(v->st, s->backup, s->keys, &v->m, err);
 	if (rc)
 		return rc;
-	rc = eb_fetch_backup_m(s->store, s->store_opts, s->keys, s->backup, v->path, &m, err);
-	snprintf(v->id, sizeof v->id, "%s", m.id);
-	v->cluster_id = m.cluster_id;
-	v->has_hashkv = m.has_hashkv;
-	v->hashkv = m.hashkv;
-	v->hashkv_rev = m.hashkv_revision;
-	eb_manifest_dispose(&m);
-	return rc;
+	snprintf(v->id, sizeof v->id, "%s", v->m.id);
+	v->cluster_id = v->m.cluster_id;
+	v->has_hashkv = v->m.has_hashkv;
+	v->hashkv = v->m.hashkv;
+	v->hashkv_rev = v->m.hashkv_revision;
+	return 0;
 }
 
-/* Step 1: the snapshot as a plain file (a file as it is, or decoded; a
- * backup fetched; a point's full backup fetched after planning). */
+/* Step 1: the backup found, or the point planned; the snapshot staged
+ * unless it streams (a plain file is read in place). */
 int
 eb_view_open(eb_view *v, const eb_view_src *s, eb_err *err)
 {
@@ -66,6 +86,8 @@ eb_view_open(eb_view *v, const eb_view_src *s, eb_err *err)
 	v->compact_rev = -1;
 	v->keys = s->keys;
 	v->rev = s->at_rev;
+	v->tmp_dir = s->tmp_dir;
+	v->stream = s->stream;
 	if (s->file) {
 		if ((decode = eb_local_needs_decoding(s->file, err)) < 0)
 			return decode;
@@ -73,21 +95,19 @@ eb_view_open(eb_view *v, const eb_view_src *s, eb_err *err)
 			snprintf(v->path, sizeof v->path, "%s", s->file);
 			return 0;
 		}
-		if ((rc = stage_temp(v, s, err)))
+		v->file = s->file;
+	} else if (s->backup) {
+		if ((rc = open_backup(v, s, err)))
 			return rc;
-		return eb_decode_local(s->file, s->keys, v->path, err);
+	} else {
+		if ((rc = eb_pitr_plan_make(s->store, s->store_opts, s->keys, &s->want, &v->plan, err)))
+			return rc;
+		v->have_plan = 1;
+		v->rev = v->plan.rev;
+		snprintf(v->id, sizeof v->id, "%s", v->plan.full.id);
+		v->cluster_id = v->plan.full.cluster_id;
 	}
-	if (s->backup)
-		return open_backup(v, s, err);
-	if ((rc = eb_pitr_plan_make(s->store, s->store_opts, s->keys, &s->want, &v->plan, err)))
-		return rc;
-	v->have_plan = 1;
-	v->rev = v->plan.rev;
-	snprintf(v->id, sizeof v->id, "%s", v->plan.full.id);
-	v->cluster_id = v->plan.full.cluster_id;
-	if ((rc = stage_temp(v, s, err)))
-		return rc;
-	return eb_fetch_manifest(v->plan.st, &v->plan.full, s->keys, v->path, err);
+	return v->stream ? 0 : stage(v, err);
 }
 
 struct walk {
@@ -138,6 +158,45 @@ w_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *val, size_t vl, eb_e
 	return w->fn(w->ctx, &r, err);
 }
 
+static int
+on_streamed(void *ctx, int64_t rev, int64_t sub, int tomb, const eb_kv_fields *f, eb_err *err)
+{
+	struct walk *w = ctx;
+	eb_view_rec r = {.rev = rev, .sub = sub, .tomb = tomb, .f = f};
+	return rev > w->upto ? 0 : w->fn(w->ctx, &r, err);
+}
+
+/* The snapshot read as it is fetched or decoded: 0, 1 (it cannot be read
+ * that way: staged instead), or an error. */
+static int
+stream_snapshot(struct walk *w, eb_err *err)
+{
+	eb_view *v = w->v;
+	eb_bstream_opts o = *v->stream;
+	eb_bstream_info info;
+	eb_stream *sink = NULL;
+	int rc;
+	o.upto = w->upto == INT64_MAX ? 0 : w->upto;
+	o.spill_dir = v->tmp_dir;
+	if ((rc = eb_bstream_new(&sink, &o, err)))
+		return rc;
+	if (v->file)
+		rc = eb_decode_local_into(v->file, v->keys, sink, err);
+	else if (v->have_m)
+		rc = eb_catalog_fetch(v->st, &v->m, v->keys, sink, err);
+	else
+		rc = eb_catalog_fetch(v->plan.st, &v->plan.full, v->keys, sink, err);
+	if (rc == 0)
+		rc = eb_bstream_emit(sink, on_streamed, w, &info, err);
+	eb_stream_free_chain(sink);
+	if (rc == 0) {
+		v->streamed = 1;
+		v->snap_rev = info.last_rev;
+		v->compact_rev = info.compact_rev;
+	}
+	return rc;
+}
+
 /* Step 2: the snapshot's records up to w->upto. */
 static int
 walk_snapshot(struct walk *w, eb_err *err)
@@ -145,8 +204,12 @@ walk_snapshot(struct walk *w, eb_err *err)
 	eb_snapshot s;
 	eb_bolt *b = NULL;
 	eb_bolt_visitor vis = {.ctx = w, .bucket_begin = w_begin, .kv = w_kv};
-	int rc = eb_snapshot_open(&s, w->v->path, err);
-	if (rc)
+	int rc;
+	if (!w->v->path[0] && (rc = stream_snapshot(w, err)) != 1)
+		return rc;
+	if (!w->v->path[0] && (rc = stage(w->v, err)))
+		return rc;
+	if ((rc = eb_snapshot_open(&s, w->v->path, err)))
 		return rc;
 	if ((rc = eb_bolt_open(&b, s.fd, s.db_size, err)) == 0)
 		rc = eb_bolt_walk(b, &vis, NULL, err);
@@ -226,6 +289,12 @@ eb_view_walk(eb_view *v, eb_view_fn fn, void *ctx, eb_err *err)
 void
 eb_view_close(eb_view *v)
 {
+	if (v->have_m)
+		eb_manifest_dispose(&v->m);
+	v->have_m = 0;
+	if (v->st)
+		eb_store_free(v->st);
+	v->st = NULL;
 	if (v->tmp[0])
 		eb_dir_remove(v->tmp);
 	v->tmp[0] = '\0';

@@ -9,9 +9,10 @@
  * events.  A record is what etcd stores: revision, sub-revision, put or
  * delete (tombstone), and the mvccpb.KeyValue bytes.
  *
- * The snapshot is staged once in a temp dir (the bbolt reader needs random
- * access); the segments are fetched one at a time.  Memory: the reader's
- * page buffers and one segment. */
+ * The snapshot is read as it streams in (restore/bolt_stream.h), or staged
+ * once in a temp dir for the random-access reader (history, drills, and
+ * when the stream cannot be read that way); the segments are fetched one
+ * at a time.  Memory: the readers' page buffers and one segment. */
 #ifndef EB_RESTORE_VIEW_H
 #define EB_RESTORE_VIEW_H
 
@@ -20,6 +21,7 @@
 
 #include "common/err.h"
 #include "crypt/keys.h"
+#include "restore/bolt_stream.h"
 #include "restore/records.h"
 #include "restore/pitr.h"
 #include "storage/store.h"
@@ -36,6 +38,12 @@ typedef struct eb_view_src {
 	int64_t at_rev;                 /* file/backup: an earlier revision (0 = its own) */
 	const eb_read_keys *keys;       /* identities, trusted signers (may be NULL) */
 	const char *tmp_dir;            /* where the snapshot is staged */
+	/* non-NULL: the snapshot is read as it is fetched or decoded, with no
+	 * staged copy (restore/bolt_stream.h; what to keep: values, keys),
+	 * its records in file order (a plain file is read in place either
+	 * way); NULL: staged, records in revision order (history; a drill
+	 * restores from the staged copy) */
+	const eb_bstream_opts *stream;
 } eb_view_src;
 
 typedef struct eb_view_rec {
@@ -44,6 +52,8 @@ typedef struct eb_view_rec {
 	int64_t unix_ms;                /* arrival time (segments); 0 unknown */
 	const uint8_t *kv;              /* mvccpb.KeyValue */
 	size_t kv_len;
+	const eb_kv_fields *f;          /* instead of kv: decoded already (a streamed
+	                                 * snapshot's, maybe without the value) */
 } eb_view_rec;
 
 typedef int (*eb_view_fn)(void *ctx, const eb_view_rec *r, eb_err *err);
@@ -63,10 +73,18 @@ typedef struct eb_view {
 	int have_plan;
 	eb_pitr_plan plan;
 	const eb_read_keys *keys;
+	eb_store *st;                   /* a backup's store, and its manifest */
+	eb_manifest m;
+	int have_m;
+	const char *file;               /* a file to decode as it streams */
+	const char *tmp_dir;
+	const eb_bstream_opts *stream;
+	int streamed;                   /* the walk read the snapshot as it streamed in */
 } eb_view;
 
-/* Fetches (and checks) the snapshot into a temp dir under src->tmp_dir
- * and, for a point in time, plans the chain.  eb_view_close always. */
+/* Finds the backup (or plans the point's chain) and, unless streamed,
+ * fetches and checks the snapshot into a temp dir under src->tmp_dir.
+ * eb_view_close always. */
 int eb_view_open(eb_view *v, const eb_view_src *src, eb_err *err);
 /* One pass over the records at or below the point.  EB_EINVAL when the
  * point is below what the snapshot still holds (compacted away) or above

@@ -116,6 +116,24 @@ expect_eq keys_prefix "$got" "$want"
 ectl "$U" snapshot save "$T/plain.db" >/dev/null 2>&1 || die "etcdctl snapshot save"
 same_keys keys_plain_file "$NOW" --from "$T/plain.db"
 same_keys keys_plain_file_earlier_revision "$((C + 2))" --from "$T/plain.db"
+# a backup of a store, a zstd file and a point of a chain are read as they
+# stream in (no staged copy); the same keys and values as the staged
+# random-access reader (EB_VIEW_STAGE) sees, compaction's free pages and all
+zstd -q "$T/plain.db" -o "$T/plain.db.zst"
+same_keys keys_zstd_file "$NOW" --from "$T/plain.db.zst"
+for src in "--from $S --backup latest" "--from $T/plain.db.zst"; do
+	err=$("$BACKUP" keys --log-level debug $src 2>&1 >/dev/null)
+	expect_match "streamed_${src##*/}" "$err" "the snapshot was read as it streamed in"
+	for r in $((C + 2)) $NOW; do
+		a=$("$BACKUP" keys -o json --values --at-revision "$r" $src | kvs)
+		b=$(EB_VIEW_STAGE=1 "$BACKUP" keys -o json --values --at-revision "$r" $src | kvs)
+		check "streamed_equals_staged_${src##*/}_$r" [ -n "$a" -a "$a" == "$b" ]
+	done
+done
+ID=$(ls "$S" | sed -n 's/\.manifest\.json$//p' | tail -1)
+out=$("$BACKUP" diff --from "$S" "$ID@$((C + 2))" "$T/plain.db.zst" -o json)
+out2=$(EB_VIEW_STAGE=1 "$BACKUP" diff --from "$S" "$ID@$((C + 2))" "$T/plain.db.zst" -o json)
+check diff_streamed_equals_staged [ -n "$out" -a "$out" == "$out2" ]
 # below what the backup still holds: refused, naming the range
 out=$("$BACKUP" keys --from "$S" --backup latest --at-revision $((C - 1)) 2>&1); rc=$?
 expect_eq compacted_refused_exit "$rc" 2
