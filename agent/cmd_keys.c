@@ -169,11 +169,50 @@ load_set(const eb_view_src *src, const eb_kvset_opts *ko, eb_view *v, eb_kvset *
 static void
 put_key(FILE *f, const uint8_t *k, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
 		if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '\\')
-			fputc(k[i], f);
-		else
-			fprintf(f, "\\x%02x", k[i]);
+			continue;
+		fwrite(k + run, 1, i - run, f);
+		fprintf(f, "\\x%02x", k[i]);
+		run = i + 1;
+	}
+	fwrite(k + run, 1, n - run, f);
+}
+
+/* v right-aligned in width columns (decimal, or hex), then a space: the
+ * table's numbers without printf (138k keys: a third of keys' time). */
+static char *
+put_col(char *p, uint64_t v, int neg, int width, int hex)
+{
+	char t[24];
+	int n = 0;
+	do {
+		t[n++] = "0123456789abcdef"[hex ? v % 16 : v % 10];
+		v = hex ? v / 16 : v / 10;
+	} while (v);
+	if (neg)
+		t[n++] = '-';
+	for (int i = n; i < width; i++)
+		*p++ = ' ';
+	while (n)
+		*p++ = t[--n];
+	*p++ = ' ';
+	return p;
+}
+
+static void
+put_row(FILE *f, const eb_kvent *e)
+{
+	char line[128], *p = line;
+	p = put_col(p, e->mod_rev < 0 ? 0 - (uint64_t)e->mod_rev : (uint64_t)e->mod_rev, e->mod_rev < 0, 10, 0);
+	p = put_col(p, e->create_rev < 0 ? 0 - (uint64_t)e->create_rev : (uint64_t)e->create_rev,
+	            e->create_rev < 0, 10, 0);
+	p = put_col(p, e->version < 0 ? 0 - (uint64_t)e->version : (uint64_t)e->version, e->version < 0, 8, 0);
+	p = put_col(p, (uint64_t)e->lease, 0, 16, 1);
+	p = put_col(p, e->vsize, 0, 10, 0);
+	*p++ = ' ';
+	fwrite(line, 1, (size_t)(p - line), f);
 }
 
 static int
@@ -249,8 +288,7 @@ print_keys(const cli *c, const eb_view *v, const eb_view_src *src, const eb_kvse
 		printf("%10s %10s %8s %16s %10s  %s\n", "MOD_REV", "CREATE_REV", "VERSION", "LEASE", "SIZE", "KEY");
 		for (size_t i = 0; i < s->n; i++) {
 			const eb_kvent *e = &s->v[i];
-			printf("%10" PRId64 " %10" PRId64 " %8" PRId64 " %16" PRIx64 " %10" PRIu64 "  ", e->mod_rev,
-			       e->create_rev, e->version, (uint64_t)e->lease, e->vsize);
+			put_row(stdout, e);
 			put_key(stdout, eb_kvset_key(s, e), e->klen);
 			fputc('\n', stdout);
 		}

@@ -533,8 +533,8 @@ walk(tree *t, uint64_t pg, int depth, int is_root, eb_err *err)
 	bs *s = t->s;
 	const branch *b;
 	const kept *k;
-	if (depth > MAX_DEPTH || bit_get(&t->seen, pg))
-		return 1;
+	if (depth > MAX_DEPTH || pg < 2 || pg >= s->next || bit_get(&t->seen, pg))
+		return 1; /* not a page of the file, or reached twice: not a tree */
 	if (bit_set(&t->seen, pg))
 		return oom(s, err);
 	if ((b = find_branch(s, pg))) {
@@ -632,7 +632,8 @@ spill_take(spill_rd *r, size_t n, eb_err *err, int *rc)
 {
 	if (r->buf.len - r->at < n) {
 		size_t keep = r->buf.len - r->at, want = n > SPILL_FLUSH ? n : SPILL_FLUSH;
-		memmove(r->buf.p, r->buf.p + r->at, keep);
+		if (keep)
+			memmove(r->buf.p, r->buf.p + r->at, keep);
 		r->buf.len = keep;
 		r->at = 0;
 		if (eb_wbuf_reserve(&r->buf, want)) {

@@ -422,9 +422,8 @@ find_any(eb_store *st, const char *id, uint64_t cid, eb_manifest *out, eb_err *e
 	return rc;
 }
 
-int
-eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
-                 eb_stream *sink, eb_err *err)
+static int
+fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, int look, eb_stream *sink, eb_err *err)
 {
 	eb_stream *trailer = NULL;
 	eb_pipe_opts po = {0};
@@ -443,14 +442,18 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
 		                  m->nrecipients ? m->recipients[0] : "unknown recipients",
 		                  m->nrecipients > 1 ? " and others" : "");
 	/* the trailer stage checks etcd's trailer and the snapshot's manifest
-	 * digest in one hashing pass; the pipe's sha256 the stored bytes */
-	rc = eb_trailer_stage_new(&trailer, sink, err);
+	 * digest in one hashing pass; the pipe's sha256 the stored bytes (on
+	 * the calling thread: decrypting, decompressing and what follows on a
+	 * worker) */
+	rc = look ? 0 : eb_trailer_stage_new(&trailer, sink, err);
 	if (rc == 0) {
 		snprintf(what, sizeof what, "snapshot of backup %s", m->id);
-		eb_trailer_stage_expect(trailer, want_snap, want_db, m->snapshot_size, what);
+		if (trailer)
+			eb_trailer_stage_expect(trailer, want_snap, want_db, m->snapshot_size, what);
 		po.zstd = strcmp(m->compression, "zstd") == 0 ? EB_PIPE_ZSTD : EB_PIPE_PLAIN;
 		po.ids = eb_manifest_encrypted(m) ? k->age : NULL;
-		rc = eb_pipe_decode(&pipe, &po, trailer, err);
+		po.async = 1;
+		rc = eb_pipe_decode(&pipe, &po, trailer ? trailer : sink, err);
 	}
 	if (rc == 0) {
 		snprintf(what, sizeof what, "stored object %s", m->object);
@@ -467,6 +470,19 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
 		return eb_err_context(err, "backup %s: its manifest exists but object %s is missing",
 		                      m->id, m->object);
 	return rc;
+}
+
+int
+eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, eb_stream *sink, eb_err *err)
+{
+	return fetch(st, m, k, 0, sink, err);
+}
+
+int
+eb_catalog_fetch_look(eb_store *st, const eb_manifest *m, const eb_read_keys *k, eb_stream *sink,
+                      eb_err *err)
+{
+	return fetch(st, m, k, 1, sink, err);
 }
 
 int

@@ -11,6 +11,7 @@
 #include "common/fsutil.h"
 
 #define BUF_CAP (1u << 20)
+#define PUSH_CAP (128u << 10) /* read: stays in the cache for the next stage */
 #define WRITEBACK_EVERY (64u << 20) /* start writeback so the final fsync is short */
 
 typedef struct {
@@ -182,13 +183,13 @@ eb_file_push(const char *path, eb_stream *s, eb_err *err)
 	if (fd < 0)
 		return eb_err_sys(err, errno == ENOENT ? EB_ENOTFOUND : EB_EIO, errno,
 		                  "cannot open %s", path);
-	buf = malloc(BUF_CAP);
+	buf = malloc(PUSH_CAP);
 	if (!buf) {
 		close(fd);
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf, BUF_CAP);
+		ssize_t r = read(fd, buf, PUSH_CAP);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

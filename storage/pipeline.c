@@ -85,6 +85,8 @@ eb_pipe_decode(eb_pipe *p, const eb_pipe_opts *o, eb_stream *tail, eb_err *err)
 		return rc;
 	if (o->ids && (rc = push(p, mk_decrypt, o, err)) < 0)
 		return rc;
+	if (o->async && (rc = push(p, mk_async, o, err)) < 0)
+		return rc;
 	if (!o->no_digest && (rc = push(p, mk_sha256, o, err)) < 0)
 		return rc;
 	if (!o->no_digest)

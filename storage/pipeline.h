@@ -25,7 +25,8 @@ typedef struct eb_pipe_opts {
 	const eb_age_identities *ids;      /* decode: decrypt with these (NULL: not encrypted);
 	                                    * must outlive the pipe */
 	int no_digest;                     /* decode: no sha256 (nothing to check it against) */
-	int async;                         /* encode: the stages after head on a worker thread */
+	int async;                         /* encode: the stages after head on a worker thread;
+	                                    * decode: those after the stored bytes' sha256 */
 	int own_tail;                      /* free the tail with the pipe (from the call on,
 	                                    * even when building fails) */
 } eb_pipe_opts;

@@ -277,6 +277,13 @@ main(int argc, char **argv)
 	if (pread(fd, db, size, 0) != (ssize_t)size)
 		return 1;
 	put(argv[1], "fuzz_bbolt", "seed", db, size);
+	{ /* the same db streamed: an option byte first (values, whole pages) */
+		uint8_t *sb = malloc(size + 1);
+		sb[0] = 0x31;
+		memcpy(sb + 1, db, size);
+		put(argv[1], "fuzz_bstream", "seed", sb, size + 1);
+		free(sb);
+	}
 	eb_sha256_buf(db, size, db + size);
 	/* trailer rule is size % 512 == 32: true for 1024-byte pages too */
 	put(argv[1], "fuzz_snapshot", "seed", db, size + 32);
