@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -129,12 +130,8 @@ restore(drill *d, eb_err *err)
 		snprintf(d->data, sizeof d->data, "%s/data", d->o->work);
 		d->peer_port = DRILL_PEER_PORT;
 	} else {
-		snprintf(d->dir, sizeof d->dir, "%s/etcd-backup-drill.XXXXXX", d->o->src.tmp_dir);
-		if (!mkdtemp(d->dir)) {
-			d->dir[0] = '\0';
-			return eb_err_sys(err, EB_EIO, errno, "cannot create the drill's temp dir in %s (set --tmp-dir)",
-			                  d->o->src.tmp_dir);
-		}
+		if ((rc = eb_temp_dir(d->o->src.tmp_dir, "etcd-backup-drill", d->dir, sizeof d->dir, err)))
+			return rc;
 		snprintf(d->data, sizeof d->data, "%s/data", d->dir);
 		snprintf(d->log, sizeof d->log, "%s/etcd.log", d->dir);
 		if ((d->client_port = free_port(err)) < 0 || (d->peer_port = free_port(err)) < 0)
@@ -199,8 +196,11 @@ boot(drill *d, eb_err *err)
 	int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return eb_err_sys(err, EB_EIO, errno, "create %s", d->log);
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid == 0) {
+		/* etcd dies with the drill, even by kill -9 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		char *argv[] = {(char *)d->o->etcd_binary, "--name", "drill", "--data-dir", d->data,
 		                "--listen-client-urls", curl, "--advertise-client-urls", curl,
 		                "--listen-peer-urls", purl, "--initial-advertise-peer-urls", purl,

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,62 @@ eb_dir_remove(const char *path)
 {
 	if (path && path[0])
 		nftw(path, rm_cb, 16, FTW_PHYS | FTW_DEPTH);
+}
+
+/* The PREFIX.* dirs in tmp whose owner died: owner.pid names a process
+ * that no longer exists.  A dir without the file (being made), or whose
+ * pid lives, is left alone. */
+static void
+sweep_dead(const char *tmp, const char *prefix)
+{
+	DIR *dir = opendir(tmp);
+	struct dirent *e;
+	size_t pl = strlen(prefix);
+	while (dir && (e = readdir(dir))) {
+		char path[4200], pidf[4300], buf[32] = {0};
+		long pid;
+		int fd;
+		ssize_t n;
+		if (strncmp(e->d_name, prefix, pl) || e->d_name[pl] != '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+		snprintf(pidf, sizeof pidf, "%s/owner.pid", path);
+		if ((fd = open(pidf, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0 || (pid = strtol(buf, NULL, 10)) <= 1 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		eb_dir_remove(path);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+int
+eb_temp_dir(const char *tmp, const char *prefix, char *out, size_t outlen, eb_err *err)
+{
+	char pidf[4400], buf[32];
+	int fd, n;
+	if (!tmp)
+		tmp = "/tmp";
+	sweep_dead(tmp, prefix);
+	if (snprintf(out, outlen, "%s/%s.XXXXXX", tmp, prefix) >= (int)outlen || !mkdtemp(out)) {
+		out[0] = '\0';
+		return eb_err_sys(err, EB_EIO, errno, "cannot create a temp dir in %s (set --tmp-dir)", tmp);
+	}
+	snprintf(pidf, sizeof pidf, "%s/owner.pid", out);
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	fd = open(pidf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		eb_dir_remove(out);
+		out[0] = '\0';
+		return eb_err_sys(err, EB_EIO, e, "cannot write %s (disk full?)", pidf);
+	}
+	close(fd);
+	return 0;
 }

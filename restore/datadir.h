@@ -26,5 +26,9 @@ int eb_tree_fsync_dirs(const char *root, eb_err *err);
 int eb_dir_commit(const char *from, const char *to, eb_err *err);
 /* rm -rf; best effort, silent. */
 void eb_dir_remove(const char *path);
+/* A new temp dir TMP/PREFIX.XXXXXX (tmp NULL: /tmp) into out, owned by
+ * this process (its pid in owner.pid).  First removes the PREFIX.* dirs
+ * whose owner died without cleaning up (kill -9, a lost node). */
+int eb_temp_dir(const char *tmp, const char *prefix, char *out, size_t outlen, eb_err *err);
 
 #endif

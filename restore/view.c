@@ -30,14 +30,10 @@
 static int
 stage_temp(eb_view *v, eb_err *err)
 {
-	const char *dir = v->tmp_dir ? v->tmp_dir : "/tmp";
-	snprintf(v->tmp, sizeof v->tmp, "%s/etcd-backup-view.XXXXXX", dir);
-	if (!mkdtemp(v->tmp)) {
-		v->tmp[0] = '\0';
-		return eb_err_set(err, EB_EIO, "cannot create a temp dir in %s (set --tmp-dir)", dir);
-	}
-	snprintf(v->path, sizeof v->path, "%s/snapshot.db", v->tmp);
-	return 0;
+	int rc = eb_temp_dir(v->tmp_dir, "etcd-backup-view", v->tmp, sizeof v->tmp, err);
+	if (rc == 0)
+		snprintf(v->path, sizeof v->path, "%s/snapshot.db", v->tmp);
+	return rc;
 }
 
 /* The snapshot as a plain file in the temp dir: a file decoded, a

@@ -86,6 +86,31 @@ expect_eq etcd_exits_drill_exit_3 "$rc" 3
 expect_match etcd_exits_names_its_log "$out" "etcd exited \(status 3\).*simulated"
 nothing_left refused
 
+CASE=killed
+# a drill killed -9 while etcd runs: etcd dies with it (no process left
+# holding the ports and the data), and the next drill removes the temp dir
+# it left (its owner is dead); a live drill's dir is never touched
+printf '#!/bin/sh\necho $$ >"%s/fake.pid"\nexec sleep 300\n' "$T" >"$T/slow-etcd"
+chmod +x "$T/slow-etcd"
+rm -f "$T/fake.pid"
+"$BACKUP" drill --from "$S" --tmp-dir "$W" --etcd-binary "$T/slow-etcd" >"$T/killed.log" 2>&1 &
+DP=$!
+track_pid "$DP"
+for _ in $(seq 100); do [ -s "$T/fake.pid" ] && break; sleep 0.1; done
+FP=$(cat "$T/fake.pid" 2>/dev/null)
+check killed_etcd_was_running [ -n "$FP" ] && kill -0 "$FP" 2>/dev/null
+kill -9 "$DP"; wait "$DP" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$FP" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$FP" 2>/dev/null; then fail killed_etcd_dies_with_drill "pid $FP lives"; kill -9 "$FP"; else pass killed_etcd_dies_with_drill; fi
+left=$(ls -d "$W"/etcd-backup-drill.* 2>/dev/null | wc -l)
+check killed_leaves_its_dir [ "$left" = 1 ]
+mkdir "$W/etcd-backup-drill.live" && echo $$ >"$W/etcd-backup-drill.live/owner.pid"
+out=$("$BACKUP" drill --from "$S" --tmp-dir "$W" 2>&1); rc=$?
+expect_eq after_kill_drill_passes "$rc" 0
+check after_kill_dead_dir_removed [ "$(ls -d "$W"/etcd-backup-drill.* 2>/dev/null)" = "$W/etcd-backup-drill.live" ]
+rm -rf "$W/etcd-backup-drill.live"
+nothing_left killed
+
 CASE=phases
 # the chart's pod: --phase restore (init container), etcd started on its
 # own (the sidecar: here a process on the fixed ports of a network

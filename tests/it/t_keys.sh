@@ -134,6 +134,14 @@ ID=$(ls "$S" | sed -n 's/\.manifest\.json$//p' | tail -1)
 out=$("$BACKUP" diff --from "$S" "$ID@$((C + 2))" "$T/plain.db.zst" -o json)
 out2=$(EB_VIEW_STAGE=1 "$BACKUP" diff --from "$S" "$ID@$((C + 2))" "$T/plain.db.zst" -o json)
 check diff_streamed_equals_staged [ -n "$out" -a "$out" == "$out2" ]
+# a stored object changed behind the manifest's back (same size): nothing
+# is shown from it, and the error names the digest
+cp -r "$S" "$T/tampered"
+obj=$(ls "$T"/tampered/*.snapshot.db.zst | tail -1)
+printf '\x00\x01\x02\x03' | dd of="$obj" bs=1 seek=$(( $(stat -c %s "$obj") / 2 )) conv=notrunc status=none
+out=$("$BACKUP" keys --from "$T/tampered" --backup latest 2>"$T/tamper.err"); rc=$?
+check tampered_refused [ "$rc" -ne 0 -a -z "$out" ]
+expect_match tampered_says_digest "$(cat "$T/tamper.err")" "sha256|digest|checksum|corrupt"
 # below what the backup still holds: refused, naming the range
 out=$("$BACKUP" keys --from "$S" --backup latest --at-revision $((C - 1)) 2>&1); rc=$?
 expect_eq compacted_refused_exit "$rc" 2
