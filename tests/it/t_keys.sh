@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # versions: all
 # san: yes
+# tsan: yes
 # Looking inside backups without restoring them (keys, get-key, history,
 # diff), differential against the real etcd: for random revisions of a
 # seeded workload (puts, overwrites, txns, deletes, leases, a compaction),
