@@ -371,6 +371,8 @@ struct run {
 	char tmp[4096];     /* temp dir beside the target ("" once committed) */
 	char waltmp[4096];  /* temp dir beside --wal-dir */
 	char staged[4200];  /* a store backup fetched into tmp */
+	int verified;       /* staged from a store: etcd's trailer and the manifest's
+	                     * digests were checked as it streamed in */
 	const char *from;
 	eb_snapshot s;
 	eb_bolt *b;
@@ -473,12 +475,15 @@ stage_backup(struct run *r, eb_err *err)
 		snprintf(r->res->backup_id, sizeof r->res->backup_id, "%s", r->plan.full.id);
 		r->res->backup_cluster = r->plan.full.cluster_id;
 		rc = eb_fetch_manifest(r->plan.st, &r->plan.full, &r->o->keys, r->staged, err);
+		r->verified = rc == 0;
 	} else if (decode)
 		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, err);
-	else
+	else {
 		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->o->backup,
 		                     r->staged, r->res->backup_id, sizeof r->res->backup_id,
 		                     &r->res->backup_cluster, err);
+		r->verified = rc == 0;
+	}
 	if (rc)
 		return rc;
 	r->from = r->staged;
@@ -490,11 +495,13 @@ static int
 open_snapshot(struct run *r, eb_err *err)
 {
 	int rc;
+	/* a fetched backup is not read a second time: its trailer was checked
+	 * as it streamed in */
 	if ((rc = eb_snapshot_open(&r->s, r->from, err)) ||
-	    (rc = eb_snapshot_verify(&r->s, r->o->skip_hash_check, err)) ||
+	    (rc = eb_snapshot_verify(&r->s, r->o->skip_hash_check || r->verified, err)) ||
 	    (rc = eb_bolt_open(&r->b, r->s.fd, r->s.db_size, err)))
 		return rc;
-	r->res->hash_checked = !r->o->skip_hash_check;
+	r->res->hash_checked = !r->o->skip_hash_check || r->verified;
 	return 0;
 }
 
