@@ -76,8 +76,8 @@ static const optdef defs[] = {
 	{{"tmp-dir", required_argument, 0, O_TMPDIR}, CLI_TMPDIR},
 	{{"deep", no_argument, 0, O_DEEP}, CLI_DEEP},
 	{{"verify-deep", no_argument, 0, O_VERIFYDEEP}, CLI_SNAPSHOT},
-	{{"progress", no_argument, 0, O_PROGRESS}, CLI_SNAPSHOT},
-	{{"no-progress", no_argument, 0, O_NOPROGRESS}, CLI_SNAPSHOT},
+	{{"progress", no_argument, 0, O_PROGRESS}, CLI_SNAPSHOT | CLI_CPGET},
+	{{"no-progress", no_argument, 0, O_NOPROGRESS}, CLI_SNAPSHOT | CLI_CPGET},
 	{{"age-recipient", required_argument, 0, O_AGERCPT}, CLI_WRITEKEYS},
 	{{"age-recipients-file", required_argument, 0, O_AGERCPTS}, CLI_WRITEKEYS},
 	{{"sign-key", required_argument, 0, O_SIGNKEY}, CLI_WRITEKEYS},
@@ -557,8 +557,6 @@ parse(cli *c, int argc, char **argv, unsigned mask, const char *usage)
 	}
 	for (int i = 0; i < c->keys.nwarn; i++)
 		EB_LOG(EB_LOG_WARN, c->cmd, "%s", c->keys.warn[i]);
-	if (c->progress < 0)
-		c->progress = isatty(2);
 	if ((mask & CLI_STORE) && !c->store)
 		c->store = EB_DEFAULT_STORE;
 	return 0;

@@ -84,7 +84,7 @@ typedef struct cli {
 	const char *metrics_file;
 	const char *pushgateway_url;
 	int json;                 /* -o json */
-	int progress;             /* 1 = always, 0 = never, -1 = when stderr is a tty */
+	int progress;             /* 1 = always, 0 = never, -1 = on a tty or with JSON logs */
 	int deep;                 /* verify --deep, snapshot --verify-deep */
 	eb_keys keys;             /* age and signature keys (crypt/keys.h) */
 	/* the control-plane bundle */

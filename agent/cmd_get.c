@@ -39,6 +39,9 @@ static const char get_usage[] =
 "  --output FILE                where to write the snapshot (the folder, with\n"
 "                               --control-plane)\n"
 "  --control-plane              the control-plane bundle, not the snapshot\n"
+"  --progress, --no-progress    progress on stderr: bytes, percent, rate, ETA\n"
+"                               (default: on a terminal; with --log-format\n"
+"                               json, a \"progress\" event every 5 s)\n"
 READ_KEYS_HELP
 CLUSTER_ID_HELP
 STORE_FLAGS_HELP
@@ -70,7 +73,7 @@ cmd_get(int argc, char **argv)
 {
 	cli c;
 	eb_store *st = NULL;
-	eb_stream *sink = NULL;
+	eb_stream *sink = NULL, *head = NULL;
 	eb_manifest m;
 	eb_err err;
 	eb_read_keys k;
@@ -95,10 +98,16 @@ cmd_get(int argc, char **argv)
 		eb_manifest_dispose(&m);
 		return cli_finish(&c, st, rc, &err);
 	}
+	eb_progress pr;
+	eb_progress_cb cb = eb_progress_cb_of(&pr);
+	eb_progress_init(&pr, "get", c.progress);
 	rc = eb_file_sink_new(&sink, c.output, EB_FILE_NO_REPLACE, &err);
+	if (rc == 0 && (rc = eb_progress_stage_new(&head, &cb, m.snapshot_size, sink, &err)) == 0)
+		sink = NULL; /* the chain's now */
 	if (rc == 0)
-		rc = eb_catalog_fetch(st, &m, &k, sink, &err);
-	eb_stream_free_chain(sink); /* unfinished = temp file removed */
+		rc = eb_catalog_fetch(st, &m, &k, head, &err);
+	eb_progress_end(&pr);
+	eb_stream_free_chain(head ? head : sink); /* unfinished = temp file removed */
 	if (rc == 0)
 		EB_LOG(EB_LOG_INFO, "get", "backup %s (revision %" PRId64 ") verified and written to %s",
 		       m.id, m.revision, c.output);

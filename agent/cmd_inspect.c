@@ -84,8 +84,8 @@ stage_snapshot(cli *c, const char *from, const eb_read_keys *keys, char *tmp, si
 		return eb_err_set(err, EB_EIO, "cannot create a temp dir in %s (set --tmp-dir)", c->tmp_dir);
 	}
 	snprintf(path, pcap, "%s/snapshot.db", tmp);
-	rc = c->backup ? eb_fetch_backup(from, &c->store_opts, keys, c->backup, path, id, idcap, NULL, err)
-	               : eb_decode_local(from, keys, path, err); /* age and/or zstd file */
+	rc = c->backup ? eb_fetch_backup(from, &c->store_opts, keys, c->backup, path, id, idcap, NULL, NULL, err)
+	               : eb_decode_local(from, keys, path, NULL, err); /* age and/or zstd file */
 	return rc;
 }
 

@@ -65,7 +65,9 @@ ETCD_FLAGS_HELP
 "                               older than this (default 24h)\n"
 "  --metrics-file FILE          Prometheus textfile (node_exporter collector)\n"
 "  --pushgateway-url URL        push the same metrics to a Pushgateway\n"
-"  --progress, --no-progress    progress line on stderr (default: if a tty)\n"
+"  --progress, --no-progress    progress on stderr: bytes, percent, rate, ETA\n"
+"                               (default: on a terminal; with --log-format\n"
+"                               json, a \"progress\" event every 5 s)\n"
 "  --verify-deep                read the backup back from the store and compare\n"
 "                               its keyspace's HashKV with the cluster's (exit 5\n"
 "                               when it differs; see 'verify --help')\n"
@@ -82,27 +84,11 @@ COMMON_FLAGS_HELP
 "    --key /etc/kubernetes/pki/etcd/healthcheck-client.key \\\n"
 "    --to /var/backups/etcd --tag pre-upgrade --keep-last 14\n";
 
-typedef struct {
-	double t0, last;
-	int on;
-} progress;
-
+/* etcd's stream, against the db size Status gave */
 static void
 on_progress(uint64_t done, uint64_t total, void *arg)
 {
-	progress *p = arg;
-	double t = eb_mono_s();
-	char a[32], b[32];
-	if (!p->on || (t - p->last < 0.25 && done < total))
-		return;
-	p->last = t;
-	eb_fmt_bytes(done, a, sizeof a);
-	eb_fmt_bytes(total, b, sizeof b);
-	fprintf(stderr, "\r  %s / %s  %3.0f%%  %.0f MiB/s   ", a, b,
-	        total ? 100.0 * (double)done / (double)total : 0.0,
-	        (double)done / 1048576.0 / (t - p->t0 > 0.001 ? t - p->t0 : 0.001));
-	if (done >= total)
-		fputc('\n', stderr);
+	eb_progress_report(arg, done, total);
 }
 
 /* Certificate lifetimes of every https endpoint and of the client cert, for
@@ -189,7 +175,7 @@ take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, 
             eb_manifest *man, eb_backup_result *res, eb_err *err)
 {
 	eb_backup_opts bo = {0}; /* every field: a new one must not be stack garbage */
-	progress pr = {0};
+	eb_progress pr;
 	int rc;
 	if (eb_cluster_alarm_of(cl, m->st.member_id))
 		EB_LOG(EB_LOG_WARN, "snapshot", "member %s has a NOSPACE alarm; backing it up anyway "
@@ -202,8 +188,7 @@ take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, 
 	bo.level = c->compression_level;
 	bo.tags = c->tags;
 	bo.ntags = c->ntags;
-	pr.on = c->progress && !c->json;
-	pr.t0 = eb_mono_s();
+	eb_progress_init(&pr, "snapshot", c->json ? 0 : c->progress);
 	bo.progress = on_progress;
 	bo.progress_arg = &pr;
 	bo.cluster = cl;
@@ -212,8 +197,7 @@ take_backup(cli *c, eb_cluster *cl, eb_member *m, eb_store *st, eb_metrics *mt, 
 	bo.cp = c->control_plane ? cp : NULL;
 	mt->db_size_bytes = m->st.db_size;
 	rc = eb_backup_run(m, st, &bo, man, res, err);
-	if (rc < 0 && pr.on)
-		fputc('\n', stderr);
+	eb_progress_end(&pr);
 	return rc;
 }
 

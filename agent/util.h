@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/progress.h" /* eb_fmt_bytes */
+
 #define ETCD_FLAGS_HELP \
 "  --endpoints URLS             comma-separated etcd client URLs, http:// or\n" \
 "                               https:// (ETCDCTL_ENDPOINTS; default\n" \
@@ -93,10 +95,5 @@
 "  --log-level LEVEL            debug, info (default), warn, error\n" \
 "  -h, --help                   this help\n"
 
-/* "1.5 MiB" style, into out. */
-void eb_fmt_bytes(uint64_t n, char *out, size_t out_len);
-/* "1.2 GB" style (SI, etcdctl's humanize.Bytes), for output that mirrors
- * etcdctl's. */
-void eb_fmt_bytes_si(uint64_t n, char *out, size_t out_len);
 
 #endif

@@ -19,6 +19,7 @@ static int g_level = EB_LOG_INFO;
 static FILE *g_stream;
 
 void eb_log_set_format(int format) { g_format = format == EB_LOG_JSON ? EB_LOG_JSON : EB_LOG_TEXT; }
+int eb_log_format(void) { return g_format; }
 void eb_log_set_level(int level) { g_level = level; }
 void eb_log_set_stream(FILE *f) { g_stream = f; }
 int eb_log_enabled(int level) { return level >= g_level; }

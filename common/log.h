@@ -29,6 +29,7 @@ enum { EB_LOG_TEXT = 0, EB_LOG_JSON = 1 };
 void eb_log_set_format(int format);  /* EB_LOG_TEXT (default) or EB_LOG_JSON */
 void eb_log_set_level(int level);    /* minimum level, default EB_LOG_INFO */
 void eb_log_set_stream(FILE *f);     /* default stderr; NULL = stderr */
+int eb_log_format(void);             /* the format set */
 
 /* Flag parsers: "text"/"json" and "debug"/"info"/"warn"/"error" (case-
  * insensitive, "warning" accepted).  Return the enum value or -1. */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypt/age.h"
@@ -16,7 +17,7 @@
 
 int
 eb_fetch_backup_m(const char *url, const eb_store_opts *opts, const eb_read_keys *keys, const char *id,
-                  const char *path, eb_manifest *m, eb_err *err)
+                  const char *path, eb_manifest *m, const eb_progress_cb *pr, eb_err *err)
 {
 	eb_store *st = NULL;
 	eb_store_opts so;
@@ -26,7 +27,7 @@ eb_fetch_backup_m(const char *url, const eb_store_opts *opts, const eb_read_keys
 	eb_manifest_init(m);
 	if ((rc = eb_store_open(&st, url, opts ? opts : &so, err)) == 0 &&
 	    (rc = eb_catalog_find(st, id, keys, m, err)) == 0)
-		rc = eb_fetch_manifest(st, m, keys, path, err);
+		rc = eb_fetch_manifest(st, m, keys, path, pr, err);
 	if (st)
 		eb_store_free(st);
 	return rc;
@@ -35,10 +36,10 @@ eb_fetch_backup_m(const char *url, const eb_store_opts *opts, const eb_read_keys
 int
 eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *keys,
                 const char *id, const char *path, char *id_out, size_t id_out_len,
-                uint64_t *cluster_out, eb_err *err)
+                uint64_t *cluster_out, const eb_progress_cb *pr, eb_err *err)
 {
 	eb_manifest m;
-	int rc = eb_fetch_backup_m(url, opts, keys, id, path, &m, err);
+	int rc = eb_fetch_backup_m(url, opts, keys, id, path, &m, pr, err);
 	if (id_out && m.id[0])
 		snprintf(id_out, id_out_len, "%s", m.id);
 	if (cluster_out)
@@ -47,12 +48,27 @@ eb_fetch_backup(const char *url, const eb_store_opts *opts, const eb_read_keys *
 	return rc;
 }
 
+/* pr's counting stage in front of *s (which it then owns), when asked */
+static int
+with_progress(eb_stream **s, const eb_progress_cb *pr, uint64_t total, eb_err *err)
+{
+	eb_stream *p;
+	int rc;
+	if (!pr || !pr->fn)
+		return 0;
+	if ((rc = eb_progress_stage_new(&p, pr, total, *s, err)) == 0)
+		*s = p;
+	return rc;
+}
+
 int
 eb_fetch_manifest(eb_store *st, const eb_manifest *m, const eb_read_keys *keys, const char *path,
-                  eb_err *err)
+                  const eb_progress_cb *pr, eb_err *err)
 {
 	eb_stream *sink = NULL;
 	int rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE | EB_FILE_SCRATCH, err);
+	if (rc == 0)
+		rc = with_progress(&sink, pr, m->snapshot_size, err);
 	if (rc == 0)
 		rc = eb_catalog_fetch(st, m, keys, sink, err);
 	if (sink)
@@ -86,8 +102,11 @@ eb_local_needs_decoding(const char *in, eb_err *err)
 }
 
 int
-eb_decode_local_into(const char *in, const eb_read_keys *keys, eb_stream *sink, eb_err *err)
+eb_decode_local_into(const char *in, const eb_read_keys *keys, eb_stream *sink, const eb_progress_cb *pr,
+                     eb_err *err)
 {
+	struct stat sb;
+	eb_stream *top;
 	eb_pipe_opts po = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1};
 	eb_pipe pipe = {0};
 	uint8_t head[32];
@@ -103,23 +122,29 @@ eb_decode_local_into(const char *in, const eb_read_keys *keys, eb_stream *sink, 
 		                  "--age-passphrase-file for age -p files)", in);
 	po.ids = is_age ? keys->age : NULL;
 	rc = eb_pipe_decode(&pipe, &po, sink, err);
+	top = pipe.head;
+	if (rc == 0 && pr && pr->fn) /* the file's bytes read, against its size */
+		rc = eb_progress_stage_new(&top, pr, stat(in, &sb) == 0 ? (uint64_t)sb.st_size : 0, pipe.head, err);
 	if (rc == 0)
-		rc = eb_file_push(in, pipe.head, err);
+		rc = eb_file_push(in, top, err);
 	if (rc == 0)
-		rc = eb_stream_finish(pipe.head, err);
+		rc = eb_stream_finish(top, err);
 	if (rc < 0 && is_age)
 		eb_err_set(err, rc, "decrypting %s", in);
+	if (top && top != pipe.head)
+		top->ops->free(top);
 	eb_pipe_dispose(&pipe); /* our stages only: the sink is the caller's */
 	return rc;
 }
 
 int
-eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, eb_err *err)
+eb_decode_local(const char *in, const eb_read_keys *keys, const char *path, const eb_progress_cb *pr,
+                eb_err *err)
 {
 	eb_stream *sink = NULL;
 	int rc = eb_file_sink_new(&sink, path, EB_FILE_NO_REPLACE | EB_FILE_SCRATCH, err);
 	if (rc == 0)
-		rc = eb_decode_local_into(in, keys, sink, err);
+		rc = eb_decode_local_into(in, keys, sink, pr, err);
 	if (sink)
 		eb_stream_free_chain(sink); /* aborts (removes the file) unless finished */
 	return rc;

@@ -125,6 +125,9 @@ static const char usage[] =
 "                                 informer re-lists after the restore.\n"
 "  --clear-alarms                 drop alarms (NOSPACE, CORRUPT) of the old\n"
 "                                 cluster, which would keep the new one read-only\n"
+"  --progress, --no-progress      bytes, percent, rate and ETA on stderr while\n"
+"                                 the backup is fetched, then rewritten\n"
+"                                 (default: when stderr is a terminal)\n"
 "\n"
 "Before restoring (nothing is written):\n"
 "  --plan, --dry-run              what restoring this backup or point would\n"
@@ -184,12 +187,14 @@ typedef struct cli {
 	const char *to_time;
 	char *fwd[64];
 	int nfwd;
+	int progress;       /* --progress 1, --no-progress 0, -1 on a terminal */
+	eb_progress pr;
 } cli;
 
 enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
        O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
        O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
-       O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD };
+       O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD, O_PROGRESS, O_NOPROGRESS };
 static const struct option flags[] = {
 	{"from", required_argument, 0, O_FROM},
 	{"data-dir", required_argument, 0, O_DATA},
@@ -228,6 +233,8 @@ static const struct option flags[] = {
 	{"key", required_argument, 0, O_FWD},
 	{"user", required_argument, 0, O_FWD},
 	{"password", required_argument, 0, O_FWD},
+	{"progress", no_argument, 0, O_PROGRESS},
+	{"no-progress", no_argument, 0, O_NOPROGRESS},
 	{"help", no_argument, 0, O_HELP},
 	{0, 0, 0, 0},
 };
@@ -319,6 +326,8 @@ apply_flag(cli *c, int opt, const char *name, const char *arg)
 	switch (opt) {
 	case O_PLAN: c->plan = 1; return 0;
 	case O_FWD: return 0;
+	case O_PROGRESS: c->progress = 1; return 0;
+	case O_NOPROGRESS: c->progress = 0; return 0;
 	case O_FROM: o->from = arg; return 0;
 	case O_DATA: o->data_dir = arg; return 0;
 	case O_WAL: o->wal_dir = arg; return 0;
@@ -597,6 +606,7 @@ int
 main(int argc, char **argv)
 {
 	static cli c = {
+		.progress = -1,
 		.o = {
 			.name = "default",
 			.initial_cluster = "default=http://localhost:2380",
@@ -627,8 +637,13 @@ main(int argc, char **argv)
 	eb_err_init(&err);
 	eb_manifest_init(&cpm);
 	rc = c.cp.dir ? control_plane_fetch(&c, &cpm, &cpd, &err) : 0;
+	eb_progress_init(&c.pr, "restore", c.progress);
+	c.o.progress = eb_progress_cb_of(&c.pr);
 	if (rc == 0)
 		rc = eb_restore_run(&c.o, &r, &err);
+	if (rc == 0 && c.pr.total) /* the records' bytes fall short of the db's pages */
+		eb_progress_report(&c.pr, c.pr.total, c.pr.total);
+	eb_progress_end(&c.pr);
 	eb_keys_dispose(&c.keys);
 	if (rc == 0)
 		report(&c.o, &r);

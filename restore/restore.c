@@ -57,6 +57,7 @@ struct xform {
 	uint64_t leases_dropped;  /* leases no key names at the point, not written */
 	int64_t snap_rev;         /* the snapshot's own latest revision */
 	int64_t fin, sched;       /* the snapshot's compaction marks, -1 when none */
+	uint64_t read, db_size;   /* record bytes read so far, of a db this size */
 };
 
 static int
@@ -197,6 +198,9 @@ v_kv(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, eb_err
 	int rc, replaced;
 	if ((rc = eb_interrupt_check(err, "rewriting the database; nothing was written to the target")) < 0)
 		return rc;
+	x->read += 16 + kl + vl; /* an element, its key and value: each MiB said */
+	if (x->o->progress.fn && (x->read >> 20) != ((x->read - 16 - kl - vl) >> 20))
+		x->o->progress.fn(x->o->progress.arg, x->read, x->db_size);
 	if (x->mode == M_SKIP || x->mode == M_MEMBERS)
 		return 0;
 	/* a record etcd could not decode at boot fails the restore here,
@@ -474,14 +478,14 @@ stage_backup(struct run *r, eb_err *err)
 		r->res->segments = r->plan.chain.n;
 		snprintf(r->res->backup_id, sizeof r->res->backup_id, "%s", r->plan.full.id);
 		r->res->backup_cluster = r->plan.full.cluster_id;
-		rc = eb_fetch_manifest(r->plan.st, &r->plan.full, &r->o->keys, r->staged, err);
+		rc = eb_fetch_manifest(r->plan.st, &r->plan.full, &r->o->keys, r->staged, &r->o->progress, err);
 		r->verified = rc == 0;
 	} else if (decode)
-		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, err);
+		rc = eb_decode_local(r->o->from, &r->o->keys, r->staged, &r->o->progress, err);
 	else {
 		rc = eb_fetch_backup(r->o->from, r->o->store_opts, &r->o->keys, r->o->backup,
 		                     r->staged, r->res->backup_id, sizeof r->res->backup_id,
-		                     &r->res->backup_cluster, err);
+		                     &r->res->backup_cluster, &r->o->progress, err);
 		r->verified = rc == 0;
 	}
 	if (rc)
@@ -612,7 +616,7 @@ rewrite_db(struct run *r, const int *fds, eb_err *err)
 		return rc;
 	r->x = (struct xform){.w = r->w, .o = r->o, .c = &r->c, .fin = -1, .sched = -1,
 	                      .replay = r->have_plan ? &r->replay : NULL,
-	                      .named = r->have_plan ? &r->named : NULL};
+	                      .named = r->have_plan ? &r->named : NULL, .db_size = r->s.db_size};
 	if ((rc = eb_bolt_walk(r->b, &v, NULL, err)) ||
 	    (rc = emit_required_before(&r->x, NULL, 0, err)) ||
 	    (rc = eb_bw_finish(r->w, &r->res->db_size, err)))

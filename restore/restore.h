@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/progress.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
 #include "restore/pitr.h"
@@ -52,6 +53,9 @@ typedef struct eb_restore_opts {
 	/* point in time (restore/pitr.h): from a store, instead of backup */
 	int pitr;
 	eb_pitr_want want;
+	/* the bytes so far: of the backup fetched (or the file decoded), then
+	 * of the records rewritten (fn NULL: none) */
+	eb_progress_cb progress;
 } eb_restore_opts;
 
 typedef struct eb_restore_result {

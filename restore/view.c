@@ -45,10 +45,10 @@ stage(eb_view *v, eb_err *err)
 	if (rc)
 		return rc;
 	if (v->file)
-		return eb_decode_local(v->file, v->keys, v->path, err);
+		return eb_decode_local(v->file, v->keys, v->path, NULL, err);
 	if (v->have_m)
-		return eb_fetch_manifest(v->st, &v->m, v->keys, v->path, err);
-	return eb_fetch_manifest(v->plan.st, &v->plan.full, v->keys, v->path, err);
+		return eb_fetch_manifest(v->st, &v->m, v->keys, v->path, NULL, err);
+	return eb_fetch_manifest(v->plan.st, &v->plan.full, v->keys, v->path, NULL, err);
 }
 
 /* A backup of a store: its manifest (the HashKV etcd answered at backup
@@ -180,7 +180,7 @@ stream_snapshot(struct walk *w, eb_err *err)
 	if ((rc = eb_bstream_new(&sink, &o, err)) == 0)
 		rc = eb_async_stage_new(&head, sink, err);
 	if (rc == 0 && v->file)
-		rc = eb_decode_local_into(v->file, v->keys, head, err);
+		rc = eb_decode_local_into(v->file, v->keys, head, NULL, err);
 	else if (rc == 0 && v->have_m)
 		rc = eb_catalog_fetch_look(v->st, &v->m, v->keys, head, err);
 	else if (rc == 0)

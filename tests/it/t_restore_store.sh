@@ -32,6 +32,24 @@ ID=$(basename "$(ls "$T/store"/*.manifest.json | head -1)" .manifest.json)
 out=$("$RESTORE" --from "$T/store" --backup "$ID" --all-members "$T/all" --initial-cluster "a=$P,b=http://127.0.0.1:1" 2>&1)
 check store_by_id_all_members test -f "$T/all/b/member/snap/db" -a ! -e "$T/all/.snapshot.db"
 
+CASE=progress
+# a person waiting sees bytes, percent, rate and ETA (forced here: stderr
+# is not a terminal in a test), the last line at 100%; with JSON logs,
+# progress events whose total is the snapshot's size; nothing by default
+snapsize=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["snapshot_size"])' "$(ls "$T/store"/*.manifest.json | head -1)")
+"$RESTORE" --progress --from "$T/store" "${flags[@]}" --data-dir "$T/p1" >/dev/null 2>"$T/prog.err"
+last=$(tr '\r' '\n' <"$T/prog.err" | grep -v '^ *$' | tail -1)
+expect_match restore_progress_last_line "$last" '^restore  .* / .*  100%  .*/s'
+expect_match restore_progress_has_eta "$(tr '\r' '\n' <"$T/prog.err")" 'ETA [0-9]+:[0-9]{2}'
+"$RESTORE" --from "$T/store" "${flags[@]}" --data-dir "$T/p2" >/dev/null 2>"$T/noprog.err"
+check restore_no_progress_off_tty [ ! -s "$T/noprog.err" ]
+"$BACKUP" get --from "$T/store" --backup latest --output "$T/g.db" --log-format json 2>"$T/get.json" || die "get"
+expect_match get_progress_json "$(grep '"event":"progress"' "$T/get.json" | tail -1)" "\"msg\":\"done\".*\"bytes\":\"$snapsize\",\"total\":\"$snapsize\",\"percent\":\"100.0\""
+"$BACKUP" get --from "$T/store" --backup latest --output "$T/g2.db" --log-format json --no-progress 2>"$T/get2.json" || die "get"
+check get_no_progress_flag bash -c "! grep -q '\"event\":\"progress\"' '$T/get2.json'"
+"$BACKUP" snapshot --to "$T/store2" --endpoints "$SRC" --progress >/dev/null 2>"$T/snapprog.err" || die "snapshot"
+expect_match snapshot_progress_100 "$(tr '\r' '\n' <"$T/snapprog.err")" '^snapshot  .*100%'
+
 CASE=bad
 out=$("$RESTORE" --from "$T/store" --backup nope "${flags[@]}" --data-dir "$T/x" 2>&1); rc=$?
 expect_eq unknown_backup_exit "$rc" 8
