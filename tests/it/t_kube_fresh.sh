@@ -170,6 +170,13 @@ resources:
             - name: key1
               secret: $(head -c 32 /dev/urandom | base64)
       - identity: {}
+  - resources: [resourcequotas]
+    providers:
+      - aesgcm:
+          keys:
+            - name: gkey
+              secret: $(head -c 32 /dev/urandom | base64)
+      - identity: {}
 EOF
 chmod 0600 /srv/kubernetes/encryption-config.yaml
 kubeadm_node "$T/kubeadm-old.yaml" || die "kubeadm init phases: $(tail -3 "$T/kubeadm.log")"
@@ -186,6 +193,9 @@ SECRET=s3cr3t-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 K -n demo create secret generic db-pass --from-literal=password="$SECRET" >/dev/null
 raw=$(etcdctl --endpoints https://127.0.0.1:2379 "${ETLS[@]}" get /registry/secrets/demo/db-pass --print-value-only | head -c 23)
 expect_eq secret_encrypted_at_rest "$raw" "k8s:enc:aescbc:v1:key1:"
+K -n demo create quota demo-quota --hard=pods=7 >/dev/null
+raw=$(etcdctl --endpoints https://127.0.0.1:2379 "${ETLS[@]}" get /registry/resourcequotas/demo/demo-quota --print-value-only | head -c 23)
+expect_eq quota_encrypted_aesgcm_at_rest "$raw" "k8s:enc:aesgcm:v1:gkey:"
 K -n demo create serviceaccount robot >/dev/null
 SA_TOKEN=$(K -n demo create token robot --duration 24h)
 W=$T/worker # what lives off the control plane: a kubelet's cert, a laptop's kubeconfig
@@ -281,6 +291,11 @@ check look_secret_value_decrypted bash -c '"$@" | grep -qaF "$SECRET"' _ "${GK[@
 	--encryption-config "$EC" --print-value
 out=$("${GK[@]}" /registry/configmaps/kube-system/kubeadm-config 2>&1 || "${GK[@]}" /registry/namespaces/demo 2>&1)
 expect_match look_protobuf_kind "$out" 'kubernetes protobuf \(v1 (ConfigMap|Namespace)\)'
+# aesgcm (the etcd key is the additional data), as the API server wrote it
+out=$("${GK[@]}" /registry/resourcequotas/demo/demo-quota --encryption-config "$EC")
+expect_match look_aesgcm_decrypted_kind "$out" 'decrypted: .*kubernetes protobuf \(v1 ResourceQuota\)'
+check look_aesgcm_value_decrypted bash -c '"$@" | grep -qaF demo-quota' _ "${GK[@]}" \
+	/registry/resourcequotas/demo/demo-quota --encryption-config "$EC" --print-value
 # a wrong key: refused, exit 5, naming the cause
 sed "s#^\( *secret: \).*#\1$(head -c 32 /dev/urandom | base64)#" "$EC" >"$T/wrong-ec.yaml"
 out=$("${GK[@]}" /registry/secrets/demo/db-pass --encryption-config "$T/wrong-ec.yaml" --print-value 2>&1); rc=$?
