@@ -107,7 +107,7 @@ eb_decode_local_into(const char *in, const eb_read_keys *keys, eb_stream *sink, 
 {
 	struct stat sb;
 	eb_stream *top;
-	eb_pipe_opts po = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1};
+	eb_pipe_opts po = {.zstd = EB_PIPE_ZSTD_AUTO, .no_digest = 1, .async = 1};
 	eb_pipe pipe = {0};
 	uint8_t head[32];
 	int rc, fd, is_age = 0;

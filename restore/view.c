@@ -23,7 +23,6 @@
 #include "restore/datadir.h"
 #include "restore/fetch.h"
 #include "restore/snapshot.h"
-#include "storage/async_stage.h"
 #include "storage/catalog.h"
 #include "storage/segment.h"
 
@@ -171,26 +170,23 @@ stream_snapshot(struct walk *w, eb_err *err)
 	eb_view *v = w->v;
 	eb_bstream_opts o = *v->stream;
 	eb_bstream_info info;
-	eb_stream *sink = NULL, *head = NULL;
+	eb_stream *sink = NULL;
 	int rc;
 	o.upto = w->upto == INT64_MAX ? 0 : w->upto;
 	o.spill_dir = v->tmp_dir;
-	/* the pages are read on a thread of their own: the other core fetches,
-	 * checks and decompresses */
-	if ((rc = eb_bstream_new(&sink, &o, err)) == 0)
-		rc = eb_async_stage_new(&head, sink, err);
-	if (rc == 0 && v->file)
-		rc = eb_decode_local_into(v->file, v->keys, head, NULL, err);
-	else if (rc == 0 && v->have_m)
-		rc = eb_catalog_fetch_look(v->st, &v->m, v->keys, head, err);
-	else if (rc == 0)
-		rc = eb_catalog_fetch_look(v->plan.st, &v->plan.full, v->keys, head, err);
-	if (head)
-		head->ops->free(head); /* the async stage alone (joins its thread) */
+	/* the pipes decode on a worker thread: pages are sorted out there
+	 * while the calling thread reads (and hashes) what follows */
+	if ((rc = eb_bstream_new(&sink, &o, err)))
+		return rc;
+	if (v->file)
+		rc = eb_decode_local_into(v->file, v->keys, sink, NULL, err);
+	else if (v->have_m)
+		rc = eb_catalog_fetch_look(v->st, &v->m, v->keys, sink, err);
+	else
+		rc = eb_catalog_fetch_look(v->plan.st, &v->plan.full, v->keys, sink, err);
 	if (rc == 0)
 		rc = eb_bstream_emit(sink, on_streamed, w, &info, err);
-	if (sink)
-		eb_stream_free_chain(sink);
+	eb_stream_free_chain(sink);
 	if (rc == 0) {
 		v->streamed = 1;
 		v->snap_rev = info.last_rev;
