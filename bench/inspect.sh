@@ -30,17 +30,8 @@ B=$top/bin/etcd-backup
 # reads: the stored object's sha256 checked, decrypt/decompress, pages)
 st=$dir/store-${size_mb}m-etcd$BENCH_ETCD_VERSION
 if ! ls "$st"/*.snapshot.db.zst >/dev/null 2>&1; then
-	rm -rf "$st" "$dir/st.etcd"
-	"$top/bin/etcd-restore" --from "$snap" --data-dir "$dir/st.etcd" >/dev/null 2>&1 || { echo "cannot restore the snapshot" >&2; exit 1; }
-	cp=$(port); pp=$(port)
-	etcd --data-dir "$dir/st.etcd" --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
-		--listen-peer-urls "http://127.0.0.1:$pp" --quota-backend-bytes 8589934592 >"$dir/st.log" 2>&1 &
-	epid=$!
-	for _ in $(seq 100); do etcdctl --endpoints "http://127.0.0.1:$cp" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-	"$B" snapshot --endpoints "http://127.0.0.1:$cp" --to "$st" >/dev/null 2>&1; src=$?
-	kill "$epid"; wait "$epid" 2>/dev/null
-	rm -rf "$dir/st.etcd"
-	[ "$src" = 0 ] || { echo "cannot back up the snapshot" >&2; exit 1; }
+	rm -rf "$st"
+	bench_store "$snap" "$st" || exit 1
 fi
 so=$(ls "$st"/*.snapshot.db.zst | tail -1)
 key=$("$B" keys --from "$snap" /registry/pods/ --prefix | sed -n '2{s/.*  //;p}')

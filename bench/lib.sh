@@ -60,3 +60,27 @@ bench_rgw() {
 	RGW_MEMSTORE_BYTES=$((8 << 30)) rgw_start >/dev/null 2>&1 || { echo "RGW did not start" >&2; exit 1; }
 	s3cli s3 mb s3://bench >/dev/null || exit 1
 }
+
+# bench_store SNAP URL...: the data of snapshot SNAP as a backup in each
+# store URL (a local folder, s3://...): etcd booted once on a restore of
+# it, `etcd-backup snapshot --to URL` for each (S3 settings from the
+# environment and BENCH_S3_FLAGS).  The backup's db is etcd's own after a
+# restore (compact), not SNAP's bytes.
+bench_store() {
+	local snap=$1 d cp pp epid rc=0 u; shift
+	d=$(mktemp -d "${TMPDIR:-/tmp}/ebstore.XXXXXX")
+	"$TOP/bin/etcd-restore" --from "$snap" --data-dir "$d/etcd" >/dev/null 2>&1 || { echo "cannot restore $snap" >&2; return 1; }
+	cp=$(port); pp=$(port)
+	etcd --data-dir "$d/etcd" --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
+		--listen-peer-urls "http://127.0.0.1:$pp" --quota-backend-bytes 8589934592 >"$d/etcd.log" 2>&1 &
+	epid=$!
+	for _ in $(seq 100); do etcdctl --endpoints "http://127.0.0.1:$cp" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+	for u in "$@"; do
+		# shellcheck disable=SC2086
+		"$TOP/bin/etcd-backup" snapshot --endpoints "http://127.0.0.1:$cp" --to "$u" --no-progress \
+			${BENCH_S3_FLAGS:-} >"$d/snap.log" 2>&1 || { echo "backup to $u failed: $(tail -2 "$d/snap.log")" >&2; rc=1; }
+	done
+	kill "$epid"; wait "$epid" 2>/dev/null
+	rm -rf "$d"
+	return $rc
+}

@@ -70,7 +70,7 @@ eb_fetch_manifest(eb_store *st, const eb_manifest *m, const eb_read_keys *keys, 
 	if (rc == 0)
 		rc = with_progress(&sink, pr, m->snapshot_size, err);
 	if (rc == 0)
-		rc = eb_catalog_fetch(st, m, keys, sink, err);
+		rc = eb_catalog_fetch_proven(st, m, keys, sink, err);
 	if (sink)
 		eb_stream_free_chain(sink); /* aborts (removes the file) unless finished */
 	return rc;

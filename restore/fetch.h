@@ -3,8 +3,9 @@
  * snapshot file (db + sha256 trailer, as etcdctl saves it).
  *
  * The catalog streams it with bounded memory: GET -> sha256 of the stored
- * object -> age decrypt -> zstd decompress -> trailer check -> sha256 of
- * the snapshot -> file.  The bbolt reader needs random access, so the plain
+ * object (against the manifest, signed when trust is asked) -> age decrypt
+ * -> zstd decompress (its content checksum) -> file; etcd's trailer,
+ * checked when the backup was taken, is not hashed again (verify does).  The bbolt reader needs random access, so the plain
  * snapshot is staged once in `path` (callers put it inside their temp dir
  * on the target's filesystem and delete it afterwards): a scratch copy,
  * not fsynced (what a restore writes from it is).  pr (may be NULL): the

@@ -375,8 +375,8 @@ struct run {
 	char tmp[4096];     /* temp dir beside the target ("" once committed) */
 	char waltmp[4096];  /* temp dir beside --wal-dir */
 	char staged[4200];  /* a store backup fetched into tmp */
-	int verified;       /* staged from a store: etcd's trailer and the manifest's
-	                     * digests were checked as it streamed in */
+	int verified;       /* staged from a store: the stored object's sha256 and
+	                     * zstd's checksum were checked as it streamed in */
 	const char *from;
 	eb_snapshot s;
 	eb_bolt *b;
@@ -499,8 +499,8 @@ static int
 open_snapshot(struct run *r, eb_err *err)
 {
 	int rc;
-	/* a fetched backup is not read a second time: its trailer was checked
-	 * as it streamed in */
+	/* a fetched backup is not read a second time: it was proven as it
+	 * streamed in (restore/fetch.h) */
 	if ((rc = eb_snapshot_open(&r->s, r->from, err)) ||
 	    (rc = eb_snapshot_verify(&r->s, r->o->skip_hash_check || r->verified, err)) ||
 	    (rc = eb_bolt_open(&r->b, r->s.fd, r->s.db_size, err)))

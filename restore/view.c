@@ -181,9 +181,9 @@ stream_snapshot(struct walk *w, eb_err *err)
 	if (v->file)
 		rc = eb_decode_local_into(v->file, v->keys, sink, NULL, err);
 	else if (v->have_m)
-		rc = eb_catalog_fetch_look(v->st, &v->m, v->keys, sink, err);
+		rc = eb_catalog_fetch_proven(v->st, &v->m, v->keys, sink, err);
 	else
-		rc = eb_catalog_fetch_look(v->plan.st, &v->plan.full, v->keys, sink, err);
+		rc = eb_catalog_fetch_proven(v->plan.st, &v->plan.full, v->keys, sink, err);
 	if (rc == 0)
 		rc = eb_bstream_emit(sink, on_streamed, w, &info, err);
 	eb_stream_free_chain(sink);

@@ -479,7 +479,7 @@ eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, eb_s
 }
 
 int
-eb_catalog_fetch_look(eb_store *st, const eb_manifest *m, const eb_read_keys *k, eb_stream *sink,
+eb_catalog_fetch_proven(eb_store *st, const eb_manifest *m, const eb_read_keys *k, eb_stream *sink,
                       eb_err *err)
 {
 	return fetch(st, m, k, 1, sink, err);

@@ -76,10 +76,12 @@ int eb_catalog_find(eb_store *st, const char *id, const eb_read_keys *k,
  * (the caller frees it, which aborts it). */
 int eb_catalog_fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
                      eb_stream *sink, eb_err *err);
-/* The same for looking inside (keys, diff): the stored object's sha256 is
- * the check (the backup checked etcd's trailer when it took it, and the
- * stored bytes decode to those only), saving a second hashing pass. */
-int eb_catalog_fetch_look(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
+/* The same with one hashing pass, for restore and looking inside: the
+ * stored object's sha256 (signed with the manifest) proves the bytes are
+ * those the backup wrote after it checked etcd's trailer, and zstd's
+ * content checksum (always on) the decompression; etcd's trailer is not
+ * hashed a second time (verify does that). */
+int eb_catalog_fetch_proven(eb_store *st, const eb_manifest *m, const eb_read_keys *k,
                           eb_stream *sink, eb_err *err);
 /* Checks only the stored object's sha256 and size (verify of an encrypted
  * backup without an identity: the content stays unchecked). */
