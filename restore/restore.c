@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,11 @@ struct run {
 	eb_leaseset named;  /* point in time: leases the keys name at the point */
 	int target;         /* --target-version's minor, 0 = not given */
 	eb_raft_form form;  /* how the raft records are encoded */
+	/* the snapshot's sha256, checked on a thread of its own while the db
+	 * is rewritten; joined before anything is committed */
+	pthread_t vthread;
+	int vstarted, vrc;
+	eb_err verr;
 };
 
 /* "3.6", "3.6.0", "v3.6.16" -> 6; 0 when not a 3.x version. */
@@ -494,19 +500,63 @@ stage_backup(struct run *r, eb_err *err)
 	return 0;
 }
 
-/* Step 3: the input is checked before anything else is created. */
+static void *
+verify_main(void *arg)
+{
+	struct run *r = arg;
+	r->vrc = eb_snapshot_verify(&r->s, 0, &r->verr);
+	return NULL;
+}
+
+/* Step 3: the input is checked before anything is committed. */
 static int
 open_snapshot(struct run *r, eb_err *err)
 {
 	int rc;
 	/* a fetched backup is not read a second time: it was proven as it
-	 * streamed in (restore/fetch.h) */
-	if ((rc = eb_snapshot_open(&r->s, r->from, err)) ||
-	    (rc = eb_snapshot_verify(&r->s, r->o->skip_hash_check || r->verified, err)) ||
-	    (rc = eb_bolt_open(&r->b, r->s.fd, r->s.db_size, err)))
+	 * streamed in (restore/fetch.h); a file's sha256 is checked beside
+	 * the rewrite (verify_join, before the commit) */
+	int skip = r->o->skip_hash_check || r->verified;
+	if ((rc = eb_snapshot_open(&r->s, r->from, err)))
 		return rc;
+	if ((rc = eb_bolt_open(&r->b, r->s.fd, r->s.db_size, err))) {
+		/* a torn or foreign file: its sha256, when it has one, says so first */
+		eb_err verr;
+		int vrc;
+		eb_err_init(&verr);
+		if (!skip && r->s.has_trailer && (vrc = eb_snapshot_verify(&r->s, 0, &verr)) != 0) {
+			*err = verr;
+			return vrc;
+		}
+		return rc;
+	}
+	if (!skip && r->s.has_trailer) {
+		eb_err_init(&r->verr);
+		if (pthread_create(&r->vthread, NULL, verify_main, r) == 0)
+			r->vstarted = 1;
+		else if ((rc = eb_snapshot_verify(&r->s, 0, err)))
+			return rc;
+	} else if (!skip && (rc = eb_snapshot_verify(&r->s, 0, err))) {
+		return rc; /* no trailer: says so (or skips, as asked) */
+	}
 	r->res->hash_checked = !r->o->skip_hash_check || r->verified;
 	return 0;
+}
+
+/* Step 6b: the sha256 check's outcome, which comes before rc (what the
+ * steps since said) when the snapshot is corrupt. */
+static int
+verify_join(struct run *r, int rc, eb_err *err)
+{
+	if (!r->vstarted)
+		return rc;
+	pthread_join(r->vthread, NULL);
+	r->vstarted = 0;
+	if (r->vrc) {
+		*err = r->verr;
+		return r->vrc;
+	}
+	return rc;
 }
 
 /* Bytes free for an unprivileged writer on the filesystem path will be
@@ -773,6 +823,8 @@ commit(struct run *r, eb_err *err)
 static void
 run_dispose(struct run *r)
 {
+	eb_err ignored;
+	verify_join(r, 0, &ignored);
 	for (size_t i = 0; r->tg && i < r->nt; i++)
 		if (r->tg[i].dbfd >= 0)
 			close(r->tg[i].dbfd);
@@ -823,6 +875,7 @@ eb_restore_run(const eb_restore_opts *o, eb_restore_result *res, eb_err *err)
 		rc = make_targets(&r, fds, err);
 	if (rc == 0)
 		rc = rewrite_db(&r, fds, err);
+	rc = verify_join(&r, rc, err); /* a corrupt snapshot is the cause to name */
 	if (rc == 0)
 		rc = choose_target(&r, err);
 	if (rc == 0)

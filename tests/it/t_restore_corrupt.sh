@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # san: yes
+# tsan: yes
 # etcd-restore refuses bad input with a clear error and leaves nothing
 # behind: truncated, bit-flipped, hash-mismatched, random and empty
 # snapshots; structural damage behind a recomputed trailer; inconsistent
