@@ -4,7 +4,7 @@ cd "$(dirname "$0")/.." || exit 1
 # snapshot and restore against etcd 3.4 and 3.7 (BENCH_ETCD_VERSIONS), each
 # as a ratio to that version's etcdctl / etcdutl; S3 once.
 for v in ${BENCH_ETCD_VERSIONS:-3.4 3.7}; do
-	for b in bench/snapshot.sh bench/restore.sh; do
+	for b in bench/snapshot.sh bench/restore.sh bench/restore_paths.sh; do
 		echo "== $b (etcd $v)"
 		BENCH_ETCD_VERSION=$v bash "$b" || echo "$b FAILED"
 	done
@@ -17,3 +17,5 @@ echo "== bench/replicate.sh"
 bash bench/replicate.sh || echo "bench/replicate.sh FAILED"
 echo "== bench/backlog.sh"
 bash bench/backlog.sh || echo "bench/backlog.sh FAILED"
+echo "== bench/inspect.sh"
+bash bench/inspect.sh || echo "bench/inspect.sh FAILED"
