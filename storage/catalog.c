@@ -442,18 +442,19 @@ fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, int look, eb_st
 		                  m->nrecipients ? m->recipients[0] : "unknown recipients",
 		                  m->nrecipients > 1 ? " and others" : "");
 	/* the trailer stage checks etcd's trailer and the snapshot's manifest
-	 * digest in one hashing pass; the pipe's sha256 the stored bytes (on
-	 * the calling thread: decrypting, decompressing and what follows on a
-	 * worker) */
-	rc = look ? 0 : eb_trailer_stage_new(&trailer, sink, err);
+	 * digest in one hashing pass (proven: only its size is held to the
+	 * manifest's); the pipe's sha256 the stored bytes (on the calling
+	 * thread: decrypting, decompressing and what follows on a worker) */
+	snprintf(what, sizeof what, "snapshot of backup %s", m->id);
+	rc = look ? eb_size_stage_new(&trailer, m->snapshot_size, what, sink, err)
+	          : eb_trailer_stage_new(&trailer, sink, err);
 	if (rc == 0) {
-		snprintf(what, sizeof what, "snapshot of backup %s", m->id);
-		if (trailer)
+		if (!look)
 			eb_trailer_stage_expect(trailer, want_snap, want_db, m->snapshot_size, what);
 		po.zstd = strcmp(m->compression, "zstd") == 0 ? EB_PIPE_ZSTD : EB_PIPE_PLAIN;
 		po.ids = eb_manifest_encrypted(m) ? k->age : NULL;
 		po.async = 1;
-		rc = eb_pipe_decode(&pipe, &po, trailer ? trailer : sink, err);
+		rc = eb_pipe_decode(&pipe, &po, trailer, err);
 	}
 	if (rc == 0) {
 		snprintf(what, sizeof what, "stored object %s", m->object);

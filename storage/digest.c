@@ -243,3 +243,54 @@ eb_trailer_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
 	t->want_len = want_len;
 	snprintf(t->what, sizeof t->what, "%s", what);
 }
+
+/* ---- the size a manifest promises, without hashing ---- */
+
+typedef struct {
+	eb_stream base;
+	uint64_t n, want_len;
+	char what[300];
+} size_stage;
+
+static int
+size_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
+{
+	size_stage *z = (size_stage *)s;
+	if (len > z->want_len - z->n) /* a decompression bomb never reaches the disk */
+		return eb_err_set(err, EB_ECORRUPT, "%s is larger than the %llu bytes its manifest says; stopped there",
+		                  z->what, (unsigned long long)z->want_len);
+	z->n += len;
+	return eb_stream_write(s->next, buf, len, err);
+}
+
+static int
+size_finish(eb_stream *s, eb_err *err)
+{
+	size_stage *z = (size_stage *)s;
+	if (z->n != z->want_len)
+		return eb_err_set(err, EB_ECORRUPT, "%s is %llu bytes, not the %llu its manifest says", z->what,
+		                  (unsigned long long)z->n, (unsigned long long)z->want_len);
+	return eb_stream_finish(s->next, err);
+}
+
+static void
+size_free(eb_stream *s)
+{
+	free(s);
+}
+
+static const eb_stream_ops size_ops = {"size", size_write, size_finish, size_free};
+
+int
+eb_size_stage_new(eb_stream **out, uint64_t want_len, const char *what, eb_stream *next, eb_err *err)
+{
+	size_stage *z = calloc(1, sizeof *z);
+	*out = NULL;
+	if (!z)
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	eb_stream_init(&z->base, &size_ops, next);
+	z->want_len = want_len;
+	snprintf(z->what, sizeof z->what, "%s", what);
+	*out = &z->base;
+	return 0;
+}

@@ -49,4 +49,10 @@ void eb_trailer_stage_expect(eb_stream *s, const uint8_t want[EB_SHA256_LEN],
                              const uint8_t want_db[EB_SHA256_LEN], uint64_t want_len,
                              const char *what);
 
+/* A pass-through stage holding a stream to exactly want_len bytes (a
+ * manifest's snapshot_size, when nothing hashes it again): a write past it
+ * fails at once, finish fails (before finishing next) when it is short;
+ * EB_ECORRUPT naming `what` (copied). */
+int eb_size_stage_new(eb_stream **out, uint64_t want_len, const char *what, eb_stream *next, eb_err *err);
+
 #endif

@@ -98,6 +98,10 @@ mkdir -p "$T/rb"
 "$RESTORE" --from "$S" --backup "$B" --data-dir "$T/out/m.etcd" >/dev/null 2>"$T/re"
 expect_eq bomb__restore_exits_5 "$?" 5
 expect_eq bomb__restore_nothing_left "$(ls -A "$T/out")" ""
+# looking inside reads as it streams: held to the same size
+"$BACKUP" keys --from "$S" --backup "$B" --tmp-dir "$T/out" >/dev/null 2>"$T/ke"; rc=$?
+expect_eq bomb__keys_exits_5 "$rc" 5
+expect_match bomb__keys_stopped_at_size "$(cat "$T/ke")" "larger than the [0-9]+ bytes its manifest says"
 
 CASE=debris
 # a run killed with SIGKILL leaves its hidden temp file; prune removes it
