@@ -273,3 +273,13 @@ eb_hash64(const uint8_t *p, size_t n)
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 29);
 }
+
+int
+eb_key_wanted(const uint8_t *k, size_t kl, const uint8_t *want, size_t want_len, int prefix)
+{
+	if (!want)
+		return 1;
+	if (prefix)
+		return kl >= want_len && !memcmp(k, want, want_len);
+	return kl == want_len && !memcmp(k, want, kl);
+}

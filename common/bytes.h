@@ -85,6 +85,9 @@ uint64_t eb_hash64(const uint8_t *p, size_t n);
 /* qsort/bsearch order of int64_t values. */
 int eb_cmp_i64(const void *a, const void *b);
 
+/* 1 when key k is want (prefix: starts with want); want NULL matches all. */
+int eb_key_wanted(const uint8_t *k, size_t kl, const uint8_t *want, size_t want_len, int prefix);
+
 /* Byte-wise key comparison (shorter prefix first), as bbolt orders keys. */
 int eb_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 

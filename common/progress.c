@@ -12,36 +12,34 @@
 #define TTY_EVERY_S 0.25
 #define JSON_EVERY_S 5.0
 
-void
-eb_fmt_bytes_si(uint64_t n, char *out, size_t out_len)
+/* n in units of base (1000 or 1024), "%.1f" or, si over 10, "%.0f" */
+static void
+fmt_units(uint64_t n, double base, const char *const *units, int si, char *out, size_t out_len)
 {
-	static const char *units[] = {"B", "kB", "MB", "GB", "TB"};
 	double v = (double)n;
 	int u = 0;
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
+	while (v >= base && u < 4) {
+		v /= base;
 		u++;
 	}
 	if (u == 0)
 		snprintf(out, out_len, "%llu B", (unsigned long long)n);
 	else
-		snprintf(out, out_len, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+		snprintf(out, out_len, si && v >= 10 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+void
+eb_fmt_bytes_si(uint64_t n, char *out, size_t out_len)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+	fmt_units(n, 1000, units, 1, out, out_len);
 }
 
 void
 eb_fmt_bytes(uint64_t n, char *out, size_t out_len)
 {
-	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)n;
-	int u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, out_len, "%llu B", (unsigned long long)n);
-	else
-		snprintf(out, out_len, "%.1f %s", v, units[u]);
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	fmt_units(n, 1024, units, 0, out, out_len);
 }
 
 void

@@ -158,16 +158,6 @@ spill_flush(bs *s, eb_err *err)
 	return rc;
 }
 
-static int
-wanted(const bs *s, const eb_kv_fields *f)
-{
-	if (!s->o.key)
-		return 1;
-	if (s->o.prefix)
-		return f->key_len >= s->o.key_len && !memcmp(f->key, s->o.key, s->o.key_len);
-	return f->key_len == s->o.key_len && !memcmp(f->key, s->o.key, f->key_len);
-}
-
 static void
 spill_rec(bs *s, uint64_t pg, const uint8_t *k, const eb_kv_fields *f)
 {
@@ -213,7 +203,7 @@ capture_keyleaf(bs *s, uint64_t pg, const uint8_t *p, size_t len, unsigned count
 					maxrev = (int64_t)eb_be64(k);
 				continue;
 			}
-			if ((!s->o.upto || (int64_t)eb_be64(k) <= s->o.upto) && wanted(s, &f))
+			if ((!s->o.upto || (int64_t)eb_be64(k) <= s->o.upto) && eb_key_wanted(f.key, f.key_len, s->o.key, s->o.key_len, s->o.prefix))
 				spill_rec(s, pg, k, &f);
 		}
 		if (pass == 0) {

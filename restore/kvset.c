@@ -30,16 +30,6 @@ eb_kvset_init(eb_kvset *s, const eb_kvset_opts *o, eb_err *err)
 }
 
 static int
-match(const eb_kvset *s, const uint8_t *k, size_t kl)
-{
-	if (!s->o.key)
-		return 1;
-	if (s->o.prefix)
-		return kl >= s->o.key_len && !memcmp(k, s->o.key, s->o.key_len);
-	return kl == s->o.key_len && !memcmp(k, s->o.key, kl);
-}
-
-static int
 rehash(eb_kvset *s)
 {
 	size_t nn = s->nslot ? s->nslot * 2 : 1024;
@@ -115,7 +105,7 @@ int
 eb_kvset_put(eb_kvset *s, const eb_kv_fields *f, int64_t rev, int tomb, eb_err *err)
 {
 	s->records++;
-	if (!match(s, f->key, f->key_len))
+	if (!eb_key_wanted(f->key, f->key_len, s->o.key, s->o.key_len, s->o.prefix))
 		return 0;
 	eb_kvent *e = entry(s, f->key, f->key_len, err);
 	if (!e)

@@ -425,7 +425,7 @@ find_any(eb_store *st, const char *id, uint64_t cid, eb_manifest *out, eb_err *e
 static int
 fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, int look, eb_stream *sink, eb_err *err)
 {
-	eb_stream *trailer = NULL;
+	eb_stream *check = NULL; /* etcd's trailer, or (proven) the size */
 	eb_pipe_opts po = {0};
 	eb_pipe pipe = {0};
 	uint8_t want_stored[32], want_snap[32], want_db[32];
@@ -446,15 +446,15 @@ fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, int look, eb_st
 	 * manifest's); the pipe's sha256 the stored bytes (on the calling
 	 * thread: decrypting, decompressing and what follows on a worker) */
 	snprintf(what, sizeof what, "snapshot of backup %s", m->id);
-	rc = look ? eb_size_stage_new(&trailer, m->snapshot_size, what, sink, err)
-	          : eb_trailer_stage_new(&trailer, sink, err);
+	rc = look ? eb_size_stage_new(&check, m->snapshot_size, what, sink, err)
+	          : eb_trailer_stage_new(&check, sink, err);
 	if (rc == 0) {
 		if (!look)
-			eb_trailer_stage_expect(trailer, want_snap, want_db, m->snapshot_size, what);
+			eb_trailer_stage_expect(check, want_snap, want_db, m->snapshot_size, what);
 		po.zstd = strcmp(m->compression, "zstd") == 0 ? EB_PIPE_ZSTD : EB_PIPE_PLAIN;
 		po.ids = eb_manifest_encrypted(m) ? k->age : NULL;
 		po.async = 1;
-		rc = eb_pipe_decode(&pipe, &po, trailer, err);
+		rc = eb_pipe_decode(&pipe, &po, check, err);
 	}
 	if (rc == 0) {
 		snprintf(what, sizeof what, "stored object %s", m->object);
@@ -465,8 +465,8 @@ fetch(eb_store *st, const eb_manifest *m, const eb_read_keys *k, int look, eb_st
 		rc = eb_stream_finish(pipe.head, err);
 	/* our stages only: the sink belongs to the caller */
 	eb_pipe_dispose(&pipe);
-	if (trailer)
-		trailer->ops->free(trailer);
+	if (check)
+		check->ops->free(check);
 	if (rc == EB_ENOTFOUND)
 		return eb_err_context(err, "backup %s: its manifest exists but object %s is missing",
 		                      m->id, m->object);
