@@ -214,14 +214,21 @@ named=$(sed -n 's/^[-+~] //p' <<<"$plan" | sort)
 expect_eq plan_names_what_restore_changes "$named" "$got"
 check plan_file_too bash -c '"$1" --plan --from "$2" --endpoints "$3" | grep -q "^Restoring A now"' _ "$RESTORE" "$T/plain.db" "$U"
 
+# start_replicate STORE FLAGS...: replicate into STORE in the background
+# (REP its pid) once its first full backup is there
+start_replicate() {
+	local st=$1; shift
+	"$BACKUP" replicate --endpoints "$U" --to "$st" "$@" >"$st.log" 2>&1 &
+	REP=$!
+	track_pid "$REP"
+	for _ in $(seq 100); do ls "$st"/*.manifest.json >/dev/null 2>&1 && return; sleep 0.1; done
+}
+
 CASE=chain
 # continuous backup across a --full-interval switch; no compaction, so
 # etcd answers --rev for every revision of the chain
 S2=$T/store2
-"$BACKUP" replicate --endpoints "$U" --to "$S2" --segment-interval 300ms --full-interval 3s >"$T/rep.log" 2>&1 &
-REP=$!
-track_pid "$REP"
-for _ in $(seq 100); do ls "$S2"/*.manifest.json >/dev/null 2>&1 && break; sleep 0.1; done
+start_replicate "$S2" --segment-interval 300ms --full-interval 3s
 START=$(revision "$U")
 for s in 21 22 23; do
 	workload "$s" 150 nocompact >/dev/null || die "workload"
@@ -252,10 +259,7 @@ CASE=quiet
 # is followed by no change until the next full (at that same revision);
 # a time inside it is that revision, not a gap
 S3=$T/store3
-"$BACKUP" replicate --endpoints "$U" --to "$S3" --segment-interval 200ms --full-interval 4s >"$T/rep3.log" 2>&1 &
-REP=$!
-track_pid "$REP"
-for _ in $(seq 100); do ls "$S3"/*.manifest.json >/dev/null 2>&1 && break; sleep 0.1; done
+start_replicate "$S3" --segment-interval 200ms --full-interval 4s
 ectl "$U" put /quiet/k v1 >/dev/null
 Q_REV=$(revision "$U")
 for _ in $(seq 50); do ls "$S3" | grep -q "\.seg\.[0-9]*-$Q_REV\.segment\.json$" && break; sleep 0.1; done
