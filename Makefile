@@ -142,10 +142,13 @@ tsan:
 
 # The whole suite: release build, every test; then the sanitizer build and
 # the tests marked for it (tests/run.sh decides), one closing count.
+# The three builds use every core; tests/run.sh then runs the files side by
+# side (EB_TEST_JOBS).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 all
-	$(MAKE) SAN=thread all
+	$(MAKE) -j$(NPROC) all
+	$(MAKE) -j$(NPROC) SAN=1 all
+	$(MAKE) -j$(NPROC) SAN=thread all
 	@bash tests/run.sh
 
 # The shape of the tree (tests/check/run.sh): function size and complexity,

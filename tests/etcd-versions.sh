@@ -53,7 +53,7 @@ GO
 		mkdir -p out &&
 		# one go build for the three: their packages are compiled once
 		# and linked side by side (out/etcd, out/etcdctl, out/etcdutl)
-		go build -trimpath -o out/ ./etcd go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3) \
+		go build -trimpath -ldflags "-s -w" -o out/ ./etcd go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3) \
 		>"$w/build.log" 2>&1; then
 		echo "etcd-versions: building etcd $ver failed (log $w/build.log):" >&2
 		tail -n 20 "$w/build.log" >&2

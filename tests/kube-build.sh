@@ -46,7 +46,7 @@ log=$top/build/kube/build-$ver.log
 	mkdir -p out
 	# one go build for the four: the packages they share (most of
 	# Kubernetes) are compiled once, the links run side by side
-	go build -trimpath -ldflags "-X k8s.io/component-base/version.gitVersion=$ver" -o out/ \
+	go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$ver" -o out/ \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubeadm
 } >"$log" 2>&1 || { echo "kube-build: building Kubernetes $ver failed (log $log):" >&2; tail -n 20 "$log" >&2; exit 1; }

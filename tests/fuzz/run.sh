@@ -11,7 +11,7 @@ out=build/fuzz
 mkdir -p "$out/bin"
 command -v "${FUZZ_CC:-clang}" >/dev/null || { echo "FAIL fuzz: clang not installed (make deps)"; exit 1; }
 # built by the Makefile (fuzz-build), with the project's warnings as errors
-make -s fuzz-build >"$out/build.log" 2>&1 || { echo "FAIL fuzz_build: see $out/build.log"; sed 's/^/    /' "$out/build.log" | tail -20; exit 1; }
+make -s -j"$(nproc)" fuzz-build >"$out/build.log" 2>&1 || { echo "FAIL fuzz_build: see $out/build.log"; sed 's/^/    /' "$out/build.log" | tail -20; exit 1; }
 rm -rf $out/seeds && mkdir -p $out/seeds && $out/mkseed $out/seeds || { echo "FAIL fuzz_seeds"; exit 1; }
 nfail=0
 for src in tests/fuzz/fuzz_*.c; do
