@@ -2,6 +2,8 @@
  * eb_restore_run (restore/restore.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "common/exitcodes.h"
 #include "common/clock.h"
 #include "common/interrupt.h"
+#include "common/log.h"
 #include "restore/cplay.h"
 #include "restore/restore.h"
 
@@ -128,6 +131,13 @@ static const char usage[] =
 "  --progress, --no-progress      bytes, percent, rate and ETA on stderr while\n"
 "                                 the backup is fetched, then rewritten\n"
 "                                 (default: when stderr is a terminal)\n"
+"  --log-format text|json         how warnings, errors and the outcome go to\n"
+"                                 stderr: text (default), or one JSON object a\n"
+"                                 line (event \"restore\": warnings, \"failed\"\n"
+"                                 with the exit status, \"done\" with the\n"
+"                                 revision, keys, db bytes and IDs; event\n"
+"                                 \"progress\" every 5 s unless --no-progress).\n"
+"                                 The summary on stdout is text either way\n"
 "\n"
 "Before restoring (nothing is written):\n"
 "  --plan, --dry-run              what restoring this backup or point would\n"
@@ -173,6 +183,23 @@ parse_bool(const char *flag, const char *v, int *out)
 	return -1;
 }
 
+/* A warning or an error once the flags are read: "etcd-restore: [warning: ]
+ * ..." on stderr, or with --log-format json one "restore" event. */
+static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+say(int level, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (eb_log_format() == EB_LOG_JSON)
+		eb_logkv(level, "restore", msg, NULL);
+	else
+		fprintf(stderr, "etcd-restore: %s%s\n", level == EB_LOG_WARN ? "warning: " : "", msg);
+}
+
 /* What the flags give: the run's options and what they are made from. */
 typedef struct cli {
 	eb_restore_opts o;
@@ -194,7 +221,7 @@ typedef struct cli {
 enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
        O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
        O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
-       O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD, O_PROGRESS, O_NOPROGRESS };
+       O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD, O_PROGRESS, O_NOPROGRESS, O_LOGFMT };
 static const struct option flags[] = {
 	{"from", required_argument, 0, O_FROM},
 	{"data-dir", required_argument, 0, O_DATA},
@@ -235,6 +262,7 @@ static const struct option flags[] = {
 	{"password", required_argument, 0, O_FWD},
 	{"progress", no_argument, 0, O_PROGRESS},
 	{"no-progress", no_argument, 0, O_NOPROGRESS},
+	{"log-format", required_argument, 0, O_LOGFMT},
 	{"help", no_argument, 0, O_HELP},
 	{0, 0, 0, 0},
 };
@@ -328,6 +356,13 @@ apply_flag(cli *c, int opt, const char *name, const char *arg)
 	case O_FWD: return 0;
 	case O_PROGRESS: c->progress = 1; return 0;
 	case O_NOPROGRESS: c->progress = 0; return 0;
+	case O_LOGFMT:
+		if (eb_log_parse_format(arg) < 0) {
+			fprintf(stderr, "etcd-restore: --log-format takes text or json, not '%s'\n", arg);
+			return 2;
+		}
+		eb_log_set_format(eb_log_parse_format(arg));
+		return forward(c, name, arg) ? 2 : 0;
 	case O_FROM: o->from = arg; return 0;
 	case O_DATA: o->data_dir = arg; return 0;
 	case O_WAL: o->wal_dir = arg; return 0;
@@ -436,7 +471,7 @@ load_keys(cli *c)
 		return 2;
 	}
 	for (int i = 0; i < c->keys.nwarn; i++)
-		fprintf(stderr, "etcd-restore: warning: %s\n", c->keys.warn[i]);
+		say(EB_LOG_WARN, "%s", c->keys.warn[i]);
 	c->o.keys = eb_keys_read(&c->keys);
 	c->o.keys.cluster_id = c->cluster_id;
 	return 0;
@@ -498,6 +533,22 @@ report(const eb_restore_opts *o, const eb_restore_result *r)
 	report_members(o, r);
 }
 
+/* --log-format json: the outcome as one event. */
+static void
+log_done(const eb_restore_opts *o, const eb_restore_result *r)
+{
+	char rev[24], keys[24], size[24], cid[24], prev[24];
+	snprintf(rev, sizeof rev, "%" PRIu64, (uint64_t)r->revision);
+	snprintf(keys, sizeof keys, "%" PRIu64, (uint64_t)r->keys_copied);
+	snprintf(size, sizeof size, "%" PRIu64, (uint64_t)r->db_size);
+	snprintf(cid, sizeof cid, "%" PRIx64, (uint64_t)r->cluster_id);
+	snprintf(prev, sizeof prev, "%lld", (long long)r->pitr_rev);
+	eb_logkv(EB_LOG_INFO, "restore", "done", "from", o->from, "backup", r->backup_id,
+	         "point_in_time_revision", o->pitr ? prev : "", "revision", rev, "backend_keys", keys,
+	         "db_bytes", size, "cluster_id", cid, "sha256_verified", r->hash_checked ? "true" : "false",
+	         "data_dir", o->all_members_dir ? o->all_members_dir : o->data_dir, NULL);
+}
+
 /* Step 4 (--control-plane): the bundle fetched and checked, every target
  * checked, before anything is written; the restore then uses exactly that
  * backup (not a "latest" that a new backup changed meanwhile). */
@@ -519,15 +570,15 @@ control_plane_fetch(cli *c, eb_manifest *m, eb_cp_data *d, eb_err *err)
 	snprintf(c->backup_id, sizeof c->backup_id, "%s", m->id);
 	c->o.backup = c->backup_id;
 	if (!c->o.keys.trusted)
-		fprintf(stderr, "etcd-restore: warning: the control-plane bundle of %s is written as root "
-		        "without a proven origin: its manifest is not checked against a signing key "
-		        "(--trusted-keys), so whoever can write to the store chose these files\n", m->id);
+		say(EB_LOG_WARN, "the control-plane bundle of %s is written as root "
+		    "without a proven origin: its manifest is not checked against a signing key "
+		    "(--trusted-keys), so whoever can write to the store chose these files", m->id);
 	for (size_t i = 0; i < m->cp->ncerts; i++)
 		if (m->cp->certs[i].not_after < now)
-			fprintf(stderr, "etcd-restore: warning: certificate %s (%s) of the control-plane bundle "
-			        "EXPIRED %lld days ago: after the restore run 'kubeadm certs renew all' on this "
-			        "node, then restart the control-plane pods\n", m->cp->certs[i].path,
-			        m->cp->certs[i].subject, (long long)((now - m->cp->certs[i].not_after) / 86400));
+			say(EB_LOG_WARN, "certificate %s (%s) of the control-plane bundle "
+			    "EXPIRED %lld days ago: after the restore run 'kubeadm certs renew all' on this "
+			    "node, then restart the control-plane pods", m->cp->certs[i].path,
+			    m->cp->certs[i].subject, (long long)((now - m->cp->certs[i].not_after) / 86400));
 	return 0;
 }
 
@@ -654,8 +705,16 @@ main(int argc, char **argv)
 		eb_manifest_dispose(&cpm);
 	}
 	if (rc) {
-		fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
+		char code[8];
+		snprintf(code, sizeof code, "%d", eb_exit_code(rc));
+		if (eb_log_format() == EB_LOG_JSON)
+			eb_logkv(EB_LOG_ERROR, "restore", "failed", "error", eb_err_name(rc), "reason", err.msg,
+			         "exit_code", code, NULL);
+		else
+			fprintf(stderr, "etcd-restore: restore failed (%s): %s\n", eb_err_name(rc), err.msg);
 		return eb_exit_code(rc);
 	}
+	if (eb_log_format() == EB_LOG_JSON)
+		log_done(&c.o, &r);
 	return 0;
 }

@@ -48,6 +48,17 @@ expect_match get_progress_json "$(grep '"event":"progress"' "$T/get.json" | tail
 "$BACKUP" get --from "$T/store" --backup latest --output "$T/g2.db" --log-format json --no-progress 2>"$T/get2.json" || die "get"
 check get_no_progress_flag bash -c "! grep -q '\"event\":\"progress\"' '$T/get2.json'"
 "$BACKUP" snapshot --to "$T/store2" --endpoints "$SRC" --progress >/dev/null 2>"$T/snapprog.err" || die "snapshot"
+# etcd-restore --log-format json: progress events (totals = the snapshot's
+# size), then one "done" event with what was restored; a refusal is one
+# "failed" event naming the exit status; stdout keeps its text summary
+"$RESTORE" --from "$T/store" "${flags[@]}" --data-dir "$T/p3" --log-format json >"$T/rj.out" 2>"$T/rj.json" || die "restore --log-format json"
+expect_match restore_json_progress "$(grep '"event":"progress"' "$T/rj.json" | tail -1)" "\"msg\":\"done\".*\"bytes\":\"$snapsize\",\"total\":\"$snapsize\""
+expect_match restore_json_done "$(grep '"msg":"done"' "$T/rj.json" | grep '"event":"restore"')" "\"revision\":\"$REV\".*\"sha256_verified\":\"true\",\"data_dir\":\"$T/p3\""
+check restore_json_all_json python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/rj.json"
+expect_match restore_json_stdout_text "$(cat "$T/rj.out")" "^restored .* revision $REV"
+"$RESTORE" --from "$T/store" "${flags[@]}" --data-dir "$T/p3" --log-format json >/dev/null 2>"$T/rj2.json"; rc=$?
+expect_eq restore_json_refusal_exit "$rc" 6
+expect_match restore_json_failed "$(cat "$T/rj2.json")" '^\{.*"level":"error","event":"restore","msg":"failed","error":"exists",.*"exit_code":"6"\}$'
 expect_match snapshot_progress_100 "$(tr '\r' '\n' <"$T/snapprog.err")" '^snapshot  .*100%'
 
 CASE=bad
