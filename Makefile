@@ -63,7 +63,7 @@ PROTOS = $(wildcard proto/*.proto)
 GEN_C = $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 GEN_H = $(GEN_C:.c=.h)
 
-LIB_SRC = $(wildcard common/*.c crypt/*.c storage/*.c storage/s3/*.c) \
+LIB_SRC = $(wildcard common/*.c crypt/*.c storage/*.c storage/s3/*.c storage/azure/*.c) \
           $(filter-out agent/main.c,$(wildcard agent/*.c)) \
           $(filter-out restore/main.c,$(wildcard restore/*.c))
 LIB_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \

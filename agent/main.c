@@ -23,7 +23,8 @@ static const char usage[] =
 "  prune      delete backups a --keep-* policy does not keep\n"
 "  inspect    what a snapshot holds: revision, keys, hash, structure check\n"
 "\n"
-"A STORE is a folder, file:///path or s3://bucket/prefix.\n"
+"A STORE is a folder, file:///path, s3://bucket/prefix or\n"
+"azblob://account/container/prefix.\n"
 "Run 'etcd-backup COMMAND --help' for the flags of a command.\n"
 "Restore with etcd-restore (see 'etcd-restore --help').\n";
 

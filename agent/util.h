@@ -22,7 +22,8 @@
 "  --command-timeout DUR        limit for each request (default 5s)\n"
 
 #define STORE_FLAGS_HELP \
-"  STORE is a folder, file:///path or s3://bucket/prefix; default\n" \
+"  STORE is a folder, file:///path, s3://bucket/prefix or\n" \
+"  azblob://account/container/prefix (Azure Blob Storage); default\n" \
 "  /var/backups/etcd (or ETCD_BACKUP_STORE).\n" \
 "  --s3-endpoint URL            S3 endpoint (AWS_ENDPOINT_URL_S3,\n" \
 "                               AWS_ENDPOINT_URL; default: AWS for the region)\n" \
@@ -32,7 +33,12 @@
 "  --s3-compat LIST             switches for S3-compatible servers (README)\n" \
 "  Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN],\n" \
 "  AWS_PROFILE and the shared files, web identity (IRSA), container and\n" \
-"  instance-metadata credentials, in the AWS SDK order.\n"
+"  instance-metadata credentials, in the AWS SDK order.\n" \
+"  --azure-endpoint URL         a whole blob endpoint (Azurite, private\n" \
+"                               endpoints; default https://ACCOUNT.blob.SUFFIX)\n" \
+"  --azure-endpoint-suffix S    sovereign clouds (default core.windows.net)\n" \
+"  Azure credentials: AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY\n" \
+"  (the account key) or AZURE_STORAGE_SAS_TOKEN, in that order.\n"
 
 #define READ_KEYS_HELP \
 "  --age-identity FILE          decrypt age-encrypted backups with this\n" \

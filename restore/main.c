@@ -47,9 +47,14 @@ static const char usage[] =
 "                                 fly into the temp dir beside the target (the\n"
 "                                 plain snapshot is staged there once, needs\n"
 "                                 that much free disk, and is removed)\n"
+"  --from azblob://ACCOUNT/CONTAINER/prefix --backup ID|latest\n"
+"                                 the same from Azure Blob Storage (credentials\n"
+"                                 and flags as for etcd-backup)\n"
 "  --s3-endpoint URL  --s3-region REGION  --s3-path-style[=BOOL]\n"
 "  --s3-ca-file FILE  --s3-compat LIST\n"
 "                                 S3 settings, as for etcd-backup\n"
+"  --azure-endpoint URL  --azure-endpoint-suffix SUFFIX\n"
+"                                 Azure settings, as for etcd-backup\n"
 "  --skip-hash-check              do not require/verify the sha256 trailer\n"
 "  --age-identity FILE            decrypt with this age identity file\n"
 "                                 (age-keygen; repeatable): an encrypted backup\n"
@@ -220,7 +225,7 @@ typedef struct cli {
 
 enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
        O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-       O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
+       O_AZEP, O_AZSUFFIX, O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
        O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD, O_PROGRESS, O_NOPROGRESS, O_LOGFMT };
 static const struct option flags[] = {
 	{"from", required_argument, 0, O_FROM},
@@ -241,6 +246,8 @@ static const struct option flags[] = {
 	{"s3-path-style", optional_argument, 0, O_S3PATH},
 	{"s3-ca-file", required_argument, 0, O_S3CA},
 	{"s3-compat", required_argument, 0, O_S3COMPAT},
+	{"azure-endpoint", required_argument, 0, O_AZEP},
+	{"azure-endpoint-suffix", required_argument, 0, O_AZSUFFIX},
 	{"target-version", required_argument, 0, O_TARGET},
 	{"age-identity", required_argument, 0, O_AGEID},
 	{"age-passphrase-file", required_argument, 0, O_AGEPASS},
@@ -383,6 +390,7 @@ apply_flag(cli *c, int opt, const char *name, const char *arg)
 	case O_BUMP: case O_TOREV: case O_TOTIME: case O_CLUSTERID:
 		return number_flag(c, opt, arg);
 	case O_S3EP: case O_S3REGION: case O_S3PATH: case O_S3CA: case O_S3COMPAT:
+	case O_AZEP: case O_AZSUFFIX:
 	case O_AGEID: case O_AGEPASS: case O_TRUSTED:
 		return module_flag(c, opt, name, arg);
 	case 'h':
@@ -430,7 +438,8 @@ check_flags(cli *c)
 	/* a store without --backup: its newest point (--to-latest), which is
 	 * the newest full backup when no segments follow it */
 	if (!o->backup && !o->pitr &&
-	    (!strncmp(o->from, "s3://", 5) || !strncmp(o->from, "file://", 7) ||
+	    (!strncmp(o->from, "s3://", 5) || !strncmp(o->from, "azblob://", 9) ||
+	     !strncmp(o->from, "file://", 7) ||
 	     (stat(o->from, &sb) == 0 && S_ISDIR(sb.st_mode)))) {
 		o->want.latest = 1;
 		o->pitr = 1;

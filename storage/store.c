@@ -38,6 +38,8 @@ eb_store_opts_flag(eb_store_opts *o, const char *name, const char *arg, eb_err *
 			return eb_err_set(err, EB_EINVAL, "--s3-sse takes AES256 or aws:kms, not '%s'", arg);
 		o->s3_sse = arg;
 	} else if (!strcmp(name, "s3-sse-kms-key-id")) o->s3_sse_kms_key = arg;
+	else if (!strcmp(name, "azure-endpoint")) o->azure_endpoint = arg;
+	else if (!strcmp(name, "azure-endpoint-suffix")) o->azure_endpoint_suffix = arg;
 	else if (!strcmp(name, "s3-path-style")) {
 		if (!arg || !strcmp(arg, "true")) o->s3_path_style = 1;
 		else if (!strcmp(arg, "false")) o->s3_path_style = 0;
@@ -125,9 +127,12 @@ eb_store_open(eb_store **out, const char *url, const eb_store_opts *opts,
 	}
 	if (!url || !*url)
 		return eb_err_set(err, EB_EINVAL,
-		                  "no store given: pass a folder, file:///path or s3://bucket/prefix");
+		                  "no store given: pass a folder, file:///path, s3://bucket/prefix or "
+		                  "azblob://account/container/prefix");
 	if (strncmp(url, "s3://", 5) == 0)
 		return eb_s3_store_open(out, url, opts, err);
+	if (strncmp(url, "azblob://", 9) == 0)
+		return eb_az_store_open(out, url, opts, err);
 	if (strncmp(url, "file://", 7) == 0) {
 		if (url[7] != '/')
 			return eb_err_set(err, EB_EINVAL,
@@ -137,7 +142,8 @@ eb_store_open(eb_store **out, const char *url, const eb_store_opts *opts,
 	}
 	if (strstr(url, "://"))
 		return eb_err_set(err, EB_EINVAL,
-		                  "store %s: unknown scheme (use a folder, file:///path or s3://bucket/prefix)",
+		                  "store %s: unknown scheme (use a folder, file:///path, s3://bucket/prefix or "
+		                  "azblob://account/container/prefix)",
 		                  url);
 	return eb_local_store_open(out, url, url, err);
 }

@@ -1,8 +1,9 @@
 /* storage/store.h - where backups live.
  *
  * A store is a flat namespace of objects under a root: a local folder
- * ("/var/backups/etcd", "file:///var/backups/etcd") or an S3 prefix
- * ("s3://bucket/prefix").  Object names are relative to the root and never
+ * ("/var/backups/etcd", "file:///var/backups/etcd"), an S3 prefix
+ * ("s3://bucket/prefix") or an Azure Blob container's prefix
+ * ("azblob://account/container/prefix").  Object names are relative to the root and never
  * contain "..": "20261121T044315Z-r12345.manifest.json".
  *
  * Commit rules every backend keeps:
@@ -44,6 +45,11 @@ typedef struct eb_store_opts {
 	int s3_lock_days;           /* retention from the write, with lock_mode */
 	const char *s3_sse;         /* "AES256" / "aws:kms", NULL: bucket default */
 	const char *s3_sse_kms_key; /* with aws:kms: the key id, NULL: the default key */
+	/* Azure Blob (azblob://): --azure-endpoint (a whole blob endpoint, as
+	 * Azurite's or a private endpoint's), --azure-endpoint-suffix (the
+	 * sovereign clouds: core.chinacloudapi.cn ...) */
+	const char *azure_endpoint;
+	const char *azure_endpoint_suffix;
 	/* Called, possibly from a worker thread, before a remote request is
 	 * retried, with one line saying what failed and what happens next, so
 	 * the binary can log it (libraries never print).  May be NULL. */
@@ -145,6 +151,8 @@ int eb_store_clean_incomplete(eb_store *st, int64_t older_than_s, int dry_run, i
 int eb_local_store_open(eb_store **out, const char *url, const char *path,
                         eb_err *err);
 int eb_s3_store_open(eb_store **out, const char *url,
+                     const eb_store_opts *opts, eb_err *err);
+int eb_az_store_open(eb_store **out, const char *url,
                      const eb_store_opts *opts, eb_err *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/crypto.h"
 #include "common/interrupt.h"
 
 #define MAX_CAPTURE (1u << 20)
@@ -249,4 +250,46 @@ nomem:
 	curl_slist_free_all(hl);
 	snprintf(resp->transport, sizeof resp->transport, "out of memory");
 	return EB_ENOMEM;
+}
+
+int
+eb_http_resume_data(void *ud, const uint8_t *buf, size_t len)
+{
+	eb_http_resume *g = ud;
+	int rc;
+	if (g->resumed && !g->checked) {
+		g->checked = 1;
+		g->skip = g->resp->status == 206 ? 0 : g->delivered;
+	}
+	if (g->skip) {
+		size_t n = len < g->skip ? len : (size_t)g->skip;
+		g->skip -= n;
+		buf += n;
+		len -= n;
+		if (!len)
+			return 0;
+	}
+	rc = g->on_data(g->ctx, buf, len);
+	if (rc == 0)
+		g->delivered += len;
+	return rc;
+}
+
+void
+eb_http_backoff(int attempt, const eb_http_resp *r, int64_t left_ms)
+{
+	uint32_t rnd = 0;
+	int64_t cap = 200LL << (attempt < 7 ? attempt : 7), ms;
+	if (cap > 20000)
+		cap = 20000;
+	eb_random(&rnd, sizeof rnd, NULL);
+	ms = cap / 2 + (int64_t)(rnd % (uint32_t)(cap / 2 + 1)); /* jitter */
+	if (r->retry_after[0]) {
+		long ra = atol(r->retry_after);
+		if (ra > 0 && ra <= 30 && ra * 1000 > ms)
+			ms = ra * 1000;
+	}
+	if (ms > left_ms)
+		ms = left_ms > 0 ? left_ms : 0;
+	eb_sleep_ms_interruptible((long)ms); /* a signal ends the wait */
 }

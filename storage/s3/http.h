@@ -56,4 +56,24 @@ void eb_http_free(eb_http *h);
 int eb_http_do(eb_http *h, const eb_http_req *req, eb_http_resp *resp);
 void eb_http_resp_dispose(eb_http_resp *r);
 
+/* A GET that resumes after a broken transfer: give eb_http_resume_data as
+ * the request's on_data and the state as its ctx; it passes the body on to
+ * on_data and counts what was delivered.  A retry asks for the range from
+ * `delivered` on (set resumed = delivered > 0, checked = 0 before it); a
+ * server that answers 200 instead of 206 sends the whole object again and
+ * the bytes already delivered are dropped. */
+typedef struct eb_http_resume {
+	int (*on_data)(void *ctx, const uint8_t *buf, size_t len);
+	void *ctx;
+	const eb_http_resp *resp;
+	uint64_t delivered, skip;
+	int resumed, checked;
+} eb_http_resume;
+int eb_http_resume_data(void *ud, const uint8_t *buf, size_t len);
+
+/* Waits before retry number attempt+1: exponential from 200 ms, capped at
+ * 20 s, with jitter, at least the answer's Retry-After (<= 30 s), at most
+ * left_ms; a signal ends the wait. */
+void eb_http_backoff(int attempt, const eb_http_resp *r, int64_t left_ms);
+
 #endif

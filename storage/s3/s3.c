@@ -300,38 +300,6 @@ build_path(const eb_s3 *s, const char *key, eb_buf *path)
 	return rc ? EB_ENOMEM : 0;
 }
 
-typedef struct {
-	const eb_s3_call *c;
-	const eb_http_resp *resp;
-	uint64_t delivered;
-	uint64_t skip; /* a resumed GET answered 200 (Range ignored): drop
-	                * the bytes already delivered */
-	int resumed, checked;
-} get_ctx;
-
-static int
-get_on_data(void *ud, const uint8_t *buf, size_t len)
-{
-	get_ctx *g = ud;
-	int rc;
-	if (g->resumed && !g->checked) {
-		g->checked = 1;
-		g->skip = g->resp->status == 206 ? 0 : g->delivered;
-	}
-	if (g->skip) {
-		size_t n = len < g->skip ? len : (size_t)g->skip;
-		g->skip -= n;
-		buf += n;
-		len -= n;
-		if (!len)
-			return 0;
-	}
-	rc = g->c->on_data(g->c->ctx, buf, len);
-	if (rc == 0)
-		g->delivered += len;
-	return rc;
-}
-
 /* A 2xx answer whose body is an S3 <Error> document. */
 static int
 error_document(const eb_http_resp *r)
@@ -404,32 +372,13 @@ classify(const eb_s3 *s, const eb_s3_call *c, const eb_http_resp *r,
 #undef E
 }
 
-static void
-backoff(int attempt, const eb_http_resp *r, int64_t left_ms)
-{
-	uint32_t rnd = 0;
-	int64_t cap = 200LL << (attempt < 7 ? attempt : 7), ms;
-	if (cap > 20000)
-		cap = 20000;
-	eb_random(&rnd, sizeof rnd, NULL);
-	ms = cap / 2 + (int64_t)(rnd % (uint32_t)(cap / 2 + 1)); /* jitter */
-	if (r->retry_after[0]) {
-		long ra = atol(r->retry_after);
-		if (ra > 0 && ra <= 30 && ra * 1000 > ms)
-			ms = ra * 1000;
-	}
-	if (ms > left_ms)
-		ms = left_ms > 0 ? left_ms : 0;
-	eb_sleep_ms_interruptible((long)ms); /* a signal ends the wait */
-}
-
 /* What stays the same over the attempts of one call. */
 typedef struct {
 	eb_buf path, url;
 	char phash[65], md5b64[32];
 	char etag_pin[256]; /* GET: the first answer's ETag, for resumed reads */
 	char retain_until[32]; /* new objects with Object Lock */
-	get_ctx g;
+	eb_http_resume g;
 	int64_t t0;
 	int refreshed;      /* credentials fetched again once already */
 } call_state;
@@ -440,7 +389,7 @@ call_prepare(const eb_s3 *s, const eb_s3_call *c, eb_http_resp *resp, call_state
              eb_err *err)
 {
 	memset(cs, 0, sizeof *cs);
-	cs->g = (get_ctx){c, resp, 0, 0, 0, 0};
+	cs->g = (eb_http_resume){c->on_data, c->ctx, resp, 0, 0, 0, 0};
 	cs->t0 = eb_mono_ms();
 	if (build_path(s, c->key, &cs->path) ||
 	    eb_buf_puts(&cs->url, s->base) || eb_buf_puts(&cs->url, cs->path.p) ||
@@ -554,7 +503,7 @@ attempt_send(const eb_s3 *s, eb_http *h, const eb_s3_call *c, call_state *cs,
 		rq.cancel = c->cancel;
 		rq.cleanup = c->cleanup;
 		if (c->on_data) {
-			rq.on_data = get_on_data;
+			rq.on_data = eb_http_resume_data;
 			rq.ctx = &cs->g;
 		}
 		eb_http_resp_dispose(resp);
@@ -741,7 +690,7 @@ eb_s3_call_do(eb_s3 *s, eb_http *h, const eb_s3_call *c, eb_http_resp *resp,
 			         attempt + 2, s->max_attempts);
 			s->on_retry(s->on_retry_arg, line);
 		}
-		backoff(attempt, resp, s->retry_budget_ms - (eb_mono_ms() - cs.t0));
+		eb_http_backoff(attempt, resp, s->retry_budget_ms - (eb_mono_ms() - cs.t0));
 		rc = 0;
 	}
 	call_dispose(&cs);

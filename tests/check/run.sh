@@ -20,7 +20,7 @@ top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top" || exit 1
 MAX_LINES=120 MAX_CC=40
 allow=tests/check/allow.txt
-dirs="common crypt storage storage/s3 restore agent"
+dirs="common crypt storage storage/s3 storage/azure restore agent"
 srcs=$(for d in $dirs; do ls "$d"/*.c 2>/dev/null; done)
 hdrs=$(for d in $dirs; do ls "$d"/*.h 2>/dev/null; done)
 bad=0
@@ -74,7 +74,7 @@ done
 want headers && [ "$n" -eq 0 ] && echo "PASS check_headers: $(echo $hdrs | wc -w) headers compile on their own"
 
 # 3. includes point down the stack
-rank() { case "$1" in common) echo 0;; crypt) echo 1;; storage) echo 2;; storage/s3) echo 3;; restore) echo 4;; agent) echo 5;; *) echo -1;; esac; }
+rank() { case "$1" in common) echo 0;; crypt) echo 1;; storage) echo 2;; storage/s3|storage/azure) echo 3;; restore) echo 4;; agent) echo 5;; *) echo -1;; esac; }
 if want layers; then
 	n=0
 	for f in $srcs $hdrs; do
