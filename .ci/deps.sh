@@ -34,12 +34,27 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-	echo "missing Debian packages: ${missing[*]}" >&2
-	echo "run 'make deps' as root, or: apt-get install ${missing[*]}" >&2
-	exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing Debian packages: ${missing[*]}" >&2
+		echo "run 'make deps' as root, or: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "installing: ${missing[*]}" >&2
+	# The same install step as the Dockerfile's stages (without --clean).
+	"$here/install-packages.sh" <(printf '%s\n' "${missing[@]}") >/dev/null
 fi
-echo "installing: ${missing[*]}" >&2
-# The same install step as the Dockerfile's stages (without --clean).
-"$here/install-packages.sh" <(printf '%s\n' "${missing[@]}") >/dev/null
+
+# The Azure Blob test peers, from npm (pinned): Azurite, the Azure Storage
+# emulator, and Microsoft's SDK as the tests' oracle (tests/azurite.sh).
+npm_pkgs=(azurite@3.37.0 @azure/storage-blob@12.32.0)
+command -v npm >/dev/null || { echo "npm is missing: the Azure store tests need Node.js and npm" >&2; exit 1; }
+root=$(npm root -g)
+npm_missing=()
+for p in "${npm_pkgs[@]}"; do
+	[ "$(jq -r .version "$root/${p%@*}/package.json" 2>/dev/null)" = "${p##*@}" ] || npm_missing+=("$p")
+done
+[ ${#npm_missing[@]} -eq 0 ] && exit 0
+echo "installing from npm: ${npm_missing[*]}" >&2
+npm install -g --no-fund --no-audit "${npm_missing[@]}" >"${TMPDIR:-/tmp}/eb-npm.log" 2>&1 ||
+	{ echo "npm install -g ${npm_missing[*]} failed:" >&2; tail -n 20 "${TMPDIR:-/tmp}/eb-npm.log" >&2; exit 1; }

@@ -5,15 +5,18 @@
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t sig_seen, sig_count;
+/* Written by the handler, read by every thread (an upload worker's
+ * transfer stops on a signal): lock-free atomics, which a handler may use. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomics");
+static _Atomic int sig_seen, sig_count;
 static _Atomic int drain_from = -1; /* signals counted when draining began (threads read it) */
 
 static void
 on_signal(int sig)
 {
-	if (!sig_seen)
-		sig_seen = sig;
-	sig_count++;
+	int none = 0;
+	atomic_compare_exchange_strong(&sig_seen, &none, sig);
+	atomic_fetch_add(&sig_count, 1);
 }
 
 void

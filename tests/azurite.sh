@@ -18,8 +18,15 @@ azurite_start() {
 	AZURITE_ACCOUNTS="$AZ_ACCOUNT:$AZ_KEY" azurite-blob --blobHost 127.0.0.1 --blobPort "$AZ_PORT" \
 		--location "$d" --skipApiVersionCheck --disableProductStyleUrl \
 		>"$d/out.log" 2>&1 &
-	track_pid $!
-	wait_port "$AZ_PORT" || return 1
+	local pid=$! i
+	track_pid "$pid"
+	# Node takes 2 s to start here when idle, more beside other tests
+	for i in $(seq 600); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$AZ_PORT") 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	[ "$i" -lt 600 ] || return 1
 	AZ_ENDPOINT=http://127.0.0.1:$AZ_PORT/$AZ_ACCOUNT
 	export AZ_ACCOUNT AZ_KEY AZ_PORT AZ_ENDPOINT
 	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$AZ_ENDPOINT;"

@@ -446,6 +446,10 @@ classify(const eb_az *a, const eb_az_call *c, const eb_http_resp *r, int *retry,
 		return E(EB_EUNAVAIL, "the service is unavailable or busy%s%s", c->op, a->account,
 		         a->container, what, st, code[0] ? code : "error", msg[0] ? ": " : "", msg);
 	}
+	/* a signature that does not verify: AuthenticationFailed from Azure,
+	 * AuthorizationFailure with the same message from Azurite */
+	if (!strcmp(code, "AuthorizationFailure") && strstr(msg, "failed to authenticate"))
+		strcpy(code, "AuthenticationFailed");
 	if (!strcmp(code, "AuthenticationFailed") && a->sas)
 		return E(EB_EAUTH, "the SAS token (from %s) was refused: its signature, expiry or "
 		         "start time is not valid", c->op, a->account, a->container, what, st, code, a->source);

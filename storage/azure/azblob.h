@@ -17,7 +17,7 @@
  *   AZURE_STORAGE_SAS_TOKEN          a SAS token (container or account)
  * Keys and tokens never reach a message or a log, and are wiped at free.
  *
- * Shared Key (docs/stores.md "Azure Blob"): HMAC-SHA256 with the decoded
+ * Shared Key (Azure's "Authorize with Shared Key"): HMAC-SHA256 with the decoded
  * account key over
  *   VERB \n Content-Encoding \n Content-Language \n Content-Length (empty
  *   for 0) \n Content-MD5 \n Content-Type \n Date \n If-Modified-Since \n
