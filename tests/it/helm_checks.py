@@ -98,7 +98,7 @@ resources = ctr.get("resources", {})
 check("resources", resources.get("requests", {}).get("memory") and resources.get("limits", {}).get("memory"), resources)
 store = flag("--to")
 check("store_given", store is not None, args)
-if store and not store.startswith("s3://"):
+if store and not store.startswith(("s3://", "azblob://")):
     check("store_mounted", mounted_at(store) == "store" and mounts["store"].get("readOnly") is not True, store)
 keeps = {a: flag(a) for a in args if a.startswith("--keep-")}
 check("keep_values_numeric", all(v is not None and v.isdigit() and int(v) > 0 for v in keeps.values()), keeps)
@@ -206,6 +206,14 @@ if variant == "s3-secret":
     check("s3_endpoint", store == "s3://etcd" and flag("--s3-endpoint") == "https://minio.storage.svc:9000"
           and flag("--s3-region") == "us-east-1", args)
     check("no_sa_annotations", not sa[0]["metadata"].get("annotations"), sa)
+
+if variant == "azblob":
+    ref = env.get("AZURE_STORAGE_KEY", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    check("azure_key_from_secret", ref == {"name": "etcd-backup-azure", "key": "AZURE_STORAGE_KEY"}, env)
+    check("azure_only_the_key", sorted(k for k in env if k.startswith("AZURE_")) == ["AZURE_STORAGE_KEY"], env)
+    check("no_literal_values", all("value" not in e for e in env.values()), env)
+    check("azblob_url", store == "azblob://etcdbackups/prod/cluster-1" and flag("--azure-endpoint") is None, args)
+    check("no_store_volume", "store" not in vols, vols.keys())
 
 if variant == "pvc":
     check("existing_claim", vols["store"].get("persistentVolumeClaim", {}).get("claimName") == "etcd-backups" and not pvcs, vols.get("store"))

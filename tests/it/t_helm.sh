@@ -71,7 +71,7 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane drill; do
+for v in secret irsa pod-identity s3-secret azblob pvc hostpath encrypted replicate control-plane drill; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 # every flag of the drill's two halves exists in `etcd-backup drill`
@@ -122,7 +122,7 @@ print(" ".join(sorted(seen)))')
 	if [ -n "$rflags" ] && [ -z "$missing" ]; then pass helm__replicate_flags_known_to_agent
 	else fail helm__replicate_flags_known_to_agent "not in 'etcd-backup replicate --help':${missing:- (no Deployment rendered)}"; fi
 	missing=""
-	for f in --from --s3-endpoint --s3-region; do grep -q -- "$f\b" <<<"$list_help" || missing+=" $f"; done
+	for f in --from --s3-endpoint --s3-region --azure-endpoint --azure-endpoint-suffix; do grep -q -- "$f\b" <<<"$list_help" || missing+=" $f"; done
 	if [ -z "$missing" ]; then pass helm__notes_list_flags_known; else fail helm__notes_list_flags_known "not in 'etcd-backup list --help':$missing"; fi
 else
 	fail helm__flags_known_to_agent "$BACKUP snapshot --help does not list its flags"
@@ -140,6 +140,9 @@ refused() { # name regex helm-args...
 }
 refused helm__refuse_s3_without_bucket 'bucket' --set store.type=s3
 refused helm__refuse_bad_store 'store.type' --set store.type=nfs
+refused helm__refuse_azblob_without_container 'container' --set store.type=azblob --set store.azblob.account=acct
+refused helm__refuse_azblob_secret_without_key 'needs one of' --set store.type=azblob --set store.azblob.account=acct \
+	--set store.azblob.container=prod --set store.azblob.existingSecret=s --set store.azblob.accountKeyKey=
 refused helm__refuse_lock_without_days 'objectLock.days' --set store.type=s3 --set store.s3.bucket=bkt --set store.s3.objectLock.mode=governance
 refused helm__refuse_bad_recipient 'ageRecipients' --set encryption.ageRecipients[0]=AGE-SECRET-KEY-1XYZ
 refused helm__refuse_kms_key_without_kms 'sseKmsKeyId' --set store.type=s3 --set store.s3.bucket=bkt --set store.s3.sseKmsKeyId=k

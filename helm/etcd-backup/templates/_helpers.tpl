@@ -52,10 +52,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- else }}
 {{- printf "s3://%s" $bucket }}
 {{- end }}
+{{- else if eq $s.type "azblob" }}
+{{- $acct := required "store.azblob.account is required when store.type is azblob" $s.azblob.account }}
+{{- $cont := required "store.azblob.container is required when store.type is azblob" $s.azblob.container }}
+{{- if $s.azblob.prefix }}
+{{- printf "azblob://%s/%s/%s" $acct $cont (trimAll "/" $s.azblob.prefix) }}
+{{- else }}
+{{- printf "azblob://%s/%s" $acct $cont }}
+{{- end }}
 {{- else if or (eq $s.type "hostPath") (eq $s.type "pvc") }}
 {{- $s.mountPath }}
 {{- else }}
-{{- fail (printf "store.type must be hostPath, pvc or s3 (got %q)" $s.type) }}
+{{- fail (printf "store.type must be hostPath, pvc, s3 or azblob (got %q)" $s.type) }}
 {{- end }}
 {{- end }}
 
@@ -72,6 +80,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- with $root.Values.store.s3.region }}
 - --s3-region
+- {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if eq $root.Values.store.type "azblob" }}
+{{- with $root.Values.store.azblob.endpoint }}
+- --azure-endpoint
+- {{ . | quote }}
+{{- end }}
+{{- with $root.Values.store.azblob.endpointSuffix }}
+- --azure-endpoint-suffix
 - {{ . | quote }}
 {{- end }}
 {{- end }}
@@ -92,4 +110,48 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $_ := merge $base (dict "runAsUser" 65532 "runAsGroup" 65532 "runAsNonRoot" true "fsGroup" 65532) }}
 {{- end }}
 {{- toYaml (mergeOverwrite $base (deepCopy .Values.podSecurityContext)) }}
+{{- end }}
+
+{{/* "true" when the store is a folder the pod mounts (hostPath, pvc). */}}
+{{- define "etcd-backup.storeMounted" -}}
+{{- if or (eq .Values.store.type "hostPath") (eq .Values.store.type "pvc") }}true{{ end }}
+{{- end }}
+
+{{/* The store's credentials from its existing Secret, as env list items
+     (nothing when there is none: IRSA, Pod Identity, instance roles). */}}
+{{- define "etcd-backup.storeEnv" -}}
+{{- $store := .Values.store }}
+{{- if and (eq $store.type "s3") $store.s3.existingSecret }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $store.s3.existingSecret | quote }}
+      key: {{ $store.s3.accessKeyIdKey | quote }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $store.s3.existingSecret | quote }}
+      key: {{ $store.s3.secretAccessKeyKey | quote }}
+{{- with $store.s3.sessionTokenKey }}
+- name: AWS_SESSION_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $store.s3.existingSecret | quote }}
+      key: {{ . | quote }}
+{{- end }}
+{{- else if and (eq $store.type "azblob") $store.azblob.existingSecret }}
+{{- $az := $store.azblob }}
+{{- if not (or $az.connectionStringKey $az.accountKeyKey $az.sasTokenKey) }}
+{{- fail "store.azblob.existingSecret needs one of connectionStringKey, accountKeyKey, sasTokenKey" }}
+{{- end }}
+{{- range $var, $key := dict "AZURE_STORAGE_CONNECTION_STRING" $az.connectionStringKey "AZURE_STORAGE_KEY" $az.accountKeyKey "AZURE_STORAGE_SAS_TOKEN" $az.sasTokenKey }}
+{{- if $key }}
+- name: {{ $var }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $az.existingSecret | quote }}
+      key: {{ $key | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}

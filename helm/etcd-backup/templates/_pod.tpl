@@ -128,27 +128,11 @@ containers:
       {{- with $root.Values.extraArgs }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
-    {{- $s3creds := and (eq $store.type "s3") $store.s3.existingSecret }}
-    {{- if or $s3creds $root.Values.extraEnv }}
+    {{- $creds := include "etcd-backup.storeEnv" $root }}
+    {{- if or $creds $root.Values.extraEnv }}
     env:
-      {{- if $s3creds }}
-      - name: AWS_ACCESS_KEY_ID
-        valueFrom:
-          secretKeyRef:
-            name: {{ $store.s3.existingSecret | quote }}
-            key: {{ $store.s3.accessKeyIdKey | quote }}
-      - name: AWS_SECRET_ACCESS_KEY
-        valueFrom:
-          secretKeyRef:
-            name: {{ $store.s3.existingSecret | quote }}
-            key: {{ $store.s3.secretAccessKeyKey | quote }}
-      {{- with $store.s3.sessionTokenKey }}
-      - name: AWS_SESSION_TOKEN
-        valueFrom:
-          secretKeyRef:
-            name: {{ $store.s3.existingSecret | quote }}
-            key: {{ . | quote }}
-      {{- end }}
+      {{- with $creds }}
+      {{- . | trim | nindent 6 }}
       {{- end }}
       {{- with $root.Values.extraEnv }}
       {{- toYaml . | nindent 6 }}
@@ -172,7 +156,7 @@ containers:
         mountPath: {{ $tls.mountPath | quote }}
         readOnly: true
       {{- end }}
-      {{- if ne $store.type "s3" }}
+      {{- if include "etcd-backup.storeMounted" $root }}
       - name: store
         mountPath: {{ $store.mountPath | quote }}
       {{- end }}
