@@ -19,7 +19,7 @@
 enum {
 	O_ENDPOINTS = 1000, O_CACERT, O_CERT, O_KEY, O_INSECURE, O_USER, O_PASSWORD,
 	O_DIAL, O_CMDTO, O_IDLE, O_TO, O_FROM, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-	O_AZEP, O_AZSUFFIX, O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
+	O_AZEP, O_AZSUFFIX, O_AZCA, O_S3COMPAT, O_COMP, O_COMPLVL, O_TAG, O_MEMBER, O_BACKUP, O_OUTPUT,
 	O_KLAST, O_KHOUR, O_KDAY, O_KWEEK, O_KMONTH, O_DRYRUN, O_CLUSTERID, O_ABORTINC,
 	O_METRICS, O_PUSH, O_LOGFMT, O_LOGLVL, O_PROGRESS, O_NOPROGRESS, O_TMPDIR, O_DEEP, O_VERIFYDEEP,
 	O_S3LOCKMODE, O_S3LOCKDAYS, O_S3SSE, O_S3SSEKMS, O_AGERCPT, O_AGERCPTS, O_SIGNKEY, O_AGEID, O_AGEPASS, O_TRUSTED, O_DELUNTRUSTED,
@@ -53,6 +53,7 @@ static const optdef defs[] = {
 	{{"s3-compat", required_argument, 0, O_S3COMPAT}, CLI_STORE},
 	{{"azure-endpoint", required_argument, 0, O_AZEP}, CLI_STORE},
 	{{"azure-endpoint-suffix", required_argument, 0, O_AZSUFFIX}, CLI_STORE},
+	{{"azure-ca-file", required_argument, 0, O_AZCA}, CLI_STORE},
 	{{"s3-object-lock-mode", required_argument, 0, O_S3LOCKMODE}, CLI_SNAPSHOT},
 	{{"s3-object-lock-days", required_argument, 0, O_S3LOCKDAYS}, CLI_SNAPSHOT},
 	{{"s3-sse", required_argument, 0, O_S3SSE}, CLI_SNAPSHOT},
@@ -306,7 +307,7 @@ apply_module(cli *c, int id, const char *arg)
 	eb_err_init(&e);
 	switch (id) {
 	case O_S3EP: case O_S3REGION: case O_S3PATH: case O_S3CA: case O_S3COMPAT:
-	case O_AZEP: case O_AZSUFFIX:
+	case O_AZEP: case O_AZSUFFIX: case O_AZCA:
 	case O_S3LOCKMODE: case O_S3LOCKDAYS: case O_S3SSE: case O_S3SSEKMS:
 		if (eb_store_opts_flag(&c->store_opts, flag_name(id), arg, &e) != 0)
 			return usage_error(c, "%s", e.msg);

@@ -37,8 +37,11 @@
 "  --azure-endpoint URL         a whole blob endpoint (Azurite, private\n" \
 "                               endpoints; default https://ACCOUNT.blob.SUFFIX)\n" \
 "  --azure-endpoint-suffix S    sovereign clouds (default core.windows.net)\n" \
+"  --azure-ca-file FILE         CA bundle for an HTTPS endpoint\n" \
 "  Azure credentials: AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY\n" \
-"  (the account key) or AZURE_STORAGE_SAS_TOKEN, in that order.\n"
+"  (the account key), AZURE_STORAGE_SAS_TOKEN, workload identity\n" \
+"  (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID), then the\n" \
+"  managed identity (IMDS), in that order.\n"
 
 #define READ_KEYS_HELP \
 "  --age-identity FILE          decrypt age-encrypted backups with this\n" \

@@ -53,7 +53,7 @@ static const char usage[] =
 "  --s3-endpoint URL  --s3-region REGION  --s3-path-style[=BOOL]\n"
 "  --s3-ca-file FILE  --s3-compat LIST\n"
 "                                 S3 settings, as for etcd-backup\n"
-"  --azure-endpoint URL  --azure-endpoint-suffix SUFFIX\n"
+"  --azure-endpoint URL  --azure-endpoint-suffix SUFFIX  --azure-ca-file FILE\n"
 "                                 Azure settings, as for etcd-backup\n"
 "  --skip-hash-check              do not require/verify the sha256 trailer\n"
 "  --age-identity FILE            decrypt with this age identity file\n"
@@ -225,7 +225,7 @@ typedef struct cli {
 
 enum { O_FROM = 256, O_DATA, O_WAL, O_NAME, O_IC, O_TOK, O_ADV, O_SKIP, O_BUMP,
        O_MARK, O_CLEAR, O_ALL, O_BACKUP, O_HELP, O_S3EP, O_S3REGION, O_S3PATH, O_S3CA,
-       O_AZEP, O_AZSUFFIX, O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
+       O_AZEP, O_AZSUFFIX, O_AZCA, O_S3COMPAT, O_TARGET, O_AGEID, O_AGEPASS, O_TRUSTED, O_TOREV, O_TOTIME, O_TOLATEST, O_CLUSTERID,
        O_CPLANE, O_CPOVER, O_CPROOT, O_PLAN, O_FWD, O_PROGRESS, O_NOPROGRESS, O_LOGFMT };
 static const struct option flags[] = {
 	{"from", required_argument, 0, O_FROM},
@@ -248,6 +248,7 @@ static const struct option flags[] = {
 	{"s3-compat", required_argument, 0, O_S3COMPAT},
 	{"azure-endpoint", required_argument, 0, O_AZEP},
 	{"azure-endpoint-suffix", required_argument, 0, O_AZSUFFIX},
+	{"azure-ca-file", required_argument, 0, O_AZCA},
 	{"target-version", required_argument, 0, O_TARGET},
 	{"age-identity", required_argument, 0, O_AGEID},
 	{"age-passphrase-file", required_argument, 0, O_AGEPASS},
@@ -390,7 +391,7 @@ apply_flag(cli *c, int opt, const char *name, const char *arg)
 	case O_BUMP: case O_TOREV: case O_TOTIME: case O_CLUSTERID:
 		return number_flag(c, opt, arg);
 	case O_S3EP: case O_S3REGION: case O_S3PATH: case O_S3CA: case O_S3COMPAT:
-	case O_AZEP: case O_AZSUFFIX:
+	case O_AZEP: case O_AZSUFFIX: case O_AZCA:
 	case O_AGEID: case O_AGEPASS: case O_TRUSTED:
 		return module_flag(c, opt, name, arg);
 	case 'h':

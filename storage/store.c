@@ -40,6 +40,7 @@ eb_store_opts_flag(eb_store_opts *o, const char *name, const char *arg, eb_err *
 	} else if (!strcmp(name, "s3-sse-kms-key-id")) o->s3_sse_kms_key = arg;
 	else if (!strcmp(name, "azure-endpoint")) o->azure_endpoint = arg;
 	else if (!strcmp(name, "azure-endpoint-suffix")) o->azure_endpoint_suffix = arg;
+	else if (!strcmp(name, "azure-ca-file")) o->azure_ca_file = arg;
 	else if (!strcmp(name, "s3-path-style")) {
 		if (!arg || !strcmp(arg, "true")) o->s3_path_style = 1;
 		else if (!strcmp(arg, "false")) o->s3_path_style = 0;

@@ -50,6 +50,7 @@ typedef struct eb_store_opts {
 	 * sovereign clouds: core.chinacloudapi.cn ...) */
 	const char *azure_endpoint;
 	const char *azure_endpoint_suffix;
+	const char *azure_ca_file; /* --azure-ca-file: CA bundle for HTTPS */
 	/* Called, possibly from a worker thread, before a remote request is
 	 * retried, with one line saying what failed and what happens next, so
 	 * the binary can log it (libraries never print).  May be NULL. */

@@ -13,6 +13,7 @@
 #include "common/crypto.h"
 #include "common/env.h"
 #include "common/interrupt.h"
+#include "storage/azure/aztoken.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 
@@ -25,6 +26,7 @@ struct eb_az {
 	uint8_t key[128];    /* decoded account key (Shared Key) */
 	size_t key_len;
 	char *sas;           /* SAS token without '?' (when no key) */
+	eb_az_tokens *tokens; /* Entra ID tokens (when neither) */
 	const char *source;  /* where the credentials came from */
 	char *ca_file;
 	int max_attempts;
@@ -183,9 +185,11 @@ set_creds(eb_az *a, const eb_az_connstr *cs, eb_err *err)
 		return take_key(a, key, "AZURE_STORAGE_KEY", err);
 	if (sas && *sas)
 		return take_sas(a, sas, "AZURE_STORAGE_SAS_TOKEN", err);
-	return eb_err_set(err, EB_EAUTH, "no Azure credentials for account %s: set "
-	                  "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY (the account key) or "
-	                  "AZURE_STORAGE_SAS_TOKEN", a->account);
+	/* workload identity, else the instance's managed identity */
+	if (eb_az_tokens_new(&a->tokens, a->ca_file, err) < 0)
+		return err->code;
+	a->source = eb_az_tokens_source(a->tokens);
+	return 0;
 }
 
 void
@@ -194,6 +198,7 @@ eb_az_free(eb_az *a)
 	if (!a)
 		return;
 	eb_wipe(a->key, sizeof a->key);
+	eb_az_tokens_free(a->tokens);
 	if (a->sas)
 		eb_wipe_str(a->sas);
 	free(a->sas);
@@ -219,6 +224,10 @@ eb_az_new(eb_az **out, const char *url, const eb_store_opts *opts, eb_err *err)
 	a->retry_budget_ms = 1000 * (opts->s3_retry_budget_s > 0 ? opts->s3_retry_budget_s : 180);
 	a->on_retry = opts->on_retry;
 	a->on_retry_arg = opts->on_retry_arg;
+	if (opts->azure_ca_file && !(a->ca_file = strdup(opts->azure_ca_file))) {
+		eb_az_free(a);
+		return eb_err_set(err, EB_ENOMEM, "out of memory");
+	}
 	if ((rc = parse_url(a, url, err)) == 0 && (!conn || !*conn || (rc = eb_az_connstr_parse(conn, &cs, err)) == 0) &&
 	    (rc = set_endpoint(a, opts, &cs, err)) == 0)
 		rc = set_creds(a, &cs, err);
@@ -234,7 +243,7 @@ eb_az_new(eb_az **out, const char *url, const eb_store_opts *opts, eb_err *err)
 void
 eb_az_info_of(const eb_az *a, eb_az_info *out)
 {
-	*out = (eb_az_info){a->account, a->container, a->prefix, a->endpoint, a->ca_file};
+	*out = (eb_az_info){a->account, a->container, a->prefix, a->endpoint, a->ca_file, a->source};
 }
 
 /* ---- Shared Key ---- */
@@ -386,7 +395,7 @@ static int
 attempt_send(const eb_az *a, eb_http *h, const eb_az_call *c, call_state *cs, eb_http_resp *resp,
              eb_err *err)
 {
-	char ms[4][96], wire_ms[4][100], ct[160], ifm[300], auth[256] = "";
+	char ms[4][96], wire_ms[4][100], ct[160], ifm[300], auth[8300] = "";
 	const char *msp[5], *wire[12];
 	const char *if_match = c->on_data && cs->g.delivered && cs->etag_pin[0] ? cs->etag_pin : NULL;
 	eb_http_req rq = {0};
@@ -404,7 +413,11 @@ attempt_send(const eb_az *a, eb_http *h, const eb_az_call *c, call_state *cs, eb
 		wire[nw++] = "If-None-Match: *";
 	if (if_match && snprintf(ifm, sizeof ifm, "If-Match: %s", if_match) > 0)
 		wire[nw++] = ifm;
-	if (!a->sas && (rc = sign(a, c, cs, msp, if_match, auth, sizeof auth, err)) == 0)
+	if (a->tokens)
+		rc = eb_az_tokens_header(a->tokens, auth, sizeof auth, err);
+	else if (!a->sas)
+		rc = sign(a, c, cs, msp, if_match, auth, sizeof auth, err);
+	if (rc == 0 && auth[0])
 		wire[nw++] = auth;
 	wire[nw] = NULL;
 	if (rc == 0) {
@@ -450,6 +463,12 @@ classify(const eb_az *a, const eb_az_call *c, const eb_http_resp *r, int *retry,
 	 * AuthorizationFailure with the same message from Azurite */
 	if (!strcmp(code, "AuthorizationFailure") && strstr(msg, "failed to authenticate"))
 		strcpy(code, "AuthenticationFailed");
+	if (a->tokens && (st == 401 || !strcmp(code, "AuthenticationFailed") ||
+	                  !strcmp(code, "InvalidAuthenticationInfo"))) {
+		*retry = eb_az_tokens_expire(a->tokens); /* once: a token revoked or expired early */
+		return E(EB_EAUTH, "the access token from %s was refused%s%s", c->op, a->account, a->container,
+		         what, st, code[0] ? code : "Unauthorized", a->source, msg[0] ? ": " : "", msg);
+	}
 	if (!strcmp(code, "AuthenticationFailed") && a->sas)
 		return E(EB_EAUTH, "the SAS token (from %s) was refused: its signature, expiry or "
 		         "start time is not valid", c->op, a->account, a->container, what, st, code, a->source);
@@ -491,7 +510,7 @@ attempt_once(eb_az *a, eb_http *h, const eb_az_call *c, call_state *cs, eb_http_
 	*retry = 0;
 	if (c->on_data && !cs->etag_pin[0] && resp->etag[0] && resp->status / 100 == 2)
 		snprintf(cs->etag_pin, sizeof cs->etag_pin, "%s", resp->etag);
-	if (rc == EB_ENOMEM)
+	if (rc == EB_ENOMEM || rc == EB_EAUTH) /* no memory; no token to be had (said in e) */
 		return rc;
 	if (rc == EB_EINTR)
 		return eb_interrupt_check(e, c->op);

@@ -15,6 +15,7 @@
  *                                    EndpointSuffix, DefaultEndpointsProtocol
  *   AZURE_STORAGE_KEY                the account key (Shared Key signing)
  *   AZURE_STORAGE_SAS_TOKEN          a SAS token (container or account)
+ *   workload identity, else managed identity: Entra ID tokens (aztoken.h)
  * Keys and tokens never reach a message or a log, and are wiped at free.
  *
  * Shared Key (Azure's "Authorize with Shared Key"): HMAC-SHA256 with the decoded
@@ -42,6 +43,7 @@ typedef struct eb_az_info {
 	const char *account, *container, *prefix; /* prefix "" or "p/" */
 	const char *endpoint;                     /* blob endpoint, no trailing / */
 	const char *ca_file;
+	const char *source;                       /* where the credentials come from */
 } eb_az_info;
 
 enum { EB_AZ_MAXQ = 6 };

@@ -6,7 +6,11 @@
 # replicate and a point-in-time restore; age-encrypted and signed (the SDK's
 # copy decrypts with the age CLI); a wrong key and a read-only SAS refused
 # with exit 4 and nothing committed; SIGTERM and kill -9 mid-upload commit
-# nothing; injected 503s are retried; no key or SAS signature in any output.
+# nothing; injected 503s are retried; no key or SAS signature in any output;
+# Entra ID tokens over HTTPS (Azurite with OAuth): workload identity from a
+# federated token file exchanged at a local token endpoint
+# (tests/tools/aztokens.py), refreshed before it expires, a refused
+# assertion, and the managed identity (IMDS) of a VM or node.
 # san: yes
 # tsan: yes
 source "$(dirname "$0")/../lib.sh"
@@ -140,4 +144,47 @@ if "$RESTORE" --from "$UR" --to-revision "$MID" --name r2 --initial-cluster "r2=
 else
 	fail pitr_restore_from_azblob "$(tail -3 "$T/r2.out"; tail -3 "$T/rep.log")"
 fi
+CASE=oauth
+azurite_start_tls || die "Azurite (HTTPS, OAuth) did not start: $(tail -3 "$T/azurite-tls/out.log")"
+AZTLS=(--azure-endpoint "$AZT_ENDPOINT" --azure-ca-file "$AZT_CA")
+NODE_EXTRA_CA_CERTS=$AZT_CA AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=https;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$AZT_ENDPOINT;" \
+	azsdk mkcontainer oauth || die "cannot create the container over HTTPS"
+tlsls() { NODE_EXTRA_CA_CERTS=$AZT_CA AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=https;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$AZT_ENDPOINT;" azsdk ls oauth "$@"; }
+echo "eyJhbGciOiJSUzI1NiJ9.federated-$RANDOM.sig" >"$T/fed.want" # what the endpoint accepts
+cp "$T/fed.want" "$T/fed.jwt"                                      # what the pod holds
+TP=$(free_port)
+# tokens live 302 s: refreshed 5 min before they expire, so every 2 s
+/usr/bin/python3 "$TOP/tests/tools/aztokens.py" "$TP" "$T/tokens.log" 302 "$T/fed.want" 2>"$T/tokens.err" &
+track_pid $!
+wait_port "$TP" || die "token endpoint did not start"
+wi() { env -u AZURE_STORAGE_CONNECTION_STRING AZURE_FEDERATED_TOKEN_FILE="$T/fed.jwt" AZURE_CLIENT_ID=ci-$$ \
+	AZURE_TENANT_ID=tenant-1 AZURE_AUTHORITY_HOST="http://127.0.0.1:$TP/" "$@"; }
+UO=azblob://$AZ_ACCOUNT/oauth/wi
+faultproxy_start "slow 100 4000000" "$AZT_PORT"
+out=$(wi "$BACKUP" snapshot --endpoints "$EP" --to "$UO" --azure-endpoint "https://127.0.0.1:$PP/$AZ_ACCOUNT" \
+	--azure-ca-file "$AZT_CA" --no-progress 2>&1); rc=$?
+expect_eq workload_identity_snapshot_exit_0 "$rc" 0
+expect_eq workload_identity_committed "$(tlsls wi/ | wc -l)" 2
+expect_match workload_identity_exchanged "$(cat "$T/tokens.log")" "^workload ci-$$ tenant-1$"
+check workload_identity_refreshed_in_upload [ "$(grep -c '^workload' "$T/tokens.log")" -ge 2 ]
+if wi "$BACKUP" get --from "$UO" "${AZTLS[@]}" --backup latest --output "$T/wi.db" >/dev/null 2>&1; then
+	expect_eq workload_identity_get_revision "$("$BACKUP" inspect "$T/wi.db" -w json | jq -r .revision)" "$(revision "$EP")"
+else
+	fail workload_identity_get "etcd-backup get with workload identity failed"
+fi
+check no_token_in_output bash -c '! grep -q "eyJ" <<<"$1"' _ "$out"
+echo "not-the-federated-token" >"$T/fed.jwt" # another cluster's token, or a stale one
+out=$(wi "$BACKUP" snapshot --endpoints "$EP" --to "$UO" "${AZTLS[@]}" --no-progress 2>&1); rc=$?
+expect_eq refused_assertion_exit_4 "$rc" 4
+expect_match refused_assertion_says_why "$out" "workload identity token exchange .*HTTP 400 invalid_client: AADSTS700213"
+check refused_assertion_not_printed bash -c '! grep -q "not-the-federated-token" <<<"$1"' _ "$out"
+expect_eq refused_assertion_nothing_committed "$(tlsls wi/ | wc -l)" 2
+out=$(env -u AZURE_STORAGE_CONNECTION_STRING AZURE_POD_IDENTITY_AUTHORITY_HOST="http://127.0.0.1:$TP" AZURE_CLIENT_ID=uami-1 \
+	"$BACKUP" list --from "$UO" "${AZTLS[@]}" 2>&1); rc=$?
+expect_eq managed_identity_list "$rc $(grep -c . <<<"$out")" "0 2"
+expect_match managed_identity_asked_imds "$(cat "$T/tokens.log")" "^imds uami-1$"
+out=$(env -u AZURE_STORAGE_CONNECTION_STRING AZURE_POD_IDENTITY_AUTHORITY_HOST="http://127.0.0.1:$(free_port)" \
+	"$BACKUP" list --from "$UO" "${AZTLS[@]}" 2>&1); rc=$?
+expect_eq no_identity_exit_4 "$rc" 4
+expect_match no_identity_says_imds "$out" "managed identity \(IMDS\) token at http://127.0.0.1:[0-9]+/metadata"
 exit 0

@@ -65,12 +65,14 @@ open_with(const char *url, const char *conn, const char *key, const char *sas, c
 	eb_err_init(e);
 	rc = eb_az_new(&a, url, o ? o : &def, e);
 	if (rc == 0 && info) {
-		static char ep[256], pre[256];
+		static char ep[256], pre[256], src[128];
 		eb_az_info_of(a, info);
 		snprintf(ep, sizeof ep, "%s", info->endpoint);
 		snprintf(pre, sizeof pre, "%s", info->prefix);
+		snprintf(src, sizeof src, "%s", info->source);
 		info->endpoint = ep;
 		info->prefix = pre;
+		info->source = src;
 		info->account = info->container = info->ca_file = NULL;
 	}
 	eb_az_free(a);
@@ -102,8 +104,24 @@ urls_and_credentials(void)
 	ASSERT_EQ(open_with("azblob://other/backups", "AccountName=dev;AccountKey=a2V5", NULL, NULL, NULL, &i, &e),
 	          EB_EINVAL);
 	ASSERT(strstr(e.msg, "for account dev, the store for other") != NULL);
+	/* nothing given: workload identity when its file is set, else the
+	 * managed identity (fetched at the first request) */
+	unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+	ASSERT_EQ(open_with("azblob://acct/backups", NULL, NULL, NULL, NULL, &i, &e), 0);
+	ASSERT_STR(i.source, "managed identity (IMDS)");
+	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token", 1);
+	unsetenv("AZURE_CLIENT_ID");
 	ASSERT_EQ(open_with("azblob://acct/backups", NULL, NULL, NULL, NULL, &i, &e), EB_EAUTH);
-	ASSERT(strstr(e.msg, "AZURE_STORAGE_KEY") != NULL);
+	ASSERT(strstr(e.msg, "AZURE_CLIENT_ID") != NULL);
+	setenv("AZURE_CLIENT_ID", "c", 1);
+	setenv("AZURE_TENANT_ID", "t", 1);
+	ASSERT_EQ(open_with("azblob://acct/backups", NULL, NULL, NULL, NULL, &i, &e), 0);
+	ASSERT_STR(i.source, "workload identity (AZURE_FEDERATED_TOKEN_FILE)");
+	ASSERT_EQ(open_with("azblob://acct/backups", NULL, "a2V5", NULL, NULL, &i, &e), 0);
+	ASSERT_STR(i.source, "AZURE_STORAGE_KEY"); /* a key comes first */
+	unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+	unsetenv("AZURE_CLIENT_ID");
+	unsetenv("AZURE_TENANT_ID");
 	ASSERT_EQ(open_with("azblob://acct/backups", NULL, "not base64!", NULL, NULL, &i, &e), EB_EINVAL);
 	ASSERT(strstr(e.msg, "not base64") != NULL && strstr(e.msg, "not base64!") == NULL);
 	ASSERT_EQ(open_with("azblob://acct/backups", NULL, NULL, "sv=1&se=2", NULL, &i, &e), EB_EINVAL);
