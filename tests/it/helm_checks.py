@@ -215,6 +215,15 @@ if variant == "azblob":
     check("azblob_url", store == "azblob://etcdbackups/prod/cluster-1" and flag("--azure-endpoint") is None, args)
     check("no_store_volume", "store" not in vols, vols.keys())
 
+if variant == "azblob-workload-identity":
+    labels = job["template"]["metadata"].get("labels", {})
+    check("wi_pod_label", labels.get("azure.workload.identity/use") == "true", labels)
+    check("wi_sa_annotation", sa and sa[0]["metadata"].get("annotations", {}).get(
+        "azure.workload.identity/client-id") == "11111111-2222-3333-4444-555555555555"
+        and pod.get("serviceAccountName") == sa[0]["metadata"]["name"], sa)
+    check("wi_no_secret_env", not any(k.startswith("AZURE_") for k in env), env)
+    check("azblob_url", store == "azblob://etcdbackups/prod/cluster-1", args)
+
 if variant == "pvc":
     check("existing_claim", vols["store"].get("persistentVolumeClaim", {}).get("claimName") == "etcd-backups" and not pvcs, vols.get("store"))
     check("mount_path", store == "/var/backups/etcd" and mounts["store"]["mountPath"] == "/var/backups/etcd", store)

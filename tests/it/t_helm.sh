@@ -71,7 +71,7 @@ render() { # variant [helm args]
 }
 
 render default
-for v in secret irsa pod-identity s3-secret azblob pvc hostpath encrypted replicate control-plane drill; do
+for v in secret irsa pod-identity s3-secret azblob azblob-workload-identity pvc hostpath encrypted replicate control-plane drill; do
 	render "$v" -f "$CHART/ci/$v-values.yaml"
 done
 # every flag of the drill's two halves exists in `etcd-backup drill`

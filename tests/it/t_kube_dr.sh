@@ -39,7 +39,7 @@ CHART=$TOP/helm/etcd-backup
 kubectl create namespace backup >/dev/null
 kubectl label namespace backup pod-security.kubernetes.io/enforce=privileged >/dev/null
 i=0
-for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane drill azblob; do
+for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted replicate control-plane drill azblob azblob-workload-identity; do
 	f=(); [ $v != default ] && f=(-f "$CHART/ci/$v-values.yaml")
 	i=$((i + 1))
 	if out=$("$HELM" install "eb$i" "$CHART" --namespace backup "${f[@]}" 2>&1); then
@@ -48,7 +48,7 @@ for v in default secret irsa pod-identity s3-secret pvc hostpath encrypted repli
 		fail "helm_install_accepted__$v" "$(head -c 600 <<<"$out")"
 	fi
 done
-expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 13
+expect_eq cronjobs_created "$(kubectl -n backup get cronjobs -o name | wc -l)" 14
 # the runbook's pre-upgrade Job, from the default release
 out=$(kubectl -n backup create job --from=cronjob/eb1-etcd-backup pre-upgrade -o json 2>&1) || fail job_from_cronjob "$out"
 expect_eq job_from_cronjob_args "$(jq -c '.spec.template.spec.containers[0].args' <<<"$out")" \
