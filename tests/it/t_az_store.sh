@@ -76,6 +76,10 @@ expect_eq read_only_sas_snapshot_exit_4 "$rc" 4
 expect_eq read_only_sas_nothing_committed "$(committed)" "$n0"
 sig=$(sed -n 's/.*sig=\([^&]*\).*/\1/p' <<<"$RO")
 check no_sas_signature_in_output bash -c '[ -n "$1" ] && ! grep -qF -- "$1" <<<"$2"' _ "$sig" "$out"
+OLD=$(azsdk sas backups racwdl -5) || die "SAS"
+out=$(env -u AZURE_STORAGE_CONNECTION_STRING AZURE_STORAGE_SAS_TOKEN="$OLD" "$BACKUP" list --from "$U" --azure-endpoint "$AZ_ENDPOINT" 2>&1); rc=$?
+expect_eq expired_sas_exit_4 "$rc" 4
+expect_match expired_sas_named "$out" "the SAS token \(from AZURE_STORAGE_SAS_TOKEN\) was refused"
 RW=$(azsdk sas backups racwdl 30) || die "SAS"
 out=$(env -u AZURE_STORAGE_CONNECTION_STRING AZURE_STORAGE_SAS_TOKEN="$RW" "$BACKUP" snapshot --endpoints "$EP" --to "$U" \
 	--azure-endpoint "$AZ_ENDPOINT" --no-progress 2>&1); rc=$?
@@ -100,6 +104,11 @@ out=$("$BACKUP" snapshot --endpoints "$EP" --to "$U" --azure-endpoint "http://12
 expect_eq retried_503_exit_0 "$rc" 0
 expect_match retried_503_logged "$out" "503 .*retrying \(attempt 2 of"
 expect_eq retried_503_committed "$(committed)" "$((n0 + 2))"
+# a download cut in the middle resumes where it broke
+echo "cutresp 1 3000000" >"$CTL"
+check resumed_get_equals_etcdctl bash -c '"$1" get --from "$2" --azure-endpoint "$3" --backup "$4" --output "$5" 2>/dev/null &&
+	cmp "$5" "$6"' _ "$BACKUP" "$U" "http://127.0.0.1:$PP/$AZ_ACCOUNT" "$ID" "$T/resumed.db" "$T/ctl.db"
+check resumed_get_was_cut grep -q "cut connection after 3000000" "$T/proxy.log"
 
 CASE=encrypted
 age-keygen -o "$T/id.txt" 2>/dev/null || die "age-keygen failed"
