@@ -184,3 +184,10 @@ eb_fault_stage_new(eb_stream **out, uint64_t fail_after_bytes,
 	*out = &f->base;
 	return 0;
 }
+
+int
+eb_stream_feed_cb(void *feed, const uint8_t *buf, size_t len)
+{
+	eb_stream_feed *f = feed;
+	return eb_stream_write(f->sink, buf, len, f->err);
+}

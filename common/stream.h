@@ -53,6 +53,15 @@ int eb_stream_finish(eb_stream *s, eb_err *err);
 /* Frees s and every stage after it (abort for any that did not finish). */
 void eb_stream_free_chain(eb_stream *s);
 
+/* Feeds a byte callback's data (an HTTP body) into a stage: give
+ * eb_stream_feed_cb as the callback and an eb_stream_feed as its context;
+ * the stage's error lands in *err. */
+typedef struct eb_stream_feed {
+	eb_stream *sink;
+	eb_err *err;
+} eb_stream_feed;
+int eb_stream_feed_cb(void *feed, const uint8_t *buf, size_t len);
+
 /* A sink that counts and discards; handy in tests and for `verify`. */
 int eb_null_sink_new(eb_stream **out, eb_err *err);
 

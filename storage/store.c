@@ -263,3 +263,17 @@ eb_store_get_bytes(eb_store *st, const char *name, size_t max_len, char **out,
 		*out_len = b.len - 1;
 	return 0;
 }
+
+int
+eb_store_holds(eb_store *st, const char *name, const void *buf, size_t len)
+{
+	char *have = NULL;
+	size_t hlen = 0;
+	eb_err e;
+	int same;
+	eb_err_init(&e);
+	same = eb_store_get_bytes(st, name, len + 1, &have, &hlen, &e) == 0 && hlen == len &&
+	       memcmp(have, buf, len) == 0;
+	free(have);
+	return same;
+}

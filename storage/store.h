@@ -137,6 +137,9 @@ int eb_store_get(eb_store *st, const char *name, eb_stream *sink,
  * EB_ECORRUPT when it is larger than max_len. */
 int eb_store_get_bytes(eb_store *st, const char *name, size_t max_len,
                        char **out, size_t *out_len, eb_err *err);
+/* Whether the small object `name` holds exactly buf (a retried write that
+ * finds the name taken asks whether its own lost first answer took it). */
+int eb_store_holds(eb_store *st, const char *name, const void *buf, size_t len);
 int eb_store_list_all(eb_store *st, eb_store_list *out, eb_err *err);
 int eb_store_delete(eb_store *st, const char *name, eb_err *err);
 /* See eb_store_ops.identity. */

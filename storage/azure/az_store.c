@@ -186,21 +186,6 @@ az_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
 
 /* ---- small objects, reads, deletes ---- */
 
-/* Whether the small object `name` holds exactly buf. */
-static int
-same_bytes(eb_store *st, const char *name, const void *buf, size_t len)
-{
-	char *have = NULL;
-	size_t hlen = 0;
-	eb_err e;
-	int same;
-	eb_err_init(&e);
-	same = eb_store_get_bytes(st, name, len + 1, &have, &hlen, &e) == 0 && hlen == len &&
-	       memcmp(have, buf, len) == 0;
-	free(have);
-	return same;
-}
-
 static int
 az_put_bytes(eb_store *st, const char *name, const void *buf, size_t len, eb_err *err)
 {
@@ -223,24 +208,12 @@ az_put_bytes(eb_store *st, const char *name, const void *buf, size_t len, eb_err
 	eb_err_init(&e);
 	rc = eb_az_call_do(z->a, z->h, &c, &r, &e);
 	eb_http_resp_dispose(&r);
-	if (rc == EB_EEXIST && same_bytes(st, name, buf, len))
+	if (rc == EB_EEXIST && eb_store_holds(st, name, buf, len))
 		rc = 0; /* a retry of ours found what its lost first answer wrote */
 	else if (rc)
 		eb_err_set(err, rc, "%s", e.msg);
 	free(blob);
 	return rc;
-}
-
-typedef struct {
-	eb_stream *sink;
-	eb_err *err;
-} get_ctx;
-
-static int
-get_data(void *ud, const uint8_t *buf, size_t len)
-{
-	get_ctx *g = ud;
-	return eb_stream_write(g->sink, buf, len, g->err);
 }
 
 static int
@@ -249,7 +222,7 @@ az_get(eb_store *st, const char *name, eb_stream *sink, eb_err *err)
 	az_store *z = (az_store *)st;
 	eb_az_call c = {0};
 	eb_http_resp r;
-	get_ctx g = {sink, err};
+	eb_stream_feed g = {sink, err};
 	char *blob = blob_of(z, name);
 	int rc;
 	if (!blob)
@@ -257,7 +230,7 @@ az_get(eb_store *st, const char *name, eb_stream *sink, eb_err *err)
 	c.op = "GetBlob";
 	c.method = "GET";
 	c.blob = blob;
-	c.on_data = get_data;
+	c.on_data = eb_stream_feed_cb;
 	c.ctx = &g;
 	rc = eb_az_call_do(z->a, z->h, &c, &r, err);
 	eb_http_resp_dispose(&r);

@@ -43,21 +43,6 @@ s3_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
 	return rc;
 }
 
-/* Whether the small object `name` holds exactly buf. */
-static int
-same_bytes(eb_store *st, const char *name, const void *buf, size_t len)
-{
-	char *have = NULL;
-	size_t hlen = 0;
-	eb_err e;
-	int same;
-	eb_err_init(&e);
-	same = eb_store_get_bytes(st, name, len + 1, &have, &hlen, &e) == 0 && hlen == len &&
-	       memcmp(have, buf, len) == 0;
-	free(have);
-	return same;
-}
-
 static int
 s3_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
              eb_err *err)
@@ -81,7 +66,7 @@ s3_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
 		eb_err e;
 		eb_err_init(&e);
 		rc = eb_s3_call_do(ss->s, ss->h, &c, &r, &e);
-		if (rc == EB_EEXIST && same_bytes(st, name, buf, len))
+		if (rc == EB_EEXIST && eb_store_holds(st, name, buf, len))
 			rc = 0; /* a retry of ours found what its lost first answer wrote */
 		else if (rc)
 			eb_err_set(err, rc, "%s", e.msg);
@@ -91,25 +76,13 @@ s3_put_bytes(eb_store *st, const char *name, const void *buf, size_t len,
 	return rc;
 }
 
-typedef struct {
-	eb_stream *sink;
-	eb_err *err;
-} get_ctx;
-
-static int
-get_data(void *ud, const uint8_t *buf, size_t len)
-{
-	get_ctx *g = ud;
-	return eb_stream_write(g->sink, buf, len, g->err);
-}
-
 static int
 s3_get(eb_store *st, const char *name, eb_stream *sink, eb_err *err)
 {
 	s3_store *ss = (s3_store *)st;
 	eb_s3_call c = {0};
 	eb_http_resp r;
-	get_ctx g = {sink, err};
+	eb_stream_feed g = {sink, err};
 	char *key = eb_s3_key(ss->s, name);
 	int rc;
 	if (!key)
@@ -117,7 +90,7 @@ s3_get(eb_store *st, const char *name, eb_stream *sink, eb_err *err)
 	c.op = "GetObject";
 	c.method = "GET";
 	c.key = key;
-	c.on_data = get_data;
+	c.on_data = eb_stream_feed_cb;
 	c.ctx = &g;
 	rc = eb_s3_call_do(ss->s, ss->h, &c, &r, err);
 	eb_http_resp_dispose(&r);
