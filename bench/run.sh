@@ -11,6 +11,8 @@ for v in ${BENCH_ETCD_VERSIONS:-3.4 3.7}; do
 done
 echo "== bench/s3.sh"
 bash bench/s3.sh || echo "bench/s3.sh FAILED"
+echo "== bench/azure.sh"
+bash bench/azure.sh || echo "bench/azure.sh FAILED"
 echo "== bench/encrypt.sh"
 bash bench/encrypt.sh || echo "bench/encrypt.sh FAILED"
 echo "== bench/replicate.sh"

@@ -65,9 +65,11 @@ eb_az_connstr_parse(const char *s, eb_az_connstr *out, eb_err *err)
 		const char *end = strchr(s, ';'), *eq;
 		size_t n = end ? (size_t)(end - s) : strlen(s);
 		eq = memchr(s, '=', n);
-		if (n && !eq)
+		if (n && !eq) {
+			eb_az_connstr_dispose(out);
 			return eb_err_set(err, EB_EINVAL, "AZURE_STORAGE_CONNECTION_STRING: a part without '=' "
 			                  "(want Name=value;Name=value...)");
+		}
 		for (size_t i = 0; eq && i < sizeof names / sizeof names[0]; i++) {
 			if (strlen(names[i]) != (size_t)(eq - s) || strncasecmp(s, names[i], (size_t)(eq - s)))
 				continue;
