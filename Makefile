@@ -178,7 +178,7 @@ FUZZ_LIB = restore/bbolt_read.c restore/bbolt_write.c common/bytes.c restore/crc
            storage/s3/xml.c common/buf.c common/json.c storage/manifest.c storage/cpman.c \
            common/cipher.c common/fsutil.c crypt/age.c crypt/age_stage.c crypt/sshsig.c \
            common/stream.c storage/segment.c restore/leaseset.c common/tar.c restore/k8s.c \
-           restore/bolt_stream.c
+           restore/bolt_stream.c storage/azure/azconn.c
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
 $(FUZZ_DIR)/bin/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,6 @@
 /* tests/fuzz/fuzz_s3xml.c - the S3 XML reader on arbitrary answers, walked
  * the way storage/s3 walks ListObjectsV2, ListMultipartUploads, errors and
- * STS documents.  Any result is fine; a crash or an out-of-bounds read is
+ * STS documents, and storage/azure walks List Blobs answers.  Any result is fine; a crash or an out-of-bounds read is
  * not. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +26,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const contents[] = {"Key", "Size", "LastModified", NULL};
 	static const char *const uploads[] = {"Key", "UploadId", "Initiated", NULL};
 	static const char *const creds[] = {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", NULL};
+	static const char *const blobs[] = {"Name", "Properties", NULL};
 	char b[128];
+	if (eb_xml_find(d, "EnumerationResults", &r) == 1 && eb_xml_find(r, "Blobs", &r) == 1) {
+		eb_xml_span e, p;
+		size_t pos = 0;
+		walk(r, "Blob", blobs);
+		if (eb_xml_next(r, &pos, "Blob", &e) == 1 && eb_xml_find(e, "Properties", &p) == 1) {
+			eb_xml_get(p, "Content-Length", b, sizeof b);
+			eb_xml_get(p, "Last-Modified", b, sizeof b);
+		}
+	}
+	eb_xml_get(d, "NextMarker", b, sizeof b);
 	if (eb_xml_find(d, "ListBucketResult", &r) == 1)
 		walk(r, "Contents", contents);
 	if (eb_xml_find(d, "ListMultipartUploadsResult", &r) == 1)

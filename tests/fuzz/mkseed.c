@@ -181,6 +181,17 @@ main(int argc, char **argv)
 	put(argv[1], "fuzz_manifest", "seed-control-plane", cpman, (size_t)n);
 	const char *ms = "a=http://127.0.0.1:1,b=https://[::1]:2\ntok\nhttp://127.0.0.1:1";
 	put(argv[1], "fuzz_members", "seed", ms, strlen(ms));
+	{
+		static const char conn[] = "DefaultEndpointsProtocol=http;AccountName=dev;AccountKey=a2V5;"
+		                           "BlobEndpoint=http://127.0.0.1:10000/dev;EndpointSuffix=core.windows.net;"
+		                           "SharedAccessSignature=sv=2021-12-02&sig=abc%3D;";
+		static const char xml[] = "<?xml version=\"1.0\"?><EnumerationResults><Blobs><Blob><Name>p/a.json</Name>"
+		                          "<Properties><Last-Modified>Tue, 08 Dec 2026 01:09:30 GMT</Last-Modified>"
+		                          "<Content-Length>952</Content-Length></Properties></Blob></Blobs>"
+		                          "<NextMarker>m1</NextMarker></EnumerationResults>";
+		put(argv[1], "fuzz_azconn", "seed", conn, sizeof conn - 1);
+		put(argv[1], "fuzz_s3xml", "seed-azure-list", xml, sizeof xml - 1);
+	}
 	eb_membership_dispose(&c);
 	/* boot-time records: a put (KeyValue at revision 5), a lease, a user */
 	{
