@@ -1,12 +1,13 @@
 /* storage/azure/az_store.c - the azblob:// store (storage/store.h) over
  * the Blob REST API (azblob.h).
  *
- * Upload (put_stream): the stream is cut into 8 MiB blocks, each sent with
- * Put Block under an ID that carries a random nonce of this upload (two
- * writers of one name never mix their blocks); finish commits the list with
- * Put Block List and If-None-Match: * (an existing blob is never replaced).
- * Before that commit nothing is visible: a run killed or refused leaves only
- * uncommitted blocks, which Azure discards after 7 days.  Memory: one block.
+ * Upload (put_stream): the stream is cut into 8 MiB blocks (storage/parts.h),
+ * three sent at once with Put Block under IDs that carry a random nonce of
+ * this upload (two writers of one name never mix their blocks); finish waits
+ * for every block, then commits the list with Put Block List and
+ * If-None-Match: * (an existing blob is never replaced).  Before that commit
+ * nothing is visible: a run killed or refused leaves only uncommitted
+ * blocks, which Azure discards after 7 days.  Memory: four blocks.
  *
  *   block ID = base64("<16 hex nonce>-<6 digit index>")  (same length for all)
  *   body of the commit = <?xml ...?><BlockList><Latest>ID</Latest>...</BlockList>
@@ -24,6 +25,7 @@
 #include "common/crypto.h"
 #include "common/interrupt.h"
 #include "storage/azure/azblob.h"
+#include "storage/parts.h"
 #include "storage/s3/xml.h"
 
 #define BLOCK (8u << 20)
@@ -46,109 +48,122 @@ blob_of(az_store *z, const char *name)
 
 /* ---- upload ---- */
 
+#define NBUFS 4   /* 32 MiB in memory */
+#define NSEND 3   /* blocks in flight while the next one fills */
+
 typedef struct {
 	eb_stream base;
 	az_store *z;
-	eb_http *h;    /* its own connection: the store's may serve others meanwhile */
 	char *blob;
-	uint8_t *buf;
-	size_t len;
 	char nonce[17];
-	int nblocks;
-	eb_buf list;   /* the commit's body */
+	eb_parts *parts;
+	eb_http *wh[NSEND]; /* one connection per sending thread */
+	eb_http *h;         /* the commit's */
 } az_up;
 
-static int
-put_block(az_up *u, eb_err *err)
+static void
+block_id(const az_up *u, int num, char id[48])
 {
-	char raw[32], id[48];
+	char raw[32];
+	snprintf(raw, sizeof raw, "%s-%06d", u->nonce, num);
+	eb_base64((const uint8_t *)raw, strlen(raw), id);
+}
+
+/* A worker thread's Put Block. */
+static int
+put_block(void *ctx, int w, int num, const uint8_t *buf, size_t len, eb_err *err)
+{
+	az_up *u = ctx;
+	char id[48];
 	eb_az_call c = {0};
 	eb_http_resp r;
 	int rc;
-	if (u->nblocks >= MAX_BLOCKS)
+	if (num >= MAX_BLOCKS)
 		return eb_err_set(err, EB_EINVAL, "Azure upload of %s: more than %d blocks of 8 MiB",
 		                  u->blob, MAX_BLOCKS);
-	snprintf(raw, sizeof raw, "%s-%06d", u->nonce, u->nblocks);
-	eb_base64((const uint8_t *)raw, strlen(raw), id);
+	block_id(u, num, id);
 	c.op = "PutBlock";
 	c.method = "PUT";
 	c.blob = u->blob;
 	c.qn[0] = "comp", c.qv[0] = "block";
 	c.qn[1] = "blockid", c.qv[1] = id;
-	c.body = u->buf;
-	c.body_len = u->len;
+	c.body = buf;
+	c.body_len = len;
 	c.content_type = "application/octet-stream";
-	rc = eb_az_call_do(u->z->a, u->h, &c, &r, err);
+	c.cancel = eb_parts_cancel_flag(u->parts);
+	rc = eb_az_call_do(u->z->a, u->wh[w], &c, &r, err);
 	eb_http_resp_dispose(&r);
-	if (rc)
-		return rc;
-	eb_buf_printf(&u->list, "<Latest>%s</Latest>", id);
-	u->nblocks++;
-	u->len = 0;
-	return eb_buf_status(&u->list) ? eb_err_set(err, EB_ENOMEM, "out of memory") : 0;
+	return rc;
 }
 
 static int
 up_write(eb_stream *s, const uint8_t *buf, size_t len, eb_err *err)
 {
-	az_up *u = (az_up *)s;
-	int rc;
-	while (len > 0) {
-		size_t n = BLOCK - u->len < len ? BLOCK - u->len : len;
-		memcpy(u->buf + u->len, buf, n);
-		u->len += n;
-		buf += n;
-		len -= n;
-		if (u->len == BLOCK && (rc = put_block(u, err)) < 0)
-			return rc;
-	}
-	return 0;
+	return eb_parts_write(((az_up *)s)->parts, buf, len, err);
 }
 
-/* The commit point: the block list (or, for nothing at all, an empty
- * blob), only if no blob has the name. */
+/* The block list of n blocks, in order. */
+static int
+block_list(const az_up *u, int n, eb_buf *b, eb_err *err)
+{
+	char id[48];
+	eb_buf_puts(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+	for (int i = 0; i < n; i++) {
+		block_id(u, i, id);
+		eb_buf_printf(b, "<Latest>%s</Latest>", id);
+	}
+	eb_buf_puts(b, "</BlockList>");
+	return eb_buf_status(b) ? eb_err_set(err, EB_ENOMEM, "out of memory") : 0;
+}
+
+/* The commit point: every block sent, then the block list (or, for
+ * nothing at all, an empty blob), only if no blob has the name. */
 static int
 up_finish(eb_stream *s, eb_err *err)
 {
 	az_up *u = (az_up *)s;
 	eb_az_call c = {0};
 	eb_http_resp r;
-	int rc = 0;
-	if (u->len && (rc = put_block(u, err)) < 0)
+	eb_buf list;
+	int n = 0, rc = eb_parts_flush(u->parts, &n, err);
+	if (rc < 0)
 		return rc;
 	if (eb_interrupted())
 		return eb_interrupt_check(err, "Azure upload");
+	eb_buf_init(&list);
 	c.method = "PUT";
 	c.blob = u->blob;
 	c.if_none_match = 1;
-	if (u->nblocks == 0) {
+	if (n == 0) {
 		c.op = "PutBlob";
 		c.block_blob = 1;
 		c.body = (const uint8_t *)"";
 		c.content_type = "application/octet-stream";
-	} else {
+	} else if ((rc = block_list(u, n, &list, err)) == 0) {
 		c.op = "PutBlockList";
 		c.qn[0] = "comp", c.qv[0] = "blocklist";
-		eb_buf_puts(&u->list, "</BlockList>");
-		if (eb_buf_status(&u->list))
-			return eb_err_set(err, EB_ENOMEM, "out of memory");
-		c.body = (const uint8_t *)u->list.p;
-		c.body_len = u->list.len;
+		c.body = (const uint8_t *)list.p;
+		c.body_len = list.len;
 		c.content_type = "application/xml";
 	}
-	rc = eb_az_call_do(u->z->a, u->h, &c, &r, err);
-	eb_http_resp_dispose(&r);
+	if (rc == 0) {
+		rc = eb_az_call_do(u->z->a, u->h, &c, &r, err);
+		eb_http_resp_dispose(&r);
+	}
+	eb_buf_dispose(&list);
 	return rc;
 }
 
-/* Abort: the uncommitted blocks stay until Azure drops them (7 days). */
+/* Abort: the senders stop; the uncommitted blocks stay until Azure drops
+ * them (7 days). */
 static void
 up_free(eb_stream *s)
 {
 	az_up *u = (az_up *)s;
+	eb_parts_free(u->parts);
+	for (int i = 0; i < NSEND; i++)
+		eb_http_free(u->wh[i]);
 	eb_http_free(u->h);
-	eb_buf_dispose(&u->list);
-	free(u->buf);
 	free(u->blob);
 	free(u);
 }
@@ -162,20 +177,24 @@ az_put_stream(eb_store *st, const char *name, eb_stream **out, eb_err *err)
 	az_up *u = calloc(1, sizeof *u);
 	eb_az_info i;
 	uint8_t rnd[8];
-	int rc;
+	int rc = 0;
 	*out = NULL;
 	if (!u)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	eb_stream_init(&u->base, &up_ops, NULL);
 	u->z = z;
-	eb_buf_init(&u->list);
 	eb_az_info_of(z->a, &i);
-	if (!(u->blob = blob_of(z, name)) || !(u->buf = malloc(BLOCK)) ||
-	    eb_buf_puts(&u->list, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>")) {
-		up_free(&u->base);
-		return eb_err_set(err, EB_ENOMEM, "out of memory");
-	}
-	if ((rc = eb_random(rnd, sizeof rnd, err)) < 0 || (rc = eb_http_new(&u->h, i.ca_file, err)) < 0) {
+	if (!(u->blob = blob_of(z, name)))
+		rc = eb_err_set(err, EB_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = eb_random(rnd, sizeof rnd, err);
+	for (int k = 0; rc == 0 && k < NSEND; k++)
+		rc = eb_http_new(&u->wh[k], i.ca_file, err);
+	if (rc == 0)
+		rc = eb_http_new(&u->h, i.ca_file, err);
+	if (rc == 0)
+		rc = eb_parts_new(&u->parts, BLOCK, NBUFS, NSEND, put_block, u, err);
+	if (rc < 0) {
 		up_free(&u->base);
 		return rc;
 	}

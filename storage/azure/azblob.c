@@ -374,8 +374,8 @@ attempt_send(const eb_az *a, eb_http *h, const eb_az_call *c, call_state *cs, eb
 		wire[nw++] = auth;
 	wire[nw] = NULL;
 	if (rc == 0) {
-		rq = (eb_http_req){.method = c->method, .url = cs->url.p, .headers = wire,
-		                   .body = c->body, .body_len = c->body_len, .cleanup = c->cleanup};
+		rq = (eb_http_req){.method = c->method, .url = cs->url.p, .headers = wire, .body = c->body,
+		                   .body_len = c->body_len, .cleanup = c->cleanup, .cancel = c->cancel};
 		if (c->on_data) {
 			rq.on_data = eb_http_resume_data;
 			rq.ctx = &cs->g;
@@ -494,6 +494,7 @@ eb_az_call_do(eb_az *a, eb_http *h, const eb_az_call *c, eb_http_resp *resp, eb_
 		if (rc == 0)
 			break;
 		if (!retry || attempt + 1 >= a->max_attempts || (!c->cleanup && eb_interrupted()) ||
+		    (c->cancel && __atomic_load_n(c->cancel, __ATOMIC_ACQUIRE)) ||
 		    a->retry_budget_ms - (eb_mono_ms() - cs.t0) <= 0) {
 			if (retry && attempt > 0)
 				eb_err_set(err, rc, "%s (gave up after %d attempts in %llds)", e.msg, attempt + 1,

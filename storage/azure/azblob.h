@@ -64,6 +64,7 @@ typedef struct eb_az_call {
 	int (*on_data)(void *ctx, const uint8_t *buf, size_t len);
 	void *ctx;
 	int cleanup;        /* not stopped by SIGINT/SIGTERM */
+	const int *cancel;  /* stop (no retry) once *cancel is set; may be NULL */
 } eb_az_call;
 
 int eb_az_new(eb_az **out, const char *url, const eb_store_opts *opts, eb_err *err);

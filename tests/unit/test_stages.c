@@ -1,6 +1,7 @@
 /* tests/unit/test_stages.c - stages and the local store, without etcd:
  * random-split round trips, the trailer check, abort leaves nothing. */
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "storage/catalog.h"
 #include "storage/digest.h"
 #include "storage/file_sink.h"
+#include "storage/parts.h"
 #include "storage/retention.h"
 #include "storage/pipeline.h"
 #include "storage/zstd_stage.h"
@@ -933,6 +935,71 @@ test_local_store__no_overwrite_no_debris(void)
 	eb_store_free(st);
 }
 
+/* ---- storage/parts.c ---- */
+
+typedef struct {
+	pthread_mutex_t mu;
+	uint8_t *got;      /* part num's bytes land at num * part size */
+	size_t psize;
+	int nsent, fail_at;
+} parts_rec;
+
+static int
+parts_send(void *ctx, int w, int num, const uint8_t *buf, size_t len, eb_err *err)
+{
+	parts_rec *r = ctx;
+	(void)w;
+	if (num == r->fail_at)
+		return eb_err_set(err, EB_EUNAVAIL, "part %d refused", num);
+	memcpy(r->got + (size_t)num * r->psize, buf, len);
+	pthread_mutex_lock(&r->mu);
+	r->nsent++;
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+static void
+test_parts__in_order_and_first_error_sticky(void)
+{
+	enum { PS = 1000, N = 25 * PS + 123 };
+	static uint8_t src[N], got[N + PS];
+	parts_rec r = {PTHREAD_MUTEX_INITIALIZER, got, PS, 0, -1};
+	eb_parts *p;
+	eb_err e;
+	int n = 0;
+	eb_err_init(&e);
+	for (size_t i = 0; i < N; i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	ASSERT_EQ(eb_parts_new(&p, PS, 4, 3, parts_send, &r, &e), 0);
+	for (size_t off = 0; off < N; off += 777) /* splits across part boundaries */
+		ASSERT_EQ(eb_parts_write(p, src + off, N - off < 777 ? N - off : 777, &e), 0);
+	ASSERT_EQ(eb_parts_flush(p, &n, &e), 0);
+	ASSERT_EQ(n, 26);
+	ASSERT_EQ(r.nsent, 26);
+	ASSERT(memcmp(src, got, N) == 0);
+	eb_parts_free(p);
+
+	r.fail_at = 5;
+	r.nsent = 0;
+	ASSERT_EQ(eb_parts_new(&p, PS, 4, 3, parts_send, &r, &e), 0);
+	int rc = 0;
+	for (size_t off = 0; off < N && rc == 0; off += PS)
+		rc = eb_parts_write(p, src + off, N - off < PS ? N - off : PS, &e);
+	if (rc == 0)
+		rc = eb_parts_flush(p, &n, &e);
+	ASSERT_EQ(rc, EB_EUNAVAIL);
+	ASSERT(strstr(e.msg, "part 5 refused") != NULL);
+	ASSERT(*eb_parts_cancel_flag(p));
+	eb_err_init(&e);
+	ASSERT_EQ(eb_parts_write(p, src, PS, &e), EB_EUNAVAIL); /* sticky */
+	eb_parts_free(p);
+	/* freed with parts still queued: no hang, no leak */
+	ASSERT_EQ(eb_parts_new(&p, PS, 4, 3, parts_send, &r, &e), 0);
+	r.fail_at = -1;
+	ASSERT_EQ(eb_parts_write(p, src, 3 * PS + 5, &e), 0);
+	eb_parts_free(p);
+}
+
 int
 main(void)
 {
@@ -960,6 +1027,7 @@ main(void)
 	RUN(test_catalog__db_digest_checked_and_output_capped);
 	RUN(test_manifest__object_must_match_id);
 	RUN(test_local_store__no_overwrite_no_debris);
+	RUN(test_parts__in_order_and_first_error_sticky);
 	{
 		char cmd[400];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
