@@ -110,6 +110,18 @@ check resumed_get_equals_etcdctl bash -c '"$1" get --from "$2" --azure-endpoint 
 	cmp "$5" "$6"' _ "$BACKUP" "$U" "http://127.0.0.1:$PP/$AZ_ACCOUNT" "$ID" "$T/resumed.db" "$T/ctl.db"
 check resumed_get_was_cut grep -q "cut connection after 3000000" "$T/proxy.log"
 
+CASE=two_writers
+# two snapshots at once into one prefix: two whole backups, each verified
+UT=azblob://$AZ_ACCOUNT/backups/two
+"$BACKUP" snapshot --endpoints "$EP" --to "$UT" --no-progress >"$T/w1.out" 2>&1 & w1=$!
+"$BACKUP" snapshot --endpoints "$EP" --to "$UT" --no-progress >"$T/w2.out" 2>&1 & w2=$!
+wait "$w1"; r1=$?; wait "$w2"; r2=$?
+expect_eq two_writers_both_exit_0 "$r1 $r2" "0 0"
+for id in $(sed -n 's/^backup \([^ ]*\) .*/\1/p' "$T/w1.out" "$T/w2.out"); do
+	expect_match "two_writers_verify_${id: -8}" "$("$BACKUP" verify --from "$UT" --backup "$id" 2>&1)" "^$id OK"
+done
+expect_eq two_writers_four_blobs "$(azsdk ls backups two/ | wc -l)" 4
+
 CASE=encrypted
 age-keygen -o "$T/id.txt" 2>/dev/null || die "age-keygen failed"
 ssh-keygen -q -t ed25519 -N "" -C etcd-backup -f "$T/sign" || die "ssh-keygen failed"
@@ -140,6 +152,13 @@ LAST=$(revision "$EP")
 for _ in $(seq 300); do
 	azsdk ls backups repl/ | grep -q "\.seg\.[0-9]*-0*$LAST\.segment\.json" && break; sleep 0.2
 done
+# a second replicate on the same container and prefix waits for the lock
+"$BACKUP" replicate --endpoints "$EP" --to "$UR" --segment-interval 1s >"$T/rep2.log" 2>&1 &
+REP2=$!
+track_pid "$REP2"
+for _ in $(seq 100); do grep -q "another etcd-backup replicate writes to" "$T/rep2.log" && break; sleep 0.1; done
+check second_replicate_waits_for_lock grep -q "another etcd-backup replicate writes to" "$T/rep2.log"
+kill -TERM "$REP2"; wait "$REP2"
 kill -TERM "$REP"; wait "$REP"
 P=http://127.0.0.1:$(free_port)
 if "$RESTORE" --from "$UR" --to-revision "$MID" --name r2 --initial-cluster "r2=$P" --initial-advertise-peer-urls "$P" \
