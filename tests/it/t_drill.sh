@@ -39,6 +39,14 @@ PROMTOOL=$("$TOP/.ci/get-promtool.sh" 2>"$T/get-promtool.log") || die "promtool:
 check metrics_promtool "$PROMTOOL" check metrics <"$T/drill.prom"
 OK_TS=$(prom etcd_backup_drill_last_success_timestamp_seconds)
 nothing_left drill
+# two drills at once (a CronJob's and an operator's by hand) on one store
+# and one temp folder: each boots its own etcd on its own ports and dir
+"$BACKUP" drill --from "$S" --tmp-dir "$W" >"$T/d1.out" 2>&1 & d1=$!
+"$BACKUP" drill --from "$S" --tmp-dir "$W" >"$T/d2.out" 2>&1 & d2=$!
+wait "$d1"; r1=$?; wait "$d2"; r2=$?
+expect_eq two_drills_at_once_pass "$r1 $r2" "0 0"
+expect_eq two_drills_both_checked "$(cat "$T/d1.out" "$T/d2.out" | grep -c "drill passed: .* revision $REV, $NKEYS keys")" 2
+nothing_left two_drills
 # a snapshot file, as etcdctl saves it (HashKV computed from it)
 ectl "$U" snapshot save "$T/plain.db" >/dev/null 2>&1 || die "etcdctl snapshot save"
 out=$("$BACKUP" drill --from "$T/plain.db" --tmp-dir "$W" 2>&1); rc=$?
