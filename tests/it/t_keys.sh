@@ -149,6 +149,14 @@ expect_eq compacted_refused_exit "$rc" 2
 expect_match compacted_refused_says "$out" "compacted away.*holds revisions $C-"
 out=$("$BACKUP" keys --from "$S" --backup latest --at-revision $((NOW + 5)) 2>&1); rc=$?
 expect_eq after_backup_refused_exit "$rc" 2
+# a full disk under the spill of values: exit 6 naming it, nothing left
+# behind (the spill is an unnamed O_TMPFILE)
+mkdir -p "$T/tiny" && mount -t tmpfs -o size=8k tmpfs "$T/tiny" || die "cannot mount a tmpfs at $T/tiny (the test runs as root)"
+_MOUNTS+=("$T/tiny")
+out=$("$BACKUP" keys --values -o json --from "$S" --backup latest --tmp-dir "$T/tiny" 2>&1 >/dev/null); rc=$?
+expect_eq full_spill_exit_6 "$rc" 6
+expect_match full_spill_says "$out" "spill file.*No space left on device"
+expect_eq full_spill_nothing_left "$(ls -A "$T/tiny")" ""
 # the table
 out=$("$BACKUP" keys --from "$S" --backup latest /w/00 --prefix)
 expect_match keys_table_footer "$out" "^[0-9]+ keys in backup .* at revision $NOW$"
