@@ -320,6 +320,7 @@ list_page(az_store *z, const char *marker, eb_store_list *out, char **next, eb_e
 	eb_az_call c = {0};
 	eb_http_resp r;
 	eb_xml_span doc, blobs, b, nm;
+	char max[16];
 	size_t pos = 0;
 	int n = 0, rc, f;
 	*next = NULL;
@@ -333,6 +334,10 @@ list_page(az_store *z, const char *marker, eb_store_list *out, char **next, eb_e
 		c.qn[n] = "prefix", c.qv[n++] = i.prefix;
 	if (marker)
 		c.qn[n] = "marker", c.qv[n++] = marker;
+	if (i.list_max > 0) {
+		snprintf(max, sizeof max, "%d", i.list_max);
+		c.qn[n] = "maxresults", c.qv[n++] = max;
+	}
 	if ((rc = eb_az_call_do(z->a, z->h, &c, &r, err)) != 0) {
 		eb_http_resp_dispose(&r);
 		return rc;

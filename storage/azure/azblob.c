@@ -29,7 +29,7 @@ struct eb_az {
 	eb_az_tokens *tokens; /* Entra ID tokens (when neither) */
 	const char *source;  /* where the credentials came from */
 	char *ca_file;
-	int max_attempts;
+	int max_attempts, list_max;
 	int64_t retry_budget_ms;
 	void (*on_retry)(void *arg, const char *msg);
 	void *on_retry_arg;
@@ -174,6 +174,7 @@ eb_az_new(eb_az **out, const char *url, const eb_store_opts *opts, eb_err *err)
 	if (!a)
 		return eb_err_set(err, EB_ENOMEM, "out of memory");
 	a->max_attempts = opts->s3_max_attempts > 0 ? opts->s3_max_attempts : 8;
+	a->list_max = opts->s3_list_max_keys; /* tests force small pages (EB_S3_LIST_MAX_KEYS) */
 	a->retry_budget_ms = 1000 * (opts->s3_retry_budget_s > 0 ? opts->s3_retry_budget_s : 180);
 	a->on_retry = opts->on_retry;
 	a->on_retry_arg = opts->on_retry_arg;
@@ -196,7 +197,8 @@ eb_az_new(eb_az **out, const char *url, const eb_store_opts *opts, eb_err *err)
 void
 eb_az_info_of(const eb_az *a, eb_az_info *out)
 {
-	*out = (eb_az_info){a->account, a->container, a->prefix, a->endpoint, a->ca_file, a->source};
+	*out = (eb_az_info){a->account, a->container, a->prefix, a->endpoint, a->ca_file, a->source,
+	                    a->list_max};
 }
 
 /* ---- Shared Key ---- */

@@ -44,9 +44,10 @@ typedef struct eb_az_info {
 	const char *endpoint;                     /* blob endpoint, no trailing / */
 	const char *ca_file;
 	const char *source;                       /* where the credentials come from */
+	int list_max;                             /* List Blobs page size, 0: the service's */
 } eb_az_info;
 
-enum { EB_AZ_MAXQ = 6 };
+enum { EB_AZ_MAXQ = 8 };
 
 /* One request.  Query parameters are raw (encoded here). */
 typedef struct eb_az_call {

@@ -121,6 +121,13 @@ for id in $(sed -n 's/^backup \([^ ]*\) .*/\1/p' "$T/w1.out" "$T/w2.out"); do
 	expect_match "two_writers_verify_${id: -8}" "$("$BACKUP" verify --from "$UT" --backup "$id" 2>&1)" "^$id OK"
 done
 expect_eq two_writers_four_blobs "$(azsdk ls backups two/ | wc -l)" 4
+# one blob a page: the list follows NextMarker to the end
+expect_eq list_pages_one_blob_each "$(EB_S3_LIST_MAX_KEYS=1 "$BACKUP" list --from "$UT" -o json | jq length)" 2
+# a prefix with a space and a plus sign: encoded in the URL, signed as such
+US="azblob://$AZ_ACCOUNT/backups/odd name+x"
+check odd_prefix_snapshot bash -c '"$1" snapshot --endpoints "$2" --to "$3" --no-progress >/dev/null 2>&1' _ "$BACKUP" "$EP" "$US"
+expect_eq odd_prefix_sdk_sees "$(azsdk ls backups "odd name+x/" | wc -l)" 2
+expect_match odd_prefix_lists "$("$BACKUP" list --from "$US")" "^[0-9]{8}T"
 
 CASE=encrypted
 age-keygen -o "$T/id.txt" 2>/dev/null || die "age-keygen failed"
