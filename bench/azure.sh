@@ -4,7 +4,10 @@
 # rounds, to
 #   (a)   s3://     a local Ceph RGW (memstore OSD, loopback; tests/rgw.sh)
 #   ours  azblob:// a local Azurite (tests/azurite.sh)
-# Target: ours <= 1.1 x (a), peak RSS <= 64 MiB.  Both servers run on this
+# Target: ours <= 1.1 x (a), peak RSS <= 64 MiB.  Then the last backup of
+# each is restored (etcd-restore --from STORE --backup latest), alternating:
+# azblob vs s3 (issue 22 asks a store restore <= 1.4x a file restore; this
+# compares the two remote stores).  Both servers run on this
 # machine's 2 cores beside etcd; Azurite keeps its blobs on disk, RGW in
 # memory.  Env: ROUNDS (3), SIZE (MiB, 1024).
 source "$(dirname "$0")/../tests/lib.sh"
@@ -39,3 +42,19 @@ printf '%-8s %-40s %8s %8s M\n' "$l" "(a) etcd-backup snapshot --to s3:// (RGW)"
 printf '%-8s %-40s %8s %8s M\n' "$l" "etcd-backup snapshot --to azblob://" "$ot" "$orr"
 awk -v o="$ot" -v a="$at" -v r="$orr" -v l="$l" 'BEGIN {
 	printf "%-8s azblob/RGW = %.2f (target <= 1.10), peak RSS %.1f MiB (target <= 64)\n", l, o/a, r }'
+for k in ra rours; do : >"$W/$k.t"; : >"$W/$k.r"; done
+for r in $(seq "$ROUNDS"); do
+	rm -rf "$W/ra" "$W/rours"; sync
+	timed "ra$r" "$TOP/bin/etcd-restore" --from "s3://bench/r$ROUNDS" --s3-endpoint "$S3_ENDPOINT" --backup latest --data-dir "$W/ra"
+	echo "$SECS" >>"$W/ra.t"; echo "$RSS_MB" >>"$W/ra.r"
+	rm -rf "$W/ra"; sync
+	timed "rours$r" "$TOP/bin/etcd-restore" --from "azblob://$AZ_ACCOUNT/bench/r$ROUNDS" --backup latest --data-dir "$W/rours"
+	echo "$SECS" >>"$W/rours.t"; echo "$RSS_MB" >>"$W/rours.r"
+	rm -rf "$W/rours"
+done
+at=$(median <"$W/ra.t"); ot=$(median <"$W/rours.t")
+ar=$(sort -g "$W/ra.r" | tail -1); orr=$(sort -g "$W/rours.r" | tail -1)
+printf '%-8s %-40s %8s %8s M\n' "$l" "(a) etcd-restore --from s3:// (RGW)" "$at" "$ar"
+printf '%-8s %-40s %8s %8s M\n' "$l" "etcd-restore --from azblob://" "$ot" "$orr"
+awk -v o="$ot" -v a="$at" -v r="$orr" -v l="$l" 'BEGIN {
+	printf "%-8s restore azblob/RGW = %.2f, peak RSS %.1f MiB (target <= 64)\n", l, o/a, r }'
