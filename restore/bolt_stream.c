@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,6 +82,7 @@ typedef struct bs {
 	eb_wbuf kbytes;
 	int spill;
 	uint64_t spill_len;
+	char spill_what[320]; /* for messages: where it is, what to do */
 	eb_wbuf sw;
 } bs;
 
@@ -152,7 +154,7 @@ is_compact_key(const uint8_t *k, size_t kl)
 static int
 spill_flush(bs *s, eb_err *err)
 {
-	int rc = eb_write_all(s->spill, s->sw.p, s->sw.len, "the snapshot's spill file", err);
+	int rc = eb_write_all(s->spill, s->sw.p, s->sw.len, s->spill_what, err);
 	s->spill_len += s->sw.len;
 	eb_wbuf_reset(&s->sw);
 	return rc;
@@ -426,6 +428,8 @@ eb_bstream_new(eb_stream **out, const eb_bstream_opts *o, eb_err *err)
 		free(s);
 		return eb_err_sys(err, EB_EIO, e, "cannot create a temp file in %s (set --tmp-dir)", dir);
 	}
+	snprintf(s->spill_what, sizeof s->spill_what,
+	         "the snapshot's spill file in %.200s (--tmp-dir picks a folder with more room)", dir);
 	*out = &s->base;
 	return 0;
 }
