@@ -141,6 +141,16 @@ check sdk_readback_age_zstd_equals_etcdctl bash -c "age -d -i '$T/id.txt' '$T/ob
 check get_decrypts_with_trust bash -c '"$1" get --from "$2" --backup latest --age-identity "$3" --trusted-keys "$4" \
 	--output "$5" 2>/dev/null && cmp "$5" "$6"' _ "$BACKUP" "$UE" "$T/id.txt" "$T/sign.pub" "$T/enc.db" "$T/ctl.db"
 
+# someone who can write to the container but holds no key: the object
+# replaced behind the signed manifest is refused, nothing is written
+azsdk get backups "enc/$EID.snapshot.db.zst.age" "$T/orig.age" || die "SDK download"
+head -c "$(stat -c %s "$T/orig.age")" /dev/urandom >"$T/forged.age"
+azsdk put backups "enc/$EID.snapshot.db.zst.age" "$T/forged.age" || die "SDK upload"
+out=$("$BACKUP" get --from "$UE" --backup latest --age-identity "$T/id.txt" --trusted-keys "$T/sign.pub" \
+	--output "$T/forged.db" 2>&1); rc=$?
+check forged_object_refused [ "$rc" -ne 0 -a ! -e "$T/forged.db" ]
+expect_match forged_object_says_why "$out" "malformed|sha256|digest"
+
 CASE=prune
 out=$("$BACKUP" prune --from "$U" --keep-last 1 2>&1); rc=$?
 expect_eq prune_exit_0 "$rc" 0
@@ -159,6 +169,9 @@ LAST=$(revision "$EP")
 for _ in $(seq 300); do
 	azsdk ls backups repl/ | grep -q "\.seg\.[0-9]*-0*$LAST\.segment\.json" && break; sleep 0.2
 done
+# the chart's layout: the CronJob's snapshot into the store replicate writes
+check cronjob_snapshot_beside_replicate bash -c '"$1" snapshot --endpoints "$2" --to "$3" --no-progress >/dev/null 2>&1' \
+	_ "$BACKUP" "$EP" "$UR"
 # a second replicate on the same container and prefix waits for the lock
 "$BACKUP" replicate --endpoints "$EP" --to "$UR" --segment-interval 1s >"$T/rep2.log" 2>&1 &
 REP2=$!
